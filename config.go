@@ -1,0 +1,314 @@
+// Package hasp is TLS written in Go from the record layer up: TLS 1.3
+// client and server over any net.Conn, with an API shaped like crypto/tls.
+//
+// Switching from crypto/tls is mostly a change of import: Config, Conn,
+// Dial, Listen, Client and Server work the same way. hasp adds what
+// crypto/tls does not give: typed alert errors that say who raised what,
+// post-quantum hybrid groups on both sides, and a handshake engine that
+// can be driven without a network.
+package hasp
+
+import (
+	"crypto/rand"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/cpu"
+
+	"github.com/hasp-tls/hasp/internal/engine"
+	"github.com/hasp-tls/hasp/internal/kex"
+	"github.com/hasp-tls/hasp/internal/sig"
+	"github.com/hasp-tls/hasp/internal/suite"
+	"github.com/hasp-tls/hasp/internal/wire"
+)
+
+// Protocol versions.
+const (
+	VersionTLS12 = wire.VersionTLS12
+	VersionTLS13 = wire.VersionTLS13
+)
+
+// TLS 1.3 cipher suites.
+const (
+	TLS_AES_128_GCM_SHA256       = wire.TLS_AES_128_GCM_SHA256
+	TLS_AES_256_GCM_SHA384       = wire.TLS_AES_256_GCM_SHA384
+	TLS_CHACHA20_POLY1305_SHA256 = wire.TLS_CHACHA20_POLY1305_SHA256
+)
+
+// CurveID names a key-exchange group (IANA "TLS Supported Groups").
+type CurveID uint16
+
+// Key-exchange groups.
+const (
+	CurveP256          CurveID = CurveID(wire.GroupSecp256r1)
+	CurveP384          CurveID = CurveID(wire.GroupSecp384r1)
+	CurveP521          CurveID = CurveID(wire.GroupSecp521r1)
+	X25519             CurveID = CurveID(wire.GroupX25519)
+	X25519MLKEM768     CurveID = CurveID(wire.GroupX25519MLKEM768)
+	SecP256r1MLKEM768  CurveID = CurveID(wire.GroupSecP256r1MLKEM768)
+	SecP384r1MLKEM1024 CurveID = CurveID(wire.GroupSecP384r1MLKEM1024)
+)
+
+func (c CurveID) String() string { return wire.GroupName(uint16(c)) }
+
+// SignatureScheme is a TLS signature scheme.
+type SignatureScheme uint16
+
+func (s SignatureScheme) String() string { return wire.SchemeName(uint16(s)) }
+
+// Signature schemes.
+const (
+	ECDSAWithP256AndSHA256 SignatureScheme = SignatureScheme(wire.ECDSAWithP256AndSHA256)
+	ECDSAWithP384AndSHA384 SignatureScheme = SignatureScheme(wire.ECDSAWithP384AndSHA384)
+	ECDSAWithP521AndSHA512 SignatureScheme = SignatureScheme(wire.ECDSAWithP521AndSHA512)
+	PSSWithSHA256          SignatureScheme = SignatureScheme(wire.PSSWithSHA256)
+	PSSWithSHA384          SignatureScheme = SignatureScheme(wire.PSSWithSHA384)
+	PSSWithSHA512          SignatureScheme = SignatureScheme(wire.PSSWithSHA512)
+	Ed25519                SignatureScheme = SignatureScheme(wire.Ed25519)
+)
+
+// ClientAuthType says whether a server asks for client certificates and
+// how it checks them; the values match crypto/tls.
+type ClientAuthType int
+
+const (
+	NoClientCert ClientAuthType = iota
+	RequestClientCert
+	RequireAnyClientCert
+	VerifyClientCertIfGiven
+	RequireAndVerifyClientCert
+)
+
+// CipherSuiteName returns the standard name of a cipher suite.
+func CipherSuiteName(id uint16) string { return wire.SuiteName(id) }
+
+// VersionName returns "TLS 1.3" and the like.
+func VersionName(v uint16) string { return wire.VersionName(v) }
+
+// ClientHelloInfo is what a server knows of the client when it picks a
+// certificate.
+type ClientHelloInfo struct {
+	ServerName        string
+	CipherSuites      []uint16
+	SupportedCurves   []CurveID
+	SignatureSchemes  []SignatureScheme
+	SupportedProtos   []string
+	SupportedVersions []uint16
+}
+
+// CertificateRequestInfo is what a client knows when a server asks for a
+// certificate.
+type CertificateRequestInfo struct {
+	AcceptableCAs    [][]byte
+	SignatureSchemes []SignatureScheme
+}
+
+// Config configures a client or server. A Config may be shared by many
+// connections and must not be changed once in use.
+type Config struct {
+	// Rand is the source of randomness; crypto/rand when nil.
+	Rand io.Reader
+	// Time returns the current time; time.Now when nil.
+	Time func() time.Time
+
+	// Certificates to present. A server picks by SNI among them (the
+	// first one is the default); a client sends the first when asked.
+	Certificates []Certificate
+	// GetCertificate, when set, picks a server's certificate.
+	GetCertificate func(*ClientHelloInfo) (*Certificate, error)
+	// GetClientCertificate, when set, picks a client's certificate.
+	GetClientCertificate func(*CertificateRequestInfo) (*Certificate, error)
+
+	// RootCAs verify servers; the system pool when nil.
+	RootCAs *x509.CertPool
+	// ServerName is the name a client asks for (SNI) and verifies.
+	ServerName string
+	// InsecureSkipVerify turns off the client's verification of the
+	// server's chain and name. The handshake signature is still checked.
+	InsecureSkipVerify bool
+	// VerifyPeerCertificate runs after normal verification with the raw
+	// chain and the verified chains (nil when verification is off).
+	VerifyPeerCertificate func(rawCerts [][]byte, verifiedChains [][]*x509.Certificate) error
+	// VerifyConnection runs after verification with the handshake's state.
+	VerifyConnection func(ConnectionState) error
+
+	// ClientAuth says whether a server asks for client certificates.
+	ClientAuth ClientAuthType
+	// ClientCAs verify client certificates.
+	ClientCAs *x509.CertPool
+
+	// NextProtos are the ALPN protocols, in order of preference.
+	NextProtos []string
+
+	// MinVersion and MaxVersion bound the versions; only TLS 1.3 is
+	// implemented so far.
+	MinVersion uint16
+	MaxVersion uint16
+	// CipherSuites in order of preference; TLS 1.3 suites only so far.
+	CipherSuites []uint16
+	// CurvePreferences: the groups, in order of preference.
+	CurvePreferences []CurveID
+	// KeyShares: the groups a client sends key shares for in its first
+	// ClientHello. Default: X25519MLKEM768 and X25519.
+	KeyShares []CurveID
+	// DisableCompatibilityMode turns off the middlebox compatibility
+	// mode (RFC 8446 appendix D.4) on a client.
+	DisableCompatibilityMode bool
+
+	// SessionTicketsDisabled stops a server from sending tickets.
+	SessionTicketsDisabled bool
+	// TicketCount is how many tickets a server sends after a handshake
+	// (default 2).
+	TicketCount int
+	// TicketLifetime bounds ticket lifetimes (at most 7 days, and never
+	// past the certificate's NotAfter).
+	TicketLifetime time.Duration
+
+	// KeyLogWriter receives secrets in NSS key log format, which
+	// Wireshark reads. It compromises security; use for debugging only.
+	KeyLogWriter io.Writer
+
+	once     sync.Once
+	initErr  error
+	certs    []*engine.Certificate
+	ticketMu sync.Mutex
+	tickets  *ticketKeys
+	keyLogMu sync.Mutex
+}
+
+// Clone returns a copy of c that can be changed.
+func (c *Config) Clone() *Config {
+	if c == nil {
+		return nil
+	}
+	return &Config{
+		Rand: c.Rand, Time: c.Time, Certificates: c.Certificates, GetCertificate: c.GetCertificate,
+		GetClientCertificate: c.GetClientCertificate, RootCAs: c.RootCAs, ServerName: c.ServerName,
+		InsecureSkipVerify: c.InsecureSkipVerify, VerifyPeerCertificate: c.VerifyPeerCertificate,
+		VerifyConnection: c.VerifyConnection, ClientAuth: c.ClientAuth, ClientCAs: c.ClientCAs,
+		NextProtos: c.NextProtos, MinVersion: c.MinVersion, MaxVersion: c.MaxVersion,
+		CipherSuites: c.CipherSuites, CurvePreferences: c.CurvePreferences, KeyShares: c.KeyShares,
+		DisableCompatibilityMode: c.DisableCompatibilityMode, SessionTicketsDisabled: c.SessionTicketsDisabled,
+		TicketCount: c.TicketCount, TicketLifetime: c.TicketLifetime, KeyLogWriter: c.KeyLogWriter,
+	}
+}
+
+func (c *Config) rand() io.Reader {
+	if c.Rand != nil {
+		return c.Rand
+	}
+	return rand.Reader
+}
+
+func (c *Config) now() time.Time {
+	if c.Time != nil {
+		return c.Time()
+	}
+	return time.Now()
+}
+
+// hasAESHardware: without it, ChaCha20 is faster and constant-time.
+var hasAESHardware = (cpu.X86.HasAES && cpu.X86.HasPCLMULQDQ) || (cpu.ARM64.HasAES && cpu.ARM64.HasPMULL) ||
+	runtime.GOARCH == "s390x" || runtime.GOARCH == "ppc64" || runtime.GOARCH == "ppc64le"
+
+// DefaultCurves is the default group preference.
+var defaultCurves = []uint16{
+	wire.GroupX25519MLKEM768, wire.GroupX25519, wire.GroupSecp256r1, wire.GroupSecp384r1,
+	wire.GroupSecp521r1, wire.GroupSecP256r1MLKEM768, wire.GroupSecP384r1MLKEM1024,
+}
+
+var defaultKeyShares = []uint16{wire.GroupX25519MLKEM768, wire.GroupX25519}
+
+func (c *Config) init() error {
+	c.once.Do(func() {
+		for i := range c.Certificates {
+			ec, err := c.Certificates[i].engineCert()
+			if err != nil {
+				c.initErr = fmt.Errorf("hasp: certificate %d: %w", i, err)
+				return
+			}
+			c.certs = append(c.certs, ec)
+		}
+		if c.MinVersion > VersionTLS13 || (c.MaxVersion != 0 && c.MaxVersion < VersionTLS13) {
+			c.initErr = fmt.Errorf("hasp: only TLS 1.3 is implemented; MinVersion %s, MaxVersion %s",
+				VersionName(c.MinVersion), VersionName(c.MaxVersion))
+			return
+		}
+		for _, id := range c.CipherSuites {
+			if s := suite.ByID(id); s == nil || !s.TLS13 {
+				c.initErr = fmt.Errorf("hasp: cipher suite %s is not a TLS 1.3 suite hasp implements", CipherSuiteName(id))
+				return
+			}
+		}
+		for _, g := range append(append([]CurveID(nil), c.CurvePreferences...), c.KeyShares...) {
+			if !kex.Supported(uint16(g)) {
+				c.initErr = fmt.Errorf("hasp: group %s is not supported", g)
+				return
+			}
+		}
+	})
+	return c.initErr
+}
+
+func (c *Config) suites() []uint16 {
+	if len(c.CipherSuites) > 0 {
+		return c.CipherSuites
+	}
+	if hasAESHardware {
+		return suite.TLS13IDs()
+	}
+	return []uint16{TLS_CHACHA20_POLY1305_SHA256, TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384}
+}
+
+func (c *Config) groups() []uint16 {
+	if len(c.CurvePreferences) == 0 {
+		return defaultCurves
+	}
+	out := make([]uint16, len(c.CurvePreferences))
+	for i, g := range c.CurvePreferences {
+		out[i] = uint16(g)
+	}
+	return out
+}
+
+// keyShares returns the groups a client sends shares for: the configured
+// ones that are among its groups, or the defaults that are, or the first
+// group.
+func (c *Config) keyShares(groups []uint16) []uint16 {
+	var out []uint16
+	want := defaultKeyShares
+	if len(c.KeyShares) > 0 {
+		want = make([]uint16, len(c.KeyShares))
+		for i, g := range c.KeyShares {
+			want[i] = uint16(g)
+		}
+	}
+	for _, g := range want {
+		for _, h := range groups {
+			if g == h {
+				out = append(out, g)
+			}
+		}
+	}
+	if len(out) == 0 && len(groups) > 0 {
+		out = groups[:1]
+	}
+	return out
+}
+
+func (c *Config) writeKeyLog(label string, clientRandom, secret []byte) {
+	if c.KeyLogWriter == nil {
+		return
+	}
+	line := fmt.Sprintf("%s %x %x\n", label, clientRandom, secret)
+	c.keyLogMu.Lock()
+	defer c.keyLogMu.Unlock()
+	io.WriteString(c.KeyLogWriter, line)
+}
+
+// defaultSigSchemes is what hasp accepts and advertises.
+var defaultSigSchemes = sig.TLS13Schemes()

@@ -1,0 +1,825 @@
+package hasp
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hasp-tls/hasp/internal/engine"
+	"github.com/hasp-tls/hasp/internal/keysched"
+	"github.com/hasp-tls/hasp/internal/record"
+	"github.com/hasp-tls/hasp/internal/wire"
+)
+
+// Bounds on what a peer can make us do without progress.
+const (
+	// maxUselessRecords bounds consecutive records that carry no
+	// application data: empty records, warning alerts, CCS.
+	maxUselessRecords = 32
+	// maxEarlyDataSkip bounds the 0-RTT bytes a server skips after
+	// declining early data.
+	maxEarlyDataSkip = 1 << 16
+)
+
+// Conn is a TLS connection over a net.Conn. Read and Write may run at
+// once from two goroutines; Close is safe at any time.
+type Conn struct {
+	conn     net.Conn
+	isClient bool
+	config   *Config
+
+	handshakeMu   sync.Mutex
+	handshakeErr  error
+	handshakeDone atomic.Bool
+	eng           engine.Engine
+	st            *engine.State
+
+	rec *record.Conn
+
+	// Read side, under inMu.
+	inMu     sync.Mutex
+	hsBuf    []byte
+	pending  []byte // decrypted application data not yet read
+	readErr  error
+	ccsSeen  bool
+	useless  int
+	rLevel   engine.Level
+	sawClose bool
+
+	// Write side, under outMu.
+	outMu      sync.Mutex
+	writeErr   error
+	wLevel     engine.Level
+	closedSend bool
+
+	closed    atomic.Bool
+	verifyErr atomic.Value // *CertificateVerificationError
+}
+
+// Client returns a client-side connection over conn.
+func Client(conn net.Conn, config *Config) *Conn {
+	return &Conn{conn: conn, isClient: true, config: config, rec: record.New(conn)}
+}
+
+// Server returns a server-side connection over conn.
+func Server(conn net.Conn, config *Config) *Conn {
+	return &Conn{conn: conn, config: config, rec: record.New(conn)}
+}
+
+// NetConn returns the underlying connection.
+func (c *Conn) NetConn() net.Conn { return c.conn }
+
+// LocalAddr returns the local network address.
+func (c *Conn) LocalAddr() net.Addr { return c.conn.LocalAddr() }
+
+// RemoteAddr returns the remote network address.
+func (c *Conn) RemoteAddr() net.Addr { return c.conn.RemoteAddr() }
+
+// SetDeadline sets the read and write deadlines.
+func (c *Conn) SetDeadline(t time.Time) error { return c.conn.SetDeadline(t) }
+
+// SetReadDeadline sets the read deadline.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.conn.SetReadDeadline(t) }
+
+// SetWriteDeadline sets the write deadline. A Write that times out leaves
+// the connection unusable for writing.
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.conn.SetWriteDeadline(t) }
+
+// Handshake runs the handshake if it has not run yet.
+func (c *Conn) Handshake() error { return c.HandshakeContext(context.Background()) }
+
+// HandshakeContext runs the handshake; cancelling ctx aborts it and
+// closes the connection.
+func (c *Conn) HandshakeContext(ctx context.Context) error {
+	if c.handshakeDone.Load() {
+		return nil
+	}
+	c.handshakeMu.Lock()
+	defer c.handshakeMu.Unlock()
+	if c.handshakeDone.Load() {
+		return nil
+	}
+	if c.handshakeErr != nil {
+		return c.handshakeErr
+	}
+	if ctx.Done() != nil {
+		stop := make(chan struct{})
+		finished := make(chan struct{})
+		defer func() {
+			close(stop)
+			<-finished
+		}()
+		go func() {
+			defer close(finished)
+			select {
+			case <-ctx.Done():
+				c.conn.Close()
+			case <-stop:
+			}
+		}()
+	}
+	c.inMu.Lock()
+	c.outMu.Lock()
+	err := c.handshake()
+	c.outMu.Unlock()
+	c.inMu.Unlock()
+	if err != nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	c.handshakeErr = err
+	if err == nil {
+		c.handshakeDone.Store(true)
+	}
+	return err
+}
+
+func (c *Conn) newEngine() (engine.Engine, error) {
+	cfg := c.config
+	if cfg == nil {
+		return nil, errors.New("hasp: nil Config")
+	}
+	if err := cfg.init(); err != nil {
+		return nil, err
+	}
+	groups := cfg.groups()
+	ec := &engine.Config{
+		Rand:         cfg.rand(),
+		Now:          cfg.Time,
+		ServerName:   cfg.ServerName,
+		NextProtos:   cfg.NextProtos,
+		CipherSuites: cfg.suites(),
+		PreferChaCha: !hasAESHardware,
+		Groups:       groups,
+		SigSchemes:   defaultSigSchemes,
+		NoCompatMode: cfg.DisableCompatibilityMode,
+		VerifyPeer:   c.verifyPeer,
+	}
+	if cfg.KeyLogWriter != nil {
+		ec.KeyLog = cfg.writeKeyLog
+	}
+	if c.isClient {
+		if cfg.ServerName == "" && !cfg.InsecureSkipVerify {
+			return nil, errors.New("hasp: either ServerName or InsecureSkipVerify must be set in the Config")
+		}
+		ec.KeyShares = cfg.keyShares(groups)
+		ec.GetClientCertificate = c.clientCertificate
+		return engine.NewClient(ec), nil
+	}
+	if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil {
+		return nil, errors.New("hasp: a server needs Certificates or GetCertificate")
+	}
+	ec.GetCertificate = c.serverCertificate
+	if cfg.ClientAuth != NoClientCert {
+		ec.RequestClientCert = true
+		ec.RequireClientCert = cfg.ClientAuth == RequireAnyClientCert || cfg.ClientAuth == RequireAndVerifyClientCert
+		if cfg.ClientCAs != nil {
+			//lint:ignore SA1019 Subjects lists the DNs of the pool's certificates, which is what certificate_authorities carries.
+			ec.ClientCAs = cfg.ClientCAs.Subjects() //nolint:staticcheck
+		}
+	}
+	if !cfg.SessionTicketsDisabled {
+		ec.Tickets = cfg.TicketCount
+		if ec.Tickets == 0 {
+			ec.Tickets = 2
+		}
+		ec.TicketLifetime = cfg.TicketLifetime
+		tk, err := cfg.ticketSealer()
+		if err != nil {
+			return nil, err
+		}
+		r := cfg.rand()
+		ec.SealTicket = func(p []byte) ([]byte, error) { return tk.seal(r, p) }
+	}
+	return engine.NewServer(ec), nil
+}
+
+func (c *Conn) handshake() (err error) {
+	eng, err := c.newEngine()
+	if err != nil {
+		return err
+	}
+	c.eng = eng
+	c.st = eng.State()
+	acts, err := eng.Start()
+	if err != nil {
+		return c.fatal(err)
+	}
+	if err := c.apply(acts); err != nil {
+		return err
+	}
+	for !eng.Done() {
+		msg, err := c.readHandshakeMessage()
+		if err != nil {
+			return c.fatal(err)
+		}
+		acts, err := eng.Handle(c.rLevel, msg)
+		c.consumeHandshakeMessage(len(msg))
+		if err != nil {
+			return c.fatal(err)
+		}
+		if err := c.apply(acts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apply carries out the engine's actions, then sends what they queued in
+// one write.
+func (c *Conn) apply(acts []engine.Action) error {
+	for _, a := range acts {
+		var err error
+		switch a.Kind {
+		case engine.ActSend:
+			err = c.rec.WriteRecord(wire.TypeHandshake, a.Msg)
+		case engine.ActSendCCS:
+			err = c.rec.WriteRecord(wire.TypeChangeCipherSpec, []byte{1})
+		case engine.ActReadKey:
+			if len(c.hsBuf) > 0 {
+				// RFC 8446 section 5.1: handshake messages MUST NOT span
+				// a key change.
+				return c.fatal(wire.Errorf(wire.AlertUnexpectedMessage, "handshake data left over at a key change"))
+			}
+			err = c.rec.SetReadKey(a.Suite, a.Secret)
+			c.rLevel = a.Level
+			if a.Level == engine.LevelHandshake && !c.isClient && c.st.EarlyDataOffered {
+				c.rec.SkipEarlyData(maxEarlyDataSkip)
+			}
+		case engine.ActWriteKey:
+			err = c.rec.SetWriteKey(a.Suite, a.Secret)
+			c.wLevel = a.Level
+			if lim := int(c.st.PeerRecordLimit); lim > 0 {
+				c.rec.WriteLimit = lim - 1
+			}
+		case engine.ActDone:
+		}
+		if err != nil {
+			return c.fatal(err)
+		}
+	}
+	if err := c.rec.Flush(); err != nil {
+		c.writeErr = err
+		return err
+	}
+	return nil
+}
+
+// readHandshakeMessage returns the next whole handshake message; it stays
+// in hsBuf until consumeHandshakeMessage.
+func (c *Conn) readHandshakeMessage() ([]byte, error) {
+	for {
+		if typ, n, ok := wire.ParseHandshakeHeader(c.hsBuf); ok {
+			limit := wire.MaxHandshakeLen
+			if n > limit {
+				return nil, wire.Errorf(wire.AlertUnexpectedMessage, "%s of %d bytes exceeds the limit", wire.HandshakeName(typ), n)
+			}
+			if len(c.hsBuf) >= 4+n {
+				return c.hsBuf[:4+n], nil
+			}
+		}
+		typ, payload, err := c.rec.ReadRecord()
+		if err != nil {
+			return nil, err
+		}
+		switch typ {
+		case wire.TypeHandshake:
+			c.hsBuf = append(c.hsBuf, payload...)
+		case wire.TypeChangeCipherSpec:
+			// RFC 8446 section 5: one CCS of value 0x01 may arrive
+			// during the handshake; anything else is unexpected.
+			if c.ccsSeen || !c.eng.CCSAllowed() || len(payload) != 1 || payload[0] != 1 || len(c.hsBuf) > 0 {
+				return nil, wire.Errorf(wire.AlertUnexpectedMessage, "unexpected change_cipher_spec")
+			}
+			c.ccsSeen = true
+		case wire.TypeAlert:
+			if err := c.readAlert(payload); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, wire.Errorf(wire.AlertUnexpectedMessage, "%s record during the handshake", typ)
+		}
+	}
+}
+
+func (c *Conn) consumeHandshakeMessage(n int) {
+	rest := copy(c.hsBuf, c.hsBuf[n:])
+	c.hsBuf = c.hsBuf[:rest]
+	if rest == 0 && cap(c.hsBuf) > 4096 {
+		c.hsBuf = nil
+	}
+}
+
+// readAlert handles an alert record. Every alert ends the connection
+// except close_notify (EOF) and user_canceled (ignored, bounded). In TLS
+// 1.3 the level is ignored (RFC 8446 section 6).
+func (c *Conn) readAlert(p []byte) error {
+	if len(p) != 2 {
+		return wire.Errorf(wire.AlertDecodeError, "alert of %d bytes", len(p))
+	}
+	a := wire.Alert(p[1])
+	switch a {
+	case wire.AlertCloseNotify:
+		c.sawClose = true
+		return io.EOF
+	case wire.AlertUserCanceled:
+		c.useless++
+		if c.useless > maxUselessRecords {
+			return wire.Errorf(wire.AlertUnexpectedMessage, "too many warning alerts")
+		}
+		return nil
+	}
+	return &AlertError{Alert: a, Remote: true}
+}
+
+// fatal turns an error into the connection's end: for a protocol error
+// it sends the alert (no close_notify) and closes the transport.
+func (c *Conn) fatal(err error) error {
+	if err == nil {
+		return nil
+	}
+	if ae, ok := err.(*AlertError); ok {
+		if ae.Remote {
+			c.conn.Close()
+		}
+		return err
+	}
+	var we *wire.Error
+	var a wire.Alert
+	if errors.As(err, &we) {
+		a = we.Alert
+	} else if wa, ok := err.(wire.Alert); ok {
+		a = wa
+		we = &wire.Error{Alert: wa}
+	} else {
+		// Transport errors (EOF, timeouts) are returned as they are.
+		if err == io.EOF && !c.handshakeDone.Load() {
+			return io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	ae := &AlertError{Alert: a, Reason: we.Reason}
+	if ve, ok := c.verifyErr.Load().(*CertificateVerificationError); ok && ve != nil {
+		ae.Err = ve
+	}
+	c.sendAlertLocked(a)
+	c.conn.Close()
+	return ae
+}
+
+// sendAlertLocked sends an alert record; the caller holds outMu (or owns
+// the write side during the handshake).
+func (c *Conn) sendAlertLocked(a wire.Alert) {
+	if c.writeErr != nil {
+		return
+	}
+	level := wire.AlertLevelFatal
+	if a == wire.AlertCloseNotify || a == wire.AlertUserCanceled {
+		level = wire.AlertLevelWarning
+	}
+	c.rec.WriteRecord(wire.TypeAlert, []byte{level, byte(a)})
+	if err := c.rec.Flush(); err != nil {
+		c.writeErr = err
+	}
+}
+
+// Read reads application data, running the handshake first if needed.
+func (c *Conn) Read(b []byte) (int, error) {
+	if err := c.Handshake(); err != nil {
+		return 0, err
+	}
+	if len(b) == 0 {
+		return 0, nil
+	}
+	c.inMu.Lock()
+	defer c.inMu.Unlock()
+	for len(c.pending) == 0 {
+		if c.readErr != nil {
+			return 0, c.readErr
+		}
+		if err := c.readRecord(); err != nil {
+			c.readErr = err
+			return 0, err
+		}
+	}
+	n := copy(b, c.pending)
+	c.pending = c.pending[n:]
+	if len(c.pending) == 0 && !c.rec.Buffered() {
+		c.rec.Release()
+	}
+	return n, nil
+}
+
+// readRecord reads one record after the handshake.
+func (c *Conn) readRecord() error {
+	typ, payload, err := c.rec.ReadRecord()
+	if err != nil {
+		return c.readFailure(err)
+	}
+	switch typ {
+	case wire.TypeApplicationData:
+		if len(c.hsBuf) > 0 {
+			// A handshake message must not be interleaved with data
+			// (RFC 8446 section 5.1).
+			return c.readFailure(wire.Errorf(wire.AlertUnexpectedMessage, "application data inside a handshake message"))
+		}
+		if len(payload) == 0 {
+			c.useless++
+			if c.useless > maxUselessRecords {
+				return c.readFailure(wire.Errorf(wire.AlertUnexpectedMessage, "too many empty records"))
+			}
+			return nil
+		}
+		c.useless = 0
+		c.noteAppData()
+		c.pending = payload
+		return nil
+	case wire.TypeHandshake:
+		c.hsBuf = append(c.hsBuf, payload...)
+		for {
+			t, n, ok := wire.ParseHandshakeHeader(c.hsBuf)
+			if !ok {
+				return nil
+			}
+			if n > wire.MaxHandshakeLen {
+				return c.readFailure(wire.Errorf(wire.AlertUnexpectedMessage, "%s of %d bytes exceeds the limit", wire.HandshakeName(t), n))
+			}
+			if len(c.hsBuf) < 4+n {
+				return nil
+			}
+			if err := c.postHandshake(c.hsBuf[:4+n]); err != nil {
+				return err
+			}
+			c.consumeHandshakeMessage(4 + n)
+		}
+	case wire.TypeAlert:
+		if err := c.readAlert(payload); err != nil {
+			if err == io.EOF {
+				return io.EOF
+			}
+			return c.readFailure(err)
+		}
+		return nil
+	}
+	return c.readFailure(wire.Errorf(wire.AlertUnexpectedMessage, "%s record after the handshake", typ))
+}
+
+func (c *Conn) noteAppData() {
+	type noter interface{ NoteAppData() }
+	if n, ok := c.eng.(noter); ok {
+		n.NoteAppData()
+	}
+}
+
+// postHandshake feeds a post-handshake message to the engine; replies
+// (a KeyUpdate) go out under the write lock.
+func (c *Conn) postHandshake(msg []byte) error {
+	c.useless++
+	if c.useless > maxUselessRecords {
+		return c.readFailure(wire.Errorf(wire.AlertUnexpectedMessage, "too many post-handshake messages without data"))
+	}
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	acts, err := c.eng.Handle(c.rLevel, msg)
+	if err != nil {
+		return c.readFailureLocked(err)
+	}
+	for _, a := range acts {
+		switch a.Kind {
+		case engine.ActReadKey:
+			err = c.rec.SetReadKey(a.Suite, a.Secret)
+		case engine.ActWriteKey:
+			if c.writeErr == nil {
+				err = c.rec.SetWriteKey(a.Suite, a.Secret)
+			}
+		case engine.ActSend:
+			if c.writeErr == nil && !c.closedSend {
+				err = c.rec.WriteRecord(wire.TypeHandshake, a.Msg)
+			}
+		}
+		if err != nil {
+			return c.readFailureLocked(err)
+		}
+	}
+	if err := c.rec.Flush(); err != nil {
+		c.writeErr = err
+	}
+	return nil
+}
+
+func (c *Conn) readFailure(err error) error {
+	if !isProtocolError(err) {
+		if err == io.EOF && !c.sawClose {
+			return io.EOF
+		}
+		return err
+	}
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	return c.readFailureLocked(err)
+}
+
+func (c *Conn) readFailureLocked(err error) error {
+	if !isProtocolError(err) {
+		return err
+	}
+	e := c.fatal(err)
+	c.writeErr = e
+	return e
+}
+
+func isProtocolError(err error) bool {
+	var we *wire.Error
+	if errors.As(err, &we) {
+		return true
+	}
+	_, ok := err.(wire.Alert)
+	if ok {
+		return true
+	}
+	var ae *AlertError
+	return errors.As(err, &ae)
+}
+
+// Write writes application data, running the handshake first if needed.
+func (c *Conn) Write(b []byte) (int, error) {
+	if err := c.Handshake(); err != nil {
+		return 0, err
+	}
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	if c.writeErr != nil {
+		return 0, c.writeErr
+	}
+	if c.closedSend {
+		return 0, errors.New("hasp: write after CloseWrite")
+	}
+	n := 0
+	for len(b) > 0 {
+		chunk := min(len(b), record.MaxPlaintext)
+		if err := c.rec.WriteRecord(wire.TypeApplicationData, b[:chunk]); err != nil {
+			c.writeErr = err
+			return n, err
+		}
+		if c.rec.NeedFlush() {
+			if err := c.rec.Flush(); err != nil {
+				c.writeErr = err
+				return n, err
+			}
+		}
+		n += chunk
+		b = b[chunk:]
+	}
+	if err := c.rec.Flush(); err != nil {
+		c.writeErr = err
+		return 0, err
+	}
+	return n, nil
+}
+
+// CloseWrite sends close_notify and stops writing; reading goes on.
+func (c *Conn) CloseWrite() error {
+	if !c.handshakeDone.Load() {
+		return errors.New("hasp: CloseWrite before the handshake completed")
+	}
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	return c.closeNotifyLocked()
+}
+
+func (c *Conn) closeNotifyLocked() error {
+	if c.closedSend {
+		return nil
+	}
+	c.closedSend = true
+	if c.writeErr != nil {
+		return c.writeErr
+	}
+	c.sendAlertLocked(wire.AlertCloseNotify)
+	return c.writeErr
+}
+
+// Close sends close_notify (when the handshake completed) and closes the
+// connection.
+func (c *Conn) Close() error {
+	if !c.closed.CompareAndSwap(false, true) {
+		return net.ErrClosed
+	}
+	var alertErr error
+	if c.handshakeDone.Load() {
+		// Do not wait for a Write stuck on a full socket: bound it.
+		c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		c.outMu.Lock()
+		alertErr = c.closeNotifyLocked()
+		c.outMu.Unlock()
+	}
+	if err := c.conn.Close(); err != nil {
+		return err
+	}
+	if alertErr != nil && !errors.Is(alertErr, net.ErrClosed) {
+		var ae *AlertError
+		if errors.As(alertErr, &ae) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// KeyUpdate sends a KeyUpdate (RFC 8446 section 4.6.3) and switches to the
+// next write key; requestPeer asks the peer to update its keys too.
+func (c *Conn) KeyUpdate(requestPeer bool) error {
+	if err := c.Handshake(); err != nil {
+		return err
+	}
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	if c.writeErr != nil {
+		return c.writeErr
+	}
+	acts, err := c.eng.UpdateKeys(requestPeer)
+	if err != nil {
+		return err
+	}
+	for _, a := range acts {
+		switch a.Kind {
+		case engine.ActSend:
+			err = c.rec.WriteRecord(wire.TypeHandshake, a.Msg)
+		case engine.ActWriteKey:
+			err = c.rec.SetWriteKey(a.Suite, a.Secret)
+		}
+		if err != nil {
+			c.writeErr = err
+			return err
+		}
+	}
+	if err := c.rec.Flush(); err != nil {
+		c.writeErr = err
+		return err
+	}
+	return nil
+}
+
+// ConnectionState reports what the handshake negotiated.
+type ConnectionState struct {
+	Version                     uint16
+	HandshakeComplete           bool
+	DidResume                   bool
+	CipherSuite                 uint16
+	CurveID                     CurveID
+	NegotiatedProtocol          string
+	ServerName                  string
+	PeerCertificates            []*x509.Certificate
+	VerifiedChains              [][]*x509.Certificate
+	SignedCertificateTimestamps [][]byte
+	OCSPResponse                []byte
+	// HelloRetryRequest reports whether the server asked for another
+	// ClientHello.
+	HelloRetryRequest bool
+	// SignatureScheme is the scheme of the server's CertificateVerify
+	// (as seen by either side).
+	SignatureScheme SignatureScheme
+
+	exporter func(label string, context []byte, length int) ([]byte, error)
+}
+
+// ExportKeyingMaterial returns keying material (RFC 8446 section 7.5).
+func (cs *ConnectionState) ExportKeyingMaterial(label string, context []byte, length int) ([]byte, error) {
+	if cs.exporter == nil {
+		return nil, ErrHandshakeIncomplete
+	}
+	return cs.exporter(label, context, length)
+}
+
+// ConnectionState returns the state of the connection.
+func (c *Conn) ConnectionState() ConnectionState {
+	c.handshakeMu.Lock()
+	defer c.handshakeMu.Unlock()
+	return c.connectionStateLocked()
+}
+
+func (c *Conn) connectionStateLocked() ConnectionState {
+	var cs ConnectionState
+	st := c.st
+	if st == nil {
+		return cs
+	}
+	cs.HandshakeComplete = c.handshakeDone.Load()
+	cs.Version = st.Version
+	if st.Suite != nil {
+		cs.CipherSuite = st.Suite.ID
+	}
+	cs.CurveID = CurveID(st.Group)
+	cs.NegotiatedProtocol = st.ALPN
+	cs.ServerName = st.ServerName
+	cs.PeerCertificates = st.PeerCertificates
+	cs.VerifiedChains = st.VerifiedChains
+	cs.SignedCertificateTimestamps = st.SCTs
+	cs.OCSPResponse = st.OCSP
+	cs.HelloRetryRequest = st.HelloRetry
+	cs.SignatureScheme = SignatureScheme(st.SignatureScheme)
+	if cs.HandshakeComplete && st.ExporterSecret != nil {
+		h, secret := st.Suite.Hash, st.ExporterSecret
+		cs.exporter = func(label string, context []byte, length int) ([]byte, error) {
+			if length < 0 || length > 255*h.Size() {
+				return nil, errors.New("hasp: exporter length out of range")
+			}
+			return keysched.Export(h, secret, label, context, length), nil
+		}
+	}
+	return cs
+}
+
+// clientCertificate picks the client's certificate for a
+// CertificateRequest.
+func (c *Conn) clientCertificate(info *engine.CertRequestInfo) (*engine.Certificate, error) {
+	cfg := c.config
+	if cfg.GetClientCertificate != nil {
+		ri := &CertificateRequestInfo{AcceptableCAs: info.AcceptableCAs}
+		for _, s := range info.SignatureSchemes {
+			ri.SignatureSchemes = append(ri.SignatureSchemes, SignatureScheme(s))
+		}
+		cert, err := cfg.GetClientCertificate(ri)
+		if err != nil || cert == nil || len(cert.Certificate) == 0 {
+			return nil, err
+		}
+		return cert.engineCert()
+	}
+	if len(cfg.certs) > 0 {
+		return cfg.certs[0], nil
+	}
+	return nil, nil
+}
+
+// serverCertificate picks the server's certificate for a ClientHello.
+func (c *Conn) serverCertificate(h *engine.HelloInfo) (*engine.Certificate, error) {
+	cfg := c.config
+	if cfg.GetCertificate != nil {
+		info := &ClientHelloInfo{
+			ServerName: h.ServerName, CipherSuites: h.CipherSuites, SupportedProtos: h.ALPN,
+			SupportedVersions: h.SupportedVersions,
+		}
+		for _, g := range h.SupportedGroups {
+			info.SupportedCurves = append(info.SupportedCurves, CurveID(g))
+		}
+		for _, s := range h.SignatureSchemes {
+			info.SignatureSchemes = append(info.SignatureSchemes, SignatureScheme(s))
+		}
+		cert, err := cfg.GetCertificate(info)
+		if err != nil {
+			return nil, err
+		}
+		if cert != nil {
+			return cert.engineCert()
+		}
+	}
+	return pickCertificate(cfg.certs, cfg.Certificates, h.ServerName), nil
+}
+
+// verifyPeer checks the peer's chain as the Config asks, then runs the
+// VerifyPeerCertificate and VerifyConnection hooks.
+func (c *Conn) verifyPeer(st *engine.State) error {
+	cfg := c.config
+	certs := st.PeerCertificates
+	verify := c.isClient && !cfg.InsecureSkipVerify ||
+		!c.isClient && (cfg.ClientAuth == VerifyClientCertIfGiven || cfg.ClientAuth == RequireAndVerifyClientCert)
+	if verify && len(certs) > 0 {
+		opts := x509.VerifyOptions{
+			CurrentTime:   cfg.now(),
+			Intermediates: x509.NewCertPool(),
+		}
+		for _, ic := range certs[1:] {
+			opts.Intermediates.AddCert(ic)
+		}
+		if c.isClient {
+			opts.Roots = cfg.RootCAs
+			opts.DNSName = cfg.ServerName
+			opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		} else {
+			opts.Roots = cfg.ClientCAs
+			opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+		}
+		chains, err := certs[0].Verify(opts)
+		if err != nil {
+			ve := &CertificateVerificationError{UnverifiedCertificates: certs, Err: err}
+			c.verifyErr.Store(ve)
+			return &wire.Error{Alert: alertForVerify(err), Reason: ve.Error()}
+		}
+		st.VerifiedChains = chains
+	}
+	if cfg.VerifyPeerCertificate != nil {
+		if err := cfg.VerifyPeerCertificate(st.PeerChain, st.VerifiedChains); err != nil {
+			return &wire.Error{Alert: wire.AlertBadCertificate, Reason: err.Error()}
+		}
+	}
+	if cfg.VerifyConnection != nil {
+		cs := c.connectionStateLocked()
+		if err := cfg.VerifyConnection(cs); err != nil {
+			return &wire.Error{Alert: wire.AlertBadCertificate, Reason: err.Error()}
+		}
+	}
+	return nil
+}

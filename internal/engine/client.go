@@ -1,0 +1,588 @@
+package engine
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"time"
+
+	"github.com/hasp-tls/hasp/internal/kex"
+	"github.com/hasp-tls/hasp/internal/keysched"
+	"github.com/hasp-tls/hasp/internal/sig"
+	"github.com/hasp-tls/hasp/internal/suite"
+	"github.com/hasp-tls/hasp/internal/wire"
+)
+
+type clientState uint8
+
+const (
+	cStart clientState = iota
+	cWaitServerHello
+	cWaitEncryptedExtensions
+	cWaitCertOrCertRequest
+	cWaitCert
+	cWaitCertVerify
+	cWaitFinished
+	cConnected
+)
+
+// Client is the TLS 1.3 client state machine (RFC 8446 section 2).
+type Client struct {
+	common
+	state   clientState
+	hello   wire.ClientHello
+	shares  []*kex.Private
+	sawHRR  bool
+	sentCCS bool
+	certReq *wire.CertificateRequest
+}
+
+// NewClient returns a client engine.
+func NewClient(cfg *Config) *Client {
+	return &Client{common: common{cfg: cfg}}
+}
+
+// CCSAllowed: a client may see the server's CCS any time before the
+// server's Finished.
+func (c *Client) CCSAllowed() bool { return c.state > cStart && c.state < cConnected }
+
+// Start builds and sends ClientHello1.
+func (c *Client) Start() ([]Action, error) {
+	c.reset()
+	if c.state != cStart {
+		return nil, fail(wire.AlertInternalError, "handshake already started")
+	}
+	cfg := c.cfg
+	h := &c.hello
+	*h = wire.ClientHello{Vers: wire.VersionTLS12, Padding: -1}
+	if err := readRandom(cfg.Rand, h.Random[:]); err != nil {
+		return nil, err
+	}
+	c.st.ClientRandom = h.Random
+	if !cfg.NoCompatMode {
+		h.SessionID = make([]byte, 32)
+		if err := readRandom(cfg.Rand, h.SessionID); err != nil {
+			return nil, err
+		}
+	}
+	h.CipherSuites = cfg.CipherSuites
+	h.Compression = []uint8{0}
+	if cfg.ServerName != "" && !isIP(cfg.ServerName) {
+		// RFC 6066 section 3: literal IP addresses are not sent.
+		h.ServerName = cfg.ServerName
+	}
+	h.SupportedGroups = cfg.Groups
+	h.SigSchemes = cfg.SigSchemes
+	h.SigSchemesCert = sig.CertSchemes()
+	h.SupportedVersions = []uint16{wire.VersionTLS13}
+	h.PSKModes = []uint8{wire.PSKModeDHEKE}
+	h.ALPN = cfg.NextProtos
+	h.StatusRequest = true
+	h.SCT = true
+	h.HasKeyShare = true
+	var err error
+	if c.shares, err = kex.Generate(cfg.KeyShares, cfg.Rand); err != nil {
+		return nil, fail(wire.AlertInternalError, "%v", err)
+	}
+	for _, p := range c.shares {
+		h.KeyShares = append(h.KeyShares, wire.KeyShare{Group: p.Group, Data: p.Public()})
+	}
+	c.marshalHello()
+	c.send(LevelInitial, h.Raw)
+	c.state = cWaitServerHello
+	return c.acts, nil
+}
+
+// marshalHello encodes the hello, padding it out of the 256..511 byte
+// range that some middleboxes mishandle (RFC 7685 section 4).
+func (c *Client) marshalHello() {
+	h := &c.hello
+	h.Padding = -1
+	n := len(h.Marshal())
+	if n > 255 && n < 512 {
+		pad := 512 - n - 4
+		if pad < 1 {
+			pad = 1
+		}
+		h.Padding = pad
+		h.Marshal()
+	}
+}
+
+// Handle consumes one handshake message.
+func (c *Client) Handle(level Level, msg []byte) ([]Action, error) {
+	c.reset()
+	typ := msg[0]
+	var err error
+	switch c.state {
+	case cWaitServerHello:
+		if typ != wire.TypeServerHello {
+			return nil, unexpected(typ, "ServerHello")
+		}
+		if err = checkLevel(level, LevelInitial, typ); err == nil {
+			err = c.readServerHello(msg)
+		}
+	case cWaitEncryptedExtensions:
+		if typ != wire.TypeEncryptedExtensions {
+			return nil, unexpected(typ, "EncryptedExtensions")
+		}
+		if err = checkLevel(level, LevelHandshake, typ); err == nil {
+			err = c.readEncryptedExtensions(msg)
+		}
+	case cWaitCertOrCertRequest, cWaitCert:
+		if err = checkLevel(level, LevelHandshake, typ); err != nil {
+			break
+		}
+		switch {
+		case typ == wire.TypeCertificateRequest && c.state == cWaitCertOrCertRequest:
+			err = c.readCertificateRequest(msg)
+		case typ == wire.TypeCertificate:
+			err = c.readCertificate(msg)
+		default:
+			return nil, unexpected(typ, "Certificate")
+		}
+	case cWaitCertVerify:
+		if typ != wire.TypeCertificateVerify {
+			return nil, unexpected(typ, "CertificateVerify")
+		}
+		if err = checkLevel(level, LevelHandshake, typ); err == nil {
+			err = c.readCertificateVerify(msg)
+		}
+	case cWaitFinished:
+		if typ != wire.TypeFinished {
+			return nil, unexpected(typ, "Finished")
+		}
+		if err = checkLevel(level, LevelHandshake, typ); err == nil {
+			err = c.readFinished(msg)
+		}
+	case cConnected:
+		if err = checkLevel(level, LevelApplication, typ); err != nil {
+			break
+		}
+		switch typ {
+		case wire.TypeNewSessionTicket:
+			err = c.readNewSessionTicket(msg)
+		case wire.TypeKeyUpdate:
+			err = c.handleKeyUpdate(msg, &c.serverApp, &c.clientApp)
+		default:
+			// Post-handshake authentication is not offered, so a
+			// CertificateRequest is unexpected too (RFC 8446 4.6.2).
+			return nil, unexpected(typ, "NewSessionTicket or KeyUpdate")
+		}
+	default:
+		return nil, unexpected(typ, "nothing")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c.acts, nil
+}
+
+// readServerHello handles ServerHello or HelloRetryRequest (RFC 8446
+// section 4.1.3 and 4.1.4).
+func (c *Client) readServerHello(msg []byte) error {
+	var sh wire.ServerHello
+	if err := sh.Unmarshal(msg); err != nil {
+		return err
+	}
+	if sh.SupportedVersion == 0 {
+		// No supported_versions: the server speaks TLS 1.2 or older, and
+		// this client offered only TLS 1.3.
+		return fail(wire.AlertProtocolVersion, "server chose %s; only TLS 1.3 was offered", wire.VersionName(sh.Vers))
+	}
+	if sh.SupportedVersion != wire.VersionTLS13 {
+		return fail(wire.AlertIllegalParameter, "server selected %s, which was not offered", wire.VersionName(sh.SupportedVersion))
+	}
+	if sh.Vers != wire.VersionTLS12 {
+		return fail(wire.AlertIllegalParameter, "ServerHello legacy_version %s", wire.VersionName(sh.Vers))
+	}
+	if !bytes.Equal(sh.SessionID, c.hello.SessionID) {
+		return fail(wire.AlertIllegalParameter, "server did not echo the legacy session ID")
+	}
+	if sh.Compression != 0 {
+		return fail(wire.AlertIllegalParameter, "server chose compression method %d", sh.Compression)
+	}
+	if !contains(c.hello.CipherSuites, sh.CipherSuite) {
+		return fail(wire.AlertIllegalParameter, "server chose cipher suite %s, which was not offered", wire.SuiteName(sh.CipherSuite))
+	}
+	s := suite.ByID(sh.CipherSuite)
+	if s == nil || !s.TLS13 {
+		return fail(wire.AlertIllegalParameter, "server chose cipher suite %s for TLS 1.3", wire.SuiteName(sh.CipherSuite))
+	}
+	if c.sawHRR && s != c.st.Suite {
+		return fail(wire.AlertIllegalParameter, "ServerHello cipher suite differs from the HelloRetryRequest's")
+	}
+	hrr := sh.IsHelloRetryRequest()
+	if err := c.checkServerHelloExtensions(&sh, hrr); err != nil {
+		return err
+	}
+	c.st.Version = wire.VersionTLS13
+	c.st.Suite = s
+	if hrr {
+		return c.readHelloRetryRequest(&sh)
+	}
+	c.st.ServerRandom = sh.Random
+	if !c.sawHRR {
+		c.transcript.SetHash(s.Hash)
+	}
+	c.transcript.Write(msg)
+	if sh.HasSelectedPSK {
+		return fail(wire.AlertIllegalParameter, "server selected a PSK that was not offered")
+	}
+	if sh.KeyShare.Group == 0 {
+		return fail(wire.AlertMissingExtension, "ServerHello without key_share")
+	}
+	var priv *kex.Private
+	for _, p := range c.shares {
+		if p.Group == sh.KeyShare.Group {
+			priv = p
+		}
+	}
+	if priv == nil {
+		return fail(wire.AlertIllegalParameter, "server key share for %s, which was not offered", wire.GroupName(sh.KeyShare.Group))
+	}
+	shared, err := priv.Shared(sh.KeyShare.Data)
+	if err != nil {
+		return fail(wire.AlertIllegalParameter, "server key share for %s: %v", wire.GroupName(sh.KeyShare.Group), err)
+	}
+	c.st.Group = sh.KeyShare.Group
+	c.shares = nil
+	c.handshakeSecrets(shared)
+	c.readKey(LevelHandshake, c.serverHS)
+	c.state = cWaitEncryptedExtensions
+	return nil
+}
+
+// checkServerHelloExtensions applies RFC 8446 section 4.2: a response to an
+// extension we did not send is unsupported_extension; one we know that does
+// not belong in this message is illegal_parameter.
+func (c *Client) checkServerHelloExtensions(sh *wire.ServerHello, hrr bool) error {
+	for _, t := range sh.Exts {
+		allowed := t == wire.ExtSupportedVersions || t == wire.ExtKeyShare || t == wire.ExtPreSharedKey
+		if hrr {
+			allowed = t == wire.ExtSupportedVersions || t == wire.ExtKeyShare || t == wire.ExtCookie
+		}
+		sent := t == wire.ExtCookie || c.sentExtension(t)
+		switch {
+		case !sent:
+			return fail(wire.AlertUnsupportedExtension, "server sent %s, which was not offered", wire.ExtName(t))
+		case !allowed:
+			return fail(wire.AlertIllegalParameter, "%s not allowed in ServerHello", wire.ExtName(t))
+		}
+	}
+	return nil
+}
+
+func (c *Client) sentExtension(t uint16) bool {
+	h := &c.hello
+	switch t {
+	case wire.ExtServerName:
+		return h.ServerName != ""
+	case wire.ExtSupportedGroups, wire.ExtSignatureAlgorithms, wire.ExtSignatureAlgsCert,
+		wire.ExtSupportedVersions, wire.ExtKeyShare, wire.ExtPSKModes:
+		return true
+	case wire.ExtALPN:
+		return len(h.ALPN) > 0
+	case wire.ExtStatusRequest:
+		return h.StatusRequest
+	case wire.ExtSCT:
+		return h.SCT
+	case wire.ExtEarlyData:
+		return h.EarlyData
+	case wire.ExtPreSharedKey:
+		return len(h.PSKIdentities) > 0
+	case wire.ExtCookie:
+		return len(h.Cookie) > 0
+	}
+	return false
+}
+
+// readHelloRetryRequest answers a HelloRetryRequest with ClientHello2
+// (RFC 8446 section 4.1.4).
+func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello) error {
+	if c.sawHRR {
+		return fail(wire.AlertUnexpectedMessage, "second HelloRetryRequest")
+	}
+	c.sawHRR = true
+	c.st.HelloRetry = true
+	g := hrr.SelectedGroup
+	if g == 0 && len(hrr.Cookie) == 0 {
+		return fail(wire.AlertIllegalParameter, "HelloRetryRequest would not change the ClientHello")
+	}
+	// Transcript: message_hash(Hash(ClientHello1)) || HelloRetryRequest.
+	h := c.st.Suite.Hash.New()
+	h.Write(c.transcript.Buffered())
+	c.transcript.Reset(c.st.Suite.Hash, wire.MessageHash(h.Sum(nil)))
+	c.transcript.Write(hrr.Raw)
+
+	ch := &c.hello
+	if g != 0 {
+		if !contains(ch.SupportedGroups, g) {
+			return fail(wire.AlertIllegalParameter, "HelloRetryRequest asks for %s, which was not offered", wire.GroupName(g))
+		}
+		for _, ks := range ch.KeyShares {
+			if ks.Group == g {
+				return fail(wire.AlertIllegalParameter, "HelloRetryRequest asks for %s, for which a share was sent", wire.GroupName(g))
+			}
+		}
+		shares, err := kex.Generate([]uint16{g}, c.cfg.Rand)
+		if err != nil {
+			return fail(wire.AlertInternalError, "%v", err)
+		}
+		c.shares = shares
+		ch.KeyShares = []wire.KeyShare{{Group: g, Data: shares[0].Public()}}
+	}
+	ch.Cookie = append([]byte(nil), hrr.Cookie...)
+	ch.EarlyData = false
+	c.marshalHello()
+	if !c.cfg.NoCompatMode && !c.sentCCS {
+		c.sentCCS = true
+		c.acts = append(c.acts, Action{Kind: ActSendCCS})
+	}
+	c.send(LevelInitial, ch.Raw)
+	return nil
+}
+
+func (c *Client) readEncryptedExtensions(msg []byte) error {
+	var ee wire.EncryptedExtensions
+	if err := ee.Unmarshal(msg); err != nil {
+		return err
+	}
+	for _, t := range ee.Exts {
+		switch t {
+		case wire.ExtServerName, wire.ExtALPN, wire.ExtEarlyData:
+			if !c.sentExtension(t) {
+				return fail(wire.AlertUnsupportedExtension, "server sent %s, which was not offered", wire.ExtName(t))
+			}
+		case wire.ExtSupportedGroups, wire.ExtRecordSizeLimit, wire.ExtMaxFragmentLength,
+			wire.ExtUseSRTP, wire.ExtHeartbeat, wire.ExtClientCertType, wire.ExtServerCertType:
+			// Allowed in EncryptedExtensions; supported_groups is
+			// informational. The others hasp did not offer.
+			if t != wire.ExtSupportedGroups {
+				return fail(wire.AlertUnsupportedExtension, "server sent %s, which was not offered", wire.ExtName(t))
+			}
+		default:
+			if c.sentExtension(t) || wire.KnownExtension(t) {
+				return fail(wire.AlertIllegalParameter, "%s not allowed in EncryptedExtensions", wire.ExtName(t))
+			}
+			return fail(wire.AlertUnsupportedExtension, "server sent %s, which was not offered", wire.ExtName(t))
+		}
+	}
+	if ee.ALPN != "" {
+		if !contains(c.hello.ALPN, ee.ALPN) {
+			return fail(wire.AlertIllegalParameter, "server chose ALPN protocol %q, which was not offered", ee.ALPN)
+		}
+		c.st.ALPN = ee.ALPN
+	}
+	c.st.ServerName = c.cfg.ServerName
+	c.transcript.Write(msg)
+	c.state = cWaitCertOrCertRequest
+	return nil
+}
+
+func (c *Client) readCertificateRequest(msg []byte) error {
+	cr := new(wire.CertificateRequest)
+	if err := cr.Unmarshal(msg); err != nil {
+		return err
+	}
+	if len(cr.Context) != 0 {
+		// RFC 8446 section 4.3.2: zero length during the handshake.
+		return fail(wire.AlertIllegalParameter, "CertificateRequest context in the handshake")
+	}
+	cr.SigSchemes = append([]uint16(nil), cr.SigSchemes...)
+	cas := make([][]byte, len(cr.CertAuthorities))
+	for i, ca := range cr.CertAuthorities {
+		cas[i] = append([]byte(nil), ca...)
+	}
+	cr.CertAuthorities = cas
+	c.certReq = cr
+	c.st.CertRequested = true
+	c.transcript.Write(msg)
+	c.state = cWaitCert
+	return nil
+}
+
+func (c *Client) readCertificate(msg []byte) error {
+	var cm wire.Certificate
+	if err := cm.Unmarshal(msg); err != nil {
+		return err
+	}
+	if len(cm.Context) != 0 {
+		return fail(wire.AlertIllegalParameter, "server Certificate with a request context")
+	}
+	if len(cm.Entries) == 0 {
+		// RFC 8446 section 4.4.2.4.
+		return fail(wire.AlertDecodeError, "server sent no certificate")
+	}
+	raw, certs, err := parseChain(cm.Entries)
+	if err != nil {
+		return err
+	}
+	c.st.PeerChain, c.st.PeerCertificates = raw, certs
+	c.st.OCSP = append([]byte(nil), cm.Entries[0].OCSP...)
+	for _, s := range cm.Entries[0].SCTs {
+		c.st.SCTs = append(c.st.SCTs, append([]byte(nil), s...))
+	}
+	c.transcript.Write(msg)
+	c.state = cWaitCertVerify
+	return nil
+}
+
+func (c *Client) readCertificateVerify(msg []byte) error {
+	var cv wire.CertificateVerify
+	if err := cv.Unmarshal(msg); err != nil {
+		return err
+	}
+	if err := verifyCertificateVerify(&c.common, &cv, true); err != nil {
+		return err
+	}
+	c.st.SignatureScheme = cv.Scheme
+	if err := c.verifyPeer(); err != nil {
+		return err
+	}
+	c.transcript.Write(msg)
+	c.state = cWaitFinished
+	return nil
+}
+
+// verifyCertificateVerify checks a peer's CertificateVerify over the
+// transcript so far (RFC 8446 section 4.4.3).
+func verifyCertificateVerify(c *common, cv *wire.CertificateVerify, fromServer bool) error {
+	if !contains(c.cfg.SigSchemes, cv.Scheme) {
+		return fail(wire.AlertIllegalParameter, "peer signed with %s, which was not offered", wire.SchemeName(cv.Scheme))
+	}
+	content := sig.Content13(fromServer, c.transcript.Sum())
+	if err := sig.Verify(c.st.PeerCertificates[0].PublicKey, cv.Scheme, content, cv.Signature); err != nil {
+		return fail(wire.AlertDecryptError, "CertificateVerify: %v", err)
+	}
+	return nil
+}
+
+func (c *Client) readFinished(msg []byte) error {
+	var fin wire.Finished
+	if err := fin.Unmarshal(msg); err != nil {
+		return err
+	}
+	if len(fin.VerifyData) != c.hashLen() {
+		return fail(wire.AlertDecodeError, "Finished of %d bytes, want %d", len(fin.VerifyData), c.hashLen())
+	}
+	if !hmac.Equal(fin.VerifyData, c.finished(c.serverHS)) {
+		return fail(wire.AlertDecryptError, "server Finished does not verify")
+	}
+	c.transcript.Write(msg)
+	c.appSecrets()
+	c.readKey(LevelApplication, c.serverApp)
+
+	// The client's second flight.
+	if !c.cfg.NoCompatMode && !c.sentCCS {
+		c.sentCCS = true
+		c.acts = append(c.acts, Action{Kind: ActSendCCS})
+	}
+	c.writeKey(LevelHandshake, c.clientHS)
+	if c.certReq != nil {
+		if err := c.sendClientCertificate(); err != nil {
+			return err
+		}
+	}
+	c.send(LevelHandshake, (&wire.Finished{VerifyData: c.finished(c.clientHS)}).Marshal())
+	c.writeKey(LevelApplication, c.clientApp)
+	c.st.ResumptionSecret = c.sched.Derive(keysched.LabelResumption, c.transcript.Sum())
+	c.acts = append(c.acts, Action{Kind: ActDone})
+	c.done = true
+	c.state = cConnected
+	return nil
+}
+
+func (c *Client) sendClientCertificate() error {
+	var cert *Certificate
+	if c.cfg.GetClientCertificate != nil {
+		var err error
+		cert, err = c.cfg.GetClientCertificate(&CertRequestInfo{
+			SignatureSchemes: c.certReq.SigSchemes,
+			AcceptableCAs:    c.certReq.CertAuthorities,
+		})
+		if err != nil {
+			return fail(wire.AlertInternalError, "client certificate: %v", err)
+		}
+	}
+	var scheme uint16
+	if cert != nil && len(cert.Chain) > 0 {
+		var err error
+		if scheme, err = sig.Pick(cert.Signer.Public(), c.certReq.SigSchemes); err != nil {
+			cert = nil // nothing the server accepts: send none
+		}
+	}
+	cm := wire.Certificate{Context: c.certReq.Context}
+	if cert != nil {
+		for _, d := range cert.Chain {
+			cm.Entries = append(cm.Entries, wire.CertificateEntry{Data: d})
+		}
+	}
+	c.send(LevelHandshake, cm.Marshal())
+	if cert == nil || len(cert.Chain) == 0 {
+		return nil
+	}
+	c.st.LocalCertificate = cert
+	return signCertificateVerify(&c.common, cert, scheme, false)
+}
+
+// signCertificateVerify signs the transcript and sends CertificateVerify.
+func signCertificateVerify(c *common, cert *Certificate, scheme uint16, server bool) error {
+	content := sig.Content13(server, c.transcript.Sum())
+	s, err := sig.Sign(cert.Signer, scheme, c.cfg.Rand, content)
+	if err != nil {
+		return fail(wire.AlertInternalError, "signing CertificateVerify: %v", err)
+	}
+	c.send(LevelHandshake, (&wire.CertificateVerify{Scheme: scheme, Signature: s}).Marshal())
+	return nil
+}
+
+func (c *Client) readNewSessionTicket(msg []byte) error {
+	var m wire.NewSessionTicket
+	if err := m.Unmarshal(msg); err != nil {
+		return err
+	}
+	// RFC 8446 section 4.6.1: lifetime at most seven days; zero means
+	// discard at once.
+	if m.Lifetime > 7*24*3600 {
+		return fail(wire.AlertIllegalParameter, "ticket lifetime %d s exceeds seven days", m.Lifetime)
+	}
+	if m.Lifetime == 0 {
+		return nil
+	}
+	t := Ticket{
+		Ticket:     append([]byte(nil), m.Ticket...),
+		Lifetime:   time.Duration(m.Lifetime) * time.Second,
+		AgeAdd:     m.AgeAdd,
+		Nonce:      append([]byte(nil), m.Nonce...),
+		PSK:        keysched.ResumptionPSK(c.st.Suite.Hash, c.st.ResumptionSecret, m.Nonce),
+		ReceivedAt: c.cfg.now(),
+		MaxEarly:   m.MaxEarlyData,
+	}
+	if len(c.st.Tickets) >= maxTickets {
+		c.st.Tickets = c.st.Tickets[1:]
+	}
+	c.st.Tickets = append(c.st.Tickets, t)
+	return nil
+}
+
+// UpdateKeys sends a KeyUpdate and moves to the next write secret.
+func (c *Client) UpdateKeys(requestPeer bool) ([]Action, error) {
+	c.reset()
+	if c.state != cConnected {
+		return nil, fail(wire.AlertInternalError, "KeyUpdate before the handshake completed")
+	}
+	c.updateWrite(requestPeer, &c.clientApp)
+	return c.acts, nil
+}
+
+func isIP(s string) bool {
+	for _, r := range s {
+		if r == ':' {
+			return true
+		}
+		if (r < '0' || r > '9') && r != '.' {
+			return false
+		}
+	}
+	return true
+}

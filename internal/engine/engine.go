@@ -1,0 +1,391 @@
+// Package engine holds the TLS handshake state machines. It is sans-IO: a
+// transport feeds it whole handshake messages at an encryption level and
+// carries out the actions it answers with (send a message, install a key,
+// handshake complete). There are no sockets, clocks or goroutines in here;
+// time and randomness come from Config.
+package engine
+
+import (
+	"crypto"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/hasp-tls/hasp/internal/keysched"
+	"github.com/hasp-tls/hasp/internal/suite"
+	"github.com/hasp-tls/hasp/internal/wire"
+)
+
+// Level is an encryption level: the keys a message travels under.
+type Level uint8
+
+const (
+	LevelInitial     Level = iota // plaintext records
+	LevelEarly                    // 0-RTT keys
+	LevelHandshake                // handshake traffic keys
+	LevelApplication              // application traffic keys
+)
+
+func (l Level) String() string {
+	switch l {
+	case LevelInitial:
+		return "initial"
+	case LevelEarly:
+		return "early"
+	case LevelHandshake:
+		return "handshake"
+	case LevelApplication:
+		return "application"
+	}
+	return fmt.Sprintf("level(%d)", uint8(l))
+}
+
+// ActionKind says what a transport must do.
+type ActionKind uint8
+
+const (
+	// ActSend: send Msg (a whole handshake message) at Level.
+	ActSend ActionKind = iota + 1
+	// ActSendCCS: send the middlebox-compatibility change_cipher_spec.
+	ActSendCCS
+	// ActReadKey: from now on, decrypt with Suite and Secret at Level.
+	ActReadKey
+	// ActWriteKey: from now on, encrypt with Suite and Secret at Level.
+	ActWriteKey
+	// ActDone: the handshake is complete; State is final.
+	ActDone
+)
+
+// Action is one step for the transport, in order.
+type Action struct {
+	Kind   ActionKind
+	Level  Level
+	Msg    []byte
+	Suite  *suite.Suite
+	Secret []byte
+}
+
+// Certificate is a chain with the key that signs for it.
+type Certificate struct {
+	Chain    [][]byte // DER, leaf first
+	Signer   crypto.Signer
+	OCSP     []byte
+	SCTs     [][]byte
+	NotAfter time.Time // of the leaf; bounds ticket lifetimes
+}
+
+// HelloInfo is what a server knows of a ClientHello when it picks a
+// certificate.
+type HelloInfo struct {
+	ServerName        string
+	CipherSuites      []uint16
+	SupportedGroups   []uint16
+	SignatureSchemes  []uint16
+	SupportedVersions []uint16
+	ALPN              []string
+}
+
+// CertRequestInfo is what a client knows when a server asks for a
+// certificate.
+type CertRequestInfo struct {
+	SignatureSchemes []uint16
+	AcceptableCAs    [][]byte
+}
+
+// Config configures one engine.
+type Config struct {
+	Rand io.Reader
+	Now  func() time.Time
+
+	// Client: the name to ask for (SNI) and verify.
+	ServerName string
+	NextProtos []string
+	// CipherSuites in order of preference (TLS 1.3 IDs).
+	CipherSuites []uint16
+	// PreferChaCha: a server puts ChaCha20 first when the client does
+	// (set when the machine has no AES hardware).
+	PreferChaCha bool
+	// Groups in order of preference.
+	Groups []uint16
+	// KeyShares: the groups a client sends shares for at first.
+	KeyShares []uint16
+	// SigSchemes we accept from the peer and advertise.
+	SigSchemes []uint16
+	// NoCompatMode turns off the middlebox compatibility mode (RFC 8446
+	// appendix D.4) on a client.
+	NoCompatMode bool
+
+	// Server: choose the certificate for a ClientHello.
+	GetCertificate func(*HelloInfo) (*Certificate, error)
+	// Client: choose a certificate when the server asks for one; nil or
+	// a nil result sends an empty Certificate.
+	GetClientCertificate func(*CertRequestInfo) (*Certificate, error)
+	// VerifyPeer checks the peer's chain; an error that is a *wire.Error
+	// picks the alert, any other error sends bad_certificate.
+	VerifyPeer func(st *State) error
+
+	// Server: ask for a client certificate, and whether one is required.
+	RequestClientCert bool
+	RequireClientCert bool
+	ClientCAs         [][]byte // DER subjects for certificate_authorities
+
+	// Server: NewSessionTicket messages to send after the handshake, and
+	// how to seal a ticket. No sealer, no tickets.
+	Tickets        int
+	TicketLifetime time.Duration
+	SealTicket     func(plaintext []byte) ([]byte, error)
+
+	// KeyLog receives secrets in NSS key log form.
+	KeyLog func(label string, clientRandom, secret []byte)
+}
+
+func (c *Config) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// Ticket is a TLS 1.3 ticket a client received.
+type Ticket struct {
+	Ticket     []byte
+	Lifetime   time.Duration
+	AgeAdd     uint32
+	Nonce      []byte
+	PSK        []byte
+	ReceivedAt time.Time
+	MaxEarly   uint32
+}
+
+// maxTickets bounds how many tickets a client keeps from one connection.
+const maxTickets = 8
+
+// State is what was negotiated, filled in as the handshake goes.
+type State struct {
+	Version          uint16
+	Suite            *suite.Suite
+	Group            uint16
+	ALPN             string
+	ServerName       string
+	SignatureScheme  uint16
+	HelloRetry       bool
+	ClientRandom     [32]byte
+	ServerRandom     [32]byte
+	PeerChain        [][]byte
+	PeerCertificates []*x509.Certificate
+	// VerifiedChains is set by the VerifyPeer callback.
+	VerifiedChains [][]*x509.Certificate
+	OCSP             []byte
+	SCTs             [][]byte
+	// LocalCertificate is the certificate we authenticated with, if any.
+	LocalCertificate *Certificate
+	// EarlyDataOffered: the client offered 0-RTT, which a server declines;
+	// the transport skips records it cannot decrypt until the client's
+	// handshake keys work.
+	EarlyDataOffered bool
+	// PeerRecordLimit is the peer's record_size_limit (0 when absent).
+	PeerRecordLimit uint16
+	// CertRequested: the server asked for a client certificate.
+	CertRequested bool
+	// Tickets a client received.
+	Tickets []Ticket
+
+	ExporterSecret   []byte
+	ResumptionSecret []byte
+}
+
+// Engine is a handshake state machine: client or server.
+type Engine interface {
+	// Start begins the handshake; a client answers with its ClientHello.
+	Start() ([]Action, error)
+	// Handle consumes one whole handshake message that arrived at level.
+	Handle(level Level, msg []byte) ([]Action, error)
+	// UpdateKeys makes a KeyUpdate after the handshake; requestPeer asks
+	// the peer to update too.
+	UpdateKeys(requestPeer bool) ([]Action, error)
+	// State reports what was negotiated so far.
+	State() *State
+	// Done reports whether the handshake is complete.
+	Done() bool
+	// CCSAllowed reports whether a change_cipher_spec record may arrive
+	// now (RFC 8446 section 5: during the handshake, after the first
+	// ClientHello).
+	CCSAllowed() bool
+}
+
+func fail(a wire.Alert, format string, args ...any) error {
+	return wire.Errorf(a, format, args...)
+}
+
+func unexpected(got uint8, want string) error {
+	return fail(wire.AlertUnexpectedMessage, "got %s, want %s", wire.HandshakeName(got), want)
+}
+
+// common holds what both roles share after the hellos.
+type common struct {
+	cfg        *Config
+	st         State
+	transcript keysched.Transcript
+	sched      *keysched.Schedule
+	acts       []Action
+	done       bool
+
+	clientHS, serverHS   []byte
+	clientApp, serverApp []byte
+	keyUpdatesSeen       int
+}
+
+func (c *common) State() *State { return &c.st }
+func (c *common) Done() bool    { return c.done }
+
+func (c *common) send(level Level, msg []byte) {
+	c.transcript.Write(msg)
+	c.acts = append(c.acts, Action{Kind: ActSend, Level: level, Msg: msg})
+}
+
+// sendPost sends a post-handshake message, which is not in the transcript.
+func (c *common) sendPost(msg []byte) {
+	c.acts = append(c.acts, Action{Kind: ActSend, Level: LevelApplication, Msg: msg})
+}
+
+func (c *common) readKey(level Level, secret []byte) {
+	c.acts = append(c.acts, Action{Kind: ActReadKey, Level: level, Suite: c.st.Suite, Secret: secret})
+}
+
+func (c *common) writeKey(level Level, secret []byte) {
+	c.acts = append(c.acts, Action{Kind: ActWriteKey, Level: level, Suite: c.st.Suite, Secret: secret})
+}
+
+func (c *common) keyLog(label string, secret []byte) {
+	if c.cfg.KeyLog != nil {
+		c.cfg.KeyLog(label, c.st.ClientRandom[:], secret)
+	}
+}
+
+func (c *common) reset() []Action {
+	c.acts = c.acts[:0]
+	return c.acts
+}
+
+func (c *common) hashLen() int { return c.st.Suite.Hash.Size() }
+
+// handshakeSecrets derives the handshake traffic secrets from the shared
+// secret and the transcript through ServerHello.
+func (c *common) handshakeSecrets(shared []byte) {
+	h := c.st.Suite.Hash
+	c.sched = keysched.New(h, nil)
+	c.sched.Handshake(shared)
+	th := c.transcript.Sum()
+	c.clientHS = c.sched.Derive(keysched.LabelClientHandshake, th)
+	c.serverHS = c.sched.Derive(keysched.LabelServerHandshake, th)
+	c.keyLog("CLIENT_HANDSHAKE_TRAFFIC_SECRET", c.clientHS)
+	c.keyLog("SERVER_HANDSHAKE_TRAFFIC_SECRET", c.serverHS)
+}
+
+// appSecrets derives the application traffic and exporter secrets from the
+// transcript through the server's Finished.
+func (c *common) appSecrets() {
+	c.sched.Master()
+	th := c.transcript.Sum()
+	c.clientApp = c.sched.Derive(keysched.LabelClientApp, th)
+	c.serverApp = c.sched.Derive(keysched.LabelServerApp, th)
+	c.st.ExporterSecret = c.sched.Derive(keysched.LabelExporter, th)
+	c.keyLog("CLIENT_TRAFFIC_SECRET_0", c.clientApp)
+	c.keyLog("SERVER_TRAFFIC_SECRET_0", c.serverApp)
+	c.keyLog("EXPORTER_SECRET", c.st.ExporterSecret)
+}
+
+func (c *common) finished(base []byte) []byte {
+	return keysched.FinishedMAC(c.st.Suite.Hash, base, c.transcript.Sum())
+}
+
+// maxKeyUpdates bounds KeyUpdates received back to back without
+// application data in between (see NoteAppData).
+const maxKeyUpdates = 32
+
+// NoteAppData tells the engine application data arrived, which resets the
+// KeyUpdate flood counter.
+func (c *common) NoteAppData() { c.keyUpdatesSeen = 0 }
+
+// handleKeyUpdate processes a received KeyUpdate (RFC 8446 section 4.6.3).
+// ourRead/ourWrite point at the traffic secrets of the two directions.
+func (c *common) handleKeyUpdate(msg []byte, read, write *[]byte) error {
+	var ku wire.KeyUpdate
+	if err := ku.Unmarshal(msg); err != nil {
+		return err
+	}
+	c.keyUpdatesSeen++
+	if c.keyUpdatesSeen > maxKeyUpdates {
+		return fail(wire.AlertUnexpectedMessage, "too many KeyUpdates without application data")
+	}
+	*read = keysched.NextTrafficSecret(c.st.Suite.Hash, *read)
+	c.readKey(LevelApplication, *read)
+	if ku.Request == wire.KeyUpdateRequested {
+		c.updateWrite(false, write)
+	}
+	return nil
+}
+
+func (c *common) updateWrite(requestPeer bool, write *[]byte) {
+	ku := wire.KeyUpdate{}
+	if requestPeer {
+		ku.Request = wire.KeyUpdateRequested
+	}
+	c.sendPost(ku.Marshal())
+	*write = keysched.NextTrafficSecret(c.st.Suite.Hash, *write)
+	c.writeKey(LevelApplication, *write)
+}
+
+// checkLevel refuses a message at the wrong encryption level.
+func checkLevel(got, want Level, typ uint8) error {
+	if got != want {
+		return fail(wire.AlertUnexpectedMessage, "%s at %s level, want %s", wire.HandshakeName(typ), got, want)
+	}
+	return nil
+}
+
+func readRandom(r io.Reader, b []byte) error {
+	if _, err := io.ReadFull(r, b); err != nil {
+		return fail(wire.AlertInternalError, "random source: %v", err)
+	}
+	return nil
+}
+
+func contains[T comparable](list []T, v T) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// parseChain parses a peer's chain; a certificate that does not parse is
+// bad_certificate.
+func parseChain(entries []wire.CertificateEntry) ([][]byte, []*x509.Certificate, error) {
+	raw := make([][]byte, len(entries))
+	certs := make([]*x509.Certificate, len(entries))
+	for i, e := range entries {
+		raw[i] = append([]byte(nil), e.Data...)
+		c, err := x509.ParseCertificate(raw[i])
+		if err != nil {
+			return nil, nil, fail(wire.AlertBadCertificate, "peer certificate %d: %v", i, err)
+		}
+		certs[i] = c
+	}
+	return raw, certs, nil
+}
+
+func (c *common) verifyPeer() error {
+	if c.cfg.VerifyPeer == nil {
+		return nil
+	}
+	if err := c.cfg.VerifyPeer(&c.st); err != nil {
+		if we, ok := err.(*wire.Error); ok {
+			return we
+		}
+		return &wire.Error{Alert: wire.AlertBadCertificate, Reason: err.Error()}
+	}
+	return nil
+}

@@ -1,0 +1,593 @@
+package engine
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"encoding/binary"
+	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+
+	"github.com/hasp-tls/hasp/internal/kex"
+	"github.com/hasp-tls/hasp/internal/keysched"
+	"github.com/hasp-tls/hasp/internal/sig"
+	"github.com/hasp-tls/hasp/internal/suite"
+	"github.com/hasp-tls/hasp/internal/wire"
+)
+
+type serverState uint8
+
+const (
+	sWaitClientHello serverState = iota
+	sWaitClientHello2
+	sWaitClientCert
+	sWaitClientCertVerify
+	sWaitClientFinished
+	sConnected
+)
+
+// Server is the TLS 1.3 server state machine (RFC 8446 section 2).
+type Server struct {
+	common
+	state   serverState
+	ch1     wire.ClientHello // kept (copied) across a HelloRetryRequest
+	ch1Raw  []byte
+	hrrWant uint16 // the group asked for in the HelloRetryRequest
+	cookie  []byte
+	cert    *Certificate
+	scheme  uint16
+	sentCCS bool
+}
+
+// NewServer returns a server engine.
+func NewServer(cfg *Config) *Server {
+	return &Server{common: common{cfg: cfg}}
+}
+
+// CCSAllowed: the client may send its CCS after its first ClientHello and
+// before its Finished.
+func (s *Server) CCSAllowed() bool {
+	return s.state > sWaitClientHello && s.state < sConnected || s.state == sWaitClientHello2
+}
+
+// Start does nothing for a server: it waits for the ClientHello.
+func (s *Server) Start() ([]Action, error) { return s.reset(), nil }
+
+// Handle consumes one handshake message.
+func (s *Server) Handle(level Level, msg []byte) ([]Action, error) {
+	s.reset()
+	typ := msg[0]
+	var err error
+	switch s.state {
+	case sWaitClientHello, sWaitClientHello2:
+		if typ != wire.TypeClientHello {
+			return nil, unexpected(typ, "ClientHello")
+		}
+		if err = checkLevel(level, LevelInitial, typ); err == nil {
+			err = s.readClientHello(msg)
+		}
+	case sWaitClientCert:
+		if typ != wire.TypeCertificate {
+			return nil, unexpected(typ, "Certificate")
+		}
+		if err = checkLevel(level, LevelHandshake, typ); err == nil {
+			err = s.readClientCertificate(msg)
+		}
+	case sWaitClientCertVerify:
+		if typ != wire.TypeCertificateVerify {
+			return nil, unexpected(typ, "CertificateVerify")
+		}
+		if err = checkLevel(level, LevelHandshake, typ); err == nil {
+			err = s.readClientCertVerify(msg)
+		}
+	case sWaitClientFinished:
+		if typ != wire.TypeFinished {
+			return nil, unexpected(typ, "Finished")
+		}
+		if err = checkLevel(level, LevelHandshake, typ); err == nil {
+			err = s.readClientFinished(msg)
+		}
+	case sConnected:
+		if err = checkLevel(level, LevelApplication, typ); err != nil {
+			break
+		}
+		if typ != wire.TypeKeyUpdate {
+			return nil, unexpected(typ, "KeyUpdate")
+		}
+		err = s.handleKeyUpdate(msg, &s.clientApp, &s.serverApp)
+	default:
+		return nil, unexpected(typ, "nothing")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.acts, nil
+}
+
+// readClientHello handles ClientHello1 and, after a HelloRetryRequest,
+// ClientHello2 (RFC 8446 sections 4.1.2, 4.1.4 and 9.2).
+func (s *Server) readClientHello(msg []byte) error {
+	var ch wire.ClientHello
+	if err := ch.Unmarshal(msg); err != nil {
+		return err
+	}
+	retry := s.state == sWaitClientHello2
+	if retry {
+		if err := s.checkSecondHello(&ch); err != nil {
+			return err
+		}
+	}
+	if !contains(ch.SupportedVersions, wire.VersionTLS13) {
+		v := ch.Vers
+		for _, sv := range ch.SupportedVersions {
+			if sv > v && sv < wire.VersionTLS13 {
+				v = sv
+			}
+		}
+		return fail(wire.AlertProtocolVersion, "client offers %s at most; this server speaks TLS 1.3", wire.VersionName(v))
+	}
+	if len(ch.Compression) != 1 || ch.Compression[0] != 0 {
+		return fail(wire.AlertIllegalParameter, "TLS 1.3 ClientHello with compression methods %v", ch.Compression)
+	}
+	if len(ch.PSKIdentities) > 0 && len(ch.PSKModes) == 0 {
+		return fail(wire.AlertMissingExtension, "pre_shared_key without psk_key_exchange_modes")
+	}
+	if len(ch.SigSchemes) == 0 {
+		return fail(wire.AlertMissingExtension, "ClientHello without signature_algorithms")
+	}
+	if !ch.HasKeyShare || len(ch.SupportedGroups) == 0 {
+		return fail(wire.AlertMissingExtension, "ClientHello without key_share or supported_groups")
+	}
+	for i, ks := range ch.KeyShares {
+		if !contains(ch.SupportedGroups, ks.Group) {
+			return fail(wire.AlertIllegalParameter, "key share for %s, which is not in supported_groups", wire.GroupName(ks.Group))
+		}
+		for _, other := range ch.KeyShares[:i] {
+			if other.Group == ks.Group {
+				return fail(wire.AlertIllegalParameter, "two key shares for %s", wire.GroupName(ks.Group))
+			}
+		}
+	}
+
+	// Cipher suite.
+	st := s.pickSuite(ch.CipherSuites)
+	if st == nil {
+		return fail(wire.AlertHandshakeFailure, "no TLS 1.3 cipher suite in common")
+	}
+	if retry && st != s.st.Suite {
+		return fail(wire.AlertIllegalParameter, "cipher suite changed after HelloRetryRequest")
+	}
+
+	// Key exchange group: the most preferred one the client sent a share
+	// for; otherwise ask for the most preferred one it supports.
+	var share *wire.KeyShare
+	for _, g := range s.cfg.Groups {
+		for i := range ch.KeyShares {
+			if ch.KeyShares[i].Group == g {
+				share = &ch.KeyShares[i]
+				break
+			}
+		}
+		if share != nil {
+			break
+		}
+	}
+	if share == nil {
+		if retry {
+			return fail(wire.AlertIllegalParameter, "ClientHello2 has no share for %s", wire.GroupName(s.hrrWant))
+		}
+		for _, g := range s.cfg.Groups {
+			if contains(ch.SupportedGroups, g) {
+				return s.helloRetry(&ch, st, g)
+			}
+		}
+		return fail(wire.AlertHandshakeFailure, "no key exchange group in common (client offers %v)", groupNames(ch.SupportedGroups))
+	}
+
+	// Certificate and signature scheme.
+	info := &HelloInfo{
+		ServerName:        ch.ServerName,
+		CipherSuites:      ch.CipherSuites,
+		SupportedGroups:   ch.SupportedGroups,
+		SignatureSchemes:  ch.SigSchemes,
+		SupportedVersions: ch.SupportedVersions,
+		ALPN:              ch.ALPN,
+	}
+	cert, err := s.cfg.GetCertificate(info)
+	if err != nil {
+		if we, ok := err.(*wire.Error); ok {
+			return we
+		}
+		return fail(wire.AlertHandshakeFailure, "no certificate: %v", err)
+	}
+	if cert == nil || len(cert.Chain) == 0 {
+		return fail(wire.AlertHandshakeFailure, "no certificate for %q", ch.ServerName)
+	}
+	scheme, err := sig.Pick(cert.Signer.Public(), ch.SigSchemes)
+	if err != nil {
+		return fail(wire.AlertHandshakeFailure, "%v", err)
+	}
+	s.cert, s.scheme = cert, scheme
+
+	// ALPN (RFC 7301 section 3.2).
+	var alpn string
+	if len(ch.ALPN) > 0 && len(s.cfg.NextProtos) > 0 {
+		for _, p := range s.cfg.NextProtos {
+			if contains(ch.ALPN, p) {
+				alpn = p
+				break
+			}
+		}
+		if alpn == "" {
+			return fail(wire.AlertNoApplicationProtocol, "no application protocol in common (client offers %q)", ch.ALPN)
+		}
+	}
+
+	// Key exchange.
+	serverShare, shared, err := kex.Respond(share.Group, s.cfg.Rand, share.Data)
+	if err != nil {
+		return fail(wire.AlertIllegalParameter, "client key share for %s: %v", wire.GroupName(share.Group), err)
+	}
+
+	s.st.Version = wire.VersionTLS13
+	s.st.Suite = st
+	s.st.Group = share.Group
+	s.st.ALPN = alpn
+	s.st.ServerName = ch.ServerName
+	s.st.ClientRandom = ch.Random
+	s.st.SignatureScheme = scheme
+	s.st.LocalCertificate = cert
+	s.st.EarlyDataOffered = ch.EarlyData
+	s.st.PeerRecordLimit = ch.RecordSizeLimit
+
+	sh := wire.ServerHello{
+		Vers:             wire.VersionTLS12,
+		SessionID:        ch.SessionID,
+		CipherSuite:      st.ID,
+		SupportedVersion: wire.VersionTLS13,
+		KeyShare:         wire.KeyShare{Group: share.Group, Data: serverShare},
+	}
+	if err := readRandom(s.cfg.Rand, sh.Random[:]); err != nil {
+		return err
+	}
+	s.st.ServerRandom = sh.Random
+	if !retry {
+		s.transcript.SetHash(st.Hash)
+		s.transcript.Write(msg)
+	} else {
+		s.transcript.Write(msg)
+	}
+	s.send(LevelInitial, sh.Marshal())
+	if len(ch.SessionID) > 0 && !s.sentCCS {
+		// Middlebox compatibility (RFC 8446 appendix D.4).
+		s.sentCCS = true
+		s.acts = append(s.acts, Action{Kind: ActSendCCS})
+	}
+	s.handshakeSecrets(shared)
+	s.writeKey(LevelHandshake, s.serverHS)
+
+	ee := wire.EncryptedExtensions{ALPN: alpn, ServerNameAck: ch.ServerName != ""}
+	if ch.RecordSizeLimit != 0 {
+		// RFC 8449 section 4: TLS 1.3 counts the content type byte.
+		ee.RecordSizeLimit = 1<<14 + 1
+	}
+	s.send(LevelHandshake, ee.Marshal())
+
+	if s.cfg.RequestClientCert {
+		cr := wire.CertificateRequest{SigSchemes: s.cfg.SigSchemes, SigSchemesCert: sig.CertSchemes(), CertAuthorities: s.cfg.ClientCAs}
+		s.send(LevelHandshake, cr.Marshal())
+		s.st.CertRequested = true
+	}
+
+	cm := wire.Certificate{}
+	for i, d := range cert.Chain {
+		e := wire.CertificateEntry{Data: d}
+		if i == 0 {
+			if ch.StatusRequest {
+				e.OCSP = cert.OCSP
+			}
+			if ch.SCT {
+				e.SCTs = cert.SCTs
+			}
+		}
+		cm.Entries = append(cm.Entries, e)
+	}
+	s.send(LevelHandshake, cm.Marshal())
+	if err := signCertificateVerify(&s.common, cert, scheme, true); err != nil {
+		return err
+	}
+	s.send(LevelHandshake, (&wire.Finished{VerifyData: s.finished(s.serverHS)}).Marshal())
+	s.appSecrets()
+	s.writeKey(LevelApplication, s.serverApp)
+	s.readKey(LevelHandshake, s.clientHS)
+	if s.cfg.RequestClientCert {
+		s.state = sWaitClientCert
+	} else {
+		s.state = sWaitClientFinished
+	}
+	return nil
+}
+
+func groupNames(gs []uint16) []string {
+	out := make([]string, len(gs))
+	for i, g := range gs {
+		out[i] = wire.GroupName(g)
+	}
+	return out
+}
+
+// pickSuite picks the server's most preferred suite the client offers.
+// With PreferChaCha (no AES hardware here), ChaCha20 wins when the client
+// lists it first among the suites we share.
+func (s *Server) pickSuite(offered []uint16) *suite.Suite {
+	if s.cfg.PreferChaCha {
+		for _, id := range offered {
+			if !contains(s.cfg.CipherSuites, id) {
+				continue
+			}
+			if st := suite.ByID(id); st != nil && st.TLS13 && st.ChaCha {
+				return st
+			}
+			break
+		}
+	}
+	for _, id := range s.cfg.CipherSuites {
+		if contains(offered, id) {
+			if st := suite.ByID(id); st != nil && st.TLS13 {
+				return st
+			}
+		}
+	}
+	return nil
+}
+
+// helloRetry sends a HelloRetryRequest for group g.
+func (s *Server) helloRetry(ch *wire.ClientHello, st *suite.Suite, g uint16) error {
+	s.st.Suite = st
+	s.st.HelloRetry = true
+	s.hrrWant = g
+	s.cookie = make([]byte, 32)
+	if err := readRandom(s.cfg.Rand, s.cookie); err != nil {
+		return err
+	}
+	// Keep a copy of ClientHello1 to compare ClientHello2 with.
+	s.ch1Raw = append([]byte(nil), ch.Raw...)
+	if err := s.ch1.Unmarshal(s.ch1Raw); err != nil {
+		return err
+	}
+	h := st.Hash.New()
+	h.Write(ch.Raw)
+	s.transcript.Reset(st.Hash, wire.MessageHash(h.Sum(nil)))
+	hrr := wire.ServerHello{
+		Vers:             wire.VersionTLS12,
+		Random:           wire.HelloRetryRequestRandom,
+		SessionID:        ch.SessionID,
+		CipherSuite:      st.ID,
+		SupportedVersion: wire.VersionTLS13,
+		SelectedGroup:    g,
+		Cookie:           s.cookie,
+	}
+	s.send(LevelInitial, hrr.Marshal())
+	if len(ch.SessionID) > 0 {
+		s.sentCCS = true
+		s.acts = append(s.acts, Action{Kind: ActSendCCS})
+	}
+	s.state = sWaitClientHello2
+	return nil
+}
+
+// checkSecondHello enforces RFC 8446 section 4.1.2: ClientHello2 is
+// ClientHello1 with the key share replaced by one for the group asked for,
+// the cookie added, early_data removed and padding changed.
+func (s *Server) checkSecondHello(ch *wire.ClientHello) error {
+	c1 := &s.ch1
+	bad := func(what string) error {
+		return fail(wire.AlertIllegalParameter, "ClientHello2 changed %s", what)
+	}
+	switch {
+	case ch.Vers != c1.Vers:
+		return bad("legacy_version")
+	case ch.Random != c1.Random:
+		return bad("random")
+	case !bytes.Equal(ch.SessionID, c1.SessionID):
+		return bad("legacy_session_id")
+	case !equalU16(ch.CipherSuites, c1.CipherSuites):
+		return bad("cipher_suites")
+	case !bytes.Equal(ch.Compression, c1.Compression):
+		return bad("compression methods")
+	case !equalU16(ch.SupportedVersions, c1.SupportedVersions):
+		return bad("supported_versions")
+	case !equalU16(ch.SupportedGroups, c1.SupportedGroups):
+		return bad("supported_groups")
+	case !equalU16(ch.SigSchemes, c1.SigSchemes):
+		return bad("signature_algorithms")
+	case ch.ServerName != c1.ServerName:
+		return bad("server_name")
+	case !equalStrings(ch.ALPN, c1.ALPN):
+		return bad("application_layer_protocol_negotiation")
+	case ch.EarlyData:
+		return fail(wire.AlertIllegalParameter, "early_data in ClientHello2")
+	case !bytes.Equal(ch.Cookie, s.cookie):
+		return fail(wire.AlertIllegalParameter, "ClientHello2 does not echo the cookie")
+	case len(ch.KeyShares) != 1 || ch.KeyShares[0].Group != s.hrrWant:
+		return fail(wire.AlertIllegalParameter, "ClientHello2 must carry exactly one key share, for %s", wire.GroupName(s.hrrWant))
+	}
+	return nil
+}
+
+func equalU16(a, b []uint16) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) readClientCertificate(msg []byte) error {
+	var cm wire.Certificate
+	if err := cm.Unmarshal(msg); err != nil {
+		return err
+	}
+	if len(cm.Context) != 0 {
+		return fail(wire.AlertIllegalParameter, "client Certificate with a request context in the handshake")
+	}
+	s.transcript.Write(msg)
+	if len(cm.Entries) == 0 {
+		if s.cfg.RequireClientCert {
+			return fail(wire.AlertCertificateRequired, "client sent no certificate")
+		}
+		s.state = sWaitClientFinished
+		return nil
+	}
+	raw, certs, err := parseChain(cm.Entries)
+	if err != nil {
+		return err
+	}
+	s.st.PeerChain, s.st.PeerCertificates = raw, certs
+	s.state = sWaitClientCertVerify
+	return nil
+}
+
+func (s *Server) readClientCertVerify(msg []byte) error {
+	var cv wire.CertificateVerify
+	if err := cv.Unmarshal(msg); err != nil {
+		return err
+	}
+	if err := verifyCertificateVerify(&s.common, &cv, false); err != nil {
+		return err
+	}
+	if err := s.verifyPeer(); err != nil {
+		return err
+	}
+	s.transcript.Write(msg)
+	s.state = sWaitClientFinished
+	return nil
+}
+
+func (s *Server) readClientFinished(msg []byte) error {
+	var fin wire.Finished
+	if err := fin.Unmarshal(msg); err != nil {
+		return err
+	}
+	if len(fin.VerifyData) != s.hashLen() {
+		return fail(wire.AlertDecodeError, "Finished of %d bytes, want %d", len(fin.VerifyData), s.hashLen())
+	}
+	if !hmac.Equal(fin.VerifyData, s.finished(s.clientHS)) {
+		return fail(wire.AlertDecryptError, "client Finished does not verify")
+	}
+	if len(s.st.PeerChain) == 0 {
+		// No client certificate was checked: the hooks still run.
+		if err := s.verifyPeer(); err != nil {
+			return err
+		}
+	}
+	s.transcript.Write(msg)
+	s.st.ResumptionSecret = s.sched.Derive(keysched.LabelResumption, s.transcript.Sum())
+	s.readKey(LevelApplication, s.clientApp)
+	s.acts = append(s.acts, Action{Kind: ActDone})
+	s.done = true
+	s.state = sConnected
+	for i := 0; i < s.cfg.Tickets; i++ {
+		if err := s.sendTicket(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxTicketLifetime is RFC 8446 section 4.6.1's seven days.
+const maxTicketLifetime = 7 * 24 * time.Hour
+
+// sendTicket sends one NewSessionTicket carrying the sealed session.
+// Tickets never outlive the certificate that authenticated the session.
+func (s *Server) sendTicket() error {
+	if s.cfg.SealTicket == nil {
+		return nil
+	}
+	now := s.cfg.now()
+	life := maxTicketLifetime
+	if s.cfg.TicketLifetime > 0 && s.cfg.TicketLifetime < life {
+		life = s.cfg.TicketLifetime
+	}
+	if na := s.cert.NotAfter; !na.IsZero() {
+		if left := na.Sub(now); left < life {
+			life = left
+		}
+	}
+	if life < time.Second {
+		return nil
+	}
+	var rnd [12]byte // 8-byte nonce, 4-byte age_add
+	if err := readRandom(s.cfg.Rand, rnd[:]); err != nil {
+		return err
+	}
+	nonce := rnd[:8]
+	psk := keysched.ResumptionPSK(s.st.Suite.Hash, s.st.ResumptionSecret, nonce)
+	var b cryptobyte.Builder
+	b.AddUint16(s.st.Version)
+	b.AddUint16(s.st.Suite.ID)
+	b.AddUint64(uint64(now.Unix()))
+	b.AddUint64(uint64(now.Add(life).Unix()))
+	b.AddUint32(binary.BigEndian.Uint32(rnd[8:]))
+	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(psk) })
+	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(s.st.ALPN)) })
+	b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
+		for _, c := range s.st.PeerChain {
+			b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(c) })
+		}
+	})
+	plain, err := b.Bytes()
+	if err != nil {
+		return fail(wire.AlertInternalError, "ticket: %v", err)
+	}
+	sealed, err := s.cfg.SealTicket(plain)
+	if err != nil {
+		return fail(wire.AlertInternalError, "sealing ticket: %v", err)
+	}
+	nst := wire.NewSessionTicket{
+		Lifetime: uint32(life / time.Second),
+		AgeAdd:   binary.BigEndian.Uint32(rnd[8:]),
+		Nonce:    nonce,
+		Ticket:   sealed,
+	}
+	s.sendPost(nst.Marshal())
+	return nil
+}
+
+// SendTicket sends one more NewSessionTicket on an established connection.
+func (s *Server) SendTicket() ([]Action, error) {
+	s.reset()
+	if s.state != sConnected {
+		return nil, fail(wire.AlertInternalError, "ticket before the handshake completed")
+	}
+	if err := s.sendTicket(); err != nil {
+		return nil, err
+	}
+	return s.acts, nil
+}
+
+// UpdateKeys sends a KeyUpdate and moves to the next write secret.
+func (s *Server) UpdateKeys(requestPeer bool) ([]Action, error) {
+	s.reset()
+	if s.state != sConnected {
+		return nil, fail(wire.AlertInternalError, "KeyUpdate before the handshake completed")
+	}
+	s.updateWrite(requestPeer, &s.serverApp)
+	return s.acts, nil
+}

@@ -1,0 +1,195 @@
+// Package keysched is the TLS 1.3 key schedule (RFC 8446 section 7): HKDF
+// with the TLS labels, the secrets of each stage, traffic keys, Finished
+// and exporters.
+package keysched
+
+import (
+	"crypto"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"hash"
+
+	"golang.org/x/crypto/cryptobyte"
+)
+
+// Labels of RFC 8446 section 7.1 (without the "tls13 " prefix).
+const (
+	LabelExtBinder       = "ext binder"
+	LabelResBinder       = "res binder"
+	LabelClientEarly     = "c e traffic"
+	LabelEarlyExporter   = "e exp master"
+	LabelClientHandshake = "c hs traffic"
+	LabelServerHandshake = "s hs traffic"
+	LabelClientApp       = "c ap traffic"
+	LabelServerApp       = "s ap traffic"
+	LabelExporter        = "exp master"
+	LabelResumption      = "res master"
+	LabelDerived         = "derived"
+	LabelFinished        = "finished"
+	LabelTrafficUpdate   = "traffic upd"
+	LabelResumptionPSK   = "resumption"
+)
+
+// ExpandLabel is HKDF-Expand-Label (RFC 8446 section 7.1).
+func ExpandLabel(h crypto.Hash, secret []byte, label string, context []byte, length int) []byte {
+	var b cryptobyte.Builder
+	b.AddUint16(uint16(length))
+	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) {
+		b.AddBytes([]byte("tls13 "))
+		b.AddBytes([]byte(label))
+	})
+	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(context) })
+	info, err := b.Bytes()
+	if err != nil {
+		panic("keysched: label too long: " + label)
+	}
+	out, err := hkdf.Expand(h.New, secret, string(info), length)
+	if err != nil {
+		panic("keysched: " + err.Error())
+	}
+	return out
+}
+
+// Extract is HKDF-Extract; a nil secret means a string of zeros of the
+// hash's length, as RFC 8446 section 7.1 prescribes.
+func Extract(h crypto.Hash, secret, salt []byte) []byte {
+	if secret == nil {
+		secret = make([]byte, h.Size())
+	}
+	out, err := hkdf.Extract(h.New, secret, salt)
+	if err != nil {
+		panic("keysched: " + err.Error())
+	}
+	return out
+}
+
+// DeriveSecret is Derive-Secret(Secret, Label, Messages) with the
+// transcript hash already computed.
+func DeriveSecret(h crypto.Hash, secret []byte, label string, transcriptHash []byte) []byte {
+	return ExpandLabel(h, secret, label, transcriptHash, h.Size())
+}
+
+// emptyHash returns Hash("").
+func emptyHash(h crypto.Hash) []byte {
+	hh := h.New()
+	return hh.Sum(nil)
+}
+
+// Schedule walks the secrets of one connection: early, handshake, master.
+type Schedule struct {
+	Hash   crypto.Hash
+	secret []byte // current stage's secret
+}
+
+// New starts the schedule with an optional PSK (nil for none).
+func New(h crypto.Hash, psk []byte) *Schedule {
+	return &Schedule{Hash: h, secret: Extract(h, psk, nil)}
+}
+
+// EarlySecret returns the current stage's secret (for binders and the
+// early traffic secret while in the early stage).
+func (s *Schedule) Secret() []byte { return s.secret }
+
+// next moves to the next stage: Extract(Derive-Secret(secret, "derived",
+// ""), ikm).
+func (s *Schedule) next(ikm []byte) {
+	derived := DeriveSecret(s.Hash, s.secret, LabelDerived, emptyHash(s.Hash))
+	s.secret = Extract(s.Hash, ikm, derived)
+}
+
+// Handshake moves from the early secret to the handshake secret using the
+// (EC)DHE shared secret.
+func (s *Schedule) Handshake(shared []byte) { s.next(shared) }
+
+// Master moves from the handshake secret to the master secret.
+func (s *Schedule) Master() { s.next(nil) }
+
+// Derive derives a secret of the current stage from a transcript hash.
+func (s *Schedule) Derive(label string, transcriptHash []byte) []byte {
+	return DeriveSecret(s.Hash, s.secret, label, transcriptHash)
+}
+
+// BinderKey returns the binder key for an external or resumption PSK.
+func (s *Schedule) BinderKey(resumption bool) []byte {
+	label := LabelExtBinder
+	if resumption {
+		label = LabelResBinder
+	}
+	return s.Derive(label, emptyHash(s.Hash))
+}
+
+// TrafficKey derives the AEAD key and IV of a traffic secret (RFC 8446
+// section 7.3).
+func TrafficKey(h crypto.Hash, secret []byte, keyLen, ivLen int) (key, iv []byte) {
+	return ExpandLabel(h, secret, "key", nil, keyLen), ExpandLabel(h, secret, "iv", nil, ivLen)
+}
+
+// NextTrafficSecret is application_traffic_secret_N+1 (RFC 8446 section
+// 7.2).
+func NextTrafficSecret(h crypto.Hash, secret []byte) []byte {
+	return ExpandLabel(h, secret, LabelTrafficUpdate, nil, h.Size())
+}
+
+// FinishedMAC computes verify_data from a base key (a handshake traffic
+// secret or binder key) and a transcript hash (RFC 8446 section 4.4.4).
+func FinishedMAC(h crypto.Hash, baseKey, transcriptHash []byte) []byte {
+	key := ExpandLabel(h, baseKey, LabelFinished, nil, h.Size())
+	m := hmac.New(h.New, key)
+	m.Write(transcriptHash)
+	return m.Sum(nil)
+}
+
+// ResumptionPSK derives the PSK for a ticket (RFC 8446 section 4.6.1).
+func ResumptionPSK(h crypto.Hash, resumptionMaster, nonce []byte) []byte {
+	return ExpandLabel(h, resumptionMaster, LabelResumptionPSK, nonce, h.Size())
+}
+
+// Export is the TLS 1.3 exporter (RFC 8446 section 7.5) from an exporter
+// master secret.
+func Export(h crypto.Hash, exporterMaster []byte, label string, context []byte, length int) []byte {
+	secret := DeriveSecret(h, exporterMaster, label, emptyHash(h))
+	hh := h.New()
+	hh.Write(context)
+	return ExpandLabel(h, secret, "exporter", hh.Sum(nil), length)
+}
+
+// Transcript is the running hash of the handshake messages. Until the hash
+// is known (before ServerHello) it buffers the messages.
+type Transcript struct {
+	h   hash.Hash
+	buf []byte
+}
+
+// Write adds a message to the transcript.
+func (t *Transcript) Write(msg []byte) {
+	if t.h != nil {
+		t.h.Write(msg)
+		return
+	}
+	t.buf = append(t.buf, msg...)
+}
+
+// SetHash fixes the hash function and hashes what was buffered.
+func (t *Transcript) SetHash(h crypto.Hash) {
+	t.h = h.New()
+	t.h.Write(t.buf)
+	t.buf = nil
+}
+
+// Buffered returns the bytes written before the hash was set.
+func (t *Transcript) Buffered() []byte { return t.buf }
+
+// Sum returns the current transcript hash.
+func (t *Transcript) Sum() []byte { return t.h.Sum(nil) }
+
+// SumInto appends the current hash to b.
+func (t *Transcript) SumInto(b []byte) []byte { return t.h.Sum(b) }
+
+// Reset replaces ClientHello1 with the message_hash construct after a
+// HelloRetryRequest (RFC 8446 section 4.4.1): the transcript becomes
+// message_hash(Hash(ClientHello1)).
+func (t *Transcript) Reset(h crypto.Hash, messageHash []byte) {
+	t.h = h.New()
+	t.h.Write(messageHash)
+	t.buf = nil
+}

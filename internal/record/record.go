@@ -1,0 +1,339 @@
+// Package record carries TLS records over a byte stream: framing, record
+// protection (TLS 1.3 inner plaintext and AEAD nonces), size limits and
+// the buffers, which are reused so that steady-state reads and writes
+// allocate nothing.
+package record
+
+import (
+	"crypto/cipher"
+	"encoding/binary"
+	"io"
+	"slices"
+	"sync"
+
+	"github.com/hasp-tls/hasp/internal/keysched"
+	"github.com/hasp-tls/hasp/internal/suite"
+	"github.com/hasp-tls/hasp/internal/wire"
+)
+
+const (
+	HeaderLen = 5
+	// MaxPlaintext is 2^14, the largest record payload (RFC 8446 5.1).
+	MaxPlaintext = 1 << 14
+	// MaxCiphertext13 bounds a protected TLS 1.3 record (RFC 8446 5.2).
+	MaxCiphertext13 = MaxPlaintext + 256
+	// maxRecord is the largest record on the wire we read.
+	maxRecord = HeaderLen + MaxCiphertext13
+)
+
+// half is one direction's protection state.
+type half struct {
+	aead  cipher.AEAD
+	iv    [12]byte
+	nonce [12]byte
+	seq   uint64
+	// Count of records under this key, for AEAD limits.
+	records uint64
+}
+
+func (h *half) set(s *suite.Suite, secret []byte) error {
+	if s == nil {
+		h.aead = nil
+		return nil
+	}
+	key, iv := keysched.TrafficKey(s.Hash, secret, s.KeyLen, 12)
+	a, err := s.NewAEAD(key)
+	if err != nil {
+		return err
+	}
+	h.aead = a
+	copy(h.iv[:], iv)
+	h.seq = 0
+	h.records = 0
+	return nil
+}
+
+// nextNonce computes the per-record nonce (RFC 8446 section 5.3).
+func (h *half) nextNonce() []byte {
+	h.nonce = h.iv
+	var seq [8]byte
+	binary.BigEndian.PutUint64(seq[:], h.seq)
+	for i := 0; i < 8; i++ {
+		h.nonce[4+i] ^= seq[i]
+	}
+	h.seq++
+	h.records++
+	return h.nonce[:]
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2*maxRecord); return &b }}
+
+// Conn reads and writes records on a stream. Reading and writing may run
+// concurrently; each side is used by one goroutine at a time.
+type Conn struct {
+	rw io.ReadWriter
+
+	in  half
+	out half
+
+	rbuf         *[]byte // raw bytes read, not yet consumed
+	rstart, rend int
+
+	wbuf *[]byte
+
+	// WriteLimit is the largest plaintext per record (record_size_limit).
+	WriteLimit int
+	// skipEarly is how many bytes of undecryptable 0-RTT records may still
+	// be dropped (a server that declined early data).
+	skipEarly int
+	// version is the TLS version of the record layer (0 before it is
+	// known).
+	inProtected, outProtected bool
+}
+
+// New wraps a stream.
+func New(rw io.ReadWriter) *Conn {
+	return &Conn{rw: rw, WriteLimit: MaxPlaintext}
+}
+
+// SetReadKey installs (or with a nil suite removes) the read protection.
+func (c *Conn) SetReadKey(s *suite.Suite, secret []byte) error {
+	c.inProtected = s != nil
+	return c.in.set(s, secret)
+}
+
+// SetWriteKey installs the write protection.
+func (c *Conn) SetWriteKey(s *suite.Suite, secret []byte) error {
+	c.outProtected = s != nil
+	return c.out.set(s, secret)
+}
+
+// ReadProtected reports whether reads are decrypted.
+func (c *Conn) ReadProtected() bool { return c.inProtected }
+
+// WriteRecords returns how many records were written under the current
+// write key.
+func (c *Conn) WriteRecords() uint64 { return c.out.records }
+
+// SkipEarlyData lets the next n bytes of records that fail to decrypt be
+// dropped: 0-RTT data of a client whose early data the server declined
+// (RFC 8446 section 4.2.10).
+func (c *Conn) SkipEarlyData(n int) { c.skipEarly = n }
+
+// Buffered reports whether raw input is waiting.
+func (c *Conn) Buffered() bool { return c.rend > c.rstart }
+
+func (c *Conn) fill(need int) error {
+	if c.rbuf == nil {
+		c.rbuf = bufPool.Get().(*[]byte)
+		*c.rbuf = (*c.rbuf)[:cap(*c.rbuf)]
+	}
+	buf := *c.rbuf
+	if c.rstart+need > len(buf) {
+		n := copy(buf, buf[c.rstart:c.rend])
+		c.rstart, c.rend = 0, n
+	}
+	for c.rend-c.rstart < need {
+		n, err := c.rw.Read(buf[c.rend:])
+		c.rend += n
+		if c.rend-c.rstart >= need {
+			break
+		}
+		if err != nil {
+			if err == io.EOF && c.rend > c.rstart {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// Release gives the read buffer back to the pool when nothing is pending;
+// a connection waiting for data then holds no record buffers. Call it
+// from the reading side only.
+func (c *Conn) Release() {
+	if c.rbuf != nil && c.rstart == c.rend {
+		bufPool.Put(c.rbuf)
+		c.rbuf = nil
+		c.rstart, c.rend = 0, 0
+	}
+}
+
+// ReadRecord reads the next record and removes its protection. The payload
+// is valid until the next call.
+func (c *Conn) ReadRecord() (wire.ContentType, []byte, error) {
+	for {
+		if err := c.fill(HeaderLen); err != nil {
+			return 0, nil, err
+		}
+		hdr := (*c.rbuf)[c.rstart : c.rstart+HeaderLen]
+		typ := wire.ContentType(hdr[0])
+		n := int(binary.BigEndian.Uint16(hdr[3:]))
+		switch typ {
+		case wire.TypeChangeCipherSpec, wire.TypeAlert, wire.TypeHandshake, wire.TypeApplicationData:
+		default:
+			if hdr[0] == 0x80 || hdr[0] == 'G' || hdr[0] == 'P' || hdr[0] == 'H' {
+				return 0, nil, wire.Errorf(wire.AlertDecodeError, "the peer does not speak TLS (first bytes %q)", hdr[:3])
+			}
+			return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "record of unknown content type %d", hdr[0])
+		}
+		if hdr[1] != 3 {
+			return 0, nil, wire.Errorf(wire.AlertDecodeError, "record version 0x%02x%02x", hdr[1], hdr[2])
+		}
+		if n > MaxCiphertext13 || (!c.inProtected && n > MaxPlaintext) {
+			return 0, nil, wire.Errorf(wire.AlertRecordOverflow, "record of %d bytes", n)
+		}
+		if err := c.fill(HeaderLen + n); err != nil {
+			return 0, nil, err
+		}
+		buf := *c.rbuf
+		hdr = buf[c.rstart : c.rstart+HeaderLen]
+		payload := buf[c.rstart+HeaderLen : c.rstart+HeaderLen+n]
+		c.rstart += HeaderLen + n
+
+		if !c.inProtected || typ == wire.TypeChangeCipherSpec {
+			if typ != wire.TypeApplicationData && n == 0 {
+				return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "empty %s record", typ)
+			}
+			if c.inProtected || typ != wire.TypeApplicationData {
+				return typ, payload, nil
+			}
+			if c.skipEarly > 0 {
+				// 0-RTT data before the handshake keys: dropped.
+				if n > c.skipEarly {
+					return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "too much early data")
+				}
+				c.skipEarly -= n
+				continue
+			}
+			return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "application data before the handshake keys")
+		}
+		if typ != wire.TypeApplicationData {
+			return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "unprotected %s record after keys were set", typ)
+		}
+		if n < c.in.aead.Overhead()+1 {
+			return 0, nil, wire.Errorf(wire.AlertBadRecordMAC, "record too short to be protected")
+		}
+		seq := c.in.seq
+		plain, err := c.in.aead.Open(payload[:0], c.in.nextNonce(), payload, hdr)
+		if err != nil {
+			if c.skipEarly > 0 {
+				// RFC 8446 section 4.2.10: skip 0-RTT records that do
+				// not decrypt, up to the early data limit.
+				c.in.seq = seq
+				c.in.records--
+				if n > c.skipEarly {
+					return 0, nil, wire.Errorf(wire.AlertBadRecordMAC, "record does not decrypt")
+				}
+				c.skipEarly -= n
+				continue
+			}
+			return 0, nil, wire.Errorf(wire.AlertBadRecordMAC, "record does not decrypt")
+		}
+		c.skipEarly = 0
+		// Strip padding: the content type is the last non-zero byte.
+		i := len(plain) - 1
+		for i >= 0 && plain[i] == 0 {
+			i--
+		}
+		if i < 0 {
+			return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "protected record with no content type")
+		}
+		if i > MaxPlaintext {
+			return 0, nil, wire.Errorf(wire.AlertRecordOverflow, "record plaintext of %d bytes", i)
+		}
+		inner := wire.ContentType(plain[i])
+		if inner == wire.TypeChangeCipherSpec {
+			return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "protected change_cipher_spec")
+		}
+		if inner != wire.TypeApplicationData && i == 0 {
+			return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "empty %s record", inner)
+		}
+		return inner, plain[:i], nil
+	}
+}
+
+func (c *Conn) wb() *[]byte {
+	if c.wbuf == nil {
+		c.wbuf = bufPool.Get().(*[]byte)
+		*c.wbuf = (*c.wbuf)[:0]
+	}
+	return c.wbuf
+}
+
+// WriteRecord queues data as one or more records of type typ. Nothing is
+// sent until Flush.
+func (c *Conn) WriteRecord(typ wire.ContentType, data []byte) error {
+	limit := c.WriteLimit
+	if limit <= 0 || limit > MaxPlaintext {
+		limit = MaxPlaintext
+	}
+	for first := true; first || len(data) > 0; first = false {
+		n := min(len(data), limit)
+		if err := c.writeOne(typ, data[:n]); err != nil {
+			return err
+		}
+		data = data[n:]
+	}
+	return nil
+}
+
+// Pending is the number of queued bytes.
+func (c *Conn) Pending() int {
+	if c.wbuf == nil {
+		return 0
+	}
+	return len(*c.wbuf)
+}
+
+func (c *Conn) writeOne(typ wire.ContentType, data []byte) error {
+	wb := c.wb()
+	b := *wb
+	start := len(b)
+	if !c.outProtected {
+		b = append(b, byte(typ), 3, 3, byte(len(data)>>8), byte(len(data)))
+		if typ == wire.TypeHandshake && len(data) > 0 && data[0] == wire.TypeClientHello {
+			// RFC 8446 section 5.1: 0x0301 in the initial ClientHello
+			// for compatibility.
+			b[start+2] = 1
+		}
+		*wb = append(b, data...)
+		return nil
+	}
+	if c.out.seq == ^uint64(0) {
+		return wire.Errorf(wire.AlertInternalError, "sequence number exhausted")
+	}
+	overhead := c.out.aead.Overhead()
+	n := len(data) + 1 + overhead
+	// Room for the tag, so that Seal works in place.
+	b = slices.Grow(b, HeaderLen+n)
+	b = append(b, byte(wire.TypeApplicationData), 3, 3, byte(n>>8), byte(n))
+	b = append(b, data...)
+	b = append(b, byte(typ))
+	hdr := b[start : start+HeaderLen]
+	payload := b[start+HeaderLen:]
+	sealed := c.out.aead.Seal(payload[:0], c.out.nextNonce(), payload, hdr)
+	*wb = b[:start+HeaderLen+len(sealed)]
+	return nil
+}
+
+// Flush writes what is queued in one write.
+func (c *Conn) Flush() error {
+	if c.wbuf == nil || len(*c.wbuf) == 0 {
+		return nil
+	}
+	_, err := c.rw.Write(*c.wbuf)
+	// The write buffer goes back to the pool between writes, so an idle
+	// connection holds none.
+	*c.wbuf = (*c.wbuf)[:0]
+	bufPool.Put(c.wbuf)
+	c.wbuf = nil
+	return err
+}
+
+// FlushLimit is the queued size above which a writer should flush.
+const FlushLimit = 2*maxRecord - maxRecord - 64
+
+// NeedFlush reports whether the next record may not fit the buffer.
+func (c *Conn) NeedFlush() bool { return c.Pending() > FlushLimit }
