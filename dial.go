@@ -118,4 +118,3 @@ var errNoCertificates = &net.OpError{Op: "listen", Err: errString("hasp: a serve
 type errString string
 
 func (e errString) Error() string { return string(e) }
-

@@ -176,8 +176,8 @@ type State struct {
 	PeerCertificates []*x509.Certificate
 	// VerifiedChains is set by the VerifyPeer callback.
 	VerifiedChains [][]*x509.Certificate
-	OCSP             []byte
-	SCTs             [][]byte
+	OCSP           []byte
+	SCTs           [][]byte
 	// LocalCertificate is the certificate we authenticated with, if any.
 	LocalCertificate *Certificate
 	// EarlyDataOffered: the client offered 0-RTT, which a server declines;

@@ -24,7 +24,7 @@ type Suite struct {
 	// For TLS 1.2: what authenticates the server's key exchange.
 	ECDSA bool
 	// ChaCha marks the suites that are fast without AES hardware.
-	ChaCha bool
+	ChaCha  bool
 	newAEAD func(key []byte) (cipher.AEAD, error)
 }
 
