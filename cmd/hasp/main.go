@@ -1,0 +1,49 @@
+// Command hasp is the hasp toolkit: serve TLS, connect to TLS servers and
+// see what they negotiate.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `hasp — TLS you can see
+
+Usage:
+  hasp serve   [flags]            HTTPS server that shows what each connection negotiated
+  hasp connect [flags] HOST:PORT  handshake, show the result, then copy stdin/stdout
+  hasp help [COMMAND]             help for a command
+
+Run 'hasp help serve' or 'hasp help connect' for the flags.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stdout, stderr)
+	case "connect":
+		return connect(args[1:], stdin, stdout, stderr)
+	case "help", "-h", "--help":
+		if len(args) > 1 {
+			switch args[1] {
+			case "serve":
+				return serve([]string{"-h"}, stdout, stdout)
+			case "connect":
+				return connect([]string{"-h"}, stdin, stdout, stdout)
+			}
+		}
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "hasp: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
