@@ -533,13 +533,15 @@ func (m *ServerHello) Marshal() []byte {
 			if m.SelectedGroup != 0 {
 				addExtension(b, ExtKeyShare, func(b *cryptobyte.Builder) { b.AddUint16(m.SelectedGroup) })
 			}
-			if m.SupportedVersion != 0 {
-				addExtension(b, ExtSupportedVersions, func(b *cryptobyte.Builder) { b.AddUint16(m.SupportedVersion) })
-			}
+			// Order as in RFC 8448's traces: key_share, cookie,
+			// supported_versions.
 			if len(m.Cookie) > 0 {
 				addExtension(b, ExtCookie, func(b *cryptobyte.Builder) {
 					b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Cookie) })
 				})
+			}
+			if m.SupportedVersion != 0 {
+				addExtension(b, ExtSupportedVersions, func(b *cryptobyte.Builder) { b.AddUint16(m.SupportedVersion) })
 			}
 		})
 	})
