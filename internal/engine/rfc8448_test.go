@@ -345,3 +345,39 @@ func TestRFC8448CertificateVerify(t *testing.T) {
 		t.Errorf("CertificateVerify verified with the client's context string")
 	}
 }
+
+// The server engine, preferring P-256, answers RFC 8448 section 5's
+// ClientHello1 with the RFC's HelloRetryRequest; only the cookie, which is
+// the server's own opaque state, differs.
+func TestRFC8448ServerHelloRetry(t *testing.T) {
+	cfg := &Config{
+		Rand:         rand.Reader,
+		CipherSuites: suite.TLS13IDs(),
+		Groups:       []uint16{wire.GroupSecp256r1},
+		SigSchemes:   []uint16{wire.PSSWithSHA256},
+		GetCertificate: func(*HelloInfo) (*Certificate, error) {
+			t.Fatal("certificate chosen before ClientHello2")
+			return nil, nil
+		},
+	}
+	s := NewServer(cfg)
+	acts, err := s.Handle(LevelInitial, rfcHRRClientHello1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(acts) != 1 || acts[0].Kind != ActSend {
+		t.Fatalf("actions %+v (no CCS expected: the ClientHello has no session ID)", acts)
+	}
+	var ours, theirs wire.ServerHello
+	if err := ours.Unmarshal(acts[0].Msg); err != nil {
+		t.Fatal(err)
+	}
+	if err := theirs.Unmarshal(rfcHRR); err != nil {
+		t.Fatal(err)
+	}
+	ours.Cookie = theirs.Cookie
+	eq(t, "HelloRetryRequest with the RFC's cookie", ours.Marshal(), rfcHRR)
+	if !s.State().HelloRetry {
+		t.Error("State().HelloRetry not set")
+	}
+}
