@@ -248,6 +248,9 @@ func (c *Client) readServerHello(msg []byte) error {
 	c.shares = nil
 	c.handshakeSecrets(shared)
 	c.readKey(LevelHandshake, c.serverHS)
+	// Our handshake write key goes in now, so that an alert raised while
+	// reading the server's flight is protected as the server expects.
+	c.writeKey(LevelHandshake, c.clientHS)
 	c.state = cWaitEncryptedExtensions
 	return nil
 }
@@ -477,7 +480,6 @@ func (c *Client) readFinished(msg []byte) error {
 		c.sentCCS = true
 		c.acts = append(c.acts, Action{Kind: ActSendCCS})
 	}
-	c.writeKey(LevelHandshake, c.clientHS)
 	if c.certReq != nil {
 		if err := c.sendClientCertificate(); err != nil {
 			return err

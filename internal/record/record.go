@@ -89,6 +89,9 @@ type Conn struct {
 	// version is the TLS version of the record layer (0 before it is
 	// known).
 	inProtected, outProtected bool
+	// wroteRecord: a record was written (the first gets version 0x0301
+	// when it is a client's first ClientHello).
+	wroteRecord bool
 }
 
 // New wraps a stream.
@@ -291,13 +294,15 @@ func (c *Conn) writeOne(typ wire.ContentType, data []byte) error {
 	wb := c.wb()
 	b := *wb
 	start := len(b)
-	if !c.outProtected {
+	if !c.outProtected || typ == wire.TypeChangeCipherSpec {
+		// change_cipher_spec is never protected (RFC 8446 section 5).
 		b = append(b, byte(typ), 3, 3, byte(len(data)>>8), byte(len(data)))
-		if typ == wire.TypeHandshake && len(data) > 0 && data[0] == wire.TypeClientHello {
+		if !c.wroteRecord && typ == wire.TypeHandshake && len(data) > 0 && data[0] == wire.TypeClientHello {
 			// RFC 8446 section 5.1: 0x0301 in the initial ClientHello
 			// for compatibility.
 			b[start+2] = 1
 		}
+		c.wroteRecord = true
 		*wb = append(b, data...)
 		return nil
 	}
