@@ -1,0 +1,162 @@
+package hasp_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/x509"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hasp-tls/hasp/internal/testcerts"
+)
+
+// needPeer finds a peer program. Under CI (HASP_CI set by .ci/run) a
+// missing peer fails the test, so a missing install step cannot hide.
+func needPeer(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("HASP_CI") != "" {
+			t.Fatalf("%s not found; .ci/run must install it", name)
+		}
+		t.Skipf("%s not installed", name)
+	}
+	return p
+}
+
+// peerFiles writes the test CA and a leaf of type kt as PEM files.
+func peerFiles(t *testing.T, kt testcerts.KeyType) (dir, ca, cert, key string) {
+	t.Helper()
+	dir = t.TempDir()
+	l := leaf(kt)
+	ca, cert, key = filepath.Join(dir, "ca.pem"), filepath.Join(dir, "leaf.pem"), filepath.Join(dir, "leaf.key")
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{ca, testCA.PEM()}, {cert, l.ChainPEM()}, {key, l.KeyPEM()}} {
+		if err := os.WriteFile(f.name, f.data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return
+}
+
+// syncBuffer collects a process's output safely.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitFor polls the buffer until it holds want or the time is up.
+func (s *syncBuffer) waitFor(want string, d time.Duration) bool {
+	end := time.Now().Add(d)
+	for time.Now().Before(end) {
+		if strings.Contains(s.String(), want) {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
+}
+
+// peerProc is a peer process the test started; it is killed (by its PID,
+// through exec) when the test ends.
+type peerProc struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	out   *syncBuffer
+}
+
+func startPeer(t *testing.T, stdin bool, name string, args ...string) *peerProc {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	cmd := exec.CommandContext(ctx, name, args...)
+	p := &peerProc{cmd: cmd, out: &syncBuffer{}}
+	cmd.Stdout, cmd.Stderr = p.out, p.out
+	if stdin {
+		w, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.stdin = w
+	}
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("start %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		if p.stdin != nil {
+			p.stdin.Close()
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+		cancel()
+		if t.Failed() {
+			t.Logf("%s output:\n%s", name, p.out.String())
+		}
+	})
+	return p
+}
+
+// startSServer starts openssl s_server on a port of its choosing and
+// returns its address.
+func startSServer(t *testing.T, stdin bool, args ...string) (*peerProc, string) {
+	t.Helper()
+	openssl := needPeer(t, "openssl")
+	p := startPeer(t, stdin, openssl, append([]string{"s_server", "-accept", "127.0.0.1:0", "-naccept", "1"}, args...)...)
+	if !p.out.waitFor("ACCEPT", 10*time.Second) {
+		t.Fatalf("s_server did not start")
+	}
+	sc := bufio.NewScanner(strings.NewReader(p.out.String()))
+	for sc.Scan() {
+		if a, ok := strings.CutPrefix(sc.Text(), "ACCEPT "); ok {
+			return p, strings.TrimSpace(a)
+		}
+	}
+	t.Fatalf("no ACCEPT line")
+	return nil, ""
+}
+
+// listenHasp starts a hasp listener on loopback serving fn per connection.
+func listenLoopback(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+func loadPool(t *testing.T, file string) *x509.CertPool {
+	t.Helper()
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := x509.NewCertPool()
+	if !p.AppendCertsFromPEM(pem) {
+		t.Fatalf("no certificates in %s", file)
+	}
+	return p
+}
