@@ -273,14 +273,8 @@ func (c *Conn) apply(acts []engine.Action) error {
 // in hsBuf until consumeHandshakeMessage.
 func (c *Conn) readHandshakeMessage() ([]byte, error) {
 	for {
-		if typ, n, ok := wire.ParseHandshakeHeader(c.hsBuf); ok {
-			limit := wire.MaxHandshakeLen
-			if n > limit {
-				return nil, wire.Errorf(wire.AlertUnexpectedMessage, "%s of %d bytes exceeds the limit", wire.HandshakeName(typ), n)
-			}
-			if len(c.hsBuf) >= 4+n {
-				return c.hsBuf[:4+n], nil
-			}
+		if msg, err := c.bufferedHandshakeMessage(); msg != nil || err != nil {
+			return msg, err
 		}
 		typ, payload, err := c.rec.ReadRecord()
 		if err != nil {
@@ -304,6 +298,24 @@ func (c *Conn) readHandshakeMessage() ([]byte, error) {
 			return nil, wire.Errorf(wire.AlertUnexpectedMessage, "%s record during the handshake", typ)
 		}
 	}
+}
+
+// bufferedHandshakeMessage returns the whole message at the start of hsBuf,
+// or nil when more bytes are needed.
+func (c *Conn) bufferedHandshakeMessage() ([]byte, error) {
+	typ, n, ok := wire.ParseHandshakeHeader(c.hsBuf)
+	if !ok {
+		return nil, nil
+	}
+	if n > wire.MaxHandshakeLen {
+		// Refused before buffering it: a length we will not accept is an
+		// illegal value for that field.
+		return nil, wire.Errorf(wire.AlertIllegalParameter, "%s of %d bytes exceeds the limit of %d", wire.HandshakeName(typ), n, wire.MaxHandshakeLen)
+	}
+	if len(c.hsBuf) < wire.HandshakeHeaderLen+n {
+		return nil, nil
+	}
+	return c.hsBuf[:wire.HandshakeHeaderLen+n], nil
 }
 
 func (c *Conn) consumeHandshakeMessage(n int) {
@@ -441,20 +453,17 @@ func (c *Conn) readRecord() error {
 	case wire.TypeHandshake:
 		c.hsBuf = append(c.hsBuf, payload...)
 		for {
-			t, n, ok := wire.ParseHandshakeHeader(c.hsBuf)
-			if !ok {
+			msg, err := c.bufferedHandshakeMessage()
+			if err != nil {
+				return c.readFailure(err)
+			}
+			if msg == nil {
 				return nil
 			}
-			if n > wire.MaxHandshakeLen {
-				return c.readFailure(wire.Errorf(wire.AlertUnexpectedMessage, "%s of %d bytes exceeds the limit", wire.HandshakeName(t), n))
-			}
-			if len(c.hsBuf) < 4+n {
-				return nil
-			}
-			if err := c.postHandshake(c.hsBuf[:4+n]); err != nil {
+			if err := c.postHandshake(msg); err != nil {
 				return err
 			}
-			c.consumeHandshakeMessage(4 + n)
+			c.consumeHandshakeMessage(len(msg))
 		}
 	case wire.TypeAlert:
 		if err := c.readAlert(payload); err != nil {

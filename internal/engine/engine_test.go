@@ -1,0 +1,513 @@
+package engine
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/hasp-tls/hasp/internal/suite"
+	"github.com/hasp-tls/hasp/internal/wire"
+)
+
+var testCert = func() *Certificate {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "engine test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		DNSNames:     []string{"localhost"},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		panic(err)
+	}
+	return &Certificate{Chain: [][]byte{der}, Signer: key, NotAfter: tmpl.NotAfter}
+}()
+
+func clientConfig() *Config {
+	return &Config{
+		Rand:         rand.Reader,
+		ServerName:   "localhost",
+		CipherSuites: suite.TLS13IDs(),
+		Groups:       []uint16{wire.GroupX25519MLKEM768, wire.GroupX25519, wire.GroupSecp256r1},
+		KeyShares:    []uint16{wire.GroupX25519MLKEM768, wire.GroupX25519},
+		SigSchemes:   []uint16{wire.ECDSAWithP256AndSHA256, wire.Ed25519, wire.PSSWithSHA256},
+	}
+}
+
+func serverConfig() *Config {
+	return &Config{
+		Rand:           rand.Reader,
+		CipherSuites:   suite.TLS13IDs(),
+		Groups:         []uint16{wire.GroupX25519MLKEM768, wire.GroupX25519, wire.GroupSecp256r1},
+		SigSchemes:     []uint16{wire.ECDSAWithP256AndSHA256, wire.Ed25519, wire.PSSWithSHA256},
+		GetCertificate: func(*HelloInfo) (*Certificate, error) { return testCert, nil },
+		Tickets:        1,
+		SealTicket:     func(p []byte) ([]byte, error) { return append([]byte("sealed:"), p...), nil },
+	}
+}
+
+// msg is a handshake message in flight.
+type msg struct {
+	level Level
+	data  []byte
+}
+
+// tamper may change, drop (nil) or add to the messages one side sends
+// before the other sees them. from is "client" or "server".
+type tamper func(from string, m []msg) []msg
+
+// result of a scripted handshake between two engines.
+type result struct {
+	err     error
+	errSide string
+}
+
+// drive runs a client and a server engine against each other with no
+// record layer: each side's sends go to the other at their level.
+func drive(t *testing.T, c, s Engine, tm tamper) result {
+	t.Helper()
+	acts, err := c.Start()
+	if err != nil {
+		return result{err, "client"}
+	}
+	toServer := sends(acts)
+	var toClient []msg
+	for steps := 0; steps < 64; steps++ {
+		if tm != nil {
+			toServer = tm("client", toServer)
+		}
+		for _, m := range toServer {
+			acts, err := s.Handle(m.level, m.data)
+			if err != nil {
+				return result{err, "server"}
+			}
+			toClient = append(toClient, sends(acts)...)
+		}
+		toServer = nil
+		if tm != nil {
+			toClient = tm("server", toClient)
+		}
+		for _, m := range toClient {
+			acts, err := c.Handle(m.level, m.data)
+			if err != nil {
+				return result{err, "client"}
+			}
+			toServer = append(toServer, sends(acts)...)
+		}
+		toClient = nil
+		if c.Done() && s.Done() && len(toServer) == 0 {
+			return result{}
+		}
+	}
+	t.Fatal("handshake did not finish in 64 steps")
+	return result{}
+}
+
+func sends(acts []Action) []msg {
+	var out []msg
+	for _, a := range acts {
+		if a.Kind == ActSend {
+			out = append(out, msg{a.Level, append([]byte(nil), a.Msg...)})
+		}
+	}
+	return out
+}
+
+func TestEnginesHandshake(t *testing.T) {
+	c, s := NewClient(clientConfig()), NewServer(serverConfig())
+	if r := drive(t, c, s, nil); r.err != nil {
+		t.Fatalf("%s: %v", r.errSide, r.err)
+	}
+	cs, ss := c.State(), s.State()
+	if cs.Group != wire.GroupX25519MLKEM768 || ss.Group != cs.Group || cs.Suite != ss.Suite {
+		t.Errorf("client %+v server %+v", cs, ss)
+	}
+	if string(cs.ExporterSecret) != string(ss.ExporterSecret) || len(cs.ExporterSecret) == 0 {
+		t.Errorf("exporter secrets differ")
+	}
+}
+
+// The client learns tickets the server sends after the handshake, and a
+// KeyUpdate with update_requested is answered.
+func TestEnginesPostHandshake(t *testing.T) {
+	c, s := NewClient(clientConfig()), NewServer(serverConfig())
+	// Capture the ticket the server sends after the client's Finished.
+	var tickets []msg
+	r := drive(t, c, s, func(from string, m []msg) []msg {
+		if from != "server" {
+			return m
+		}
+		var keep []msg
+		for _, x := range m {
+			if x.data[0] == wire.TypeNewSessionTicket {
+				tickets = append(tickets, x)
+			} else {
+				keep = append(keep, x)
+			}
+		}
+		return keep
+	})
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if len(tickets) != 1 {
+		t.Fatalf("%d tickets", len(tickets))
+	}
+	if _, err := c.Handle(LevelApplication, tickets[0].data); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(c.State().Tickets); n != 1 {
+		t.Fatalf("client kept %d tickets", n)
+	}
+	acts, err := c.UpdateKeys(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := sends(acts)
+	acts, err = s.Handle(LevelApplication, m[0].data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []ActionKind
+	for _, a := range acts {
+		kinds = append(kinds, a.Kind)
+	}
+	// New read key for the client's update, then our answering KeyUpdate
+	// and our new write key.
+	if len(kinds) != 3 || kinds[0] != ActReadKey || kinds[1] != ActSend || kinds[2] != ActWriteKey {
+		t.Fatalf("server answered a requested KeyUpdate with %v", kinds)
+	}
+	if acts[1].Msg[4] != wire.KeyUpdateNotRequested {
+		t.Errorf("the answer must not request another update")
+	}
+}
+
+func wantAlert(t *testing.T, r result, side string, a wire.Alert) {
+	t.Helper()
+	if r.err == nil {
+		t.Fatalf("handshake succeeded; want %s from the %s", a, side)
+	}
+	if got := wire.AlertOf(r.err); got != a || r.errSide != side {
+		t.Fatalf("%s raised %s (%v); want %s from the %s", r.errSide, got, r.err, a, side)
+	}
+}
+
+// replace edits the first message of type typ from side.
+func replace(side string, typ uint8, f func([]byte) []byte) tamper {
+	done := false
+	return func(from string, m []msg) []msg {
+		if from != side || done {
+			return m
+		}
+		for i := range m {
+			if m[i].data[0] == typ {
+				m[i].data = f(m[i].data)
+				done = true
+				break
+			}
+		}
+		return m
+	}
+}
+
+func setLen(b []byte) []byte {
+	n := len(b) - 4
+	b[1], b[2], b[3] = byte(n>>16), byte(n>>8), byte(n)
+	return b
+}
+
+func modifyHello(f func(*wire.ClientHello)) func([]byte) []byte {
+	return func(b []byte) []byte {
+		var ch wire.ClientHello
+		if err := ch.Unmarshal(b); err != nil {
+			panic(err)
+		}
+		f(&ch)
+		return ch.Marshal()
+	}
+}
+
+func modifyServerHello(f func(*wire.ServerHello)) func([]byte) []byte {
+	return func(b []byte) []byte {
+		var sh wire.ServerHello
+		if err := sh.Unmarshal(b); err != nil {
+			panic(err)
+		}
+		f(&sh)
+		return sh.Marshal()
+	}
+}
+
+// addExtension appends a raw extension to a ClientHello.
+func addRawExtension(b []byte, typ uint16, data []byte) []byte {
+	// ClientHello: header(4) version(2) random(32) sid suites comp exts
+	p := 4 + 2 + 32
+	p += 1 + int(b[p])
+	p += 2 + (int(b[p])<<8 | int(b[p+1]))
+	p += 1 + int(b[p])
+	extLen := int(b[p])<<8 | int(b[p+1])
+	ext := []byte{byte(typ >> 8), byte(typ), byte(len(data) >> 8), byte(len(data))}
+	ext = append(ext, data...)
+	extLen += len(ext)
+	b[p], b[p+1] = byte(extLen>>8), byte(extLen)
+	out := append(append([]byte(nil), b...), ext...)
+	return setLen(out)
+}
+
+// Hostile and broken peers: each case asserts the exact alert and who
+// raises it.
+func TestHostileHandshakes(t *testing.T) {
+	cases := []struct {
+		name  string
+		cfg   func(c, s *Config)
+		tm    tamper
+		side  string
+		alert wire.Alert
+	}{
+		{"truncated ClientHello", nil, replace("client", wire.TypeClientHello, func(b []byte) []byte {
+			return setLen(b[:len(b)-10])
+		}), "server", wire.AlertDecodeError},
+		{"ClientHello length beyond its body", nil, replace("client", wire.TypeClientHello, func(b []byte) []byte {
+			b[3]++
+			return b
+		}), "server", wire.AlertDecodeError},
+		{"trailing bytes after ClientHello extensions", nil, replace("client", wire.TypeClientHello, func(b []byte) []byte {
+			return setLen(append(b, 0, 0))
+		}), "server", wire.AlertDecodeError},
+		{"duplicate extension", nil, replace("client", wire.TypeClientHello, func(b []byte) []byte {
+			return addRawExtension(b, wire.ExtSCT, nil)
+		}), "server", wire.AlertIllegalParameter},
+		{"pre_shared_key not last", nil, replace("client", wire.TypeClientHello, func(b []byte) []byte {
+			psk := []byte{0, 7, 0, 1, 'x', 0, 0, 0, 0, 0, 33, 32}
+			psk = append(psk, make([]byte, 32)...)
+			return addRawExtension(addRawExtension(b, wire.ExtPreSharedKey, psk), 0x7777, nil)
+		}), "server", wire.AlertIllegalParameter},
+		{"no common version", nil, replace("client", wire.TypeClientHello, modifyHello(func(ch *wire.ClientHello) {
+			ch.SupportedVersions = []uint16{wire.VersionTLS12, wire.VersionTLS11}
+		})), "server", wire.AlertProtocolVersion},
+		{"compression offered", nil, replace("client", wire.TypeClientHello, modifyHello(func(ch *wire.ClientHello) {
+			ch.Compression = []uint8{1, 0}
+		})), "server", wire.AlertIllegalParameter},
+		{"no signature_algorithms", nil, replace("client", wire.TypeClientHello, modifyHello(func(ch *wire.ClientHello) {
+			ch.SigSchemes = nil
+		})), "server", wire.AlertMissingExtension},
+		{"key share for a group not in supported_groups", nil, replace("client", wire.TypeClientHello, modifyHello(func(ch *wire.ClientHello) {
+			ch.SupportedGroups = []uint16{wire.GroupSecp256r1, wire.GroupX25519}
+		})), "server", wire.AlertIllegalParameter},
+		{"malformed x25519 share", nil, replace("client", wire.TypeClientHello, modifyHello(func(ch *wire.ClientHello) {
+			ch.KeyShares = []wire.KeyShare{{Group: wire.GroupX25519, Data: make([]byte, 31)}}
+		})), "server", wire.AlertIllegalParameter},
+		{"malformed X25519MLKEM768 share", nil, replace("client", wire.TypeClientHello, modifyHello(func(ch *wire.ClientHello) {
+			ch.KeyShares = ch.KeyShares[:1]
+			ch.KeyShares[0].Data = ch.KeyShares[0].Data[:100]
+		})), "server", wire.AlertIllegalParameter},
+		{"no suite in common", func(c, s *Config) {
+			c.CipherSuites = []uint16{wire.TLS_AES_128_GCM_SHA256}
+			s.CipherSuites = []uint16{wire.TLS_AES_256_GCM_SHA384}
+		}, nil, "server", wire.AlertHandshakeFailure},
+		{"no ALPN in common", func(c, s *Config) {
+			c.NextProtos = []string{"h2"}
+			s.NextProtos = []string{"http/1.1"}
+		}, nil, "server", wire.AlertNoApplicationProtocol},
+		{"ServerHello key share for a group not offered", func(c, s *Config) {
+			c.KeyShares = []uint16{wire.GroupX25519}
+		}, replace("server", wire.TypeServerHello, modifyServerHello(func(sh *wire.ServerHello) {
+			sh.KeyShare.Group = wire.GroupSecp256r1
+		})), "client", wire.AlertIllegalParameter},
+		{"ServerHello with a suite not offered", func(c, s *Config) {
+			c.CipherSuites = []uint16{wire.TLS_AES_128_GCM_SHA256}
+		}, replace("server", wire.TypeServerHello, modifyServerHello(func(sh *wire.ServerHello) {
+			sh.CipherSuite = wire.TLS_AES_256_GCM_SHA384
+		})), "client", wire.AlertIllegalParameter},
+		{"ServerHello not echoing the session ID", nil, replace("server", wire.TypeServerHello, modifyServerHello(func(sh *wire.ServerHello) {
+			sh.SessionID = nil
+		})), "client", wire.AlertIllegalParameter},
+		{"ServerHello choosing TLS 1.2", nil, replace("server", wire.TypeServerHello, modifyServerHello(func(sh *wire.ServerHello) {
+			sh.SupportedVersion = 0
+		})), "client", wire.AlertProtocolVersion},
+		{"unsolicited extension in ServerHello", nil, replace("server", wire.TypeServerHello, modifyServerHello(func(sh *wire.ServerHello) {
+			sh.TicketSupported = true
+		})), "client", wire.AlertUnsupportedExtension},
+		{"malformed server key share", nil, replace("server", wire.TypeServerHello, modifyServerHello(func(sh *wire.ServerHello) {
+			sh.KeyShare.Data = sh.KeyShare.Data[:10]
+		})), "client", wire.AlertIllegalParameter},
+		{"out of order: Certificate before EncryptedExtensions", nil, func(from string, m []msg) []msg {
+			if from == "server" && len(m) > 2 && m[1].data[0] == wire.TypeEncryptedExtensions {
+				m[1], m[2] = m[2], m[1]
+			}
+			return m
+		}, "client", wire.AlertUnexpectedMessage},
+		{"out of order: Finished before ClientHello", nil, func(from string, m []msg) []msg {
+			if from == "client" && m[0].data[0] == wire.TypeClientHello {
+				return []msg{{LevelInitial, []byte{wire.TypeFinished, 0, 0, 32}}}
+			}
+			return m
+		}, "server", wire.AlertUnexpectedMessage},
+		{"handshake message at the wrong level", nil, func(from string, m []msg) []msg {
+			if from == "server" && len(m) > 1 && m[1].data[0] == wire.TypeEncryptedExtensions {
+				m[1].level = LevelInitial
+			}
+			return m
+		}, "client", wire.AlertUnexpectedMessage},
+		{"wrong server Finished", nil, replace("server", wire.TypeFinished, func(b []byte) []byte {
+			b[len(b)-1] ^= 1
+			return b
+		}), "client", wire.AlertDecryptError},
+		{"server Finished of the wrong length", nil, replace("server", wire.TypeFinished, func(b []byte) []byte {
+			return setLen(b[:len(b)-1])
+		}), "client", wire.AlertDecodeError},
+		{"wrong client Finished", nil, replace("client", wire.TypeFinished, func(b []byte) []byte {
+			b[10] ^= 0x80
+			return b
+		}), "server", wire.AlertDecryptError},
+		{"bad CertificateVerify signature", nil, replace("server", wire.TypeCertificateVerify, func(b []byte) []byte {
+			b[len(b)-3] ^= 1
+			return b
+		}), "client", wire.AlertDecryptError},
+		{"CertificateVerify with a scheme not offered", nil, replace("server", wire.TypeCertificateVerify, func(b []byte) []byte {
+			b[4], b[5] = 0x02, 0x01 // rsa_pkcs1_sha1
+			return b
+		}), "client", wire.AlertIllegalParameter},
+		{"empty server Certificate", nil, replace("server", wire.TypeCertificate, func([]byte) []byte {
+			return (&wire.Certificate{}).Marshal()
+		}), "client", wire.AlertDecodeError},
+		{"garbage certificate", nil, replace("server", wire.TypeCertificate, func([]byte) []byte {
+			return (&wire.Certificate{Entries: []wire.CertificateEntry{{Data: []byte{0x30, 0x03, 1, 2, 3}}}}).Marshal()
+		}), "client", wire.AlertBadCertificate},
+		{"verification refused", func(c, s *Config) {
+			c.VerifyPeer = func(*State) error { return errors.New("nope") }
+		}, nil, "client", wire.AlertBadCertificate},
+		{"verification with a typed alert", func(c, s *Config) {
+			c.VerifyPeer = func(*State) error { return &wire.Error{Alert: wire.AlertUnknownCA} }
+		}, nil, "client", wire.AlertUnknownCA},
+		{"client certificate required but not sent", func(c, s *Config) {
+			s.RequestClientCert, s.RequireClientCert = true, true
+		}, nil, "server", wire.AlertCertificateRequired},
+		{"unsolicited ALPN in EncryptedExtensions", nil, replace("server", wire.TypeEncryptedExtensions, func([]byte) []byte {
+			return (&wire.EncryptedExtensions{ALPN: "h2"}).Marshal()
+		}), "client", wire.AlertUnsupportedExtension},
+		{"key_share in EncryptedExtensions", nil, replace("server", wire.TypeEncryptedExtensions, func([]byte) []byte {
+			return []byte{8, 0, 0, 6, 0, 4, 0, 51, 0, 0}
+		}), "client", wire.AlertIllegalParameter},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cc, sc := clientConfig(), serverConfig()
+			if tc.cfg != nil {
+				tc.cfg(cc, sc)
+			}
+			r := drive(t, NewClient(cc), NewServer(sc), tc.tm)
+			wantAlert(t, r, tc.side, tc.alert)
+		})
+	}
+}
+
+// HelloRetryRequest misbehaviour, on the client side.
+func TestHostileHelloRetry(t *testing.T) {
+	hrr := func(group uint16, cookie []byte) []byte {
+		return (&wire.ServerHello{
+			Vers: wire.VersionTLS12, Random: wire.HelloRetryRequestRandom,
+			CipherSuite: wire.TLS_AES_128_GCM_SHA256, SupportedVersion: wire.VersionTLS13,
+			SelectedGroup: group, Cookie: cookie,
+		}).Marshal()
+	}
+	start := func(t *testing.T) (*Client, []byte) {
+		cfg := clientConfig()
+		cfg.NoCompatMode = true
+		c := NewClient(cfg)
+		if _, err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return c, nil
+	}
+	t.Run("group already offered", func(t *testing.T) {
+		c, _ := start(t)
+		_, err := c.Handle(LevelInitial, hrr(wire.GroupX25519, nil))
+		if wire.AlertOf(err) != wire.AlertIllegalParameter {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("group not supported", func(t *testing.T) {
+		c, _ := start(t)
+		_, err := c.Handle(LevelInitial, hrr(wire.GroupSecp521r1, nil))
+		if wire.AlertOf(err) != wire.AlertIllegalParameter {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("second HelloRetryRequest", func(t *testing.T) {
+		c, _ := start(t)
+		if _, err := c.Handle(LevelInitial, hrr(wire.GroupSecp256r1, []byte("cookie"))); err != nil {
+			t.Fatal(err)
+		}
+		_, err := c.Handle(LevelInitial, hrr(0, []byte("cookie2")))
+		if wire.AlertOf(err) != wire.AlertUnexpectedMessage {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("changes nothing", func(t *testing.T) {
+		c, _ := start(t)
+		_, err := c.Handle(LevelInitial, hrr(0, nil))
+		if wire.AlertOf(err) != wire.AlertIllegalParameter {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("ClientHello2 answers with the cookie and one share", func(t *testing.T) {
+		c, _ := start(t)
+		acts, err := c.Handle(LevelInitial, hrr(wire.GroupSecp256r1, []byte("cookie")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ch wire.ClientHello
+		if err := ch.Unmarshal(sends(acts)[0].data); err != nil {
+			t.Fatal(err)
+		}
+		if string(ch.Cookie) != "cookie" || len(ch.KeyShares) != 1 || ch.KeyShares[0].Group != wire.GroupSecp256r1 {
+			t.Fatalf("ClientHello2: cookie %q shares %v", ch.Cookie, ch.KeyShares)
+		}
+	})
+}
+
+// ClientHello2 checks on the server (RFC 8446 section 4.1.2).
+func TestHostileSecondClientHello(t *testing.T) {
+	cases := []struct {
+		name string
+		f    func(ch *wire.ClientHello)
+	}{
+		{"changed random", func(ch *wire.ClientHello) { ch.Random[0] ^= 1 }},
+		{"changed suites", func(ch *wire.ClientHello) { ch.CipherSuites = ch.CipherSuites[:1] }},
+		{"dropped cookie", func(ch *wire.ClientHello) { ch.Cookie = nil }},
+		{"wrong cookie", func(ch *wire.ClientHello) { ch.Cookie = []byte("forged") }},
+		{"share for another group", func(ch *wire.ClientHello) {
+			ch.KeyShares = []wire.KeyShare{{Group: wire.GroupX25519, Data: make([]byte, 32)}}
+		}},
+		{"early_data added", func(ch *wire.ClientHello) { ch.EarlyData = true }},
+		{"changed server_name", func(ch *wire.ClientHello) { ch.ServerName = "other" }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cc, sc := clientConfig(), serverConfig()
+			cc.KeyShares = []uint16{wire.GroupX25519}
+			sc.Groups = []uint16{wire.GroupSecp256r1}
+			second := false
+			r := drive(t, NewClient(cc), NewServer(sc), func(from string, m []msg) []msg {
+				if from != "client" || m[0].data[0] != wire.TypeClientHello {
+					return m
+				}
+				if second {
+					m[0].data = modifyHello(tc.f)(m[0].data)
+				}
+				second = true
+				return m
+			})
+			wantAlert(t, r, "server", wire.AlertIllegalParameter)
+		})
+	}
+}
