@@ -301,9 +301,9 @@ func (m *Finished) Unmarshal(msg []byte) error {
 
 // Marshal encodes the message and sets Raw.
 func (m *Finished) Marshal() []byte {
-	msg := make([]byte, HandshakeHeaderLen+len(m.VerifyData))
-	msg[0] = TypeFinished
-	msg[3] = byte(len(m.VerifyData))
+	n := len(m.VerifyData)
+	msg := make([]byte, HandshakeHeaderLen+n)
+	msg[0], msg[1], msg[2], msg[3] = TypeFinished, byte(n>>16), byte(n>>8), byte(n)
 	copy(msg[4:], m.VerifyData)
 	m.Raw = msg
 	return msg
