@@ -126,6 +126,9 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 	c.inMu.Lock()
 	c.outMu.Lock()
 	err := c.handshake()
+	if err == nil && !c.rec.Buffered() {
+		c.rec.Release()
+	}
 	c.outMu.Unlock()
 	c.inMu.Unlock()
 	if err != nil && ctx.Err() != nil {
@@ -626,7 +629,18 @@ func (c *Conn) Close() error {
 		alertErr = c.closeNotifyLocked()
 		c.outMu.Unlock()
 	}
-	if err := c.conn.Close(); err != nil {
+	err := c.conn.Close()
+	// Give the record buffers back unless a Read or Write is still
+	// inside them (it fails now that the transport is closed).
+	if c.inMu.TryLock() {
+		if c.outMu.TryLock() {
+			c.rec.Close()
+			c.readErr, c.writeErr = net.ErrClosed, net.ErrClosed
+			c.outMu.Unlock()
+		}
+		c.inMu.Unlock()
+	}
+	if err != nil {
 		return err
 	}
 	if alertErr != nil && !errors.Is(alertErr, net.ErrClosed) {

@@ -38,7 +38,7 @@ type Client struct {
 
 // NewClient returns a client engine.
 func NewClient(cfg *Config) *Client {
-	return &Client{common: common{cfg: cfg}}
+	return &Client{common: common{cfg: cfg, acts: make([]Action, 0, 12)}}
 }
 
 // CCSAllowed: a client may see the server's CCS any time before the
@@ -556,9 +556,11 @@ func (c *Client) readNewSessionTicket(msg []byte) error {
 		Lifetime:   time.Duration(m.Lifetime) * time.Second,
 		AgeAdd:     m.AgeAdd,
 		Nonce:      append([]byte(nil), m.Nonce...),
-		PSK:        keysched.ResumptionPSK(c.st.Suite.Hash, c.st.ResumptionSecret, m.Nonce),
 		ReceivedAt: c.cfg.now(),
 		MaxEarly:   m.MaxEarlyData,
+
+		Suite:            c.st.Suite,
+		ResumptionSecret: c.st.ResumptionSecret,
 	}
 	if len(c.st.Tickets) >= maxTickets {
 		c.st.Tickets = c.st.Tickets[1:]

@@ -153,9 +153,16 @@ type Ticket struct {
 	Lifetime   time.Duration
 	AgeAdd     uint32
 	Nonce      []byte
-	PSK        []byte
 	ReceivedAt time.Time
 	MaxEarly   uint32
+	// Suite and ResumptionSecret of the session the ticket resumes.
+	Suite            *suite.Suite
+	ResumptionSecret []byte
+}
+
+// PSK derives the ticket's pre-shared key (RFC 8446 section 4.6.1).
+func (t *Ticket) PSK() []byte {
+	return keysched.ResumptionPSK(t.Suite.Hash, t.ResumptionSecret, t.Nonce)
 }
 
 // maxTickets bounds how many tickets a client keeps from one connection.

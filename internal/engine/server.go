@@ -41,7 +41,7 @@ type Server struct {
 
 // NewServer returns a server engine.
 func NewServer(cfg *Config) *Server {
-	return &Server{common: common{cfg: cfg}}
+	return &Server{common: common{cfg: cfg, acts: make([]Action, 0, 12)}}
 }
 
 // CCSAllowed: the client may send its CCS after its first ClientHello and
@@ -538,14 +538,16 @@ func (s *Server) sendTicket() error {
 		return err
 	}
 	nonce := rnd[:8]
-	psk := keysched.ResumptionPSK(s.st.Suite.Hash, s.st.ResumptionSecret, nonce)
+	// The ticket carries the resumption secret and the nonce; the PSK
+	// (RFC 8446 section 4.6.1) is derived when the ticket comes back.
 	var b cryptobyte.Builder
 	b.AddUint16(s.st.Version)
 	b.AddUint16(s.st.Suite.ID)
 	b.AddUint64(uint64(now.Unix()))
 	b.AddUint64(uint64(now.Add(life).Unix()))
 	b.AddUint32(binary.BigEndian.Uint32(rnd[8:]))
-	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(psk) })
+	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(s.st.ResumptionSecret) })
+	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(nonce) })
 	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(s.st.ALPN)) })
 	b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
 		for _, c := range s.st.PeerChain {

@@ -8,8 +8,6 @@ import (
 	"crypto/hkdf"
 	"crypto/hmac"
 	"hash"
-
-	"golang.org/x/crypto/cryptobyte"
 )
 
 // Labels of RFC 8446 section 7.1 (without the "tls13 " prefix).
@@ -32,17 +30,18 @@ const (
 
 // ExpandLabel is HKDF-Expand-Label (RFC 8446 section 7.1).
 func ExpandLabel(h crypto.Hash, secret []byte, label string, context []byte, length int) []byte {
-	var b cryptobyte.Builder
-	b.AddUint16(uint16(length))
-	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) {
-		b.AddBytes([]byte("tls13 "))
-		b.AddBytes([]byte(label))
-	})
-	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(context) })
-	info, err := b.Bytes()
-	if err != nil {
-		panic("keysched: label too long: " + label)
+	if len(label) > 255-6 || len(context) > 255 {
+		panic("keysched: label or context too long: " + label)
 	}
+	// HkdfLabel: uint16 length, opaque label<7..255> = "tls13 " + label,
+	// opaque context<0..255>. Built in one go: this runs some twenty times
+	// per handshake.
+	var buf [2 + 1 + 255 + 1 + 255]byte
+	info := append(buf[:0], byte(length>>8), byte(length), byte(6+len(label)))
+	info = append(info, "tls13 "...)
+	info = append(info, label...)
+	info = append(info, byte(len(context)))
+	info = append(info, context...)
 	out, err := hkdf.Expand(h.New, secret, string(info), length)
 	if err != nil {
 		panic("keysched: " + err.Error())
@@ -69,10 +68,20 @@ func DeriveSecret(h crypto.Hash, secret []byte, label string, transcriptHash []b
 	return ExpandLabel(h, secret, label, transcriptHash, h.Size())
 }
 
+var emptyHashes = map[crypto.Hash][]byte{}
+
+func init() {
+	for _, h := range []crypto.Hash{crypto.SHA256, crypto.SHA384, crypto.SHA512} {
+		emptyHashes[h] = h.New().Sum(nil)
+	}
+}
+
 // emptyHash returns Hash("").
 func emptyHash(h crypto.Hash) []byte {
-	hh := h.New()
-	return hh.Sum(nil)
+	if e, ok := emptyHashes[h]; ok {
+		return e
+	}
+	return h.New().Sum(nil)
 }
 
 // Schedule walks the secrets of one connection: early, handshake, master.

@@ -163,6 +163,21 @@ func (c *Conn) Release() {
 	}
 }
 
+// Close gives both buffers back to the pool; the Conn must not be used
+// for reading or writing afterwards.
+func (c *Conn) Close() {
+	if c.rbuf != nil {
+		bufPool.Put(c.rbuf)
+		c.rbuf = nil
+		c.rstart, c.rend = 0, 0
+	}
+	if c.wbuf != nil {
+		*c.wbuf = (*c.wbuf)[:0]
+		bufPool.Put(c.wbuf)
+		c.wbuf = nil
+	}
+}
+
 // ReadRecord reads the next record and removes its protection. The payload
 // is valid until the next call.
 func (c *Conn) ReadRecord() (wire.ContentType, []byte, error) {

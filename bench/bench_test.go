@@ -1,0 +1,244 @@
+// Package bench runs hasp and crypto/tls side by side in one process, so
+// that benchstat can report their ratios:
+//
+//	go test -run '^$' -bench . -count 6 ./bench/ | tee out.txt
+//	benchstat -col /impl out.txt
+//
+// Each benchmark reports, besides wall time, the CPU time per operation
+// (user+system, from getrusage), which is much steadier on a shared
+// machine.
+package bench
+
+import (
+	"crypto/tls"
+	"io"
+	"net"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hasp-tls/hasp"
+	"github.com/hasp-tls/hasp/internal/memconn"
+	"github.com/hasp-tls/hasp/internal/testcerts"
+)
+
+var (
+	ca    = testcerts.NewCA("bench CA")
+	leafs = map[testcerts.KeyType]*testcerts.Leaf{
+		testcerts.P256:    ca.Issue(testcerts.P256, "localhost"),
+		testcerts.RSA2048: ca.Issue(testcerts.RSA2048, "localhost"),
+	}
+)
+
+// conn is what both libraries' connections offer.
+type conn interface {
+	net.Conn
+	Handshake() error
+}
+
+// impl makes client and server connections for one library.
+type impl struct {
+	name   string
+	client func(net.Conn) conn
+	server func(net.Conn) conn
+}
+
+func impls(kt testcerts.KeyType, group uint16, suite uint16) []impl {
+	l := leafs[kt]
+	hc := &hasp.Config{ServerName: "localhost", RootCAs: ca.Pool(), CurvePreferences: []hasp.CurveID{hasp.CurveID(group)}}
+	hs := &hasp.Config{Certificates: []hasp.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}},
+		CurvePreferences: []hasp.CurveID{hasp.CurveID(group)}}
+	sc := &tls.Config{ServerName: "localhost", RootCAs: ca.Pool(), MinVersion: tls.VersionTLS13,
+		CurvePreferences: []tls.CurveID{tls.CurveID(group)}}
+	ss := &tls.Config{Certificates: []tls.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}},
+		MinVersion: tls.VersionTLS13, CurvePreferences: []tls.CurveID{tls.CurveID(group)}}
+	if suite != 0 {
+		// crypto/tls does not let TLS 1.3 suites be configured: it picks
+		// ChaCha20 only when it believes there is no AES hardware, which
+		// GODEBUG=cpu.aes=off arranges (see BenchmarkBulk).
+		hc.CipherSuites, hs.CipherSuites = []uint16{suite}, []uint16{suite}
+	}
+	return []impl{
+		{"hasp", func(c net.Conn) conn { return hasp.Client(c, hc) }, func(c net.Conn) conn { return hasp.Server(c, hs) }},
+		{"std", func(c net.Conn) conn { return tls.Client(c, sc) }, func(c net.Conn) conn { return tls.Server(c, ss) }},
+	}
+}
+
+func cpuNow() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// transport makes connected pairs: in memory or over loopback TCP.
+type transport struct {
+	name string
+	pair func(b *testing.B) (net.Conn, net.Conn)
+}
+
+var transports = []transport{
+	{"mem", func(b *testing.B) (net.Conn, net.Conn) { x, y := memconn.Pipe(); return x, y }},
+	{"tcp", tcpPair},
+}
+
+var (
+	lnOnce sync.Once
+	ln     net.Listener
+	accept chan net.Conn
+)
+
+func tcpPair(b *testing.B) (net.Conn, net.Conn) {
+	lnOnce.Do(func() {
+		var err error
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			panic(err)
+		}
+		accept = make(chan net.Conn, 16)
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				accept <- c
+			}
+		}()
+	})
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c, <-accept
+}
+
+func BenchmarkHandshake(b *testing.B) {
+	cases := []struct {
+		name  string
+		kt    testcerts.KeyType
+		group uint16
+	}{
+		{"ECDSA-P256/x25519", testcerts.P256, uint16(hasp.X25519)},
+		{"ECDSA-P256/X25519MLKEM768", testcerts.P256, uint16(hasp.X25519MLKEM768)},
+		{"RSA-2048/x25519", testcerts.RSA2048, uint16(hasp.X25519)},
+	}
+	for _, tc := range cases {
+		for _, tr := range transports {
+			for _, im := range impls(tc.kt, tc.group, 0) {
+				b.Run(tc.name+"/"+tr.name+"/impl="+im.name, func(b *testing.B) {
+					b.ReportAllocs()
+					cpu := cpuNow()
+					for i := 0; i < b.N; i++ {
+						x, y := tr.pair(b)
+						c, s := im.client(x), im.server(y)
+						errc := make(chan error, 1)
+						go func() { errc <- s.Handshake() }()
+						if err := c.Handshake(); err != nil {
+							b.Fatal(err)
+						}
+						if err := <-errc; err != nil {
+							b.Fatal(err)
+						}
+						x.Close()
+						y.Close()
+					}
+					b.ReportMetric(float64(cpuNow()-cpu)/float64(b.N), "cpu-ns/op")
+				})
+			}
+		}
+	}
+}
+
+func BenchmarkBulk(b *testing.B) {
+	cases := []struct {
+		name  string
+		suite uint16
+	}{
+		{"AES-128-GCM", hasp.TLS_AES_128_GCM_SHA256},
+		{"ChaCha20", hasp.TLS_CHACHA20_POLY1305_SHA256},
+	}
+	for _, tc := range cases {
+		for _, size := range []int{16 << 10, 1 << 10} {
+			for _, tr := range transports {
+				for _, im := range impls(testcerts.P256, uint16(hasp.X25519), tc.suite) {
+					b.Run(tc.name+"/"+sizeName(size)+"/"+tr.name+"/impl="+im.name, func(b *testing.B) {
+						bulk(b, tr, im, size, tc.suite)
+					})
+				}
+			}
+		}
+	}
+}
+
+func sizeName(n int) string {
+	if n >= 1<<10 {
+		return itoa(n>>10) + "KiB"
+	}
+	return itoa(n) + "B"
+}
+
+func itoa(n int) string {
+	s := ""
+	for {
+		s = string(rune('0'+n%10)) + s
+		n /= 10
+		if n == 0 {
+			return s
+		}
+	}
+}
+
+func bulk(b *testing.B, tr transport, im impl, size int, suite uint16) {
+	x, y := tr.pair(b)
+	c, s := im.client(x), im.server(y)
+	errc := make(chan error, 1)
+	go func() { errc <- s.Handshake() }()
+	if err := c.Handshake(); err != nil {
+		b.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		b.Fatal(err)
+	}
+	if got := negotiatedSuite(c); got != suite {
+		// Only crypto/tls can end up here, with AES hardware in sight.
+		b.Skipf("crypto/tls chose %s; run ChaCha20 with GODEBUG=cpu.aes=off", tls.CipherSuiteName(got))
+	}
+	defer x.Close()
+	defer y.Close()
+	buf := make([]byte, size)
+	// Warm up: first records, buffers, tickets.
+	done := make(chan error, 1)
+	total := int64(size) * int64(b.N+1)
+	go func() {
+		_, err := io.CopyBuffer(io.Discard, io.LimitReader(s, total), make([]byte, 32<<10))
+		done <- err
+	}()
+	if _, err := c.Write(buf); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := cpuNow()
+	for i := 0; i < b.N; i++ {
+		if _, err := c.Write(buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(cpuNow()-cpu)/float64(b.N), "cpu-ns/op")
+}
+
+func negotiatedSuite(c conn) uint16 {
+	switch c := c.(type) {
+	case *hasp.Conn:
+		return c.ConnectionState().CipherSuite
+	case *tls.Conn:
+		return c.ConnectionState().CipherSuite
+	}
+	return 0
+}
