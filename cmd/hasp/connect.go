@@ -16,7 +16,7 @@ import (
 	"github.com/hasp-tls/hasp"
 )
 
-func connect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func connect(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("connect", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	insecure := fs.Bool("insecure", false, "do not verify the server's certificate (DANGEROUS)")
@@ -66,15 +66,15 @@ func connect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *insecure {
 		fmt.Fprintln(stderr, "WARNING: --insecure: the server's certificate is NOT verified; anyone on the path can read and change this connection.")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	hctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+	raw, err := (&net.Dialer{}).DialContext(hctx, "tcp", addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "hasp connect: %v\n", err)
 		return 3
 	}
 	conn := hasp.Client(raw, cfg)
-	if err := conn.HandshakeContext(ctx); err != nil {
+	if err := conn.HandshakeContext(hctx); err != nil {
 		raw.Close()
 		fmt.Fprintf(stderr, "hasp connect: handshake with %s failed: %v\n", addr, err)
 		var ae *hasp.AlertError

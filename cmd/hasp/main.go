@@ -3,9 +3,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 )
 
 const usage = `hasp — TLS you can see
@@ -19,26 +22,30 @@ Run 'hasp help serve' or 'hasp help connect' for the flags.
 `
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	// SIGINT and SIGTERM end long-running commands gracefully.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
 	switch args[0] {
 	case "serve":
-		return serve(args[1:], stdout, stderr)
+		return serve(ctx, args[1:], stdout, stderr)
 	case "connect":
-		return connect(args[1:], stdin, stdout, stderr)
+		return connect(ctx, args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		if len(args) > 1 {
 			switch args[1] {
 			case "serve":
-				return serve([]string{"-h"}, stdout, stdout)
+				return serve(ctx, []string{"-h"}, stdout, stdout)
 			case "connect":
-				return connect([]string{"-h"}, stdin, stdout, stdout)
+				return connect(ctx, []string{"-h"}, stdin, stdout, stdout)
 			}
 		}
 		fmt.Fprint(stdout, usage)

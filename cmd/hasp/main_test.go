@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hasp-tls/hasp/internal/testcerts"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var urlRE = regexp.MustCompile(`https://(127\.0\.0\.1:\d+)/`)
+
+// startServe runs 'hasp serve' with args on a free loopback port and
+// returns its address; the server stops when the test ends.
+func startServe(t *testing.T, args ...string) (string, *syncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), nil, out, out) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("serve exited %d:\n%s", code, out)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("serve did not shut down")
+		}
+	})
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if m := urlRE.FindStringSubmatch(out.String()); m != nil {
+			return m[1], out
+		}
+	}
+	t.Fatalf("serve did not start:\n%s", out)
+	return "", nil
+}
+
+func connectTo(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr syncBuffer
+	code := run(context.Background(), append([]string{"connect", "--timeout", "10s"}, args...), strings.NewReader(stdin), &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestServeSelfSignedAndConnect(t *testing.T) {
+	addr, out := startServe(t)
+	if !strings.Contains(out.String(), "self-signed") {
+		t.Errorf("serve output does not say the certificate is self-signed:\n%s", out)
+	}
+	code, stdout, stderr := connectTo(t, "GET / HTTP/1.0\r\n\r\n", "--insecure", addr)
+	if code != 0 {
+		t.Fatalf("connect exit %d\n%s", code, stderr)
+	}
+	for _, want := range []string{"Protocol      TLS 1.3", "Key exchange  X25519MLKEM768", "Verification: SKIPPED", "WARNING: --insecure"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("connect output lacks %q:\n%s", want, stderr)
+		}
+	}
+	for _, want := range []string{"HTTP/1.0 200 OK", "<td>TLS 1.3</td>", "<td>X25519MLKEM768</td>", "<td>TLS_AES_128_GCM_SHA256</td>"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("page lacks %q:\n%s", want, stdout)
+		}
+	}
+	// Without --insecure the self-signed certificate is refused, with the
+	// handshake-failure exit code.
+	code, _, stderr = connectTo(t, "", addr)
+	if code != 1 || !strings.Contains(stderr, "unknown_ca") {
+		t.Errorf("connect to a self-signed server: exit %d\n%s", code, stderr)
+	}
+}
+
+func TestServeWithCertAndVerifiedConnect(t *testing.T) {
+	ca := testcerts.NewCA("cmd test CA")
+	l := ca.Issue(testcerts.RSA2048, "localhost", "127.0.0.1")
+	dir := t.TempDir()
+	files := map[string][]byte{"ca.pem": ca.PEM(), "leaf.pem": l.ChainPEM(), "leaf.key": l.KeyPEM()}
+	for n, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, n), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addr, _ := startServe(t, "--cert", filepath.Join(dir, "leaf.pem"), "--key", filepath.Join(dir, "leaf.key"))
+	code, stdout, stderr := connectTo(t, "GET / HTTP/1.0\r\n\r\n", "--cafile", filepath.Join(dir, "ca.pem"), "--servername", "localhost", "--alpn", "http/1.1", addr)
+	if code != 0 {
+		t.Fatalf("connect exit %d\n%s", code, stderr)
+	}
+	for _, want := range []string{"Verification: OK (chain to CN=cmd test CA)", "Signature     rsa_pss_rsae_sha256", "ALPN          http/1.1", "names    localhost, 127.0.0.1"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("connect output lacks %q:\n%s", want, stderr)
+		}
+	}
+	if !strings.Contains(stdout, "<td>localhost</td>") {
+		t.Errorf("page does not show the SNI:\n%s", stdout)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	var out syncBuffer
+	if code := run(context.Background(), []string{"help", "serve"}, nil, &out, &out); code != 0 {
+		t.Fatalf("help serve: exit %d", code)
+	}
+	if !strings.Contains(out.String(), "127.0.0.1:8443") {
+		t.Errorf("serve's default address is not 127.0.0.1:8443:\n%s", out.String())
+	}
+	if code := run(context.Background(), []string{"bogus"}, nil, &out, &out); code != 2 {
+		t.Errorf("unknown command: exit %d", code)
+	}
+	if code := run(context.Background(), []string{"serve", "--cert", "x"}, nil, &out, &out); code != 2 {
+		t.Errorf("--cert without --key: exit %d", code)
+	}
+	if code, _, _ := connectTo(t, "", "127.0.0.1:1"); code != 3 {
+		t.Errorf("connection refused: exit %d, want 3", code)
+	}
+}
