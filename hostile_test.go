@@ -236,3 +236,4 @@ func tls10Hello() []byte {
 	m := ch.Marshal()
 	return append([]byte{22, 3, 1, byte(len(m) >> 8), byte(len(m))}, m...)
 }
+

@@ -511,3 +511,35 @@ func TestHostileSecondClientHello(t *testing.T) {
 		})
 	}
 }
+
+// A server declines 0-RTT: no early_data in EncryptedExtensions, and the
+// state tells the transport to skip the client's early records.
+func TestServerDeclinesEarlyData(t *testing.T) {
+	c, s := NewClient(clientConfig()), NewServer(serverConfig())
+	var ee wire.EncryptedExtensions
+	r := drive(t, c, s, func(from string, m []msg) []msg {
+		for i := range m {
+			switch {
+			case from == "client" && m[i].data[0] == wire.TypeClientHello:
+				// The client engine does not offer early data yet; add
+				// it to the hello the server sees (the client's
+				// transcript then differs, which is fine here).
+				m[i].data = modifyHello(func(ch *wire.ClientHello) { ch.EarlyData = true })(m[i].data)
+			case from == "server" && m[i].data[0] == wire.TypeEncryptedExtensions:
+				if err := ee.Unmarshal(m[i].data); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		return m
+	})
+	if !s.State().EarlyDataOffered {
+		t.Error("server state does not record the early data offer")
+	}
+	if ee.Raw == nil || ee.EarlyData {
+		t.Errorf("EncryptedExtensions %+v: early_data must not be accepted", ee)
+	}
+	// The tampered hello makes the transcripts differ, so the client
+	// refuses the server's Finished: that is the expected end here.
+	wantAlert(t, r, "client", wire.AlertDecryptError)
+}

@@ -106,3 +106,40 @@ func TestNoAllocs(t *testing.T) {
 		t.Errorf("%.1f allocations per record", allocs)
 	}
 }
+
+// A server that declined 0-RTT drops records it cannot decrypt, up to a
+// limit, then reads the client's handshake records (RFC 8446 4.2.10).
+func TestSkipEarlyData(t *testing.T) {
+	s := suite.ByID(wire.TLS_AES_128_GCM_SHA256)
+	var buf bytes.Buffer
+	early := New(rw{nil, &buf})
+	early.SetWriteKey(s, bytes.Repeat([]byte{1}, 32)) // the early traffic key
+	early.WriteRecord(wire.TypeApplicationData, []byte("0-RTT one"))
+	early.WriteRecord(wire.TypeApplicationData, []byte("0-RTT two"))
+	early.Flush()
+	hs := New(rw{nil, &buf})
+	hs.SetWriteKey(s, make([]byte, 32)) // the handshake key
+	hs.WriteRecord(wire.TypeHandshake, []byte{20, 0, 0, 1, 0})
+	hs.Flush()
+
+	r := New(rw{bytes.NewReader(buf.Bytes()), nil})
+	r.SetReadKey(s, make([]byte, 32))
+	r.SkipEarlyData(1 << 16)
+	typ, p, err := r.ReadRecord()
+	if err != nil || typ != wire.TypeHandshake || len(p) != 5 {
+		t.Fatalf("got %s %x %v", typ, p, err)
+	}
+	// Without the allowance the first 0-RTT record is bad_record_mac.
+	r = New(rw{bytes.NewReader(buf.Bytes()), nil})
+	r.SetReadKey(s, make([]byte, 32))
+	if _, _, err := r.ReadRecord(); wire.AlertOf(err) != wire.AlertBadRecordMAC {
+		t.Fatalf("got %v, want bad_record_mac", err)
+	}
+	// And the allowance is a bound: more than it is refused.
+	r = New(rw{bytes.NewReader(buf.Bytes()), nil})
+	r.SetReadKey(s, make([]byte, 32))
+	r.SkipEarlyData(30)
+	if _, _, err := r.ReadRecord(); wire.AlertOf(err) != wire.AlertBadRecordMAC {
+		t.Fatalf("got %v past the allowance, want bad_record_mac", err)
+	}
+}
