@@ -236,4 +236,3 @@ func tls10Hello() []byte {
 	m := ch.Marshal()
 	return append([]byte{22, 3, 1, byte(len(m) >> 8), byte(len(m))}, m...)
 }
-
