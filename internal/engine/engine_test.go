@@ -543,3 +543,67 @@ func TestServerDeclinesEarlyData(t *testing.T) {
 	// refuses the server's Finished: that is the expected end here.
 	wantAlert(t, r, "client", wire.AlertDecryptError)
 }
+
+// The server's order decides, except that ChaCha20 wins when the client
+// puts it first and the server prefers it (no AES hardware).
+func TestSuitePreference(t *testing.T) {
+	for _, tc := range []struct {
+		preferChaCha bool
+		client       []uint16
+		want         uint16
+	}{
+		{false, []uint16{wire.TLS_CHACHA20_POLY1305_SHA256, wire.TLS_AES_128_GCM_SHA256}, wire.TLS_AES_128_GCM_SHA256},
+		{true, []uint16{wire.TLS_CHACHA20_POLY1305_SHA256, wire.TLS_AES_128_GCM_SHA256}, wire.TLS_CHACHA20_POLY1305_SHA256},
+		{true, []uint16{wire.TLS_AES_256_GCM_SHA384, wire.TLS_CHACHA20_POLY1305_SHA256}, wire.TLS_AES_256_GCM_SHA384},
+		{false, []uint16{wire.TLS_AES_256_GCM_SHA384, wire.TLS_AES_128_GCM_SHA256}, wire.TLS_AES_128_GCM_SHA256},
+	} {
+		cc, sc := clientConfig(), serverConfig()
+		cc.CipherSuites, sc.PreferChaCha = tc.client, tc.preferChaCha
+		c, s := NewClient(cc), NewServer(sc)
+		if r := drive(t, c, s, nil); r.err != nil {
+			t.Fatal(r.err)
+		}
+		if got := s.State().Suite.ID; got != tc.want {
+			t.Errorf("preferChaCha=%v client %x: got %s, want %s", tc.preferChaCha, tc.client, wire.SuiteName(got), wire.SuiteName(tc.want))
+		}
+	}
+}
+
+// A malformed share of every group is illegal_parameter, on both sides.
+func TestMalformedShares(t *testing.T) {
+	groups := []uint16{wire.GroupX25519, wire.GroupSecp256r1, wire.GroupSecp384r1, wire.GroupSecp521r1,
+		wire.GroupX25519MLKEM768, wire.GroupSecP256r1MLKEM768, wire.GroupSecP384r1MLKEM1024}
+	for _, g := range groups {
+		t.Run(wire.GroupName(g), func(t *testing.T) {
+			for _, side := range []string{"client", "server"} {
+				cc, sc := clientConfig(), serverConfig()
+				cc.Groups, cc.KeyShares, sc.Groups = []uint16{g}, []uint16{g}, []uint16{g}
+				var tm tamper
+				if side == "client" {
+					tm = replace("client", wire.TypeClientHello, modifyHello(func(ch *wire.ClientHello) {
+						ch.KeyShares[0].Data = corrupt(g, ch.KeyShares[0].Data)
+					}))
+				} else {
+					tm = replace("server", wire.TypeServerHello, modifyServerHello(func(sh *wire.ServerHello) {
+						sh.KeyShare.Data = corrupt(g, sh.KeyShare.Data)
+					}))
+				}
+				other := map[string]string{"client": "server", "server": "client"}[side]
+				wantAlert(t, drive(t, NewClient(cc), NewServer(sc), tm), other, wire.AlertIllegalParameter)
+			}
+		})
+	}
+}
+
+// corrupt makes a share invalid: the wrong length for hybrids and
+// x25519 (whose every 32-byte string is a valid point), a point off the
+// curve for the NIST groups.
+func corrupt(g uint16, b []byte) []byte {
+	switch g {
+	case wire.GroupSecp256r1, wire.GroupSecp384r1, wire.GroupSecp521r1:
+		out := append([]byte(nil), b...)
+		out[len(out)-1] ^= 1 // y no longer matches x
+		return out
+	}
+	return b[:len(b)-1]
+}
