@@ -500,7 +500,19 @@ func (c *Conn) postHandshake(msg []byte) error {
 	if err != nil {
 		return c.readFailureLocked(err)
 	}
+	if err := c.applyPostLocked(acts); err != nil {
+		// Like crypto/tls: a KeyUpdate we cannot answer ends reading too.
+		return c.readFailureLocked(err)
+	}
+	return nil
+}
+
+// applyPostLocked carries out post-handshake actions (new keys, a
+// KeyUpdate to send) under outMu. A failure to write is kept as the write
+// side's error; reading goes on.
+func (c *Conn) applyPostLocked(acts []engine.Action) error {
 	for _, a := range acts {
+		var err error
 		switch a.Kind {
 		case engine.ActReadKey:
 			err = c.rec.SetReadKey(a.Suite, a.Secret)
@@ -514,11 +526,12 @@ func (c *Conn) postHandshake(msg []byte) error {
 			}
 		}
 		if err != nil {
-			return c.readFailureLocked(err)
+			return err
 		}
 	}
 	if err := c.rec.Flush(); err != nil {
 		c.writeErr = err
+		return err
 	}
 	return nil
 }
@@ -667,19 +680,7 @@ func (c *Conn) KeyUpdate(requestPeer bool) error {
 	if err != nil {
 		return err
 	}
-	for _, a := range acts {
-		switch a.Kind {
-		case engine.ActSend:
-			err = c.rec.WriteRecord(wire.TypeHandshake, a.Msg)
-		case engine.ActWriteKey:
-			err = c.rec.SetWriteKey(a.Suite, a.Secret)
-		}
-		if err != nil {
-			c.writeErr = err
-			return err
-		}
-	}
-	if err := c.rec.Flush(); err != nil {
+	if err := c.applyPostLocked(acts); err != nil {
 		c.writeErr = err
 		return err
 	}
