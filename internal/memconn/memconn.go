@@ -1,6 +1,6 @@
 // Package memconn is an in-memory, buffered net.Conn pair for tests and
-// benchmarks: writes never wait for the reader (unlike net.Pipe), and
-// deadlines work.
+// benchmarks: writes do not wait for the reader (unlike net.Pipe) until
+// a socket-sized buffer is full, and read deadlines work.
 package memconn
 
 import (
@@ -53,14 +53,27 @@ func (p *pipe) read(b []byte, readerClosed *bool) (int, error) {
 		p.off = 0
 		p.buf = p.buf[:0]
 	}
+	p.cond.Broadcast() // room for a waiting writer
 	return n, nil
 }
+
+// bufferLimit is how much a writer may get ahead of the reader, like a
+// socket's buffers.
+const bufferLimit = 256 << 10
 
 func (p *pipe) write(b []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	for len(p.buf)-p.off > bufferLimit && !p.closed {
+		p.cond.Wait()
+	}
 	if p.closed {
 		return 0, net.ErrClosed
+	}
+	if p.off > 0 && p.off >= len(p.buf)/2 {
+		// Keep the buffer from growing while the reader trails behind.
+		n := copy(p.buf, p.buf[p.off:])
+		p.buf, p.off = p.buf[:n], 0
 	}
 	p.buf = append(p.buf, b...)
 	p.cond.Broadcast()
