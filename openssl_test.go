@@ -90,7 +90,7 @@ func TestOpenSSLClient(t *testing.T) {
 					t.Fatal(err)
 				}
 				want := fmt.Sprintf("hasp heard \"ping\" over %s/%s", name, g.id)
-				if !p.out.waitFor(want, 10*time.Second) {
+				if !p.out.WaitFor(want, 10*time.Second) {
 					t.Fatalf("s_client did not print %q", want)
 				}
 				out := p.out.String()
@@ -119,13 +119,13 @@ func TestOpenSSLKeyUpdateFromServer(t *testing.T) {
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(15 * time.Second))
 	r := bufio.NewReader(conn)
-	if !p.out.waitFor("CIPHER is", 10*time.Second) && !p.out.waitFor("Cipher is", 1*time.Second) {
+	if !p.out.WaitFor("CIPHER is", 10*time.Second) && !p.out.WaitFor("Cipher is", 1*time.Second) {
 		t.Log("s_server did not report the cipher; going on")
 	}
 	io.WriteString(p.stdin, "K\n")
 	// s_server treats a whole read from stdin as one command: wait until
 	// the KeyUpdate went out before sending data.
-	if !p.out.waitFor(">>> TLS 1.3, Handshake [length 0005], KeyUpdate", 5*time.Second) {
+	if !p.out.WaitFor(">>> TLS 1.3, Handshake [length 0005], KeyUpdate", 5*time.Second) {
 		t.Fatalf("s_server did not send a KeyUpdate")
 	}
 	io.WriteString(p.stdin, "after-update\n")
@@ -133,11 +133,11 @@ func TestOpenSSLKeyUpdateFromServer(t *testing.T) {
 	if err != nil || strings.TrimSpace(line) != "after-update" {
 		t.Fatalf("read after KeyUpdate: %q %v", line, err)
 	}
-	if !p.out.waitFor("<<< TLS 1.3, Handshake [length 0005], KeyUpdate", 5*time.Second) {
+	if !p.out.WaitFor("<<< TLS 1.3, Handshake [length 0005], KeyUpdate", 5*time.Second) {
 		t.Fatalf("s_server never received hasp's answering KeyUpdate")
 	}
 	io.WriteString(conn, "client-after-update\n")
-	if !p.out.waitFor("client-after-update", 5*time.Second) {
+	if !p.out.WaitFor("client-after-update", 5*time.Second) {
 		t.Fatalf("s_server did not read data sent under the new key")
 	}
 }
@@ -174,17 +174,17 @@ func TestOpenSSLKeyUpdateFromClient(t *testing.T) {
 		t.Fatalf("got %q", v)
 	}
 	io.WriteString(p.stdin, "K\n")
-	if !p.out.waitFor(">>> TLS 1.3, Handshake [length 0005], KeyUpdate", 5*time.Second) {
+	if !p.out.WaitFor(">>> TLS 1.3, Handshake [length 0005], KeyUpdate", 5*time.Second) {
 		t.Fatalf("s_client did not send a KeyUpdate")
 	}
 	io.WriteString(p.stdin, "two\n")
 	if v := <-got; v != "two" {
 		t.Fatalf("after KeyUpdate got %q", v)
 	}
-	if !p.out.waitFor("echo two", 5*time.Second) {
+	if !p.out.WaitFor("echo two", 5*time.Second) {
 		t.Fatalf("s_client did not read the echo after the update")
 	}
-	if !p.out.waitFor("<<< TLS 1.3, Handshake [length 0005], KeyUpdate", 5*time.Second) {
+	if !p.out.WaitFor("<<< TLS 1.3, Handshake [length 0005], KeyUpdate", 5*time.Second) {
 		t.Fatalf("s_client never received hasp's answering KeyUpdate")
 	}
 }

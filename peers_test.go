@@ -2,7 +2,6 @@ package hasp_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/x509"
 	"io"
@@ -11,11 +10,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hasp-tls/hasp/internal/testcerts"
+	"github.com/hasp-tls/hasp/internal/testutil"
 )
 
 // needPeer finds a peer program. Under CI (HASP_CI set by .ci/run) a
@@ -49,49 +48,19 @@ func peerFiles(t *testing.T, kt testcerts.KeyType) (dir, ca, cert, key string) {
 	return
 }
 
-// syncBuffer collects a process's output safely.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// waitFor polls the buffer until it holds want or the time is up.
-func (s *syncBuffer) waitFor(want string, d time.Duration) bool {
-	end := time.Now().Add(d)
-	for time.Now().Before(end) {
-		if strings.Contains(s.String(), want) {
-			return true
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return false
-}
-
 // peerProc is a peer process the test started; it is killed (by its PID,
 // through exec) when the test ends.
 type peerProc struct {
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
-	out   *syncBuffer
+	out   *testutil.SyncBuffer
 }
 
 func startPeer(t *testing.T, stdin bool, name string, args ...string) *peerProc {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	cmd := exec.CommandContext(ctx, name, args...)
-	p := &peerProc{cmd: cmd, out: &syncBuffer{}}
+	p := &peerProc{cmd: cmd, out: &testutil.SyncBuffer{}}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if stdin {
 		w, err := cmd.StdinPipe()
@@ -124,7 +93,7 @@ func startSServer(t *testing.T, stdin bool, args ...string) (*peerProc, string) 
 	t.Helper()
 	openssl := needPeer(t, "openssl")
 	p := startPeer(t, stdin, openssl, append([]string{"s_server", "-accept", "127.0.0.1:0", "-naccept", "1"}, args...)...)
-	if !p.out.waitFor("ACCEPT", 10*time.Second) {
+	if !p.out.WaitFor("ACCEPT", 10*time.Second) {
 		t.Fatalf("s_server did not start")
 	}
 	sc := bufio.NewScanner(strings.NewReader(p.out.String()))

@@ -131,15 +131,7 @@ func BenchmarkHandshake(b *testing.B) {
 					cpu := cpuNow()
 					for i := 0; i < b.N; i++ {
 						x, y := tr.pair(b)
-						c, s := im.client(x), im.server(y)
-						errc := make(chan error, 1)
-						go func() { errc <- s.Handshake() }()
-						if err := c.Handshake(); err != nil {
-							b.Fatal(err)
-						}
-						if err := <-errc; err != nil {
-							b.Fatal(err)
-						}
+						handshakeBoth(b, im.client(x), im.server(y))
 						x.Close()
 						y.Close()
 					}
@@ -192,14 +184,7 @@ func itoa(n int) string {
 func bulk(b *testing.B, tr transport, im impl, size int, suite uint16) {
 	x, y := tr.pair(b)
 	c, s := im.client(x), im.server(y)
-	errc := make(chan error, 1)
-	go func() { errc <- s.Handshake() }()
-	if err := c.Handshake(); err != nil {
-		b.Fatal(err)
-	}
-	if err := <-errc; err != nil {
-		b.Fatal(err)
-	}
+	handshakeBoth(b, c, s)
 	if got := negotiatedSuite(c); got != suite {
 		// Only crypto/tls can end up here, with AES hardware in sight.
 		b.Skipf("crypto/tls chose %s; run ChaCha20 with GODEBUG=cpu.aes=off", tls.CipherSuiteName(got))
@@ -241,4 +226,17 @@ func negotiatedSuite(c conn) uint16 {
 		return c.ConnectionState().CipherSuite
 	}
 	return 0
+}
+
+// handshakeBoth runs the server's handshake in a goroutine and the
+// client's here.
+func handshakeBoth(b *testing.B, c, s conn) {
+	errc := make(chan error, 1)
+	go func() { errc <- s.Handshake() }()
+	if err := c.Handshake(); err != nil {
+		b.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		b.Fatal(err)
+	}
 }

@@ -1,44 +1,26 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hasp-tls/hasp/internal/testcerts"
+	"github.com/hasp-tls/hasp/internal/testutil"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 var urlRE = regexp.MustCompile(`https://(127\.0\.0\.1:\d+)/`)
 
 // startServe runs 'hasp serve' with args on a free loopback port and
 // returns its address; the server stops when the test ends.
-func startServe(t *testing.T, args ...string) (string, *syncBuffer) {
+func startServe(t *testing.T, args ...string) (string, *testutil.SyncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
+	out := &testutil.SyncBuffer{}
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), nil, out, out) }()
 	t.Cleanup(func() {
@@ -63,7 +45,7 @@ func startServe(t *testing.T, args ...string) (string, *syncBuffer) {
 
 func connectTo(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testutil.SyncBuffer
 	code := run(context.Background(), append([]string{"connect", "--timeout", "10s"}, args...), strings.NewReader(stdin), &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
 }
@@ -121,7 +103,7 @@ func TestServeWithCertAndVerifiedConnect(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
-	var out syncBuffer
+	var out testutil.SyncBuffer
 	if code := run(context.Background(), []string{"help", "serve"}, nil, &out, &out); code != 0 {
 		t.Fatalf("help serve: exit %d", code)
 	}

@@ -1,0 +1,40 @@
+// Package testutil holds small helpers shared by hasp's tests.
+package testutil
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+	"time"
+)
+
+// SyncBuffer collects output written from several goroutines (a peer
+// process's stdout and stderr, a command under test).
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// WaitFor polls until the buffer holds want or d has passed.
+func (s *SyncBuffer) WaitFor(want string, d time.Duration) bool {
+	end := time.Now().Add(d)
+	for time.Now().Before(end) {
+		if strings.Contains(s.String(), want) {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return strings.Contains(s.String(), want)
+}
