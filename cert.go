@@ -2,8 +2,6 @@ package hasp
 
 import (
 	"crypto"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
@@ -11,7 +9,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -154,47 +151,4 @@ func pickCertificate(certs []*engine.Certificate, leaves []Certificate, name str
 		}
 	}
 	return certs[0]
-}
-
-// ticketKeys seal and open session tickets with AES-256-GCM. The key
-// rotation and sharing of the sessions issue build on this.
-type ticketKeys struct {
-	aead cipher.AEAD
-}
-
-func newTicketKeys(r io.Reader) (*ticketKeys, error) {
-	key := make([]byte, 32)
-	if _, err := io.ReadFull(r, key); err != nil {
-		return nil, err
-	}
-	b, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	a, err := cipher.NewGCM(b)
-	if err != nil {
-		return nil, err
-	}
-	return &ticketKeys{aead: a}, nil
-}
-
-func (t *ticketKeys) seal(r io.Reader, plain []byte) ([]byte, error) {
-	nonce := make([]byte, t.aead.NonceSize(), t.aead.NonceSize()+len(plain)+t.aead.Overhead())
-	if _, err := io.ReadFull(r, nonce); err != nil {
-		return nil, err
-	}
-	return t.aead.Seal(nonce, nonce, plain, nil), nil
-}
-
-func (c *Config) ticketSealer() (*ticketKeys, error) {
-	c.ticketMu.Lock()
-	defer c.ticketMu.Unlock()
-	if c.tickets == nil {
-		t, err := newTicketKeys(c.rand())
-		if err != nil {
-			return nil, err
-		}
-		c.tickets = t
-	}
-	return c.tickets, nil
 }

@@ -159,8 +159,19 @@ type Config struct {
 	// mode (RFC 8446 appendix D.4) on a client.
 	DisableCompatibilityMode bool
 
-	// SessionTicketsDisabled stops a server from sending tickets.
+	// SessionTicketsDisabled stops a server from sending and accepting
+	// tickets, and a client from offering them.
 	SessionTicketsDisabled bool
+	// ClientSessionCache keeps a client's sessions for resumption; nil
+	// turns client resumption off. See NewLRUClientSessionCache.
+	ClientSessionCache ClientSessionCache
+	// TicketKeyRotation is how often a server makes a new ticket key
+	// (default 24 hours); the previous three keys still open tickets.
+	TicketKeyRotation time.Duration
+	// ResumptionWithoutDHE lets a client offer, and a server accept,
+	// resumption without a fresh (EC)DHE exchange (psk_ke), which gives
+	// up forward secrecy for that connection.
+	ResumptionWithoutDHE bool
 	// TicketCount is how many tickets a server sends after a handshake
 	// (default 2).
 	TicketCount int
@@ -180,6 +191,16 @@ type Config struct {
 	keyLogMu sync.Mutex
 }
 
+// sharedTicketKeys lets a clone seal and open with the same keys.
+func (c *Config) sharedTicketKeys() *ticketKeys {
+	c.ticketMu.Lock()
+	defer c.ticketMu.Unlock()
+	if c.tickets == nil {
+		c.tickets = &ticketKeys{}
+	}
+	return c.tickets
+}
+
 // Clone returns a copy of c that can be changed.
 func (c *Config) Clone() *Config {
 	if c == nil {
@@ -193,7 +214,10 @@ func (c *Config) Clone() *Config {
 		NextProtos: c.NextProtos, MinVersion: c.MinVersion, MaxVersion: c.MaxVersion,
 		CipherSuites: c.CipherSuites, CurvePreferences: c.CurvePreferences, KeyShares: c.KeyShares,
 		DisableCompatibilityMode: c.DisableCompatibilityMode, SessionTicketsDisabled: c.SessionTicketsDisabled,
-		TicketCount: c.TicketCount, TicketLifetime: c.TicketLifetime, KeyLogWriter: c.KeyLogWriter,
+		ClientSessionCache: c.ClientSessionCache, TicketKeyRotation: c.TicketKeyRotation,
+		ResumptionWithoutDHE: c.ResumptionWithoutDHE,
+		TicketCount:          c.TicketCount, TicketLifetime: c.TicketLifetime, KeyLogWriter: c.KeyLogWriter,
+		tickets: c.sharedTicketKeys(),
 	}
 }
 

@@ -59,6 +59,9 @@ type Conn struct {
 
 	closed    atomic.Bool
 	verifyErr atomic.Value // *CertificateVerificationError
+
+	// session is the cached session a client offered.
+	session *ClientSessionState
 }
 
 // Client returns a client-side connection over conn.
@@ -171,6 +174,14 @@ func (c *Conn) newEngine() (engine.Engine, error) {
 		}
 		ec.KeyShares = cfg.keyShares(groups)
 		ec.GetClientCertificate = c.clientCertificate
+		if !cfg.SessionTicketsDisabled && cfg.ClientSessionCache != nil {
+			if cs := c.resumableSession(); cs != nil {
+				c.session = cs
+				ec.Session = cs.ticket
+			}
+			ec.OnTicket = c.storeTicket
+			ec.PSKWithoutDHE = cfg.ResumptionWithoutDHE
+		}
 		return engine.NewClient(ec), nil
 	}
 	if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil {
@@ -191,12 +202,9 @@ func (c *Conn) newEngine() (engine.Engine, error) {
 			ec.Tickets = 2
 		}
 		ec.TicketLifetime = cfg.TicketLifetime
-		tk, err := cfg.ticketSealer()
-		if err != nil {
-			return nil, err
-		}
-		r := cfg.rand()
-		ec.SealTicket = func(p []byte) ([]byte, error) { return tk.seal(r, p) }
+		ec.SealTicket = cfg.sealTicket
+		ec.OpenTicket = cfg.openTicket
+		ec.PSKWithoutDHE = cfg.ResumptionWithoutDHE
 	}
 	return engine.NewServer(ec), nil
 }
@@ -744,6 +752,7 @@ func (c *Conn) connectionStateLocked() ConnectionState {
 	cs.SignedCertificateTimestamps = st.SCTs
 	cs.OCSPResponse = st.OCSP
 	cs.HelloRetryRequest = st.HelloRetry
+	cs.DidResume = st.Resumed
 	cs.SignatureScheme = SignatureScheme(st.SignatureScheme)
 	if cs.HandshakeComplete && st.ExporterSecret != nil {
 		h, secret := st.Suite.Hash, st.ExporterSecret
@@ -807,6 +816,20 @@ func (c *Conn) serverCertificate(h *engine.HelloInfo) (*engine.Certificate, erro
 // VerifyPeerCertificate and VerifyConnection hooks.
 func (c *Conn) verifyPeer(st *engine.State) error {
 	cfg := c.config
+	if st.Resumed {
+		// The PSK authenticates the peer; its chain was checked when the
+		// session was made (and, on the client, its validity and name
+		// before the session was offered). Only VerifyConnection runs.
+		if c.isClient && c.session != nil {
+			st.VerifiedChains = c.session.verifiedChains
+		}
+		if cfg.VerifyConnection != nil {
+			if err := cfg.VerifyConnection(c.connectionStateLocked()); err != nil {
+				return &wire.Error{Alert: wire.AlertBadCertificate, Reason: err.Error()}
+			}
+		}
+		return nil
+	}
 	certs := st.PeerCertificates
 	verify := c.isClient && !cfg.InsecureSkipVerify ||
 		!c.isClient && (cfg.ClientAuth == VerifyClientCertIfGiven || cfg.ClientAuth == RequireAndVerifyClientCert)

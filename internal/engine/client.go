@@ -34,6 +34,9 @@ type Client struct {
 	sawHRR  bool
 	sentCCS bool
 	certReq *wire.CertificateRequest
+	// session offered for resumption, and its PSK.
+	session *Ticket
+	psk     []byte
 }
 
 // NewClient returns a client engine.
@@ -86,10 +89,30 @@ func (c *Client) Start() ([]Action, error) {
 	for _, p := range c.shares {
 		h.KeyShares = append(h.KeyShares, wire.KeyShare{Group: p.Group, Data: p.Public()})
 	}
+	if t := cfg.Session; t != nil && t.Suite != nil && !t.Expired(cfg.now()) && contains(h.CipherSuites, t.Suite.ID) {
+		c.session = t
+		if cfg.PSKWithoutDHE {
+			h.PSKModes = []uint8{wire.PSKModeDHEKE, wire.PSKModeKE}
+		}
+	}
 	c.marshalHello()
 	c.send(LevelInitial, h.Raw)
 	c.state = cWaitServerHello
 	return c.acts, nil
+}
+
+// addPSK puts the session's ticket and binder in the hello, which must be
+// marshalled without them first (RFC 8446 section 4.2.11.2).
+func (c *Client) addPSK() {
+	t, h := c.session, &c.hello
+	h.PSKIdentities = []wire.PSKIdentity{{Identity: t.Ticket, ObfuscatedTicketAge: t.ObfuscatedAge(c.cfg.now())}}
+	h.PSKBinders = [][]byte{make([]byte, t.Suite.Hash.Size())}
+	raw := h.Marshal()
+	psk := keysched.ResumptionPSK(t.Suite.Hash, t.ResumptionSecret, t.Nonce)
+	c.psk = psk
+	b := binder(t.Suite, psk, binderHash(&c.transcript, t.Suite, raw, bindersLen(h.PSKBinders)))
+	copy(raw[len(raw)-len(b):], b)
+	h.PSKBinders[0] = b
 }
 
 // marshalHello encodes the hello, padding it out of the 256..511 byte
@@ -97,13 +120,24 @@ func (c *Client) Start() ([]Action, error) {
 func (c *Client) marshalHello() {
 	h := &c.hello
 	h.Padding = -1
+	h.PSKIdentities, h.PSKBinders = nil, nil
 	n := len(h.Marshal())
+	if c.session != nil {
+		// identities and binders: 2+2+len(ticket)+4 + 2+1+hash length
+		n += 4 + 2 + 2 + len(c.session.Ticket) + 4 + 2 + 1 + c.session.Suite.Hash.Size()
+	}
 	if n > 255 && n < 512 {
 		pad := 512 - n - 4
 		if pad < 1 {
 			pad = 1
 		}
 		h.Padding = pad
+	}
+	if c.session != nil {
+		c.addPSK()
+		return
+	}
+	if h.Padding >= 0 {
 		h.Marshal()
 	}
 }
@@ -225,10 +259,37 @@ func (c *Client) readServerHello(msg []byte) error {
 		c.transcript.SetHash(s.Hash)
 	}
 	c.transcript.Write(msg)
+	var psk []byte
 	if sh.HasSelectedPSK {
-		return fail(wire.AlertIllegalParameter, "server selected a PSK that was not offered")
+		// Only one identity is ever offered (RFC 8446 section 4.2.11).
+		if c.session == nil || sh.SelectedPSK != 0 {
+			return fail(wire.AlertIllegalParameter, "server selected PSK identity %d of %d offered", sh.SelectedPSK, len(c.hello.PSKIdentities))
+		}
+		if s.Hash != c.session.Suite.Hash {
+			return fail(wire.AlertIllegalParameter, "server resumed with a suite of another hash")
+		}
+		psk = c.psk
+		c.st.Resumed = true
+		c.st.PeerChain = c.session.PeerChain
+		if c.st.PeerChain != nil {
+			_, certs, err := parseChain(entries(c.st.PeerChain))
+			if err != nil {
+				return err
+			}
+			c.st.PeerCertificates = certs
+		}
 	}
 	if sh.KeyShare.Group == 0 {
+		if psk != nil && contains(c.hello.PSKModes, wire.PSKModeKE) {
+			// psk_ke: no (EC)DHE.
+			c.st.Group = 0
+			c.shares = nil
+			c.handshakeSecretsPSK(psk, nil)
+			c.readKey(LevelHandshake, c.serverHS)
+			c.writeKey(LevelHandshake, c.clientHS)
+			c.state = cWaitEncryptedExtensions
+			return nil
+		}
 		return fail(wire.AlertMissingExtension, "ServerHello without key_share")
 	}
 	var priv *kex.Private
@@ -246,7 +307,7 @@ func (c *Client) readServerHello(msg []byte) error {
 	}
 	c.st.Group = sh.KeyShare.Group
 	c.shares = nil
-	c.handshakeSecrets(shared)
+	c.handshakeSecretsPSK(psk, shared)
 	c.readKey(LevelHandshake, c.serverHS)
 	// Our handshake write key goes in now, so that an alert raised while
 	// reading the server's flight is protected as the server expects.
@@ -336,6 +397,12 @@ func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello) error {
 	}
 	ch.Cookie = append([]byte(nil), hrr.Cookie...)
 	ch.EarlyData = false
+	if c.session != nil && c.session.Suite.Hash != c.st.Suite.Hash {
+		// The ticket cannot be used with this suite: offer none
+		// (RFC 8446 section 4.1.4).
+		c.session = nil
+		ch.PSKIdentities, ch.PSKBinders = nil, nil
+	}
 	c.marshalHello()
 	if !c.cfg.NoCompatMode && !c.sentCCS {
 		c.sentCCS = true
@@ -379,6 +446,10 @@ func (c *Client) readEncryptedExtensions(msg []byte) error {
 	c.st.ServerName = c.cfg.ServerName
 	c.transcript.Write(msg)
 	c.state = cWaitCertOrCertRequest
+	if c.st.Resumed {
+		// The PSK authenticates the server (RFC 8446 section 2.2).
+		c.state = cWaitFinished
+	}
 	return nil
 }
 
@@ -471,6 +542,11 @@ func (c *Client) readFinished(msg []byte) error {
 	if !hmac.Equal(fin.VerifyData, c.finished(c.serverHS)) {
 		return fail(wire.AlertDecryptError, "server Finished does not verify")
 	}
+	if c.st.Resumed {
+		if err := c.verifyPeer(); err != nil {
+			return err
+		}
+	}
 	c.transcript.Write(msg)
 	c.appSecrets()
 	c.readKey(LevelApplication, c.serverApp)
@@ -561,11 +637,17 @@ func (c *Client) readNewSessionTicket(msg []byte) error {
 
 		Suite:            c.st.Suite,
 		ResumptionSecret: c.st.ResumptionSecret,
+		PeerChain:        c.st.PeerChain,
+		ServerName:       c.cfg.ServerName,
+		ALPN:             c.st.ALPN,
 	}
 	if len(c.st.Tickets) >= maxTickets {
 		c.st.Tickets = c.st.Tickets[1:]
 	}
 	c.st.Tickets = append(c.st.Tickets, t)
+	if c.cfg.OnTicket != nil {
+		c.cfg.OnTicket(&c.st.Tickets[len(c.st.Tickets)-1])
+	}
 	return nil
 }
 

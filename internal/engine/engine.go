@@ -131,10 +131,19 @@ type Config struct {
 	ClientCAs         [][]byte // DER subjects for certificate_authorities
 
 	// Server: NewSessionTicket messages to send after the handshake, and
-	// how to seal a ticket. No sealer, no tickets.
+	// how to seal a ticket. No sealer, no tickets. OpenTicket opens one
+	// that comes back; an error means "not ours" (full handshake).
 	Tickets        int
 	TicketLifetime time.Duration
 	SealTicket     func(plaintext []byte) ([]byte, error)
+	OpenTicket     func(ticket []byte) ([]byte, error)
+
+	// Client: a session to offer for resumption, and where new tickets go.
+	Session  *Ticket
+	OnTicket func(*Ticket)
+	// PSKWithoutDHE: a client offers psk_ke besides psk_dhe_ke, and a
+	// server accepts it (no forward secrecy for that session).
+	PSKWithoutDHE bool
 
 	// KeyLog receives secrets in NSS key log form.
 	KeyLog func(label string, clientRandom, secret []byte)
@@ -158,6 +167,19 @@ type Ticket struct {
 	// Suite and ResumptionSecret of the session the ticket resumes.
 	Suite            *suite.Suite
 	ResumptionSecret []byte
+	// What authenticated that session: the server's chain and the name
+	// asked for, and the ALPN protocol it used.
+	PeerChain  [][]byte
+	ServerName string
+	ALPN       string
+}
+
+// Expired reports whether the ticket's lifetime has passed at now.
+func (t *Ticket) Expired(now time.Time) bool { return !now.Before(t.ReceivedAt.Add(t.Lifetime)) }
+
+// ObfuscatedAge is the ticket age the client sends (RFC 8446 4.2.11.1).
+func (t *Ticket) ObfuscatedAge(now time.Time) uint32 {
+	return uint32(now.Sub(t.ReceivedAt)/time.Millisecond) + t.AgeAdd
 }
 
 // PSK derives the ticket's pre-shared key (RFC 8446 section 4.6.1).
@@ -170,13 +192,15 @@ const maxTickets = 8
 
 // State is what was negotiated, filled in as the handshake goes.
 type State struct {
-	Version          uint16
-	Suite            *suite.Suite
-	Group            uint16
-	ALPN             string
-	ServerName       string
-	SignatureScheme  uint16
-	HelloRetry       bool
+	Version         uint16
+	Suite           *suite.Suite
+	Group           uint16
+	ALPN            string
+	ServerName      string
+	SignatureScheme uint16
+	HelloRetry      bool
+	// Resumed: the handshake used a PSK from a ticket.
+	Resumed          bool
 	ClientRandom     [32]byte
 	ServerRandom     [32]byte
 	PeerChain        [][]byte
@@ -279,9 +303,13 @@ func (c *common) hashLen() int { return c.st.Suite.Hash.Size() }
 
 // handshakeSecrets derives the handshake traffic secrets from the shared
 // secret and the transcript through ServerHello.
-func (c *common) handshakeSecrets(shared []byte) {
+func (c *common) handshakeSecrets(shared []byte) { c.handshakeSecretsPSK(nil, shared) }
+
+// handshakeSecretsPSK is handshakeSecrets with a PSK in the early secret;
+// shared is nil in psk_ke mode.
+func (c *common) handshakeSecretsPSK(psk, shared []byte) {
 	h := c.st.Suite.Hash
-	c.sched = keysched.New(h, nil)
+	c.sched = keysched.New(h, psk)
 	c.sched.Handshake(shared)
 	th := c.transcript.Sum()
 	c.clientHS = c.sched.Derive(keysched.LabelClientHandshake, th)

@@ -6,8 +6,6 @@ import (
 	"encoding/binary"
 	"time"
 
-	"golang.org/x/crypto/cryptobyte"
-
 	"github.com/hasp-tls/hasp/internal/kex"
 	"github.com/hasp-tls/hasp/internal/keysched"
 	"github.com/hasp-tls/hasp/internal/sig"
@@ -37,6 +35,11 @@ type Server struct {
 	cert    *Certificate
 	scheme  uint16
 	sentCCS bool
+	// peerVerified: the VerifyPeer callback ran for a client certificate.
+	peerVerified bool
+	// notAfter bounds the tickets of this session: the certificate's
+	// NotAfter, or a resumed session's own bound.
+	notAfter time.Time
 }
 
 // NewServer returns a server engine.
@@ -105,7 +108,7 @@ func (s *Server) Handle(level Level, msg []byte) ([]Action, error) {
 }
 
 // readClientHello handles ClientHello1 and, after a HelloRetryRequest,
-// ClientHello2 (RFC 8446 sections 4.1.2, 4.1.4 and 9.2).
+// ClientHello2 (RFC 8446 sections 4.1.2, 4.1.4, 4.2.11 and 9.2).
 func (s *Server) readClientHello(msg []byte) error {
 	var ch wire.ClientHello
 	if err := ch.Unmarshal(msg); err != nil {
@@ -117,36 +120,8 @@ func (s *Server) readClientHello(msg []byte) error {
 			return err
 		}
 	}
-	if !contains(ch.SupportedVersions, wire.VersionTLS13) {
-		v := ch.Vers
-		for _, sv := range ch.SupportedVersions {
-			if sv > v && sv < wire.VersionTLS13 {
-				v = sv
-			}
-		}
-		return fail(wire.AlertProtocolVersion, "client offers %s at most; this server speaks TLS 1.3", wire.VersionName(v))
-	}
-	if len(ch.Compression) != 1 || ch.Compression[0] != 0 {
-		return fail(wire.AlertIllegalParameter, "TLS 1.3 ClientHello with compression methods %v", ch.Compression)
-	}
-	if len(ch.PSKIdentities) > 0 && len(ch.PSKModes) == 0 {
-		return fail(wire.AlertMissingExtension, "pre_shared_key without psk_key_exchange_modes")
-	}
-	if len(ch.SigSchemes) == 0 {
-		return fail(wire.AlertMissingExtension, "ClientHello without signature_algorithms")
-	}
-	if !ch.HasKeyShare || len(ch.SupportedGroups) == 0 {
-		return fail(wire.AlertMissingExtension, "ClientHello without key_share or supported_groups")
-	}
-	for i, ks := range ch.KeyShares {
-		if !contains(ch.SupportedGroups, ks.Group) {
-			return fail(wire.AlertIllegalParameter, "key share for %s, which is not in supported_groups", wire.GroupName(ks.Group))
-		}
-		for _, other := range ch.KeyShares[:i] {
-			if other.Group == ks.Group {
-				return fail(wire.AlertIllegalParameter, "two key shares for %s", wire.GroupName(ks.Group))
-			}
-		}
+	if err := checkHello13(&ch); err != nil {
+		return err
 	}
 
 	// Cipher suite.
@@ -158,56 +133,61 @@ func (s *Server) readClientHello(msg []byte) error {
 		return fail(wire.AlertIllegalParameter, "cipher suite changed after HelloRetryRequest")
 	}
 
+	// Resumption: the first offered ticket that opens, fits and whose
+	// binder verifies.
+	sess, pskIndex, dhe, err := s.pickSession(&ch, st, msg)
+	if err != nil {
+		return err
+	}
+
 	// Key exchange group: the most preferred one the client sent a share
 	// for; otherwise ask for the most preferred one it supports.
 	var share *wire.KeyShare
-	for _, g := range s.cfg.Groups {
-		for i := range ch.KeyShares {
-			if ch.KeyShares[i].Group == g {
-				share = &ch.KeyShares[i]
-				break
+	if dhe {
+		if share = s.pickShare(&ch); share == nil {
+			if retry {
+				return fail(wire.AlertIllegalParameter, "ClientHello2 has no share for %s", wire.GroupName(s.hrrWant))
 			}
-		}
-		if share != nil {
-			break
-		}
-	}
-	if share == nil {
-		if retry {
-			return fail(wire.AlertIllegalParameter, "ClientHello2 has no share for %s", wire.GroupName(s.hrrWant))
-		}
-		for _, g := range s.cfg.Groups {
-			if contains(ch.SupportedGroups, g) {
-				return s.helloRetry(&ch, st, g)
+			for _, g := range s.cfg.Groups {
+				if contains(ch.SupportedGroups, g) {
+					return s.helloRetry(&ch, st, g)
+				}
 			}
+			return fail(wire.AlertHandshakeFailure, "no key exchange group in common (client offers %v)", groupNames(ch.SupportedGroups))
 		}
-		return fail(wire.AlertHandshakeFailure, "no key exchange group in common (client offers %v)", groupNames(ch.SupportedGroups))
 	}
 
-	// Certificate and signature scheme.
-	info := &HelloInfo{
-		ServerName:        ch.ServerName,
-		CipherSuites:      ch.CipherSuites,
-		SupportedGroups:   ch.SupportedGroups,
-		SignatureSchemes:  ch.SigSchemes,
-		SupportedVersions: ch.SupportedVersions,
-		ALPN:              ch.ALPN,
-	}
-	cert, err := s.cfg.GetCertificate(info)
-	if err != nil {
-		if we, ok := err.(*wire.Error); ok {
-			return we
+	// Certificate and signature scheme, unless the PSK authenticates.
+	var cert *Certificate
+	var scheme uint16
+	if sess == nil {
+		info := &HelloInfo{
+			ServerName:        ch.ServerName,
+			CipherSuites:      ch.CipherSuites,
+			SupportedGroups:   ch.SupportedGroups,
+			SignatureSchemes:  ch.SigSchemes,
+			SupportedVersions: ch.SupportedVersions,
+			ALPN:              ch.ALPN,
 		}
-		return fail(wire.AlertHandshakeFailure, "no certificate: %v", err)
-	}
-	if cert == nil || len(cert.Chain) == 0 {
-		return fail(wire.AlertHandshakeFailure, "no certificate for %q", ch.ServerName)
-	}
-	scheme, err := sig.Pick(cert.Signer.Public(), ch.SigSchemes)
-	if err != nil {
-		return fail(wire.AlertHandshakeFailure, "%v", err)
+		if cert, err = s.cfg.GetCertificate(info); err != nil {
+			if we, ok := err.(*wire.Error); ok {
+				return we
+			}
+			return fail(wire.AlertHandshakeFailure, "no certificate: %v", err)
+		}
+		if cert == nil || len(cert.Chain) == 0 {
+			return fail(wire.AlertHandshakeFailure, "no certificate for %q", ch.ServerName)
+		}
+		if scheme, err = sig.Pick(cert.Signer.Public(), ch.SigSchemes); err != nil {
+			return fail(wire.AlertHandshakeFailure, "%v", err)
+		}
 	}
 	s.cert, s.scheme = cert, scheme
+	if cert != nil {
+		s.notAfter = cert.NotAfter
+	} else {
+		s.notAfter = sess.ExpiresAt
+	}
 
 	// ALPN (RFC 7301 section 3.2).
 	var alpn string
@@ -224,14 +204,16 @@ func (s *Server) readClientHello(msg []byte) error {
 	}
 
 	// Key exchange.
-	serverShare, shared, err := kex.Respond(share.Group, s.cfg.Rand, share.Data)
-	if err != nil {
-		return fail(wire.AlertIllegalParameter, "client key share for %s: %v", wire.GroupName(share.Group), err)
+	var serverShare, shared []byte
+	if share != nil {
+		if serverShare, shared, err = kex.Respond(share.Group, s.cfg.Rand, share.Data); err != nil {
+			return fail(wire.AlertIllegalParameter, "client key share for %s: %v", wire.GroupName(share.Group), err)
+		}
+		s.st.Group = share.Group
 	}
 
 	s.st.Version = wire.VersionTLS13
 	s.st.Suite = st
-	s.st.Group = share.Group
 	s.st.ALPN = alpn
 	s.st.ServerName = ch.ServerName
 	s.st.ClientRandom = ch.Random
@@ -245,7 +227,20 @@ func (s *Server) readClientHello(msg []byte) error {
 		SessionID:        ch.SessionID,
 		CipherSuite:      st.ID,
 		SupportedVersion: wire.VersionTLS13,
-		KeyShare:         wire.KeyShare{Group: share.Group, Data: serverShare},
+	}
+	if share != nil {
+		sh.KeyShare = wire.KeyShare{Group: share.Group, Data: serverShare}
+	}
+	var psk []byte
+	if sess != nil {
+		sh.SelectedPSK, sh.HasSelectedPSK = uint16(pskIndex), true
+		psk = sess.PSK(st)
+		s.st.Resumed = true
+		if len(sess.PeerChain) > 0 {
+			if s.st.PeerChain, s.st.PeerCertificates, err = parseChain(entries(sess.PeerChain)); err != nil {
+				return err
+			}
+		}
 	}
 	if err := readRandom(s.cfg.Rand, sh.Random[:]); err != nil {
 		return err
@@ -253,59 +248,164 @@ func (s *Server) readClientHello(msg []byte) error {
 	s.st.ServerRandom = sh.Random
 	if !retry {
 		s.transcript.SetHash(st.Hash)
-		s.transcript.Write(msg)
-	} else {
-		s.transcript.Write(msg)
 	}
+	s.transcript.Write(msg)
 	s.send(LevelInitial, sh.Marshal())
 	if len(ch.SessionID) > 0 && !s.sentCCS {
 		// Middlebox compatibility (RFC 8446 appendix D.4).
 		s.sentCCS = true
 		s.acts = append(s.acts, Action{Kind: ActSendCCS})
 	}
-	s.handshakeSecrets(shared)
+	s.handshakeSecretsPSK(psk, shared)
 	s.writeKey(LevelHandshake, s.serverHS)
 
-	ee := wire.EncryptedExtensions{ALPN: alpn, ServerNameAck: ch.ServerName != ""}
+	ee := wire.EncryptedExtensions{ALPN: alpn, ServerNameAck: ch.ServerName != "" && sess == nil}
 	if ch.RecordSizeLimit != 0 {
 		// RFC 8449 section 4: TLS 1.3 counts the content type byte.
 		ee.RecordSizeLimit = 1<<14 + 1
 	}
 	s.send(LevelHandshake, ee.Marshal())
 
-	if s.cfg.RequestClientCert {
-		cr := wire.CertificateRequest{SigSchemes: s.cfg.SigSchemes, SigSchemesCert: sig.CertSchemes(), CertAuthorities: s.cfg.ClientCAs}
-		s.send(LevelHandshake, cr.Marshal())
-		s.st.CertRequested = true
-	}
-
-	cm := wire.Certificate{}
-	for i, d := range cert.Chain {
-		e := wire.CertificateEntry{Data: d}
-		if i == 0 {
-			if ch.StatusRequest {
-				e.OCSP = cert.OCSP
-			}
-			if ch.SCT {
-				e.SCTs = cert.SCTs
-			}
+	if sess == nil {
+		if s.cfg.RequestClientCert {
+			cr := wire.CertificateRequest{SigSchemes: s.cfg.SigSchemes, SigSchemesCert: sig.CertSchemes(), CertAuthorities: s.cfg.ClientCAs}
+			s.send(LevelHandshake, cr.Marshal())
+			s.st.CertRequested = true
 		}
-		cm.Entries = append(cm.Entries, e)
-	}
-	s.send(LevelHandshake, cm.Marshal())
-	if err := signCertificateVerify(&s.common, cert, scheme, true); err != nil {
-		return err
+		cm := wire.Certificate{}
+		for i, d := range cert.Chain {
+			e := wire.CertificateEntry{Data: d}
+			if i == 0 {
+				if ch.StatusRequest {
+					e.OCSP = cert.OCSP
+				}
+				if ch.SCT {
+					e.SCTs = cert.SCTs
+				}
+			}
+			cm.Entries = append(cm.Entries, e)
+		}
+		s.send(LevelHandshake, cm.Marshal())
+		if err := signCertificateVerify(&s.common, cert, scheme, true); err != nil {
+			return err
+		}
 	}
 	s.send(LevelHandshake, (&wire.Finished{VerifyData: s.finished(s.serverHS)}).Marshal())
 	s.appSecrets()
 	s.writeKey(LevelApplication, s.serverApp)
 	s.readKey(LevelHandshake, s.clientHS)
-	if s.cfg.RequestClientCert {
+	if s.st.CertRequested {
 		s.state = sWaitClientCert
 	} else {
 		s.state = sWaitClientFinished
 	}
 	return nil
+}
+
+// checkHello13 applies the ClientHello rules of RFC 8446 sections 4.1.2,
+// 4.2 and 9.2 that do not depend on the server's choices.
+func checkHello13(ch *wire.ClientHello) error {
+	if !contains(ch.SupportedVersions, wire.VersionTLS13) {
+		v := ch.Vers
+		for _, sv := range ch.SupportedVersions {
+			if sv > v && sv < wire.VersionTLS13 {
+				v = sv
+			}
+		}
+		return fail(wire.AlertProtocolVersion, "client offers %s at most; this server speaks TLS 1.3", wire.VersionName(v))
+	}
+	if len(ch.Compression) != 1 || ch.Compression[0] != 0 {
+		return fail(wire.AlertIllegalParameter, "TLS 1.3 ClientHello with compression methods %v", ch.Compression)
+	}
+	psk := len(ch.PSKIdentities) > 0
+	if psk && len(ch.PSKModes) == 0 {
+		return fail(wire.AlertMissingExtension, "pre_shared_key without psk_key_exchange_modes")
+	}
+	if !psk && len(ch.SigSchemes) == 0 {
+		return fail(wire.AlertMissingExtension, "ClientHello without signature_algorithms")
+	}
+	if ch.HasKeyShare != (len(ch.SupportedGroups) > 0) || (!psk && !ch.HasKeyShare) {
+		return fail(wire.AlertMissingExtension, "ClientHello without key_share or supported_groups")
+	}
+	for i, ks := range ch.KeyShares {
+		if !contains(ch.SupportedGroups, ks.Group) {
+			return fail(wire.AlertIllegalParameter, "key share for %s, which is not in supported_groups", wire.GroupName(ks.Group))
+		}
+		for _, other := range ch.KeyShares[:i] {
+			if other.Group == ks.Group {
+				return fail(wire.AlertIllegalParameter, "two key shares for %s", wire.GroupName(ks.Group))
+			}
+		}
+	}
+	return nil
+}
+
+// pickShare returns the client's share for the most preferred group.
+func (s *Server) pickShare(ch *wire.ClientHello) *wire.KeyShare {
+	for _, g := range s.cfg.Groups {
+		for i := range ch.KeyShares {
+			if ch.KeyShares[i].Group == g {
+				return &ch.KeyShares[i]
+			}
+		}
+	}
+	return nil
+}
+
+// pickSession tries the offered PSKs (RFC 8446 section 4.2.11). A ticket
+// that does not open, has expired, was made for another suite hash or
+// name, or whose age is off is passed over: a full handshake follows,
+// never a failure. A binder that does not verify is decrypt_error.
+// dhe reports whether (EC)DHE is used: always without a session.
+func (s *Server) pickSession(ch *wire.ClientHello, st *suite.Suite, msg []byte) (*Session, int, bool, error) {
+	if len(ch.PSKIdentities) == 0 || s.cfg.OpenTicket == nil {
+		return nil, 0, true, nil
+	}
+	dhe := contains(ch.PSKModes, wire.PSKModeDHEKE) && ch.HasKeyShare
+	if !dhe && !(contains(ch.PSKModes, wire.PSKModeKE) && s.cfg.PSKWithoutDHE) {
+		return nil, 0, true, nil
+	}
+	now := s.cfg.now()
+	for i, id := range ch.PSKIdentities {
+		if i >= maxPSKIdentities {
+			break
+		}
+		plain, err := s.cfg.OpenTicket(id.Identity)
+		if err != nil {
+			continue
+		}
+		sess, err := ParseSession(plain)
+		if err != nil || sess.Version != wire.VersionTLS13 {
+			continue
+		}
+		if orig := suite.ByID(sess.Suite); orig == nil || orig.Hash != st.Hash {
+			continue
+		}
+		if !now.Before(sess.ExpiresAt) || !ticketAgeOK(id.ObfuscatedTicketAge, sess.AgeAdd, sess.CreatedAt, now) {
+			continue
+		}
+		if sess.ServerName != ch.ServerName {
+			continue
+		}
+		if s.cfg.RequireClientCert && len(sess.PeerChain) == 0 {
+			// That session did not authenticate the client.
+			continue
+		}
+		want := binder(st, sess.PSK(st), binderHash(&s.transcript, st, msg, bindersLen(ch.PSKBinders)))
+		if !hmac.Equal(want, ch.PSKBinders[i]) {
+			return nil, 0, false, fail(wire.AlertDecryptError, "PSK binder %d does not verify", i)
+		}
+		return sess, i, dhe, nil
+	}
+	return nil, 0, true, nil
+}
+
+func entries(chain [][]byte) []wire.CertificateEntry {
+	out := make([]wire.CertificateEntry, len(chain))
+	for i, c := range chain {
+		out[i].Data = c
+	}
+	return out
 }
 
 func groupNames(gs []uint16) []string {
@@ -475,6 +575,7 @@ func (s *Server) readClientCertVerify(msg []byte) error {
 	if err := s.verifyPeer(); err != nil {
 		return err
 	}
+	s.peerVerified = true
 	s.transcript.Write(msg)
 	s.state = sWaitClientFinished
 	return nil
@@ -491,7 +592,7 @@ func (s *Server) readClientFinished(msg []byte) error {
 	if !hmac.Equal(fin.VerifyData, s.finished(s.clientHS)) {
 		return fail(wire.AlertDecryptError, "client Finished does not verify")
 	}
-	if len(s.st.PeerChain) == 0 {
+	if !s.peerVerified {
 		// No client certificate was checked: the hooks still run.
 		if err := s.verifyPeer(); err != nil {
 			return err
@@ -525,7 +626,7 @@ func (s *Server) sendTicket() error {
 	if s.cfg.TicketLifetime > 0 && s.cfg.TicketLifetime < life {
 		life = s.cfg.TicketLifetime
 	}
-	if na := s.cert.NotAfter; !na.IsZero() {
+	if na := s.notAfter; !na.IsZero() {
 		if left := na.Sub(now); left < life {
 			life = left
 		}
@@ -537,35 +638,20 @@ func (s *Server) sendTicket() error {
 	if err := readRandom(s.cfg.Rand, rnd[:]); err != nil {
 		return err
 	}
-	nonce := rnd[:8]
-	// The ticket carries the resumption secret and the nonce; the PSK
-	// (RFC 8446 section 4.6.1) is derived when the ticket comes back.
-	var b cryptobyte.Builder
-	b.AddUint16(s.st.Version)
-	b.AddUint16(s.st.Suite.ID)
-	b.AddUint64(uint64(now.Unix()))
-	b.AddUint64(uint64(now.Add(life).Unix()))
-	b.AddUint32(binary.BigEndian.Uint32(rnd[8:]))
-	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(s.st.ResumptionSecret) })
-	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(nonce) })
-	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(s.st.ALPN)) })
-	b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
-		for _, c := range s.st.PeerChain {
-			b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(c) })
-		}
-	})
-	plain, err := b.Bytes()
-	if err != nil {
-		return fail(wire.AlertInternalError, "ticket: %v", err)
+	sess := Session{
+		Version: s.st.Version, Suite: s.st.Suite.ID, CreatedAt: now, ExpiresAt: now.Add(life),
+		AgeAdd: binary.BigEndian.Uint32(rnd[8:]), ResumptionSecret: s.st.ResumptionSecret,
+		Nonce: rnd[:8], ALPN: s.st.ALPN, ServerName: s.st.ServerName, PeerChain: s.st.PeerChain,
 	}
+	plain := sess.Marshal()
 	sealed, err := s.cfg.SealTicket(plain)
 	if err != nil {
 		return fail(wire.AlertInternalError, "sealing ticket: %v", err)
 	}
 	nst := wire.NewSessionTicket{
 		Lifetime: uint32(life / time.Second),
-		AgeAdd:   binary.BigEndian.Uint32(rnd[8:]),
-		Nonce:    nonce,
+		AgeAdd:   sess.AgeAdd,
+		Nonce:    sess.Nonce,
 		Ticket:   sealed,
 	}
 	s.sendPost(nst.Marshal())

@@ -202,3 +202,36 @@ func (t *Transcript) Reset(h crypto.Hash, messageHash []byte) {
 	t.h.Write(messageHash)
 	t.buf = nil
 }
+
+// SumWith returns the hash of the transcript so far followed by extra,
+// leaving the transcript as it was (for PSK binders over a partial
+// ClientHello). Before the hash is known it hashes with h.
+func (t *Transcript) SumWith(h crypto.Hash, extra []byte) []byte {
+	var hh hash.Hash
+	if t.h == nil {
+		hh = h.New()
+		hh.Write(t.buf)
+	} else {
+		c, err := t.h.(hash.Cloner).Clone()
+		if err != nil {
+			panic("keysched: transcript hash cannot be cloned: " + err.Error())
+		}
+		hh = c.(hash.Hash)
+	}
+	hh.Write(extra)
+	return hh.Sum(nil)
+}
+
+// Clone returns an independent copy of the transcript (post-handshake
+// authentication continues from the handshake's transcript).
+func (t *Transcript) Clone() *Transcript {
+	out := &Transcript{buf: append([]byte(nil), t.buf...)}
+	if t.h != nil {
+		c, err := t.h.(hash.Cloner).Clone()
+		if err != nil {
+			panic("keysched: transcript hash cannot be cloned: " + err.Error())
+		}
+		out.h = c.(hash.Hash)
+	}
+	return out
+}

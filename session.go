@@ -1,0 +1,388 @@
+package hasp
+
+import (
+	"container/list"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/sha256"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+
+	"github.com/hasp-tls/hasp/internal/engine"
+	"github.com/hasp-tls/hasp/internal/suite"
+)
+
+// Session tickets (RFC 8446 section 4.6.1) are sealed with AES-256-GCM
+// under a ticket key. The current key seals; it and a few previous keys
+// open. Keys rotate on their own every TicketKeyRotation unless the
+// program sets them with SetSessionTicketKeys (for a fleet of servers that
+// share them).
+
+const (
+	defaultTicketKeyRotation = 24 * time.Hour
+	// ticketKeysKept: the current key and three before it still open
+	// tickets, so a ticket lives through at least three rotations.
+	ticketKeysKept = 4
+	ticketNameLen  = 8
+	ticketNonceLen = 12
+)
+
+type ticketKey struct {
+	name    [ticketNameLen]byte
+	aead    cipher.AEAD
+	created time.Time
+}
+
+func newTicketKey(key [32]byte, created time.Time) (*ticketKey, error) {
+	b, err := aes.NewCipher(key[:])
+	if err != nil {
+		return nil, err
+	}
+	a, err := cipher.NewGCM(b)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(key[:])
+	k := &ticketKey{aead: a, created: created}
+	copy(k.name[:], sum[:])
+	return k, nil
+}
+
+type ticketKeys struct {
+	mu       sync.Mutex
+	keys     []*ticketKey // current first
+	explicit bool
+}
+
+// SetSessionTicketKeys sets the keys that seal and open tickets: the first
+// seals, all open. Servers behind one load balancer share them so that any
+// of them resumes any ticket. Automatic rotation stops; rotate by calling
+// this again with a new first key.
+func (c *Config) SetSessionTicketKeys(keys [][32]byte) error {
+	if len(keys) == 0 {
+		return errors.New("hasp: no session ticket keys")
+	}
+	tk := &ticketKeys{explicit: true}
+	for _, k := range keys {
+		key, err := newTicketKey(k, time.Time{})
+		if err != nil {
+			return err
+		}
+		tk.keys = append(tk.keys, key)
+	}
+	c.ticketMu.Lock()
+	c.tickets = tk
+	c.ticketMu.Unlock()
+	return nil
+}
+
+// ticketKeysAt returns the keys in use at now, rotating when the current
+// key is older than the rotation period.
+func (c *Config) ticketKeysAt(now time.Time) ([]*ticketKey, error) {
+	c.ticketMu.Lock()
+	if c.tickets == nil {
+		c.tickets = &ticketKeys{}
+	}
+	tk := c.tickets
+	c.ticketMu.Unlock()
+	tk.mu.Lock()
+	defer tk.mu.Unlock()
+	period := c.TicketKeyRotation
+	if period <= 0 {
+		period = defaultTicketKeyRotation
+	}
+	if !tk.explicit && (len(tk.keys) == 0 || now.Sub(tk.keys[0].created) >= period) {
+		var raw [32]byte
+		if _, err := io.ReadFull(c.rand(), raw[:]); err != nil {
+			return nil, err
+		}
+		k, err := newTicketKey(raw, now)
+		if err != nil {
+			return nil, err
+		}
+		tk.keys = append([]*ticketKey{k}, tk.keys...)
+		if len(tk.keys) > ticketKeysKept {
+			tk.keys = tk.keys[:ticketKeysKept]
+		}
+	}
+	return tk.keys, nil
+}
+
+// sealTicket: key name || nonce || AES-256-GCM(plaintext), with the key
+// name as additional data.
+func (c *Config) sealTicket(plain []byte) ([]byte, error) {
+	keys, err := c.ticketKeysAt(c.now())
+	if err != nil {
+		return nil, err
+	}
+	k := keys[0]
+	out := make([]byte, ticketNameLen+ticketNonceLen, ticketNameLen+ticketNonceLen+len(plain)+k.aead.Overhead())
+	copy(out, k.name[:])
+	if _, err := io.ReadFull(c.rand(), out[ticketNameLen:]); err != nil {
+		return nil, err
+	}
+	return k.aead.Seal(out, out[ticketNameLen:], plain, out[:ticketNameLen]), nil
+}
+
+var errUnknownTicket = errors.New("hasp: ticket not sealed by a current key")
+
+func (c *Config) openTicket(ticket []byte) ([]byte, error) {
+	if len(ticket) < ticketNameLen+ticketNonceLen {
+		return nil, errUnknownTicket
+	}
+	keys, err := c.ticketKeysAt(c.now())
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if string(k.name[:]) != string(ticket[:ticketNameLen]) {
+			continue
+		}
+		nonce := ticket[ticketNameLen : ticketNameLen+ticketNonceLen]
+		return k.aead.Open(nil, nonce, ticket[ticketNameLen+ticketNonceLen:], ticket[:ticketNameLen])
+	}
+	return nil, errUnknownTicket
+}
+
+// ClientSessionState is a session a client can resume: a ticket and what
+// authenticated the server when the session was made.
+type ClientSessionState struct {
+	ticket         *engine.Ticket
+	peerCerts      []*x509.Certificate
+	verifiedChains [][]*x509.Certificate
+}
+
+// PeerCertificates returns the server's chain from the original
+// handshake.
+func (s *ClientSessionState) PeerCertificates() []*x509.Certificate { return s.peerCerts }
+
+// Expires returns when the session stops being offered: the ticket's
+// lifetime or the server certificate's NotAfter, whichever is first.
+func (s *ClientSessionState) Expires() time.Time {
+	e := s.ticket.ReceivedAt.Add(s.ticket.Lifetime)
+	if len(s.peerCerts) > 0 && s.peerCerts[0].NotAfter.Before(e) {
+		e = s.peerCerts[0].NotAfter
+	}
+	return e
+}
+
+const clientSessionFormat = 1
+
+// MarshalBinary encodes the session for a persistent cache. It holds the
+// resumption secret: store it as carefully as a private key.
+func (s *ClientSessionState) MarshalBinary() ([]byte, error) {
+	t := s.ticket
+	var b cryptobyte.Builder
+	b.AddUint8(clientSessionFormat)
+	b.AddUint16(t.Suite.ID)
+	b.AddUint64(uint64(t.ReceivedAt.UnixMilli()))
+	b.AddUint32(uint32(t.Lifetime / time.Second))
+	b.AddUint32(t.AgeAdd)
+	b.AddUint32(t.MaxEarly)
+	for _, f := range [][]byte{t.Nonce, t.ResumptionSecret, []byte(t.ServerName), []byte(t.ALPN)} {
+		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(f) })
+	}
+	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(t.Ticket) })
+	b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
+		for _, c := range t.PeerChain {
+			b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(c) })
+		}
+	})
+	return b.Bytes()
+}
+
+var errBadClientSession = errors.New("hasp: malformed client session")
+
+// UnmarshalBinary decodes what MarshalBinary made. The server's chain is
+// verified again before the session is offered.
+func (s *ClientSessionState) UnmarshalBinary(data []byte) error {
+	in := cryptobyte.String(data)
+	t := new(engine.Ticket)
+	var format uint8
+	var id uint16
+	var received uint64
+	var life uint32
+	var nonce, secret, name, alpn, ticket, chain cryptobyte.String
+	if !in.ReadUint8(&format) || format != clientSessionFormat || !in.ReadUint16(&id) ||
+		!in.ReadUint64(&received) || !in.ReadUint32(&life) || !in.ReadUint32(&t.AgeAdd) || !in.ReadUint32(&t.MaxEarly) ||
+		!in.ReadUint16LengthPrefixed(&nonce) || !in.ReadUint16LengthPrefixed(&secret) ||
+		!in.ReadUint16LengthPrefixed(&name) || !in.ReadUint16LengthPrefixed(&alpn) ||
+		!in.ReadUint16LengthPrefixed(&ticket) || len(ticket) == 0 ||
+		!in.ReadUint24LengthPrefixed(&chain) || !in.Empty() {
+		return errBadClientSession
+	}
+	t.Suite = suite.ByID(id)
+	if t.Suite == nil || !t.Suite.TLS13 || len(secret) != t.Suite.Hash.Size() || received > 1<<62 || life > 7*24*3600 {
+		return errBadClientSession
+	}
+	t.ReceivedAt = time.UnixMilli(int64(received))
+	t.Lifetime = time.Duration(life) * time.Second
+	t.Nonce = append([]byte(nil), nonce...)
+	t.ResumptionSecret = append([]byte(nil), secret...)
+	t.ServerName, t.ALPN = string(name), string(alpn)
+	t.Ticket = append([]byte(nil), ticket...)
+	var certs []*x509.Certificate
+	for !chain.Empty() {
+		var c cryptobyte.String
+		if !chain.ReadUint24LengthPrefixed(&c) || len(c) == 0 {
+			return errBadClientSession
+		}
+		der := append([]byte(nil), c...)
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			return errBadClientSession
+		}
+		t.PeerChain = append(t.PeerChain, der)
+		certs = append(certs, cert)
+	}
+	*s = ClientSessionState{ticket: t, peerCerts: certs}
+	return nil
+}
+
+// ClientSessionCache keeps sessions for resumption, keyed by server name
+// and port. Implementations must be safe for concurrent use.
+type ClientSessionCache interface {
+	// Get returns the session for key, if any.
+	Get(key string) (*ClientSessionState, bool)
+	// Put stores a session; a nil session removes the key.
+	Put(key string, cs *ClientSessionState)
+}
+
+type lruEntry struct {
+	key string
+	cs  *ClientSessionState
+}
+
+type lruCache struct {
+	mu       sync.Mutex
+	m        map[string]*list.Element
+	q        *list.List
+	capacity int
+	now      func() time.Time
+}
+
+// NewLRUClientSessionCache returns a cache of at most capacity sessions
+// (64 when capacity < 1) that drops the least recently used first, and
+// never returns a session past its ticket lifetime or its server
+// certificate's NotAfter.
+func NewLRUClientSessionCache(capacity int) ClientSessionCache {
+	if capacity < 1 {
+		capacity = 64
+	}
+	return &lruCache{m: map[string]*list.Element{}, q: list.New(), capacity: capacity, now: time.Now}
+}
+
+func (c *lruCache) Get(key string) (*ClientSessionState, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[key]
+	if !ok {
+		return nil, false
+	}
+	cs := e.Value.(*lruEntry).cs
+	if !c.now().Before(cs.Expires()) {
+		c.q.Remove(e)
+		delete(c.m, key)
+		return nil, false
+	}
+	c.q.MoveToFront(e)
+	return cs, true
+}
+
+func (c *lruCache) Put(key string, cs *ClientSessionState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.m[key]; ok {
+		if cs == nil {
+			c.q.Remove(e)
+			delete(c.m, key)
+			return
+		}
+		e.Value.(*lruEntry).cs = cs
+		c.q.MoveToFront(e)
+		return
+	}
+	if cs == nil {
+		return
+	}
+	if c.q.Len() >= c.capacity {
+		old := c.q.Back()
+		c.q.Remove(old)
+		delete(c.m, old.Value.(*lruEntry).key)
+	}
+	c.m[key] = c.q.PushFront(&lruEntry{key, cs})
+}
+
+// sessionKey names the server for the session cache: the name asked for
+// (or the address) and the port.
+func (c *Conn) sessionKey() string {
+	name := c.config.ServerName
+	port := ""
+	if a, ok := c.conn.RemoteAddr().(*net.TCPAddr); ok {
+		port = strconv.Itoa(a.Port)
+		if name == "" {
+			name = a.IP.String()
+		}
+	}
+	return net.JoinHostPort(name, port)
+}
+
+// resumableSession returns the cached session to offer, if it may be
+// used: within its lifetime, the server certificate still valid and (when
+// verifying) still valid for the name asked for. Sessions never outlive
+// the certificate that authenticated them.
+func (c *Conn) resumableSession() *ClientSessionState {
+	cfg := c.config
+	if cfg.ClientSessionCache == nil {
+		return nil
+	}
+	key := c.sessionKey()
+	cs, ok := cfg.ClientSessionCache.Get(key)
+	if !ok || cs == nil || cs.ticket == nil {
+		return nil
+	}
+	now := cfg.now()
+	if !now.Before(cs.Expires()) || len(cs.peerCerts) == 0 {
+		cfg.ClientSessionCache.Put(key, nil)
+		return nil
+	}
+	if !cfg.InsecureSkipVerify {
+		if cs.ticket.ServerName != cfg.ServerName || cs.peerCerts[0].VerifyHostname(cfg.ServerName) != nil {
+			return nil
+		}
+		if cs.verifiedChains == nil {
+			// Loaded from storage: verify the chain again.
+			opts := x509.VerifyOptions{Roots: cfg.RootCAs, CurrentTime: now, DNSName: cfg.ServerName,
+				Intermediates: x509.NewCertPool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+			for _, ic := range cs.peerCerts[1:] {
+				opts.Intermediates.AddCert(ic)
+			}
+			chains, err := cs.peerCerts[0].Verify(opts)
+			if err != nil {
+				cfg.ClientSessionCache.Put(key, nil)
+				return nil
+			}
+			cs.verifiedChains = chains
+		}
+	}
+	return cs
+}
+
+// storeTicket puts a ticket the server sent into the cache.
+func (c *Conn) storeTicket(t *engine.Ticket) {
+	cfg := c.config
+	if cfg.ClientSessionCache == nil || len(c.st.PeerCertificates) == 0 {
+		return
+	}
+	cp := *t
+	cfg.ClientSessionCache.Put(c.sessionKey(), &ClientSessionState{
+		ticket: &cp, peerCerts: c.st.PeerCertificates, verifiedChains: c.st.VerifiedChains,
+	})
+}
