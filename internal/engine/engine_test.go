@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"fmt"
 	"math/big"
 	"testing"
 	"time"
@@ -606,4 +607,156 @@ func corrupt(g uint16, b []byte) []byte {
 		return out
 	}
 	return b[:len(b)-1]
+}
+
+// resumablePair makes a first handshake with tickets sealed by a test
+// sealer, and returns configs for a second that offers the ticket.
+func resumablePair(t *testing.T) (*Config, *Config) {
+	t.Helper()
+	sealed := map[string][]byte{}
+	seal := func(p []byte) ([]byte, error) {
+		k := fmt.Sprintf("ticket-%d", len(sealed))
+		sealed[k] = append([]byte(nil), p...)
+		return []byte(k), nil
+	}
+	open := func(b []byte) ([]byte, error) {
+		p, ok := sealed[string(b)]
+		if !ok {
+			return nil, errors.New("unknown ticket")
+		}
+		return p, nil
+	}
+	cc, sc := clientConfig(), serverConfig()
+	sc.SealTicket, sc.OpenTicket = seal, open
+	var tickets []*Ticket
+	cc.OnTicket = func(tk *Ticket) { tickets = append(tickets, tk) }
+	c, s := NewClient(cc), NewServer(sc)
+	var nst []msg
+	r := drive(t, c, s, func(from string, m []msg) []msg {
+		var keep []msg
+		for _, x := range m {
+			if from == "server" && x.data[0] == wire.TypeNewSessionTicket {
+				nst = append(nst, x)
+			} else {
+				keep = append(keep, x)
+			}
+		}
+		return keep
+	})
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	for _, m := range nst {
+		if _, err := c.Handle(LevelApplication, m.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(tickets) == 0 {
+		t.Fatal("no ticket")
+	}
+	cc2, sc2 := clientConfig(), serverConfig()
+	sc2.SealTicket, sc2.OpenTicket = seal, open
+	cc2.Session = tickets[0]
+	return cc2, sc2
+}
+
+func TestEngineResumption(t *testing.T) {
+	cc, sc := resumablePair(t)
+	c, s := NewClient(cc), NewServer(sc)
+	if r := drive(t, c, s, nil); r.err != nil {
+		t.Fatal(r.err)
+	}
+	if !c.State().Resumed || !s.State().Resumed {
+		t.Fatalf("resumed: client %v server %v", c.State().Resumed, s.State().Resumed)
+	}
+}
+
+func TestHostileResumption(t *testing.T) {
+	t.Run("binder that does not verify", func(t *testing.T) {
+		cc, sc := resumablePair(t)
+		r := drive(t, NewClient(cc), NewServer(sc), replace("client", wire.TypeClientHello, func(b []byte) []byte {
+			b[len(b)-1] ^= 1 // the binder is the last byte of the hello
+			return b
+		}))
+		wantAlert(t, r, "server", wire.AlertDecryptError)
+	})
+	t.Run("PSK identity index out of range", func(t *testing.T) {
+		cc, sc := resumablePair(t)
+		r := drive(t, NewClient(cc), NewServer(sc), replace("server", wire.TypeServerHello, modifyServerHello(func(sh *wire.ServerHello) {
+			sh.SelectedPSK = 1
+		})))
+		wantAlert(t, r, "client", wire.AlertIllegalParameter)
+	})
+	t.Run("PSK selected though none was offered", func(t *testing.T) {
+		r := drive(t, NewClient(clientConfig()), NewServer(serverConfig()), replace("server", wire.TypeServerHello, modifyServerHello(func(sh *wire.ServerHello) {
+			sh.HasSelectedPSK = true
+		})))
+		wantAlert(t, r, "client", wire.AlertUnsupportedExtension)
+	})
+	t.Run("forged ticket: full handshake", func(t *testing.T) {
+		cc, sc := resumablePair(t)
+		cc.Session.Ticket = []byte("forged ticket")
+		c, s := NewClient(cc), NewServer(sc)
+		if r := drive(t, c, s, nil); r.err != nil {
+			t.Fatal(r.err)
+		}
+		if c.State().Resumed || s.State().Resumed {
+			t.Fatal("a forged ticket resumed")
+		}
+	})
+	t.Run("ticket under an unknown key: full handshake", func(t *testing.T) {
+		cc, sc := resumablePair(t)
+		sc.OpenTicket = func([]byte) ([]byte, error) { return nil, errors.New("key rotated away") }
+		c, s := NewClient(cc), NewServer(sc)
+		if r := drive(t, c, s, nil); r.err != nil || s.State().Resumed {
+			t.Fatalf("err %v resumed %v", r.err, s.State().Resumed)
+		}
+	})
+	t.Run("psk_key_exchange_modes missing", func(t *testing.T) {
+		cc, sc := resumablePair(t)
+		r := drive(t, NewClient(cc), NewServer(sc), replace("client", wire.TypeClientHello, func(b []byte) []byte {
+			var ch wire.ClientHello
+			ch.Unmarshal(b)
+			ch.PSKModes = nil
+			return ch.Marshal()
+		}))
+		wantAlert(t, r, "server", wire.AlertMissingExtension)
+	})
+	t.Run("ticket age far off: full handshake", func(t *testing.T) {
+		cc, sc := resumablePair(t)
+		cc.Session.AgeAdd += 60_000 // a minute off
+		c, s := NewClient(cc), NewServer(sc)
+		if r := drive(t, c, s, nil); r.err != nil || s.State().Resumed {
+			t.Fatalf("err %v resumed %v", r.err, s.State().Resumed)
+		}
+	})
+}
+
+// Tickets never outlive the certificate: the lifetime stops at NotAfter.
+func TestTicketLifetimeBoundByCertificate(t *testing.T) {
+	cc, sc := clientConfig(), serverConfig()
+	cert := *testCert
+	cert.NotAfter = time.Now().Add(30 * time.Minute)
+	sc.GetCertificate = func(*HelloInfo) (*Certificate, error) { return &cert, nil }
+	var got []*Ticket
+	cc.OnTicket = func(t *Ticket) { got = append(got, t) }
+	c, s := NewClient(cc), NewServer(sc)
+	var nst [][]byte
+	drive(t, c, s, func(from string, m []msg) []msg {
+		var keep []msg
+		for _, x := range m {
+			if from == "server" && x.data[0] == wire.TypeNewSessionTicket {
+				nst = append(nst, x.data)
+			} else {
+				keep = append(keep, x)
+			}
+		}
+		return keep
+	})
+	for _, m := range nst {
+		c.Handle(LevelApplication, m)
+	}
+	if len(got) == 0 || got[0].Lifetime > 30*time.Minute || got[0].Lifetime < 29*time.Minute {
+		t.Fatalf("tickets %v", got)
+	}
 }
