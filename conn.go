@@ -1,6 +1,7 @@
 package hasp
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"github.com/hasp-tls/hasp/internal/engine"
 	"github.com/hasp-tls/hasp/internal/keysched"
 	"github.com/hasp-tls/hasp/internal/record"
+	"github.com/hasp-tls/hasp/internal/sig"
 	"github.com/hasp-tls/hasp/internal/wire"
 )
 
@@ -781,10 +783,40 @@ func (c *Conn) clientCertificate(info *engine.CertRequestInfo) (*engine.Certific
 		}
 		return cert.engineCert()
 	}
-	if len(cfg.certs) > 0 {
-		return cfg.certs[0], nil
+	return chooseClientCertificate(cfg.certs, cfg.Certificates, info), nil
+}
+
+// chooseClientCertificate picks the first certificate whose key can sign
+// with a scheme the server accepts and whose chain names one of the CAs
+// it listed (any, when it listed none). With no match it sends none, and
+// the server decides (RFC 8446 section 4.4.2.3).
+func chooseClientCertificate(certs []*engine.Certificate, src []Certificate, info *engine.CertRequestInfo) *engine.Certificate {
+	for i, ec := range certs {
+		if _, err := sig.Pick(ec.Signer.Public(), info.SignatureSchemes); err != nil {
+			continue
+		}
+		if len(info.AcceptableCAs) == 0 || issuedBy(src[i], info.AcceptableCAs) {
+			return ec
+		}
 	}
-	return nil, nil
+	return nil
+}
+
+// issuedBy reports whether any certificate of the chain is issued by (or
+// is) one of the named CAs.
+func issuedBy(c Certificate, cas [][]byte) bool {
+	for _, der := range c.Certificate {
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			continue
+		}
+		for _, ca := range cas {
+			if bytes.Equal(cert.RawIssuer, ca) || bytes.Equal(cert.RawSubject, ca) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // serverCertificate picks the server's certificate for a ClientHello.
