@@ -168,6 +168,11 @@ type Config struct {
 	// TicketKeyRotation is how often a server makes a new ticket key
 	// (default 24 hours); the previous three keys still open tickets.
 	TicketKeyRotation time.Duration
+	// PostHandshakeAuth makes a client offer post-handshake
+	// authentication (RFC 8446 section 4.6.2): the server may then ask for
+	// a certificate at any time (Conn.RequestClientCertificate on a hasp
+	// server), answered from Certificates or GetClientCertificate.
+	PostHandshakeAuth bool
 	// ResumptionWithoutDHE lets a client offer, and a server accept,
 	// resumption without a fresh (EC)DHE exchange (psk_ke), which gives
 	// up forward secrecy for that connection.
@@ -215,8 +220,8 @@ func (c *Config) Clone() *Config {
 		CipherSuites: c.CipherSuites, CurvePreferences: c.CurvePreferences, KeyShares: c.KeyShares,
 		DisableCompatibilityMode: c.DisableCompatibilityMode, SessionTicketsDisabled: c.SessionTicketsDisabled,
 		ClientSessionCache: c.ClientSessionCache, TicketKeyRotation: c.TicketKeyRotation,
-		ResumptionWithoutDHE: c.ResumptionWithoutDHE,
-		TicketCount:          c.TicketCount, TicketLifetime: c.TicketLifetime, KeyLogWriter: c.KeyLogWriter,
+		ResumptionWithoutDHE: c.ResumptionWithoutDHE, PostHandshakeAuth: c.PostHandshakeAuth,
+		TicketCount: c.TicketCount, TicketLifetime: c.TicketLifetime, KeyLogWriter: c.KeyLogWriter,
 		tickets: c.sharedTicketKeys(),
 	}
 }

@@ -64,6 +64,13 @@ type Conn struct {
 
 	// session is the cached session a client offered.
 	session *ClientSessionState
+
+	// Post-handshake authentication (server): the result channel of the
+	// exchange in progress, and application data that arrived while
+	// RequestClientCertificate read on its own (under inMu).
+	phaMu     sync.Mutex
+	phaResult chan error
+	held      []byte
 }
 
 // Client returns a client-side connection over conn.
@@ -176,6 +183,7 @@ func (c *Conn) newEngine() (engine.Engine, error) {
 		}
 		ec.KeyShares = cfg.keyShares(groups)
 		ec.GetClientCertificate = c.clientCertificate
+		ec.PostHandshakeAuth = cfg.PostHandshakeAuth
 		if !cfg.SessionTicketsDisabled && cfg.ClientSessionCache != nil {
 			if cs := c.resumableSession(); cs != nil {
 				c.session = cs
@@ -422,6 +430,14 @@ func (c *Conn) Read(b []byte) (int, error) {
 	}
 	c.inMu.Lock()
 	defer c.inMu.Unlock()
+	if len(c.held) > 0 {
+		n := copy(b, c.held)
+		c.held = c.held[n:]
+		if len(c.held) == 0 {
+			c.held = nil
+		}
+		return n, nil
+	}
 	for len(c.pending) == 0 {
 		if c.readErr != nil {
 			return 0, c.readErr
@@ -534,6 +550,8 @@ func (c *Conn) applyPostLocked(acts []engine.Action) error {
 			if c.writeErr == nil && !c.closedSend {
 				err = c.rec.WriteRecord(wire.TypeHandshake, a.Msg)
 			}
+		case engine.ActAuthDone:
+			c.finishPostHandshakeAuth(nil)
 		}
 		if err != nil {
 			return err
@@ -560,10 +578,12 @@ func (c *Conn) readFailure(err error) error {
 
 func (c *Conn) readFailureLocked(err error) error {
 	if !isProtocolError(err) {
+		c.finishPostHandshakeAuth(err)
 		return err
 	}
 	e := c.fatal(err)
 	c.writeErr = e
+	c.finishPostHandshakeAuth(e)
 	return e
 }
 
@@ -848,7 +868,7 @@ func (c *Conn) serverCertificate(h *engine.HelloInfo) (*engine.Certificate, erro
 // VerifyPeerCertificate and VerifyConnection hooks.
 func (c *Conn) verifyPeer(st *engine.State) error {
 	cfg := c.config
-	if st.Resumed {
+	if st.Resumed && c.phaResult == nil {
 		// The PSK authenticates the peer; its chain was checked when the
 		// session was made (and, on the client, its validity and name
 		// before the session was offered). Only VerifyConnection runs.
@@ -863,8 +883,11 @@ func (c *Conn) verifyPeer(st *engine.State) error {
 		return nil
 	}
 	certs := st.PeerCertificates
+	// A server verifies client chains when ClientAuth says so, and in a
+	// post-handshake authentication whenever it has ClientCAs.
 	verify := c.isClient && !cfg.InsecureSkipVerify ||
-		!c.isClient && (cfg.ClientAuth == VerifyClientCertIfGiven || cfg.ClientAuth == RequireAndVerifyClientCert)
+		!c.isClient && (cfg.ClientAuth == VerifyClientCertIfGiven || cfg.ClientAuth == RequireAndVerifyClientCert ||
+			c.phaResult != nil && cfg.ClientCAs != nil)
 	if verify && len(certs) > 0 {
 		opts := x509.VerifyOptions{
 			CurrentTime:   cfg.now(),

@@ -37,6 +37,9 @@ type Client struct {
 	// session offered for resumption, and its PSK.
 	session *Ticket
 	psk     []byte
+	// phaTranscript is the handshake's transcript, kept for
+	// post-handshake authentication.
+	phaTranscript *keysched.Transcript
 }
 
 // NewClient returns a client engine.
@@ -82,6 +85,8 @@ func (c *Client) Start() ([]Action, error) {
 	h.StatusRequest = true
 	h.SCT = true
 	h.HasKeyShare = true
+	h.PostHandshakeAuth = cfg.PostHandshakeAuth
+	c.st.PostHandshakeAuth = cfg.PostHandshakeAuth
 	var err error
 	if c.shares, err = kex.Generate(cfg.KeyShares, cfg.Rand); err != nil {
 		return nil, fail(wire.AlertInternalError, "%v", err)
@@ -197,10 +202,15 @@ func (c *Client) Handle(level Level, msg []byte) ([]Action, error) {
 			err = c.readNewSessionTicket(msg)
 		case wire.TypeKeyUpdate:
 			err = c.handleKeyUpdate(msg, &c.serverApp, &c.clientApp)
+		case wire.TypeCertificateRequest:
+			if c.phaTranscript == nil {
+				// RFC 8446 section 4.6.2: without post_handshake_auth
+				// offered, a CertificateRequest is unexpected_message.
+				return nil, unexpected(typ, "NewSessionTicket or KeyUpdate")
+			}
+			err = c.answerPostHandshakeAuth(msg)
 		default:
-			// Post-handshake authentication is not offered, so a
-			// CertificateRequest is unexpected too (RFC 8446 4.6.2).
-			return nil, unexpected(typ, "NewSessionTicket or KeyUpdate")
+			return nil, unexpected(typ, "NewSessionTicket, KeyUpdate or CertificateRequest")
 		}
 	default:
 		return nil, unexpected(typ, "nothing")
@@ -562,6 +572,9 @@ func (c *Client) readFinished(msg []byte) error {
 		}
 	}
 	c.send(LevelHandshake, (&wire.Finished{VerifyData: c.finished(c.clientHS)}).Marshal())
+	if c.cfg.PostHandshakeAuth {
+		c.phaTranscript = c.transcript.Clone()
+	}
 	c.writeKey(LevelApplication, c.clientApp)
 	c.st.ResumptionSecret = c.sched.Derive(keysched.LabelResumption, c.transcript.Sum())
 	c.acts = append(c.acts, Action{Kind: ActDone})
@@ -671,4 +684,56 @@ func isIP(s string) bool {
 		}
 	}
 	return true
+}
+
+// answerPostHandshakeAuth answers a post-handshake CertificateRequest with
+// Certificate, CertificateVerify (when there is a certificate) and
+// Finished, over the handshake's transcript and the request (RFC 8446
+// sections 4.4 and 4.6.2).
+func (c *Client) answerPostHandshakeAuth(msg []byte) error {
+	var cr wire.CertificateRequest
+	if err := cr.Unmarshal(msg); err != nil {
+		return err
+	}
+	if len(cr.Context) == 0 {
+		return fail(wire.AlertIllegalParameter, "post-handshake CertificateRequest without a context")
+	}
+	t := c.phaTranscript.Clone()
+	t.Write(msg)
+	var cert *Certificate
+	if c.cfg.GetClientCertificate != nil {
+		var err error
+		cert, err = c.cfg.GetClientCertificate(&CertRequestInfo{SignatureSchemes: cr.SigSchemes, AcceptableCAs: cr.CertAuthorities})
+		if err != nil {
+			return fail(wire.AlertInternalError, "client certificate: %v", err)
+		}
+	}
+	var scheme uint16
+	if cert != nil && len(cert.Chain) > 0 {
+		var err error
+		if scheme, err = sig.Pick(cert.Signer.Public(), cr.SigSchemes); err != nil {
+			cert = nil
+		}
+	}
+	cm := wire.Certificate{Context: cr.Context}
+	if cert != nil {
+		for _, d := range cert.Chain {
+			cm.Entries = append(cm.Entries, wire.CertificateEntry{Data: d})
+		}
+	}
+	m := cm.Marshal()
+	t.Write(m)
+	c.sendPost(m)
+	if cert != nil {
+		s, err := sig.Sign(cert.Signer, scheme, c.cfg.Rand, sig.Content13(false, t.Sum()))
+		if err != nil {
+			return fail(wire.AlertInternalError, "signing CertificateVerify: %v", err)
+		}
+		m = (&wire.CertificateVerify{Scheme: scheme, Signature: s}).Marshal()
+		t.Write(m)
+		c.sendPost(m)
+	}
+	fin := keysched.FinishedMAC(c.st.Suite.Hash, c.clientApp, t.Sum())
+	c.sendPost((&wire.Finished{VerifyData: fin}).Marshal())
+	return nil
 }

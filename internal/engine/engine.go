@@ -55,6 +55,9 @@ const (
 	ActWriteKey
 	// ActDone: the handshake is complete; State is final.
 	ActDone
+	// ActAuthDone: a post-handshake authentication finished (server);
+	// State holds the client's new chain.
+	ActAuthDone
 )
 
 // Action is one step for the transport, in order.
@@ -144,6 +147,9 @@ type Config struct {
 	// PSKWithoutDHE: a client offers psk_ke besides psk_dhe_ke, and a
 	// server accepts it (no forward secrecy for that session).
 	PSKWithoutDHE bool
+	// PostHandshakeAuth: a client offers post-handshake authentication
+	// (RFC 8446 section 4.6.2).
+	PostHandshakeAuth bool
 
 	// KeyLog receives secrets in NSS key log form.
 	KeyLog func(label string, clientRandom, secret []byte)
@@ -219,6 +225,9 @@ type State struct {
 	PeerRecordLimit uint16
 	// CertRequested: the server asked for a client certificate.
 	CertRequested bool
+	// PostHandshakeAuth: the client offered post-handshake
+	// authentication.
+	PostHandshakeAuth bool
 	// Tickets a client received.
 	Tickets []Ticket
 

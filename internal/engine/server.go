@@ -3,7 +3,9 @@ package engine
 import (
 	"bytes"
 	"crypto/hmac"
+	"crypto/x509"
 	"encoding/binary"
+	"errors"
 	"time"
 
 	"github.com/hasp-tls/hasp/internal/kex"
@@ -40,6 +42,10 @@ type Server struct {
 	// notAfter bounds the tickets of this session: the certificate's
 	// NotAfter, or a resumed session's own bound.
 	notAfter time.Time
+	// Post-handshake authentication: the handshake's transcript, and the
+	// exchange in progress.
+	phaTranscript *keysched.Transcript
+	pha           *phaExchange
 }
 
 // NewServer returns a server engine.
@@ -94,10 +100,14 @@ func (s *Server) Handle(level Level, msg []byte) ([]Action, error) {
 		if err = checkLevel(level, LevelApplication, typ); err != nil {
 			break
 		}
-		if typ != wire.TypeKeyUpdate {
+		switch {
+		case typ == wire.TypeKeyUpdate:
+			err = s.handleKeyUpdate(msg, &s.clientApp, &s.serverApp)
+		case s.pha != nil:
+			err = s.readPostHandshakeAuth(typ, msg)
+		default:
 			return nil, unexpected(typ, "KeyUpdate")
 		}
-		err = s.handleKeyUpdate(msg, &s.clientApp, &s.serverApp)
 	default:
 		return nil, unexpected(typ, "nothing")
 	}
@@ -220,6 +230,7 @@ func (s *Server) readClientHello(msg []byte) error {
 	s.st.SignatureScheme = scheme
 	s.st.LocalCertificate = cert
 	s.st.EarlyDataOffered = ch.EarlyData
+	s.st.PostHandshakeAuth = ch.PostHandshakeAuth
 	s.st.PeerRecordLimit = ch.RecordSizeLimit
 
 	sh := wire.ServerHello{
@@ -600,6 +611,9 @@ func (s *Server) readClientFinished(msg []byte) error {
 	}
 	s.transcript.Write(msg)
 	s.st.ResumptionSecret = s.sched.Derive(keysched.LabelResumption, s.transcript.Sum())
+	if s.st.PostHandshakeAuth {
+		s.phaTranscript = s.transcript.Clone()
+	}
 	s.readKey(LevelApplication, s.clientApp)
 	s.acts = append(s.acts, Action{Kind: ActDone})
 	s.done = true
@@ -678,4 +692,106 @@ func (s *Server) UpdateKeys(requestPeer bool) ([]Action, error) {
 	}
 	s.updateWrite(requestPeer, &s.serverApp)
 	return s.acts, nil
+}
+
+// phaExchange is a post-handshake authentication in progress.
+type phaExchange struct {
+	context    []byte
+	transcript *keysched.Transcript
+	chain      [][]byte
+	certs      []*x509.Certificate
+	next       uint8 // the message type expected next
+}
+
+// ErrNoPostHandshakeAuth: the client did not offer post-handshake
+// authentication, so the server may not ask.
+var ErrNoPostHandshakeAuth = errors.New("the client did not offer post-handshake authentication")
+
+// RequestCertificate starts a post-handshake authentication (RFC 8446
+// section 4.6.2): it sends a CertificateRequest; the client's answer
+// arrives through Handle and ends with ActAuthDone.
+func (s *Server) RequestCertificate() ([]Action, error) {
+	s.reset()
+	switch {
+	case s.state != sConnected:
+		return nil, fail(wire.AlertInternalError, "certificate request before the handshake completed")
+	case !s.st.PostHandshakeAuth || s.phaTranscript == nil:
+		return nil, ErrNoPostHandshakeAuth
+	case s.pha != nil:
+		return nil, errors.New("a post-handshake authentication is already in progress")
+	}
+	ctx := make([]byte, 16)
+	if err := readRandom(s.cfg.Rand, ctx); err != nil {
+		return nil, err
+	}
+	cr := wire.CertificateRequest{Context: ctx, SigSchemes: s.cfg.SigSchemes, SigSchemesCert: sig.CertSchemes(), CertAuthorities: s.cfg.ClientCAs}
+	m := cr.Marshal()
+	t := s.phaTranscript.Clone()
+	t.Write(m)
+	s.pha = &phaExchange{context: ctx, transcript: t, next: wire.TypeCertificate}
+	s.sendPost(m)
+	return s.acts, nil
+}
+
+func (s *Server) readPostHandshakeAuth(typ uint8, msg []byte) error {
+	p := s.pha
+	if typ != p.next {
+		return unexpected(typ, wire.HandshakeName(p.next))
+	}
+	switch typ {
+	case wire.TypeCertificate:
+		var cm wire.Certificate
+		if err := cm.Unmarshal(msg); err != nil {
+			return err
+		}
+		if !bytes.Equal(cm.Context, p.context) {
+			return fail(wire.AlertIllegalParameter, "Certificate answers another request")
+		}
+		p.transcript.Write(msg)
+		if len(cm.Entries) == 0 {
+			if s.cfg.RequireClientCert {
+				return fail(wire.AlertCertificateRequired, "client sent no certificate")
+			}
+			// The client declines: no authenticated chain from now on.
+			s.st.PeerChain, s.st.PeerCertificates, s.st.VerifiedChains = nil, nil, nil
+			p.next = wire.TypeFinished
+			return nil
+		}
+		var err error
+		if p.chain, p.certs, err = parseChain(cm.Entries); err != nil {
+			return err
+		}
+		p.next = wire.TypeCertificateVerify
+	case wire.TypeCertificateVerify:
+		var cv wire.CertificateVerify
+		if err := cv.Unmarshal(msg); err != nil {
+			return err
+		}
+		if !contains(s.cfg.SigSchemes, cv.Scheme) {
+			return fail(wire.AlertIllegalParameter, "client signed with %s, which was not offered", wire.SchemeName(cv.Scheme))
+		}
+		if err := sig.Verify(p.certs[0].PublicKey, cv.Scheme, sig.Content13(false, p.transcript.Sum()), cv.Signature); err != nil {
+			return fail(wire.AlertDecryptError, "CertificateVerify: %v", err)
+		}
+		prevChain, prevCerts := s.st.PeerChain, s.st.PeerCertificates
+		s.st.PeerChain, s.st.PeerCertificates, s.st.VerifiedChains = p.chain, p.certs, nil
+		if err := s.verifyPeer(); err != nil {
+			s.st.PeerChain, s.st.PeerCertificates = prevChain, prevCerts
+			return err
+		}
+		p.transcript.Write(msg)
+		p.next = wire.TypeFinished
+	case wire.TypeFinished:
+		var fin wire.Finished
+		if err := fin.Unmarshal(msg); err != nil {
+			return err
+		}
+		want := keysched.FinishedMAC(s.st.Suite.Hash, s.clientApp, p.transcript.Sum())
+		if !hmac.Equal(fin.VerifyData, want) {
+			return fail(wire.AlertDecryptError, "post-handshake Finished does not verify")
+		}
+		s.pha = nil
+		s.acts = append(s.acts, Action{Kind: ActAuthDone})
+	}
+	return nil
 }
