@@ -184,6 +184,19 @@ type Config struct {
 	// past the certificate's NotAfter).
 	TicketLifetime time.Duration
 
+	// KeyUpdateRecords: after this many records under one key a sender
+	// updates its keys on its own (default 2^24, below the AES-GCM limit
+	// of RFC 8446 section 5.5).
+	KeyUpdateRecords int
+	// IdleTimeout closes a connection (with close_notify) after this long
+	// without a Read or Write returning data.
+	IdleTimeout time.Duration
+	// MaxSessionAge closes a connection this long after its handshake.
+	MaxSessionAge time.Duration
+	// CloseAtCertificateExpiry closes a connection when the peer's
+	// certificate expires.
+	CloseAtCertificateExpiry bool
+
 	// KeyLogWriter receives secrets in NSS key log format, which
 	// Wireshark reads. It compromises security; use for debugging only.
 	KeyLogWriter io.Writer
@@ -221,7 +234,9 @@ func (c *Config) Clone() *Config {
 		DisableCompatibilityMode: c.DisableCompatibilityMode, SessionTicketsDisabled: c.SessionTicketsDisabled,
 		ClientSessionCache: c.ClientSessionCache, TicketKeyRotation: c.TicketKeyRotation,
 		ResumptionWithoutDHE: c.ResumptionWithoutDHE, PostHandshakeAuth: c.PostHandshakeAuth,
-		TicketCount: c.TicketCount, TicketLifetime: c.TicketLifetime, KeyLogWriter: c.KeyLogWriter,
+		KeyUpdateRecords: c.KeyUpdateRecords, IdleTimeout: c.IdleTimeout, MaxSessionAge: c.MaxSessionAge,
+		CloseAtCertificateExpiry: c.CloseAtCertificateExpiry,
+		TicketCount:              c.TicketCount, TicketLifetime: c.TicketLifetime, KeyLogWriter: c.KeyLogWriter,
 		tickets: c.sharedTicketKeys(),
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,6 +72,15 @@ type Conn struct {
 	phaMu     sync.Mutex
 	phaResult chan error
 	held      []byte
+
+	life lifetime
+
+	// engMu serialises engine calls from the read and write sides; owed
+	// holds write-side actions the read side could not carry out at once.
+	engMu  sync.Mutex
+	owedMu sync.Mutex
+	owed   []engine.Action
+	owing  atomic.Bool
 }
 
 // Client returns a client-side connection over conn.
@@ -149,6 +159,7 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 	c.handshakeErr = err
 	if err == nil {
 		c.handshakeDone.Store(true)
+		c.startLifetime()
 	}
 	return err
 }
@@ -421,17 +432,24 @@ func (c *Conn) sendAlertLocked(a wire.Alert) {
 }
 
 // Read reads application data, running the handshake first if needed.
-func (c *Conn) Read(b []byte) (int, error) {
+func (c *Conn) Read(b []byte) (n int, err error) {
 	if err := c.Handshake(); err != nil {
 		return 0, err
 	}
+	defer func() {
+		if err != nil {
+			err = c.expiredErr(err)
+		} else {
+			c.touch()
+		}
+	}()
 	if len(b) == 0 {
 		return 0, nil
 	}
 	c.inMu.Lock()
 	defer c.inMu.Unlock()
 	if len(c.held) > 0 {
-		n := copy(b, c.held)
+		n = copy(b, c.held)
 		c.held = c.held[n:]
 		if len(c.held) == 0 {
 			c.held = nil
@@ -447,7 +465,7 @@ func (c *Conn) Read(b []byte) (int, error) {
 			return 0, err
 		}
 	}
-	n := copy(b, c.pending)
+	n = copy(b, c.pending)
 	c.pending = c.pending[n:]
 	if len(c.pending) == 0 && !c.rec.Buffered() {
 		c.rec.Release()
@@ -513,35 +531,82 @@ func (c *Conn) noteAppData() {
 	}
 }
 
-// postHandshake feeds a post-handshake message to the engine; replies
-// (a KeyUpdate) go out under the write lock.
+// engineCall runs one engine call under engMu and copies its actions
+// out: the read side (post-handshake messages) and the write side
+// (KeyUpdate, post-handshake requests) may call the engine at once.
+func (c *Conn) engineCall(f func() ([]engine.Action, error)) ([]engine.Action, error) {
+	c.engMu.Lock()
+	defer c.engMu.Unlock()
+	acts, err := f()
+	return slices.Clone(acts), err
+}
+
+// postHandshake feeds a post-handshake message to the engine. New read
+// keys take effect at once; what must be written (a KeyUpdate in answer)
+// goes out now if the write side is free, or else before the writer's
+// next record: RFC 8446 section 4.6.3 asks only that it precede our next
+// application data. Never waiting for the write lock here means a reader
+// cannot be stuck behind a writer that waits for the peer to read.
 func (c *Conn) postHandshake(msg []byte) error {
 	c.useless++
 	if c.useless > maxUselessRecords {
 		return c.readFailure(wire.Errorf(wire.AlertUnexpectedMessage, "too many post-handshake messages without data"))
 	}
-	c.outMu.Lock()
-	defer c.outMu.Unlock()
-	acts, err := c.eng.Handle(c.rLevel, msg)
+	acts, err := c.engineCall(func() ([]engine.Action, error) { return c.eng.Handle(c.rLevel, msg) })
 	if err != nil {
-		return c.readFailureLocked(err)
+		return c.readFailure(err)
 	}
-	if err := c.applyPostLocked(acts); err != nil {
-		// Like crypto/tls: a KeyUpdate we cannot answer ends reading too.
-		return c.readFailureLocked(err)
+	var owed []engine.Action
+	for _, a := range acts {
+		switch a.Kind {
+		case engine.ActReadKey:
+			if err := c.rec.SetReadKey(a.Suite, a.Secret); err != nil {
+				return c.readFailure(err)
+			}
+		case engine.ActAuthDone:
+			c.finishPostHandshakeAuth(nil)
+		case engine.ActSend, engine.ActWriteKey:
+			owed = append(owed, a)
+		}
+	}
+	if len(owed) == 0 {
+		return nil
+	}
+	c.owedMu.Lock()
+	c.owed = append(c.owed, owed...)
+	c.owedMu.Unlock()
+	c.owing.Store(true)
+	if c.outMu.TryLock() {
+		err := c.payOwedLocked()
+		c.outMu.Unlock()
+		if err != nil {
+			// Like crypto/tls: a KeyUpdate we cannot answer ends reading
+			// too.
+			return err
+		}
 	}
 	return nil
 }
 
-// applyPostLocked carries out post-handshake actions (new keys, a
-// KeyUpdate to send) under outMu. A failure to write is kept as the write
-// side's error; reading goes on.
+// payOwedLocked writes what the read side owes the peer (under outMu).
+func (c *Conn) payOwedLocked() error {
+	if !c.owing.Load() {
+		return nil
+	}
+	c.owedMu.Lock()
+	acts := c.owed
+	c.owed = nil
+	c.owing.Store(false)
+	c.owedMu.Unlock()
+	return c.applyPostLocked(acts)
+}
+
+// applyPostLocked carries out write-side actions (a message to send, a
+// new write key) under outMu, then flushes.
 func (c *Conn) applyPostLocked(acts []engine.Action) error {
 	for _, a := range acts {
 		var err error
 		switch a.Kind {
-		case engine.ActReadKey:
-			err = c.rec.SetReadKey(a.Suite, a.Secret)
 		case engine.ActWriteKey:
 			if c.writeErr == nil {
 				err = c.rec.SetWriteKey(a.Suite, a.Secret)
@@ -550,10 +615,9 @@ func (c *Conn) applyPostLocked(acts []engine.Action) error {
 			if c.writeErr == nil && !c.closedSend {
 				err = c.rec.WriteRecord(wire.TypeHandshake, a.Msg)
 			}
-		case engine.ActAuthDone:
-			c.finishPostHandshakeAuth(nil)
 		}
 		if err != nil {
+			c.writeErr = err
 			return err
 		}
 	}
@@ -601,20 +665,38 @@ func isProtocolError(err error) bool {
 }
 
 // Write writes application data, running the handshake first if needed.
-func (c *Conn) Write(b []byte) (int, error) {
+func (c *Conn) Write(b []byte) (n int, err error) {
 	if err := c.Handshake(); err != nil {
 		return 0, err
 	}
 	c.outMu.Lock()
 	defer c.outMu.Unlock()
+	defer func() {
+		if err != nil {
+			err = c.expiredErr(err)
+		} else {
+			c.touch()
+		}
+	}()
 	if c.writeErr != nil {
 		return 0, c.writeErr
 	}
 	if c.closedSend {
 		return 0, errors.New("hasp: write after CloseWrite")
 	}
-	n := 0
+	limit := c.rekeyLimit()
 	for len(b) > 0 {
+		if c.owing.Load() {
+			if err := c.payOwedLocked(); err != nil {
+				return n, err
+			}
+		}
+		if c.rec.WriteRecords() >= limit {
+			// Rekey before the AEAD's limits (RFC 8446 section 5.5).
+			if err := c.updateKeysLocked(false); err != nil {
+				return n, err
+			}
+		}
 		chunk := min(len(b), record.MaxPlaintext)
 		if err := c.rec.WriteRecord(wire.TypeApplicationData, b[:chunk]); err != nil {
 			c.writeErr = err
@@ -664,6 +746,9 @@ func (c *Conn) Close() error {
 	if !c.closed.CompareAndSwap(false, true) {
 		return net.ErrClosed
 	}
+	if t := c.life.timer.Load(); t != nil {
+		t.Stop()
+	}
 	var alertErr error
 	if c.handshakeDone.Load() {
 		// Do not wait for a Write stuck on a full socket: bound it.
@@ -703,10 +788,17 @@ func (c *Conn) KeyUpdate(requestPeer bool) error {
 	}
 	c.outMu.Lock()
 	defer c.outMu.Unlock()
+	return c.updateKeysLocked(requestPeer)
+}
+
+func (c *Conn) updateKeysLocked(requestPeer bool) error {
 	if c.writeErr != nil {
 		return c.writeErr
 	}
-	acts, err := c.eng.UpdateKeys(requestPeer)
+	if err := c.payOwedLocked(); err != nil {
+		return err
+	}
+	acts, err := c.engineCall(func() ([]engine.Action, error) { return c.eng.UpdateKeys(requestPeer) })
 	if err != nil {
 		return err
 	}

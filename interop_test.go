@@ -410,3 +410,25 @@ func TestInteropUnknownCA(t *testing.T) {
 		t.Errorf("crypto/tls server error %v, want unknown_ca", serr)
 	}
 }
+
+func tlsServer(c net.Conn) *tls.Conn { return tls.Server(c, stdServerConfig(testcerts.P256)) }
+func tlsClient(c net.Conn) *tls.Conn { return tls.Client(c, stdClientConfig()) }
+
+// netConn adapts a minimal conn to net.Conn for exchange.
+type netConn struct {
+	c interface {
+		Read([]byte) (int, error)
+		Write([]byte) (int, error)
+		Handshake() error
+		Close() error
+	}
+}
+
+func (n netConn) Read(b []byte) (int, error)       { return n.c.Read(b) }
+func (n netConn) Write(b []byte) (int, error)      { return n.c.Write(b) }
+func (n netConn) Close() error                     { return n.c.Close() }
+func (n netConn) LocalAddr() net.Addr              { return nil }
+func (n netConn) RemoteAddr() net.Addr             { return nil }
+func (n netConn) SetDeadline(time.Time) error      { return nil }
+func (n netConn) SetReadDeadline(time.Time) error  { return nil }
+func (n netConn) SetWriteDeadline(time.Time) error { return nil }

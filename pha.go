@@ -39,7 +39,11 @@ func (c *Conn) RequestClientCertificate(ctx context.Context) ([]*x509.Certificat
 		c.outMu.Unlock()
 		return nil, c.writeErr
 	}
-	acts, err := srv.RequestCertificate()
+	err := c.payOwedLocked()
+	var acts []engine.Action
+	if err == nil {
+		acts, err = c.engineCall(srv.RequestCertificate)
+	}
 	if err == nil {
 		c.phaMu.Lock()
 		c.phaResult = result

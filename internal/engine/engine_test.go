@@ -760,3 +760,75 @@ func TestTicketLifetimeBoundByCertificate(t *testing.T) {
 		t.Fatalf("tickets %v", got)
 	}
 }
+
+// RFC 8446 section 4.6.2: a CertificateRequest after the handshake when
+// post_handshake_auth was not offered is unexpected_message.
+func TestCertificateRequestWithoutPHA(t *testing.T) {
+	c, s := NewClient(clientConfig()), NewServer(serverConfig())
+	if r := drive(t, c, s, nil); r.err != nil {
+		t.Fatal(r.err)
+	}
+	cr := (&wire.CertificateRequest{Context: []byte{1}, SigSchemes: []uint16{wire.ECDSAWithP256AndSHA256}}).Marshal()
+	if _, err := c.Handle(LevelApplication, cr); wire.AlertOf(err) != wire.AlertUnexpectedMessage {
+		t.Fatalf("got %v, want unexpected_message", err)
+	}
+	if _, err := s.RequestCertificate(); !errors.Is(err, ErrNoPostHandshakeAuth) {
+		t.Fatalf("server asked anyway: %v", err)
+	}
+}
+
+// Post-handshake authentication between the engines, and a forged
+// Finished in it.
+func TestEnginePostHandshakeAuth(t *testing.T) {
+	for _, forge := range []bool{false, true} {
+		cc, sc := clientConfig(), serverConfig()
+		cc.PostHandshakeAuth = true
+		cc.GetClientCertificate = func(*CertRequestInfo) (*Certificate, error) { return testCert, nil }
+		c, s := NewClient(cc), NewServer(sc)
+		if r := drive(t, c, s, func(from string, m []msg) []msg {
+			var keep []msg
+			for _, x := range m {
+				if x.data[0] != wire.TypeNewSessionTicket {
+					keep = append(keep, x)
+				}
+			}
+			return keep
+		}); r.err != nil {
+			t.Fatal(r.err)
+		}
+		acts, err := s.RequestCertificate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		acts, err = c.Handle(LevelApplication, sends(acts)[0].data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		answer := sends(acts)
+		if len(answer) != 3 {
+			t.Fatalf("client answered with %d messages", len(answer))
+		}
+		if forge {
+			answer[2].data[len(answer[2].data)-1] ^= 1
+		}
+		var done bool
+		for i, m := range answer {
+			acts, err := s.Handle(LevelApplication, m.data)
+			if forge && i == 2 {
+				if wire.AlertOf(err) != wire.AlertDecryptError {
+					t.Fatalf("forged Finished: %v", err)
+				}
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range acts {
+				done = done || a.Kind == ActAuthDone
+			}
+		}
+		if !forge && (!done || len(s.State().PeerCertificates) != 1) {
+			t.Fatalf("authentication done %v, chain %d", done, len(s.State().PeerCertificates))
+		}
+	}
+}
