@@ -142,6 +142,39 @@ func TestOpenSSLKeyUpdateFromServer(t *testing.T) {
 	}
 }
 
+// openssl s_server's k command: a KeyUpdate without update_requested,
+// which the hasp client takes without answering.
+func TestOpenSSLKeyUpdateNotRequested(t *testing.T) {
+	_, ca, cert, key := peerFiles(t, testcerts.P256)
+	p, addr := startSServer(t, true, "-cert", cert, "-key", key, "-tls1_3", "-msg")
+	cfg := haspClientConfig()
+	cfg.RootCAs = loadPool(t, ca)
+	conn, err := hasp.Dial("tcp", addr, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(15 * time.Second))
+	io.WriteString(conn, "hello\n")
+	p.out.WaitFor("hello", 5*time.Second)
+	io.WriteString(p.stdin, "k\n")
+	if !p.out.WaitFor(">>> TLS 1.3, Handshake [length 0005], KeyUpdate", 5*time.Second) {
+		t.Fatalf("s_server did not send a KeyUpdate")
+	}
+	io.WriteString(p.stdin, "after\n")
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || strings.TrimSpace(line) != "after" {
+		t.Fatalf("read %q, %v", line, err)
+	}
+	io.WriteString(conn, "client-still-here\n")
+	if !p.out.WaitFor("client-still-here", 5*time.Second) {
+		t.Fatal("s_server did not read the client after the update")
+	}
+	if strings.Contains(p.out.String(), "<<< TLS 1.3, Handshake [length 0005], KeyUpdate") {
+		t.Error("hasp answered a KeyUpdate that did not ask for one")
+	}
+}
+
 // openssl s_client's K command against a hasp server.
 func TestOpenSSLKeyUpdateFromClient(t *testing.T) {
 	openssl := needPeer(t, "openssl")

@@ -130,3 +130,29 @@ func (c *Conn) authResult(err error) ([]*x509.Certificate, error) {
 	}
 	return certs, nil
 }
+
+// SendSessionTicket sends one more NewSessionTicket on an established
+// server connection (beyond the TicketCount sent after the handshake), so
+// a client can resume later or in parallel.
+func (c *Conn) SendSessionTicket() error {
+	if c.isClient {
+		return errors.New("hasp: only a server sends session tickets")
+	}
+	if err := c.Handshake(); err != nil {
+		return err
+	}
+	if c.config.SessionTicketsDisabled {
+		return errors.New("hasp: session tickets are disabled")
+	}
+	srv := c.eng.(*engine.Server)
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	if err := c.payOwedLocked(); err != nil {
+		return err
+	}
+	acts, err := c.engineCall(srv.SendTicket)
+	if err != nil {
+		return err
+	}
+	return c.applyPostLocked(acts)
+}

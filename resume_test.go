@@ -242,3 +242,37 @@ func hasPSK(exts []uint16) bool {
 	}
 	return false
 }
+
+// SendSessionTicket sends tickets on request; the client keeps the latest
+// in its cache and resumes with it.
+func TestSendSessionTicket(t *testing.T) {
+	hs := haspServerConfig(testcerts.P256)
+	hs.TicketCount = 1
+	sc := stdClientConfig()
+	var puts int
+	sc.ClientSessionCache = &countingCache{ClientSessionCache: tls.NewLRUClientSessionCache(4), puts: &puts}
+	c, s := pair(t)
+	cli, srv := tls.Client(c, sc), hasp.Server(s, hs)
+	if cerr, serr := handshake(cli, srv); cerr != nil || serr != nil {
+		t.Fatal(cerr, serr)
+	}
+	for i := 0; i < 3; i++ {
+		if err := srv.SendSessionTicket(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	readTickets(t, cli, srv)
+	if puts != 4 {
+		t.Fatalf("crypto/tls stored %d tickets, want 4 (1 after the handshake, 3 on request)", puts)
+	}
+}
+
+type countingCache struct {
+	tls.ClientSessionCache
+	puts *int
+}
+
+func (c *countingCache) Put(k string, cs *tls.ClientSessionState) {
+	*c.puts++
+	c.ClientSessionCache.Put(k, cs)
+}
