@@ -7,6 +7,8 @@ import (
 	"crypto"
 	"crypto/hkdf"
 	"crypto/hmac"
+	_ "crypto/sha256" // the suites' hashes
+	_ "crypto/sha512"
 	"hash"
 )
 

@@ -23,7 +23,7 @@ const (
 	// MaxCiphertext13 bounds a protected TLS 1.3 record (RFC 8446 5.2).
 	MaxCiphertext13 = MaxPlaintext + 256
 	// maxRecord is the largest record on the wire we read.
-	maxRecord = HeaderLen + MaxCiphertext13
+	maxRecord = HeaderLen + MaxPlaintext + 2048
 )
 
 // half is one direction's protection state.
@@ -34,6 +34,41 @@ type half struct {
 	seq   uint64
 	// Count of records under this key, for AEAD limits.
 	records uint64
+	// TLS 1.2: the record type is outside the protection, the additional
+	// data is seq||type||version||length, and AES-GCM carries an explicit
+	// 8-byte nonce (RFC 5288) after a 4-byte implicit salt.
+	tls12    bool
+	explicit bool
+	aad      [13]byte
+}
+
+// set12 installs TLS 1.2 AEAD keys.
+func (h *half) set12(s *suite.Suite, key, iv []byte) error {
+	a, err := s.NewAEAD(key)
+	if err != nil {
+		return err
+	}
+	*h = half{aead: a, tls12: true, explicit: !s.ChaCha}
+	copy(h.iv[:], iv)
+	return nil
+}
+
+// nonce12 builds a TLS 1.2 nonce: salt||explicit for AES-GCM, iv XOR seq
+// for ChaCha20 (RFC 7905).
+func (h *half) nonce12(explicit []byte) []byte {
+	if h.explicit {
+		copy(h.nonce[:4], h.iv[:4])
+		copy(h.nonce[4:], explicit)
+		return h.nonce[:]
+	}
+	return h.nextNonce()[:12]
+}
+
+func (h *half) additionalData12(typ wire.ContentType, n int) []byte {
+	binary.BigEndian.PutUint64(h.aad[:8], h.seq)
+	h.aad[8], h.aad[9], h.aad[10] = byte(typ), 3, 3
+	h.aad[11], h.aad[12] = byte(n>>8), byte(n)
+	return h.aad[:]
 }
 
 func (h *half) set(s *suite.Suite, secret []byte) error {
@@ -110,6 +145,21 @@ func (c *Conn) SetWriteKey(s *suite.Suite, secret []byte) error {
 	c.outProtected = s != nil
 	return c.out.set(s, secret)
 }
+
+// SetReadKey12 installs TLS 1.2 read keys.
+func (c *Conn) SetReadKey12(s *suite.Suite, key, iv []byte) error {
+	c.inProtected = true
+	return c.in.set12(s, key, iv)
+}
+
+// SetWriteKey12 installs TLS 1.2 write keys.
+func (c *Conn) SetWriteKey12(s *suite.Suite, key, iv []byte) error {
+	c.outProtected = true
+	return c.out.set12(s, key, iv)
+}
+
+// MaxCiphertext12 bounds a protected TLS 1.2 record (RFC 5246 6.2.3).
+const MaxCiphertext12 = MaxPlaintext + 2048
 
 // ReadProtected reports whether reads are decrypted.
 func (c *Conn) ReadProtected() bool { return c.inProtected }
@@ -199,7 +249,7 @@ func (c *Conn) ReadRecord() (wire.ContentType, []byte, error) {
 		if hdr[1] != 3 {
 			return 0, nil, wire.Errorf(wire.AlertDecodeError, "record version 0x%02x%02x", hdr[1], hdr[2])
 		}
-		if n > MaxCiphertext13 || (!c.inProtected && n > MaxPlaintext) {
+		if n > MaxCiphertext12 || (!c.in.tls12 && n > MaxCiphertext13) || (!c.inProtected && n > MaxPlaintext) {
 			return 0, nil, wire.Errorf(wire.AlertRecordOverflow, "record of %d bytes", n)
 		}
 		if err := c.fill(HeaderLen + n); err != nil {
@@ -226,6 +276,9 @@ func (c *Conn) ReadRecord() (wire.ContentType, []byte, error) {
 				continue
 			}
 			return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "application data before the handshake keys")
+		}
+		if c.in.tls12 {
+			return c.open12(typ, hdr, payload)
 		}
 		if typ != wire.TypeApplicationData {
 			return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "unprotected %s record after keys were set", typ)
@@ -270,6 +323,42 @@ func (c *Conn) ReadRecord() (wire.ContentType, []byte, error) {
 		}
 		return inner, plain[:i], nil
 	}
+}
+
+// open12 removes TLS 1.2 AEAD protection.
+func (c *Conn) open12(typ wire.ContentType, hdr, payload []byte) (wire.ContentType, []byte, error) {
+	h := &c.in
+	var explicit []byte
+	if h.explicit {
+		if len(payload) < 8 {
+			return 0, nil, wire.Errorf(wire.AlertBadRecordMAC, "record too short for its nonce")
+		}
+		explicit, payload = payload[:8], payload[8:]
+	}
+	n := len(payload) - h.aead.Overhead()
+	if n < 0 {
+		return 0, nil, wire.Errorf(wire.AlertBadRecordMAC, "record too short to be protected")
+	}
+	aad := h.additionalData12(typ, n)
+	var nonce []byte
+	if h.explicit {
+		nonce = h.nonce12(explicit)
+		h.seq++
+		h.records++
+	} else {
+		nonce = h.nonce12(nil)
+	}
+	plain, err := h.aead.Open(payload[:0], nonce, payload, aad)
+	if err != nil {
+		return 0, nil, wire.Errorf(wire.AlertBadRecordMAC, "record does not decrypt")
+	}
+	if len(plain) > MaxPlaintext {
+		return 0, nil, wire.Errorf(wire.AlertRecordOverflow, "record plaintext of %d bytes", len(plain))
+	}
+	if typ == wire.TypeChangeCipherSpec {
+		return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "protected change_cipher_spec")
+	}
+	return typ, plain, nil
 }
 
 func (c *Conn) wb() *[]byte {
@@ -324,6 +413,9 @@ func (c *Conn) writeOne(typ wire.ContentType, data []byte) error {
 	if c.out.seq == ^uint64(0) {
 		return wire.Errorf(wire.AlertInternalError, "sequence number exhausted")
 	}
+	if c.out.tls12 {
+		return c.seal12(typ, data)
+	}
 	overhead := c.out.aead.Overhead()
 	n := len(data) + 1 + overhead
 	// Room for the tag, so that Seal works in place.
@@ -335,6 +427,37 @@ func (c *Conn) writeOne(typ wire.ContentType, data []byte) error {
 	payload := b[start+HeaderLen:]
 	sealed := c.out.aead.Seal(payload[:0], c.out.nextNonce(), payload, hdr)
 	*wb = b[:start+HeaderLen+len(sealed)]
+	return nil
+}
+
+// seal12 appends one TLS 1.2 protected record.
+func (c *Conn) seal12(typ wire.ContentType, data []byte) error {
+	h := &c.out
+	wb := c.wb()
+	b := *wb
+	explicitLen := 0
+	if h.explicit {
+		explicitLen = 8
+	}
+	n := explicitLen + len(data) + h.aead.Overhead()
+	b = slices.Grow(b, HeaderLen+n)
+	b = append(b, byte(typ), 3, 3, byte(n>>8), byte(n))
+	aad := h.additionalData12(typ, len(data))
+	var nonce []byte
+	if h.explicit {
+		var seq [8]byte
+		binary.BigEndian.PutUint64(seq[:], h.seq)
+		b = append(b, seq[:]...)
+		nonce = h.nonce12(seq[:])
+		h.seq++
+		h.records++
+	} else {
+		nonce = h.nonce12(nil)
+	}
+	p := len(b)
+	b = append(b, data...)
+	sealed := h.aead.Seal(b[p:p], nonce, b[p:], aad)
+	*wb = b[:p+len(sealed)]
 	return nil
 }
 
