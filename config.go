@@ -144,12 +144,17 @@ type Config struct {
 	// NextProtos are the ALPN protocols, in order of preference.
 	NextProtos []string
 
-	// MinVersion and MaxVersion bound the versions; only TLS 1.3 is
-	// implemented so far.
+	// MinVersion and MaxVersion bound the versions: TLS 1.2 and TLS 1.3
+	// (the default), 1.3 preferred. Older versions are never spoken.
 	MinVersion uint16
 	MaxVersion uint16
-	// CipherSuites in order of preference; TLS 1.3 suites only so far.
+	// CipherSuites in order of preference, TLS 1.3 and TLS 1.2 suites
+	// mixed; nil means hasp's defaults. Naming only suites of one version
+	// leaves the other's defaults in place.
 	CipherSuites []uint16
+	// RequireExtendedMasterSecret refuses TLS 1.2 peers without the
+	// extended master secret (RFC 7627).
+	RequireExtendedMasterSecret bool
 	// CurvePreferences: the groups, in order of preference.
 	CurvePreferences []CurveID
 	// KeyShares: the groups a client sends key shares for in its first
@@ -234,7 +239,8 @@ func (c *Config) Clone() *Config {
 		DisableCompatibilityMode: c.DisableCompatibilityMode, SessionTicketsDisabled: c.SessionTicketsDisabled,
 		ClientSessionCache: c.ClientSessionCache, TicketKeyRotation: c.TicketKeyRotation,
 		ResumptionWithoutDHE: c.ResumptionWithoutDHE, PostHandshakeAuth: c.PostHandshakeAuth,
-		KeyUpdateRecords: c.KeyUpdateRecords, IdleTimeout: c.IdleTimeout, MaxSessionAge: c.MaxSessionAge,
+		RequireExtendedMasterSecret: c.RequireExtendedMasterSecret,
+		KeyUpdateRecords:            c.KeyUpdateRecords, IdleTimeout: c.IdleTimeout, MaxSessionAge: c.MaxSessionAge,
 		CloseAtCertificateExpiry: c.CloseAtCertificateExpiry,
 		TicketCount:              c.TicketCount, TicketLifetime: c.TicketLifetime, KeyLogWriter: c.KeyLogWriter,
 		tickets: c.sharedTicketKeys(),
@@ -277,14 +283,15 @@ func (c *Config) init() error {
 			}
 			c.certs = append(c.certs, ec)
 		}
-		if c.MinVersion > VersionTLS13 || (c.MaxVersion != 0 && c.MaxVersion < VersionTLS13) {
-			c.initErr = fmt.Errorf("hasp: only TLS 1.3 is implemented; MinVersion %s, MaxVersion %s",
+		if c.MinVersion != 0 && c.MinVersion < VersionTLS12 || c.MaxVersion != 0 && c.MaxVersion < VersionTLS12 ||
+			c.MinVersion > VersionTLS13 || c.MaxVersion != 0 && c.MinVersion > c.MaxVersion {
+			c.initErr = fmt.Errorf("hasp: versions %s to %s: hasp speaks TLS 1.2 and TLS 1.3 only",
 				VersionName(c.MinVersion), VersionName(c.MaxVersion))
 			return
 		}
 		for _, id := range c.CipherSuites {
-			if s := suite.ByID(id); s == nil || !s.TLS13 {
-				c.initErr = fmt.Errorf("hasp: cipher suite %s is not a TLS 1.3 suite hasp implements", CipherSuiteName(id))
+			if s := suite.ByID(id); s == nil {
+				c.initErr = fmt.Errorf("hasp: cipher suite %s is not one hasp implements (ECDHE with AES-GCM or ChaCha20-Poly1305, and the TLS 1.3 suites)", CipherSuiteName(id))
 				return
 			}
 		}
@@ -298,9 +305,48 @@ func (c *Config) init() error {
 	return c.initErr
 }
 
-func (c *Config) suites() []uint16 {
+// suites12 returns the TLS 1.2 suites in order of preference.
+func (c *Config) suites12() []uint16 {
 	if len(c.CipherSuites) > 0 {
-		return c.CipherSuites
+		var out []uint16
+		for _, id := range c.CipherSuites {
+			if s := suite.ByID(id); s != nil && !s.TLS13 {
+				out = append(out, id)
+			}
+		}
+		if out != nil || c.has13Suites() {
+			return out
+		}
+	}
+	aes := []uint16{
+		wire.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, wire.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+		wire.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, wire.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	}
+	chacha := []uint16{wire.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, wire.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256}
+	if hasAESHardware {
+		return append(aes, chacha...)
+	}
+	return append(chacha, aes...)
+}
+
+func (c *Config) has13Suites() bool {
+	for _, id := range c.CipherSuites {
+		if s := suite.ByID(id); s != nil && s.TLS13 {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Config) suites() []uint16 {
+	if c.has13Suites() {
+		var out []uint16
+		for _, id := range c.CipherSuites {
+			if s := suite.ByID(id); s != nil && s.TLS13 {
+				out = append(out, id)
+			}
+		}
+		return out
 	}
 	if hasAESHardware {
 		return suite.TLS13IDs()

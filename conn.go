@@ -174,16 +174,20 @@ func (c *Conn) newEngine() (engine.Engine, error) {
 	}
 	groups := cfg.groups()
 	ec := &engine.Config{
-		Rand:         cfg.rand(),
-		Now:          cfg.Time,
-		ServerName:   cfg.ServerName,
-		NextProtos:   cfg.NextProtos,
-		CipherSuites: cfg.suites(),
-		PreferChaCha: !hasAESHardware,
-		Groups:       groups,
-		SigSchemes:   defaultSigSchemes,
-		NoCompatMode: cfg.DisableCompatibilityMode,
-		VerifyPeer:   c.verifyPeer,
+		Rand:           cfg.rand(),
+		Now:            cfg.Time,
+		ServerName:     cfg.ServerName,
+		NextProtos:     cfg.NextProtos,
+		CipherSuites:   cfg.suites(),
+		CipherSuites12: cfg.suites12(),
+		MinVersion:     cfg.MinVersion,
+		MaxVersion:     cfg.MaxVersion,
+		RequireEMS:     cfg.RequireExtendedMasterSecret,
+		PreferChaCha:   !hasAESHardware,
+		Groups:         groups,
+		SigSchemes:     defaultSigSchemes,
+		NoCompatMode:   cfg.DisableCompatibilityMode,
+		VerifyPeer:     c.verifyPeer,
 	}
 	if cfg.KeyLogWriter != nil {
 		ec.KeyLog = cfg.writeKeyLog
@@ -277,13 +281,21 @@ func (c *Conn) apply(acts []engine.Action) error {
 				// a key change.
 				return c.fatal(wire.Errorf(wire.AlertUnexpectedMessage, "handshake data left over at a key change"))
 			}
-			err = c.rec.SetReadKey(a.Suite, a.Secret)
+			if a.TLS12 {
+				err = c.rec.SetReadKey12(a.Suite, a.Key, a.IV)
+			} else {
+				err = c.rec.SetReadKey(a.Suite, a.Secret)
+			}
 			c.rLevel = a.Level
 			if a.Level == engine.LevelHandshake && !c.isClient && c.st.EarlyDataOffered {
 				c.rec.SkipEarlyData(maxEarlyDataSkip)
 			}
 		case engine.ActWriteKey:
-			err = c.rec.SetWriteKey(a.Suite, a.Secret)
+			if a.TLS12 {
+				err = c.rec.SetWriteKey12(a.Suite, a.Key, a.IV)
+			} else {
+				err = c.rec.SetWriteKey(a.Suite, a.Secret)
+			}
 			c.wLevel = a.Level
 			if lim := int(c.st.PeerRecordLimit); lim > 0 {
 				c.rec.WriteLimit = lim - 1
@@ -316,6 +328,20 @@ func (c *Conn) readHandshakeMessage() ([]byte, error) {
 		case wire.TypeHandshake:
 			c.hsBuf = append(c.hsBuf, payload...)
 		case wire.TypeChangeCipherSpec:
+			if c.st.Version == wire.VersionTLS12 {
+				// TLS 1.2: the CCS switches the read keys.
+				if len(payload) != 1 || payload[0] != 1 {
+					return nil, wire.Errorf(wire.AlertDecodeError, "malformed change_cipher_spec")
+				}
+				acts, err := c.eng.HandleCCS()
+				if err != nil {
+					return nil, err
+				}
+				if err := c.apply(acts); err != nil {
+					return nil, err
+				}
+				continue
+			}
 			// RFC 8446 section 5: one CCS of value 0x01 may arrive
 			// during the handshake; anything else is unexpected.
 			if c.ccsSeen || !c.eng.CCSAllowed() || len(payload) != 1 || payload[0] != 1 || len(c.hsBuf) > 0 {
@@ -868,6 +894,15 @@ func (c *Conn) connectionStateLocked() ConnectionState {
 	cs.HelloRetryRequest = st.HelloRetry
 	cs.DidResume = st.Resumed
 	cs.SignatureScheme = SignatureScheme(st.SignatureScheme)
+	if cs.HandshakeComplete && st.Version == VersionTLS12 && st.MasterSecret12 != nil {
+		h, master, cr, sr, ems := st.Suite.Hash, st.MasterSecret12, st.ClientRandom, st.ServerRandom, st.EMS
+		cs.exporter = func(label string, context []byte, length int) ([]byte, error) {
+			if !ems {
+				return nil, errors.New("hasp: exporters need the extended master secret in TLS 1.2")
+			}
+			return keysched.Export12(h, master, cr[:], sr[:], label, context, length), nil
+		}
+	}
 	if cs.HandshakeComplete && st.ExporterSecret != nil {
 		h, secret := st.Suite.Hash, st.ExporterSecret
 		cs.exporter = func(label string, context []byte, length int) ([]byte, error) {

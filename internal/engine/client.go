@@ -34,6 +34,7 @@ type Client struct {
 	sawHRR  bool
 	sentCCS bool
 	certReq *wire.CertificateRequest
+	v12     *client12
 	// session offered for resumption, and its PSK.
 	session *Ticket
 	psk     []byte
@@ -70,7 +71,17 @@ func (c *Client) Start() ([]Action, error) {
 			return nil, err
 		}
 	}
-	h.CipherSuites = cfg.CipherSuites
+	max, min := cfg.maxVersion(), cfg.minVersion()
+	if max >= wire.VersionTLS13 {
+		h.CipherSuites = append(h.CipherSuites, cfg.CipherSuites...)
+	}
+	if min <= wire.VersionTLS12 {
+		h.CipherSuites = append(h.CipherSuites, cfg.CipherSuites12...)
+		// TLS 1.2 extensions: extended master secret, secure
+		// renegotiation indication (empty: hasp never renegotiates),
+		// uncompressed points.
+		h.EMS, h.HasSecureReneg, h.PointFormats = true, true, []uint8{0}
+	}
 	h.Compression = []uint8{0}
 	if cfg.ServerName != "" && !isIP(cfg.ServerName) {
 		// RFC 6066 section 3: literal IP addresses are not sent.
@@ -79,20 +90,30 @@ func (c *Client) Start() ([]Action, error) {
 	h.SupportedGroups = cfg.Groups
 	h.SigSchemes = cfg.SigSchemes
 	h.SigSchemesCert = sig.CertSchemes()
-	h.SupportedVersions = []uint16{wire.VersionTLS13}
+	switch {
+	case max >= wire.VersionTLS13 && min <= wire.VersionTLS12:
+		h.SupportedVersions = []uint16{wire.VersionTLS13, wire.VersionTLS12}
+	case max >= wire.VersionTLS13:
+		h.SupportedVersions = []uint16{wire.VersionTLS13}
+	}
 	h.PSKModes = []uint8{wire.PSKModeDHEKE}
 	h.ALPN = cfg.NextProtos
 	h.StatusRequest = true
 	h.SCT = true
-	h.HasKeyShare = true
-	h.PostHandshakeAuth = cfg.PostHandshakeAuth
-	c.st.PostHandshakeAuth = cfg.PostHandshakeAuth
-	var err error
-	if c.shares, err = kex.Generate(cfg.KeyShares, cfg.Rand); err != nil {
-		return nil, fail(wire.AlertInternalError, "%v", err)
-	}
-	for _, p := range c.shares {
-		h.KeyShares = append(h.KeyShares, wire.KeyShare{Group: p.Group, Data: p.Public()})
+	if max >= wire.VersionTLS13 {
+		h.HasKeyShare = true
+		h.PostHandshakeAuth = cfg.PostHandshakeAuth
+		c.st.PostHandshakeAuth = cfg.PostHandshakeAuth
+		var err error
+		if c.shares, err = kex.Generate(cfg.KeyShares, cfg.Rand); err != nil {
+			return nil, fail(wire.AlertInternalError, "%v", err)
+		}
+		for _, p := range c.shares {
+			h.KeyShares = append(h.KeyShares, wire.KeyShare{Group: p.Group, Data: p.Public()})
+		}
+	} else {
+		h.SupportedGroups = groups12(cfg.Groups)
+		h.PSKModes = nil
 	}
 	if t := cfg.Session; t != nil && t.Suite != nil && !t.Expired(cfg.now()) && contains(h.CipherSuites, t.Suite.ID) {
 		c.session = t
@@ -153,6 +174,10 @@ func (c *Client) Handle(level Level, msg []byte) ([]Action, error) {
 	typ := msg[0]
 	var err error
 	switch c.state {
+	case c12WaitCert, c12WaitServerKeyExchange, c12WaitCertReqOrDone, c12WaitDone, c12WaitFinished:
+		err = c.handle12(typ, msg)
+	case c12WaitCCS:
+		return nil, unexpected(typ, "ChangeCipherSpec")
 	case cWaitServerHello:
 		if typ != wire.TypeServerHello {
 			return nil, unexpected(typ, "ServerHello")
@@ -194,6 +219,10 @@ func (c *Client) Handle(level Level, msg []byte) ([]Action, error) {
 			err = c.readFinished(msg)
 		}
 	case cConnected:
+		if c.st.Version == wire.VersionTLS12 {
+			// A HelloRequest asks us to renegotiate: hasp never does.
+			return nil, fail(wire.AlertNoRenegotiation, "renegotiation refused")
+		}
 		if err = checkLevel(level, LevelApplication, typ); err != nil {
 			break
 		}
@@ -229,9 +258,14 @@ func (c *Client) readServerHello(msg []byte) error {
 		return err
 	}
 	if sh.SupportedVersion == 0 {
-		// No supported_versions: the server speaks TLS 1.2 or older, and
-		// this client offered only TLS 1.3.
-		return fail(wire.AlertProtocolVersion, "server chose %s; only TLS 1.3 was offered", wire.VersionName(sh.Vers))
+		// No supported_versions: the server speaks TLS 1.2 or older.
+		if c.sawHRR {
+			return fail(wire.AlertIllegalParameter, "TLS 1.2 ServerHello after a HelloRetryRequest")
+		}
+		if c.cfg.minVersion() > wire.VersionTLS12 || len(c.cfg.CipherSuites12) == 0 {
+			return fail(wire.AlertProtocolVersion, "server chose %s; only TLS 1.3 was offered", wire.VersionName(sh.Vers))
+		}
+		return c.readServerHello12(&sh)
 	}
 	if sh.SupportedVersion != wire.VersionTLS13 {
 		return fail(wire.AlertIllegalParameter, "server selected %s, which was not offered", wire.VersionName(sh.SupportedVersion))

@@ -12,6 +12,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/hasp-tls/hasp/internal/kex"
 	"github.com/hasp-tls/hasp/internal/keysched"
 	"github.com/hasp-tls/hasp/internal/suite"
 	"github.com/hasp-tls/hasp/internal/wire"
@@ -66,7 +67,10 @@ type Action struct {
 	Level  Level
 	Msg    []byte
 	Suite  *suite.Suite
-	Secret []byte
+	Secret []byte // TLS 1.3 traffic secret
+	// TLS 1.2 keys: the write key and implicit IV of one direction.
+	TLS12   bool
+	Key, IV []byte
 }
 
 // Certificate is a chain with the key that signs for it.
@@ -106,6 +110,13 @@ type Config struct {
 	NextProtos []string
 	// CipherSuites in order of preference (TLS 1.3 IDs).
 	CipherSuites []uint16
+	// CipherSuites12: the TLS 1.2 suites, in order of preference.
+	CipherSuites12 []uint16
+	// MinVersion and MaxVersion bound the versions (TLS 1.2 and 1.3;
+	// zero means both).
+	MinVersion, MaxVersion uint16
+	// RequireEMS refuses TLS 1.2 without the extended master secret.
+	RequireEMS bool
 	// PreferChaCha: a server puts ChaCha20 first when the client does
 	// (set when the machine has no AES hardware).
 	PreferChaCha bool
@@ -233,6 +244,10 @@ type State struct {
 
 	ExporterSecret   []byte
 	ResumptionSecret []byte
+	// TLS 1.2: whether the extended master secret is used, and the master
+	// secret (for exporters).
+	EMS            bool
+	MasterSecret12 []byte
 }
 
 // Engine is a handshake state machine: client or server.
@@ -252,6 +267,9 @@ type Engine interface {
 	// now (RFC 8446 section 5: during the handshake, after the first
 	// ClientHello).
 	CCSAllowed() bool
+	// HandleCCS takes a change_cipher_spec in TLS 1.2, where it switches
+	// the read keys.
+	HandleCCS() ([]Action, error)
 }
 
 func fail(a wire.Alert, format string, args ...any) error {
@@ -274,6 +292,7 @@ type common struct {
 	clientHS, serverHS   []byte
 	clientApp, serverApp []byte
 	keyUpdatesSeen       int
+	master12             []byte
 }
 
 func (c *common) State() *State { return &c.st }
@@ -432,4 +451,60 @@ func (c *common) verifyPeer() error {
 		return &wire.Error{Alert: wire.AlertBadCertificate, Reason: err.Error()}
 	}
 	return nil
+}
+
+func (c *Config) maxVersion() uint16 {
+	if c.MaxVersion == 0 {
+		return wire.VersionTLS13
+	}
+	return c.MaxVersion
+}
+
+func (c *Config) minVersion() uint16 {
+	if c.MinVersion == 0 {
+		return wire.VersionTLS12
+	}
+	return c.MinVersion
+}
+
+// key12 installs TLS 1.2 keys in one direction.
+func (c *common) key12(kind ActionKind, key, iv []byte) {
+	c.acts = append(c.acts, Action{Kind: kind, Level: LevelApplication, Suite: c.st.Suite, TLS12: true, Key: key, IV: iv})
+}
+
+// keys12 derives the TLS 1.2 key block.
+func (c *common) keys12() (ck, sk, civ, siv []byte) {
+	st := c.st.Suite
+	return keysched.KeyBlock12(st.Hash, c.master12, c.st.ClientRandom[:], c.st.ServerRandom[:], st.KeyLen, st.IVLen())
+}
+
+// masterSecret12 derives the master secret: with the extended master
+// secret over the session hash (RFC 7627), otherwise the RFC 5246 way.
+func (c *common) masterSecret12(preMaster []byte) {
+	h := c.st.Suite.Hash
+	if c.st.EMS {
+		c.master12 = keysched.ExtendedMasterSecret12(h, preMaster, c.transcript.Sum())
+	} else {
+		c.master12 = keysched.MasterSecret12(h, preMaster, c.st.ClientRandom[:], c.st.ServerRandom[:])
+	}
+	c.st.MasterSecret12 = c.master12
+	c.keyLog("CLIENT_RANDOM", c.master12)
+}
+
+// signed12 is what a TLS 1.2 ServerKeyExchange signature covers.
+func signed12(clientRandom, serverRandom [32]byte, params []byte) []byte {
+	out := make([]byte, 0, 64+len(params))
+	out = append(append(append(out, clientRandom[:]...), serverRandom[:]...), params...)
+	return out
+}
+
+// groups12 are the groups TLS 1.2 may use: the classical ones.
+func groups12(gs []uint16) []uint16 {
+	var out []uint16
+	for _, g := range gs {
+		if !kex.IsHybrid(g) {
+			out = append(out, g)
+		}
+	}
+	return out
 }

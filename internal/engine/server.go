@@ -46,6 +46,8 @@ type Server struct {
 	// exchange in progress.
 	phaTranscript *keysched.Transcript
 	pha           *phaExchange
+	// v12 is the TLS 1.2 handshake's state.
+	v12 *server12
 }
 
 // NewServer returns a server engine.
@@ -96,7 +98,14 @@ func (s *Server) Handle(level Level, msg []byte) ([]Action, error) {
 		if err = checkLevel(level, LevelHandshake, typ); err == nil {
 			err = s.readClientFinished(msg)
 		}
+	case s12WaitClientCert, s12WaitClientKeyExchange, s12WaitCertVerify, s12WaitCCS, s12WaitFinished:
+		err = s.handle12(typ, msg)
 	case sConnected:
+		if s.st.Version == wire.VersionTLS12 {
+			// RFC 5746 is implemented so that renegotiation can be
+			// refused: hasp never renegotiates.
+			return nil, fail(wire.AlertNoRenegotiation, "renegotiation refused")
+		}
 		if err = checkLevel(level, LevelApplication, typ); err != nil {
 			break
 		}
@@ -128,6 +137,14 @@ func (s *Server) readClientHello(msg []byte) error {
 	if retry {
 		if err := s.checkSecondHello(&ch); err != nil {
 			return err
+		}
+	} else {
+		v, err := s.negotiateVersion(&ch)
+		if err != nil {
+			return err
+		}
+		if v == wire.VersionTLS12 {
+			return s.readClientHello12(&ch, msg)
 		}
 	}
 	if err := checkHello13(&ch); err != nil {

@@ -224,3 +224,65 @@ func Verify(pub crypto.PublicKey, s uint16, msg, sig []byte) error {
 func errMismatch(s uint16) error {
 	return errors.New("signature scheme " + wire.SchemeName(s) + " does not fit the certificate's key")
 }
+
+// TLS12Schemes lists, best first, the schemes hasp accepts in TLS 1.2
+// signatures (ServerKeyExchange, CertificateVerify): the 1.3 ones plus
+// rsa_pkcs1 with SHA-2; never SHA-1 or MD5.
+func TLS12Schemes() []uint16 {
+	return append(TLS13Schemes(), wire.PKCS1WithSHA256, wire.PKCS1WithSHA384, wire.PKCS1WithSHA512)
+}
+
+// ForKey12 lists the TLS 1.2 schemes a key can make, best first. In TLS
+// 1.2 an ECDSA scheme names only the hash, not the curve.
+func ForKey12(pub crypto.PublicKey) []uint16 {
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		own := ForKey(k)
+		return append(own, wire.ECDSAWithP256AndSHA256, wire.ECDSAWithP384AndSHA384, wire.ECDSAWithP521AndSHA512)
+	case *rsa.PublicKey:
+		return append(ForKey(k), wire.PKCS1WithSHA256, wire.PKCS1WithSHA384, wire.PKCS1WithSHA512)
+	}
+	return ForKey(pub)
+}
+
+// Pick12 chooses a TLS 1.2 signature scheme for a key against the peer's
+// list. A peer that sent no list gets the RFC 5246 section 7.4.1.4.1
+// defaults, of which hasp keeps only the SHA-2 forms it still allows.
+func Pick12(pub crypto.PublicKey, peer []uint16) (uint16, error) {
+	for _, s := range ForKey12(pub) {
+		for _, p := range peer {
+			if p == s {
+				return s, nil
+			}
+		}
+	}
+	return 0, ErrNoCommonScheme
+}
+
+// Verify12 checks a TLS 1.2 signature: like Verify, but an ECDSA scheme
+// may be used with any curve.
+func Verify12(pub crypto.PublicKey, s uint16, msg, signature []byte) error {
+	if k, ok := pub.(*ecdsa.PublicKey); ok {
+		info, ok := Lookup(s)
+		if !ok || info.Kind != kindECDSA || info.Hash == crypto.SHA1 {
+			return errMismatch(s)
+		}
+		h := info.Hash.New()
+		h.Write(msg)
+		if !ecdsa.VerifyASN1(k, h.Sum(nil), signature) {
+			return ErrBadSignature
+		}
+		return nil
+	}
+	if s == wire.PKCS1WithSHA1 {
+		return errMismatch(s)
+	}
+	return Verify(pub, s, msg, signature)
+}
+
+// IsRSA reports whether pub is an RSA key (TLS 1.2 suites name the
+// certificate's key type).
+func IsRSA(pub crypto.PublicKey) bool {
+	_, ok := pub.(*rsa.PublicKey)
+	return ok
+}

@@ -1,0 +1,285 @@
+package engine
+
+import (
+	"bytes"
+	"crypto/hmac"
+
+	"github.com/hasp-tls/hasp/internal/kex"
+	"github.com/hasp-tls/hasp/internal/keysched"
+	"github.com/hasp-tls/hasp/internal/sig"
+	"github.com/hasp-tls/hasp/internal/suite"
+	"github.com/hasp-tls/hasp/internal/wire"
+)
+
+// TLS 1.2 client (RFC 5246 section 7.3, RFC 8422, RFC 7627, RFC 5746).
+
+const (
+	c12WaitCert clientState = iota + 20
+	c12WaitServerKeyExchange
+	c12WaitCertReqOrDone
+	c12WaitDone
+	c12WaitCCS
+	c12WaitFinished
+)
+
+type client12 struct {
+	ske      wire.ServerKeyExchange
+	certReq  *wire.CertificateRequest12
+	messages []byte // whole, for our CertificateVerify
+}
+
+// readServerHello12 handles a ServerHello that chose TLS 1.2.
+func (c *Client) readServerHello12(sh *wire.ServerHello) error {
+	cfg := c.cfg
+	if sh.Vers != wire.VersionTLS12 || cfg.minVersion() > wire.VersionTLS12 {
+		return fail(wire.AlertProtocolVersion, "server chose %s; this client speaks %s to %s",
+			wire.VersionName(sh.Vers), wire.VersionName(cfg.minVersion()), wire.VersionName(cfg.maxVersion()))
+	}
+	// RFC 8446 section 4.1.3: a TLS 1.3 client that gets a downgrade
+	// sentinel aborts.
+	if cfg.maxVersion() >= wire.VersionTLS13 && bytes.Equal(sh.Random[24:], wire.DowngradeTLS12[:]) {
+		return fail(wire.AlertIllegalParameter, "server signals a downgrade from TLS 1.3 (RFC 8446 section 4.1.3)")
+	}
+	if sh.Compression != 0 {
+		return fail(wire.AlertIllegalParameter, "server chose compression method %d", sh.Compression)
+	}
+	st := suite.ByID(sh.CipherSuite)
+	if st == nil || st.TLS13 || !contains(c.hello.CipherSuites, sh.CipherSuite) {
+		return fail(wire.AlertIllegalParameter, "server chose cipher suite %s, which was not offered for TLS 1.2", wire.SuiteName(sh.CipherSuite))
+	}
+	for _, t := range sh.Exts {
+		switch t {
+		case wire.ExtRenegotiationInfo, wire.ExtExtendedMasterSecret, wire.ExtECPointFormats, wire.ExtALPN,
+			wire.ExtStatusRequest, wire.ExtSCT, wire.ExtServerName:
+			if !c.sentExtension12(t) {
+				return fail(wire.AlertUnsupportedExtension, "server sent %s, which was not offered", wire.ExtName(t))
+			}
+		default:
+			return fail(wire.AlertUnsupportedExtension, "server sent %s in a TLS 1.2 ServerHello", wire.ExtName(t))
+		}
+	}
+	// RFC 5746 section 3.4: initial handshake, renegotiation_info empty.
+	if sh.HasSecureReneg && len(sh.SecureReneg) != 0 {
+		return fail(wire.AlertHandshakeFailure, "renegotiation_info not empty in an initial handshake")
+	}
+	if !sh.EMS && cfg.RequireEMS {
+		return fail(wire.AlertHandshakeFailure, "server does not support the extended master secret, which is required")
+	}
+	if sh.HasPointFormats && !contains(sh.PointFormats, 0) {
+		return fail(wire.AlertIllegalParameter, "server does not accept uncompressed points")
+	}
+	if sh.ALPN != "" && !contains(c.hello.ALPN, sh.ALPN) {
+		return fail(wire.AlertIllegalParameter, "server chose ALPN protocol %q, which was not offered", sh.ALPN)
+	}
+	c.st.Version = wire.VersionTLS12
+	c.st.Suite = st
+	c.st.ServerRandom = sh.Random
+	c.st.ALPN = sh.ALPN
+	c.st.EMS = sh.EMS
+	c.st.ServerName = cfg.ServerName
+	c.st.SCTs = sh.SCTs
+	c.shares = nil
+	c.v12 = &client12{}
+	c.v12.messages = append(c.v12.messages, c.transcript.Buffered()...)
+	c.transcript.SetHash(st.Hash)
+	c.write12(sh.Raw)
+	c.state = c12WaitCert
+	return nil
+}
+
+func (c *Client) sentExtension12(t uint16) bool {
+	switch t {
+	case wire.ExtRenegotiationInfo:
+		return c.hello.HasSecureReneg
+	case wire.ExtExtendedMasterSecret:
+		return c.hello.EMS
+	case wire.ExtECPointFormats:
+		return len(c.hello.PointFormats) > 0
+	}
+	return c.sentExtension(t)
+}
+
+func (c *Client) write12(m []byte) {
+	c.transcript.Write(m)
+	if c.v12 != nil {
+		c.v12.messages = append(c.v12.messages, m...)
+	}
+}
+
+func (c *Client) send12(m []byte) {
+	c.write12(m)
+	c.acts = append(c.acts, Action{Kind: ActSend, Level: LevelInitial, Msg: m})
+}
+
+func (c *Client) handle12(typ uint8, msg []byte) error {
+	switch c.state {
+	case c12WaitCert:
+		if typ != wire.TypeCertificate {
+			return unexpected(typ, "Certificate")
+		}
+		var cm wire.Certificate12
+		if err := cm.Unmarshal(msg); err != nil {
+			return err
+		}
+		if len(cm.Chain) == 0 {
+			return fail(wire.AlertDecodeError, "server sent no certificate")
+		}
+		entries := make([]wire.CertificateEntry, len(cm.Chain))
+		for i, d := range cm.Chain {
+			entries[i].Data = d
+		}
+		raw, certs, err := parseChain(entries)
+		if err != nil {
+			return err
+		}
+		c.st.PeerChain, c.st.PeerCertificates = raw, certs
+		c.write12(msg)
+		c.state = c12WaitServerKeyExchange
+	case c12WaitServerKeyExchange:
+		if typ != wire.TypeServerKeyExchange {
+			return unexpected(typ, "ServerKeyExchange")
+		}
+		ske := &c.v12.ske
+		if err := ske.Unmarshal(msg); err != nil {
+			return err
+		}
+		ske.Public = append([]byte(nil), ske.Public...)
+		if !contains(groups12(c.hello.SupportedGroups), ske.Group) {
+			return fail(wire.AlertIllegalParameter, "server chose group %s, which was not offered for TLS 1.2", wire.GroupName(ske.Group))
+		}
+		if !contains(sig.TLS12Schemes(), ske.Scheme) || !contains(c.hello.SigSchemes, ske.Scheme) {
+			return fail(wire.AlertIllegalParameter, "server signed with %s, which was not offered", wire.SchemeName(ske.Scheme))
+		}
+		pub := c.st.PeerCertificates[0].PublicKey
+		if sig.IsRSA(pub) == c.st.Suite.ECDSA {
+			return fail(wire.AlertIllegalParameter, "certificate key does not fit %s", c.st.Suite.Name)
+		}
+		if err := sig.Verify12(pub, ske.Scheme, signed12(c.st.ClientRandom, c.st.ServerRandom, ske.Params()), ske.Signature); err != nil {
+			return fail(wire.AlertDecryptError, "ServerKeyExchange: %v", err)
+		}
+		c.st.SignatureScheme = ske.Scheme
+		c.st.Group = ske.Group
+		c.write12(msg)
+		c.state = c12WaitCertReqOrDone
+	case c12WaitCertReqOrDone, c12WaitDone:
+		switch {
+		case typ == wire.TypeCertificateRequest && c.state == c12WaitCertReqOrDone:
+			cr := new(wire.CertificateRequest12)
+			if err := cr.Unmarshal(msg); err != nil {
+				return err
+			}
+			cr.SigSchemes = append([]uint16(nil), cr.SigSchemes...)
+			cas := make([][]byte, len(cr.CertAuthorities))
+			for i, ca := range cr.CertAuthorities {
+				cas[i] = append([]byte(nil), ca...)
+			}
+			cr.CertAuthorities = cas
+			c.v12.certReq = cr
+			c.st.CertRequested = true
+			c.write12(msg)
+			c.state = c12WaitDone
+		case typ == wire.TypeServerHelloDone:
+			if len(msg) != 4 {
+				return fail(wire.AlertDecodeError, "ServerHelloDone with a body")
+			}
+			c.write12(msg)
+			return c.secondFlight12()
+		default:
+			return unexpected(typ, "ServerHelloDone")
+		}
+	case c12WaitFinished:
+		if typ != wire.TypeFinished {
+			return unexpected(typ, "Finished")
+		}
+		var fin wire.Finished
+		if err := fin.Unmarshal(msg); err != nil {
+			return err
+		}
+		want := keysched.Finished12(c.st.Suite.Hash, c.master12, false, c.transcript.Sum())
+		if len(fin.VerifyData) != len(want) {
+			return fail(wire.AlertDecodeError, "Finished of %d bytes, want 12", len(fin.VerifyData))
+		}
+		if !hmac.Equal(fin.VerifyData, want) {
+			return fail(wire.AlertDecryptError, "server Finished does not verify")
+		}
+		c.transcript.Write(msg)
+		c.acts = append(c.acts, Action{Kind: ActDone})
+		c.done = true
+		c.state = cConnected
+	default:
+		return unexpected(typ, "nothing")
+	}
+	return nil
+}
+
+// secondFlight12 sends [Certificate], ClientKeyExchange,
+// [CertificateVerify], ChangeCipherSpec, Finished.
+func (c *Client) secondFlight12() error {
+	if err := c.verifyPeer(); err != nil {
+		return err
+	}
+	var cert *Certificate
+	var scheme uint16
+	if cr := c.v12.certReq; cr != nil {
+		if c.cfg.GetClientCertificate != nil {
+			var err error
+			if cert, err = c.cfg.GetClientCertificate(&CertRequestInfo{SignatureSchemes: cr.SigSchemes, AcceptableCAs: cr.CertAuthorities}); err != nil {
+				return fail(wire.AlertInternalError, "client certificate: %v", err)
+			}
+		}
+		if cert != nil && len(cert.Chain) > 0 {
+			var err error
+			if scheme, err = sig.Pick12(cert.Signer.Public(), cr.SigSchemes); err != nil {
+				cert = nil
+			}
+		}
+		cm := wire.Certificate12{}
+		if cert != nil {
+			cm.Chain = cert.Chain
+			c.st.LocalCertificate = cert
+		}
+		c.send12(cm.Marshal())
+	}
+	privs, err := kex.Generate([]uint16{c.v12.ske.Group}, c.cfg.Rand)
+	if err != nil {
+		return fail(wire.AlertInternalError, "%v", err)
+	}
+	shared, err := privs[0].Shared(c.v12.ske.Public)
+	if err != nil {
+		return fail(wire.AlertIllegalParameter, "server key share for %s: %v", wire.GroupName(c.v12.ske.Group), err)
+	}
+	c.send12((&wire.ClientKeyExchange{Public: privs[0].Public()}).Marshal())
+	c.masterSecret12(shared)
+	if cert != nil && len(cert.Chain) > 0 {
+		s, err := sig.Sign(cert.Signer, scheme, c.cfg.Rand, c.v12.messages)
+		if err != nil {
+			return fail(wire.AlertInternalError, "signing CertificateVerify: %v", err)
+		}
+		c.send12((&wire.CertificateVerify{Scheme: scheme, Signature: s}).Marshal())
+	}
+	ck, _, civ, _ := c.keys12()
+	c.acts = append(c.acts, Action{Kind: ActSendCCS})
+	c.key12(ActWriteKey, ck, civ)
+	fin := keysched.Finished12(c.st.Suite.Hash, c.master12, true, c.transcript.Sum())
+	m := (&wire.Finished{VerifyData: fin}).Marshal()
+	c.transcript.Write(m)
+	c.acts = append(c.acts, Action{Kind: ActSend, Level: LevelApplication, Msg: m})
+	c.v12.messages = nil
+	c.state = c12WaitCCS
+	return nil
+}
+
+// HandleCCS switches the read keys in TLS 1.2.
+func (c *Client) HandleCCS() ([]Action, error) {
+	c.reset()
+	if c.st.Version != wire.VersionTLS12 {
+		return c.acts, nil
+	}
+	if c.state != c12WaitCCS {
+		return nil, fail(wire.AlertUnexpectedMessage, "change_cipher_spec out of order")
+	}
+	_, sk, _, siv := c.keys12()
+	c.key12(ActReadKey, sk, siv)
+	c.state = c12WaitFinished
+	return c.acts, nil
+}

@@ -1,0 +1,375 @@
+package engine
+
+import (
+	"crypto/hmac"
+	"crypto/x509"
+
+	"github.com/hasp-tls/hasp/internal/kex"
+	"github.com/hasp-tls/hasp/internal/keysched"
+	"github.com/hasp-tls/hasp/internal/sig"
+	"github.com/hasp-tls/hasp/internal/suite"
+	"github.com/hasp-tls/hasp/internal/wire"
+)
+
+// TLS 1.2 server (RFC 5246 section 7.3 with RFC 8422 ECDHE, RFC 7627 and
+// RFC 5746): full handshakes with ECDHE and AEAD suites only.
+
+const (
+	s12WaitClientCert serverState = iota + 20
+	s12WaitClientKeyExchange
+	s12WaitCertVerify
+	s12WaitCCS
+	s12WaitFinished
+)
+
+type server12 struct {
+	priv       *kex.Private
+	clientCert bool
+	// handshake messages kept whole for a client's CertificateVerify,
+	// which signs them with its own hash (RFC 5246 section 7.4.8).
+	messages []byte
+	certs    []*x509.Certificate
+}
+
+// negotiateVersion picks TLS 1.3 or 1.2 from a ClientHello (RFC 8446
+// appendix D.2; RFC 5246 appendix E.1).
+func (s *Server) negotiateVersion(ch *wire.ClientHello) (uint16, error) {
+	max, min := s.cfg.maxVersion(), s.cfg.minVersion()
+	offered := ch.SupportedVersions
+	if len(offered) == 0 {
+		// Legacy negotiation: the client's highest version.
+		if ch.Vers >= wire.VersionTLS12 {
+			offered = []uint16{wire.VersionTLS12}
+		} else {
+			offered = []uint16{ch.Vers}
+		}
+	}
+	for _, v := range []uint16{wire.VersionTLS13, wire.VersionTLS12} {
+		if v <= max && v >= min && contains(offered, v) {
+			return v, nil
+		}
+	}
+	best := uint16(0)
+	for _, v := range offered {
+		if v > best && v&0x0f00 == 0x0300 {
+			best = v
+		}
+	}
+	if ch.Vers > best && len(ch.SupportedVersions) == 0 {
+		best = ch.Vers
+	}
+	return 0, fail(wire.AlertProtocolVersion, "client offers %s at most; this server speaks %s to %s",
+		wire.VersionName(best), wire.VersionName(min), wire.VersionName(max))
+}
+
+// readClientHello12 answers a ClientHello that negotiates TLS 1.2 with
+// ServerHello, Certificate, ServerKeyExchange, [CertificateRequest],
+// ServerHelloDone.
+func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
+	if !contains(ch.Compression, 0) {
+		return fail(wire.AlertIllegalParameter, "no null compression offered")
+	}
+	// RFC 7507: a fallback retry while we could do better.
+	if contains(ch.CipherSuites, wire.TLS_FALLBACK_SCSV) && s.cfg.maxVersion() > wire.VersionTLS12 {
+		return fail(wire.AlertInappropriateFallback, "client fell back to TLS 1.2; this server speaks TLS 1.3")
+	}
+	// RFC 5746: an initial handshake carries an empty renegotiation_info.
+	if ch.HasSecureReneg && len(ch.SecureReneg) != 0 {
+		return fail(wire.AlertHandshakeFailure, "renegotiation_info not empty in an initial handshake")
+	}
+	if !ch.EMS && s.cfg.RequireEMS {
+		return fail(wire.AlertHandshakeFailure, "client does not support the extended master secret, which is required")
+	}
+	if len(ch.PointFormats) > 0 && !contains(ch.PointFormats, 0) {
+		return fail(wire.AlertIllegalParameter, "client does not accept uncompressed points")
+	}
+
+	info := &HelloInfo{ServerName: ch.ServerName, CipherSuites: ch.CipherSuites, SupportedGroups: ch.SupportedGroups,
+		SignatureSchemes: ch.SigSchemes, SupportedVersions: []uint16{wire.VersionTLS12}, ALPN: ch.ALPN}
+	cert, err := s.cfg.GetCertificate(info)
+	if err != nil {
+		if we, ok := err.(*wire.Error); ok {
+			return we
+		}
+		return fail(wire.AlertHandshakeFailure, "no certificate: %v", err)
+	}
+	if cert == nil || len(cert.Chain) == 0 {
+		return fail(wire.AlertHandshakeFailure, "no certificate for %q", ch.ServerName)
+	}
+	pub := cert.Signer.Public()
+	rsaKey := sig.IsRSA(pub)
+	st := s.pickSuite12(ch.CipherSuites, rsaKey)
+	if st == nil {
+		if onlyLegacy(ch.CipherSuites) {
+			return fail(wire.AlertHandshakeFailure, "client offers only CBC, RC4, 3DES or static-RSA suites, which hasp never negotiates")
+		}
+		return fail(wire.AlertHandshakeFailure, "no TLS 1.2 ECDHE AEAD cipher suite in common for this certificate")
+	}
+	peerSchemes := ch.SigSchemes
+	if len(peerSchemes) == 0 {
+		// RFC 5246 section 7.4.1.4.1 defaults are SHA-1; hasp signs with
+		// SHA-256, which every TLS 1.2 client that omits the extension
+		// in practice accepts.
+		peerSchemes = []uint16{wire.PKCS1WithSHA256, wire.ECDSAWithP256AndSHA256}
+	}
+	scheme, err := sig.Pick12(pub, peerSchemes)
+	if err != nil {
+		return fail(wire.AlertHandshakeFailure, "%v", err)
+	}
+	group := uint16(0)
+	offeredGroups := ch.SupportedGroups
+	if len(offeredGroups) == 0 {
+		offeredGroups = []uint16{wire.GroupSecp256r1}
+	}
+	for _, g := range groups12(s.cfg.Groups) {
+		if contains(offeredGroups, g) {
+			group = g
+			break
+		}
+	}
+	if group == 0 {
+		return fail(wire.AlertHandshakeFailure, "no ECDHE group in common for TLS 1.2 (client offers %v)", groupNames(ch.SupportedGroups))
+	}
+	var alpn string
+	if len(ch.ALPN) > 0 && len(s.cfg.NextProtos) > 0 {
+		for _, p := range s.cfg.NextProtos {
+			if contains(ch.ALPN, p) {
+				alpn = p
+				break
+			}
+		}
+		if alpn == "" {
+			return fail(wire.AlertNoApplicationProtocol, "no application protocol in common (client offers %q)", ch.ALPN)
+		}
+	}
+	privs, err := kex.Generate([]uint16{group}, s.cfg.Rand)
+	if err != nil {
+		return fail(wire.AlertInternalError, "%v", err)
+	}
+
+	s.st.Version = wire.VersionTLS12
+	s.st.Suite = st
+	s.st.Group = group
+	s.st.ALPN = alpn
+	s.st.ServerName = ch.ServerName
+	s.st.ClientRandom = ch.Random
+	s.st.SignatureScheme = scheme
+	s.st.LocalCertificate = cert
+	s.st.EMS = ch.EMS
+	s.cert, s.scheme, s.notAfter = cert, scheme, cert.NotAfter
+	s.v12 = &server12{priv: privs[0]}
+
+	sh := wire.ServerHello{
+		Vers: wire.VersionTLS12, CipherSuite: st.ID, HasSecureReneg: true, EMS: ch.EMS, ALPN: alpn,
+		HasPointFormats: len(ch.PointFormats) > 0, PointFormats: []uint8{0},
+	}
+	if err := readRandom(s.cfg.Rand, sh.Random[:]); err != nil {
+		return err
+	}
+	if s.cfg.maxVersion() >= wire.VersionTLS13 {
+		// RFC 8446 section 4.1.3: tell a TLS 1.3 client it was
+		// downgraded.
+		copy(sh.Random[24:], wire.DowngradeTLS12[:])
+	}
+	if ch.SCT && len(cert.SCTs) > 0 {
+		sh.SCTs = cert.SCTs
+	}
+	s.st.ServerRandom = sh.Random
+	s.transcript.SetHash(st.Hash)
+	s.write12(msg)
+	s.send12(sh.Marshal())
+	s.send12((&wire.Certificate12{Chain: cert.Chain}).Marshal())
+
+	ske := wire.ServerKeyExchange{Group: group, Public: privs[0].Public(), Scheme: scheme}
+	signature, err := sig.Sign(cert.Signer, scheme, s.cfg.Rand, signed12(s.st.ClientRandom, s.st.ServerRandom, ske.Params()))
+	if err != nil {
+		return fail(wire.AlertInternalError, "signing ServerKeyExchange: %v", err)
+	}
+	ske.Signature = signature
+	s.send12(ske.Marshal())
+	if s.cfg.RequestClientCert {
+		cr := wire.CertificateRequest12{CertTypes: []uint8{wire.CertTypeECDSASign, wire.CertTypeRSASign},
+			SigSchemes: sig.TLS12Schemes(), CertAuthorities: s.cfg.ClientCAs}
+		s.send12(cr.Marshal())
+		s.st.CertRequested = true
+		s.state = s12WaitClientCert
+	} else {
+		s.state = s12WaitClientKeyExchange
+	}
+	s.send12(wire.ServerHelloDone)
+	return nil
+}
+
+// write12 adds a message to the transcript, and keeps it whole when a
+// client CertificateVerify will need it.
+func (s *Server) write12(m []byte) {
+	s.transcript.Write(m)
+	if s.cfg.RequestClientCert {
+		s.v12.messages = append(s.v12.messages, m...)
+	}
+}
+
+func (s *Server) send12(m []byte) {
+	s.write12(m)
+	s.acts = append(s.acts, Action{Kind: ActSend, Level: LevelInitial, Msg: m})
+}
+
+func (s *Server) pickSuite12(offered []uint16, rsaKey bool) *suite.Suite {
+	ok := func(id uint16) *suite.Suite {
+		st := suite.ByID(id)
+		if st == nil || st.TLS13 || st.ECDSA == rsaKey {
+			return nil
+		}
+		return st
+	}
+	if s.cfg.PreferChaCha {
+		for _, id := range offered {
+			if st := ok(id); st != nil && contains(s.cfg.CipherSuites12, id) {
+				if st.ChaCha {
+					return st
+				}
+				break
+			}
+		}
+	}
+	for _, id := range s.cfg.CipherSuites12 {
+		if contains(offered, id) {
+			if st := ok(id); st != nil {
+				return st
+			}
+		}
+	}
+	return nil
+}
+
+// onlyLegacy reports whether a client offers nothing hasp could ever
+// negotiate in TLS 1.2: no ECDHE AEAD suite at all.
+func onlyLegacy(ids []uint16) bool {
+	for _, id := range ids {
+		if st := suite.ByID(id); st != nil && !st.TLS13 {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) handle12(typ uint8, msg []byte) error {
+	switch s.state {
+	case s12WaitClientCert:
+		if typ != wire.TypeCertificate {
+			return unexpected(typ, "Certificate")
+		}
+		var cm wire.Certificate12
+		if err := cm.Unmarshal(msg); err != nil {
+			return err
+		}
+		s.write12(msg)
+		if len(cm.Chain) == 0 {
+			if s.cfg.RequireClientCert {
+				return fail(wire.AlertHandshakeFailure, "client sent no certificate")
+			}
+			s.state = s12WaitClientKeyExchange
+			return nil
+		}
+		entries := make([]wire.CertificateEntry, len(cm.Chain))
+		for i, c := range cm.Chain {
+			entries[i].Data = c
+		}
+		raw, certs, err := parseChain(entries)
+		if err != nil {
+			return err
+		}
+		s.st.PeerChain, s.st.PeerCertificates = raw, certs
+		s.v12.clientCert = true
+		s.state = s12WaitClientKeyExchange
+	case s12WaitClientKeyExchange:
+		if typ != wire.TypeClientKeyExchange {
+			return unexpected(typ, "ClientKeyExchange")
+		}
+		var cke wire.ClientKeyExchange
+		if err := cke.Unmarshal(msg); err != nil {
+			return err
+		}
+		shared, err := s.v12.priv.Shared(cke.Public)
+		if err != nil {
+			return fail(wire.AlertIllegalParameter, "client key share for %s: %v", wire.GroupName(s.st.Group), err)
+		}
+		s.write12(msg)
+		// The session hash of RFC 7627 ends with ClientKeyExchange.
+		s.masterSecret12(shared)
+		if s.v12.clientCert {
+			s.state = s12WaitCertVerify
+		} else {
+			if err := s.verifyPeer(); err != nil {
+				return err
+			}
+			s.state = s12WaitCCS
+		}
+	case s12WaitCertVerify:
+		if typ != wire.TypeCertificateVerify {
+			return unexpected(typ, "CertificateVerify")
+		}
+		var cv wire.CertificateVerify
+		if err := cv.Unmarshal(msg); err != nil {
+			return err
+		}
+		if !contains(sig.TLS12Schemes(), cv.Scheme) {
+			return fail(wire.AlertIllegalParameter, "client signed with %s, which was not offered", wire.SchemeName(cv.Scheme))
+		}
+		if err := sig.Verify12(s.st.PeerCertificates[0].PublicKey, cv.Scheme, s.v12.messages, cv.Signature); err != nil {
+			return fail(wire.AlertDecryptError, "CertificateVerify: %v", err)
+		}
+		if err := s.verifyPeer(); err != nil {
+			return err
+		}
+		s.peerVerified = true
+		s.write12(msg)
+		s.state = s12WaitCCS
+	case s12WaitFinished:
+		if typ != wire.TypeFinished {
+			return unexpected(typ, "Finished")
+		}
+		var fin wire.Finished
+		if err := fin.Unmarshal(msg); err != nil {
+			return err
+		}
+		want := keysched.Finished12(s.st.Suite.Hash, s.master12, true, s.transcript.Sum())
+		if len(fin.VerifyData) != len(want) {
+			return fail(wire.AlertDecodeError, "Finished of %d bytes, want 12", len(fin.VerifyData))
+		}
+		if !hmac.Equal(fin.VerifyData, want) {
+			return fail(wire.AlertDecryptError, "client Finished does not verify")
+		}
+		s.write12(msg)
+		// Our flight: ChangeCipherSpec, then Finished under the new keys.
+		_, sk, _, siv := s.keys12()
+		s.acts = append(s.acts, Action{Kind: ActSendCCS})
+		s.key12(ActWriteKey, sk, siv)
+		ours := keysched.Finished12(s.st.Suite.Hash, s.master12, false, s.transcript.Sum())
+		m := (&wire.Finished{VerifyData: ours}).Marshal()
+		s.transcript.Write(m)
+		s.acts = append(s.acts, Action{Kind: ActSend, Level: LevelApplication, Msg: m})
+		s.acts = append(s.acts, Action{Kind: ActDone})
+		s.done = true
+		s.state = sConnected
+	default:
+		return unexpected(typ, "nothing")
+	}
+	return nil
+}
+
+// HandleCCS switches the read keys in TLS 1.2; in TLS 1.3 the transport
+// has already checked that the one compatibility CCS is allowed.
+func (s *Server) HandleCCS() ([]Action, error) {
+	s.reset()
+	if s.st.Version != wire.VersionTLS12 {
+		return s.acts, nil
+	}
+	if s.state != s12WaitCCS {
+		return nil, fail(wire.AlertUnexpectedMessage, "change_cipher_spec out of order")
+	}
+	ck, _, civ, _ := s.keys12()
+	s.key12(ActReadKey, ck, civ)
+	s.state = s12WaitFinished
+	return s.acts, nil
+}

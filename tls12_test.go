@@ -1,0 +1,95 @@
+package hasp_test
+
+import (
+	"bytes"
+	"crypto/tls"
+	"fmt"
+	"testing"
+
+	"github.com/hasp-tls/hasp"
+	"github.com/hasp-tls/hasp/internal/testcerts"
+)
+
+var suites12 = []struct {
+	id uint16
+	kt testcerts.KeyType
+}{
+	{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, testcerts.P256},
+	{tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, testcerts.P384},
+	{tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, testcerts.Ed25519},
+	{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, testcerts.RSA2048},
+	{tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, testcerts.RSA2048},
+	{tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, testcerts.RSA2048},
+}
+
+// TLS 1.2 with crypto/tls in both roles: each suite, with ECDSA, RSA and
+// Ed25519 certificates, 1 MiB each way.
+func TestTLS12Suites(t *testing.T) {
+	for _, s := range suites12 {
+		t.Run(fmt.Sprintf("%s/%s", tls.CipherSuiteName(s.id), s.kt), func(t *testing.T) {
+			hc, hs := haspClientConfig(), haspServerConfig(s.kt)
+			hc.CipherSuites, hs.CipherSuites = []uint16{s.id}, []uint16{s.id}
+			hc.MaxVersion, hs.MaxVersion = hasp.VersionTLS12, hasp.VersionTLS12
+			sc, ss := stdClientConfig(), stdServerConfig(s.kt)
+			sc.MinVersion, ss.MinVersion = tls.VersionTLS12, tls.VersionTLS12
+			sc.MaxVersion, ss.MaxVersion = tls.VersionTLS12, tls.VersionTLS12
+			sc.CipherSuites, ss.CipherSuites = []uint16{s.id}, []uint16{s.id}
+			interop(t, hc, hs, sc, ss, 1<<20, func(t *testing.T, h hasp.ConnectionState, st tls.ConnectionState) {
+				if h.Version != hasp.VersionTLS12 || st.Version != tls.VersionTLS12 || h.CipherSuite != s.id || st.CipherSuite != s.id {
+					t.Errorf("negotiated hasp %x/%s, crypto/tls %x/%s", h.Version, hasp.CipherSuiteName(h.CipherSuite), st.Version, tls.CipherSuiteName(st.CipherSuite))
+				}
+				// crypto/tls exports in TLS 1.2 only with the extended
+				// master secret: equal output shows both sides used it.
+				a, err1 := h.ExportKeyingMaterial("EXPERIMENTAL test", []byte("ctx"), 32)
+				b, err2 := st.ExportKeyingMaterial("EXPERIMENTAL test", []byte("ctx"), 32)
+				if err1 != nil || err2 != nil || !bytes.Equal(a, b) {
+					t.Errorf("exporters: %v %v, equal %v", err1, err2, bytes.Equal(a, b))
+				}
+			})
+		})
+	}
+}
+
+func TestTLS12Groups(t *testing.T) {
+	for _, g := range []hasp.CurveID{hasp.X25519, hasp.CurveP256, hasp.CurveP384} {
+		t.Run(g.String(), func(t *testing.T) {
+			hc, hs := haspClientConfig(), haspServerConfig(testcerts.P256)
+			hc.MaxVersion, hs.MaxVersion = hasp.VersionTLS12, hasp.VersionTLS12
+			hc.CurvePreferences, hs.CurvePreferences = []hasp.CurveID{g}, []hasp.CurveID{g}
+			sc, ss := stdClientConfig(), stdServerConfig(testcerts.P256)
+			sc.MinVersion, ss.MinVersion = tls.VersionTLS12, tls.VersionTLS12
+			sc.MaxVersion, ss.MaxVersion = tls.VersionTLS12, tls.VersionTLS12
+			sc.CurvePreferences, ss.CurvePreferences = []tls.CurveID{tls.CurveID(g)}, []tls.CurveID{tls.CurveID(g)}
+			interop(t, hc, hs, sc, ss, 64<<10, func(t *testing.T, h hasp.ConnectionState, st tls.ConnectionState) {
+				if h.CurveID != g || st.CurveID != tls.CurveID(g) {
+					t.Errorf("group hasp %s crypto/tls %v", h.CurveID, st.CurveID)
+				}
+			})
+		})
+	}
+}
+
+// Mixed configurations negotiate TLS 1.2: hasp 1.2-only against
+// crypto/tls 1.2+1.3, and the reverse.
+func TestTLS12Mixed(t *testing.T) {
+	hc, hs := haspClientConfig(), haspServerConfig(testcerts.P256)
+	hc.MaxVersion, hs.MaxVersion = hasp.VersionTLS12, hasp.VersionTLS12
+	sc, ss := stdClientConfig(), stdServerConfig(testcerts.P256)
+	sc.MinVersion, ss.MinVersion = tls.VersionTLS12, tls.VersionTLS12
+	interop(t, hc, hs, sc, ss, 4096, func(t *testing.T, h hasp.ConnectionState, st tls.ConnectionState) {
+		if h.Version != hasp.VersionTLS12 || st.Version != tls.VersionTLS12 {
+			t.Errorf("versions hasp %x crypto/tls %x", h.Version, st.Version)
+		}
+	})
+	t.Run("reverse", func(t *testing.T) {
+		hc, hs := haspClientConfig(), haspServerConfig(testcerts.P256)
+		sc, ss := stdClientConfig(), stdServerConfig(testcerts.P256)
+		sc.MinVersion, ss.MinVersion = tls.VersionTLS12, tls.VersionTLS12
+		sc.MaxVersion, ss.MaxVersion = tls.VersionTLS12, tls.VersionTLS12
+		interop(t, hc, hs, sc, ss, 4096, func(t *testing.T, h hasp.ConnectionState, st tls.ConnectionState) {
+			if h.Version != hasp.VersionTLS12 || st.Version != tls.VersionTLS12 {
+				t.Errorf("versions hasp %x crypto/tls %x", h.Version, st.Version)
+			}
+		})
+	})
+}
