@@ -292,7 +292,7 @@ func TestHostileHandshakes(t *testing.T) {
 			return addRawExtension(addRawExtension(b, wire.ExtPreSharedKey, psk), 0x7777, nil)
 		}), "server", wire.AlertIllegalParameter},
 		{"no common version", nil, replace("client", wire.TypeClientHello, modifyHello(func(ch *wire.ClientHello) {
-			ch.SupportedVersions = []uint16{wire.VersionTLS12, wire.VersionTLS11}
+			ch.SupportedVersions = []uint16{wire.VersionTLS11, wire.VersionTLS10}
 		})), "server", wire.AlertProtocolVersion},
 		{"compression offered", nil, replace("client", wire.TypeClientHello, modifyHello(func(ch *wire.ClientHello) {
 			ch.Compression = []uint8{1, 0}
