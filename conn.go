@@ -397,13 +397,22 @@ func (c *Conn) readAlert(p []byte) error {
 		c.sawClose = true
 		return io.EOF
 	case wire.AlertUserCanceled:
-		c.useless++
-		if c.useless > maxUselessRecords {
-			return wire.Errorf(wire.AlertUnexpectedMessage, "too many warning alerts")
-		}
-		return nil
+		return c.warning()
+	}
+	if p[0] == wire.AlertLevelWarning && c.st != nil && c.st.Version == wire.VersionTLS12 {
+		// TLS 1.2 warnings (no_renegotiation, ...) do not end the
+		// connection; TLS 1.3 ignores the level (RFC 8446 section 6).
+		return c.warning()
 	}
 	return &AlertError{Alert: a, Remote: true}
+}
+
+func (c *Conn) warning() error {
+	c.useless++
+	if c.useless > maxUselessRecords {
+		return wire.Errorf(wire.AlertUnexpectedMessage, "too many warning alerts")
+	}
+	return nil
 }
 
 // fatal turns an error into the connection's end: for a protocol error
@@ -591,7 +600,7 @@ func (c *Conn) postHandshake(msg []byte) error {
 			}
 		case engine.ActAuthDone:
 			c.finishPostHandshakeAuth(nil)
-		case engine.ActSend, engine.ActWriteKey:
+		case engine.ActSend, engine.ActWriteKey, engine.ActWarning:
 			owed = append(owed, a)
 		}
 	}
@@ -640,6 +649,10 @@ func (c *Conn) applyPostLocked(acts []engine.Action) error {
 		case engine.ActSend:
 			if c.writeErr == nil && !c.closedSend {
 				err = c.rec.WriteRecord(wire.TypeHandshake, a.Msg)
+			}
+		case engine.ActWarning:
+			if c.writeErr == nil && !c.closedSend {
+				err = c.rec.WriteRecord(wire.TypeAlert, []byte{wire.AlertLevelWarning, byte(a.Alert)})
 			}
 		}
 		if err != nil {

@@ -220,8 +220,13 @@ func (c *Client) Handle(level Level, msg []byte) ([]Action, error) {
 		}
 	case cConnected:
 		if c.st.Version == wire.VersionTLS12 {
-			// A HelloRequest asks us to renegotiate: hasp never does.
-			return nil, fail(wire.AlertNoRenegotiation, "renegotiation refused")
+			// A HelloRequest asks us to renegotiate: hasp never does, and
+			// says so with a warning (RFC 5246 section 7.4.1.1).
+			if typ != wire.TypeHelloRequest || len(msg) != 4 {
+				return nil, unexpected(typ, "nothing after a TLS 1.2 handshake")
+			}
+			c.acts = append(c.acts, Action{Kind: ActWarning, Alert: wire.AlertNoRenegotiation})
+			return c.acts, nil
 		}
 		if err = checkLevel(level, LevelApplication, typ); err != nil {
 			break

@@ -59,6 +59,8 @@ const (
 	// ActAuthDone: a post-handshake authentication finished (server);
 	// State holds the client's new chain.
 	ActAuthDone
+	// ActWarning: send a warning alert (Alert) and go on; TLS 1.2 only.
+	ActWarning
 )
 
 // Action is one step for the transport, in order.
@@ -71,6 +73,8 @@ type Action struct {
 	// TLS 1.2 keys: the write key and implicit IV of one direction.
 	TLS12   bool
 	Key, IV []byte
+	// Alert for ActWarning.
+	Alert wire.Alert
 }
 
 // Certificate is a chain with the key that signs for it.

@@ -102,9 +102,18 @@ func (s *Server) Handle(level Level, msg []byte) ([]Action, error) {
 		err = s.handle12(typ, msg)
 	case sConnected:
 		if s.st.Version == wire.VersionTLS12 {
-			// RFC 5746 is implemented so that renegotiation can be
-			// refused: hasp never renegotiates.
-			return nil, fail(wire.AlertNoRenegotiation, "renegotiation refused")
+			// RFC 5746 section 4.4 / RFC 5246 section 7.2.2: a
+			// renegotiating ClientHello gets a no_renegotiation warning,
+			// and the connection goes on. hasp never renegotiates.
+			if typ != wire.TypeClientHello {
+				return nil, unexpected(typ, "nothing after a TLS 1.2 handshake")
+			}
+			var ch wire.ClientHello
+			if err := ch.Unmarshal(msg); err != nil {
+				return nil, err
+			}
+			s.acts = append(s.acts, Action{Kind: ActWarning, Alert: wire.AlertNoRenegotiation})
+			return s.acts, nil
 		}
 		if err = checkLevel(level, LevelApplication, typ); err != nil {
 			break

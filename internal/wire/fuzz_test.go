@@ -99,3 +99,25 @@ func TestFinishedLongVerifyData(t *testing.T) {
 		t.Fatalf("300-byte Finished: %v", err)
 	}
 }
+
+func FuzzServerKeyExchange(f *testing.F) {
+	ske := ServerKeyExchange{Group: 29, Public: make([]byte, 32), Scheme: 0x0403, Signature: []byte{1, 2, 3}}
+	fuzzMessage(f, [][]byte{ske.Marshal()}, func() message { return &ServerKeyExchange{} })
+}
+
+func FuzzClientKeyExchange(f *testing.F) {
+	fuzzMessage(f, [][]byte{(&ClientKeyExchange{Public: make([]byte, 65)}).Marshal()}, func() message { return &ClientKeyExchange{} })
+}
+
+func FuzzNewSessionTicket12(f *testing.F) {
+	fuzzMessage(f, [][]byte{(&NewSessionTicket12{Lifetime: 100, Ticket: []byte("t")}).Marshal()}, func() message { return &NewSessionTicket12{} })
+}
+
+func FuzzCertificateRequest12(f *testing.F) {
+	cr := CertificateRequest12{CertTypes: []uint8{1, 64}, SigSchemes: []uint16{0x0403}, CertAuthorities: [][]byte{[]byte("dn")}}
+	fuzzMessage(f, [][]byte{cr.Marshal()}, func() message { return &CertificateRequest12{} })
+}
+
+func FuzzCertificate12(f *testing.F) {
+	fuzzMessage(f, [][]byte{(&Certificate12{Chain: [][]byte{{0x30, 0}}}).Marshal()}, func() message { return &Certificate12{} })
+}

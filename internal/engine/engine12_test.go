@@ -1,0 +1,195 @@
+package engine
+
+import (
+	"testing"
+
+	"github.com/hasp-tls/hasp/internal/wire"
+)
+
+var suites12 = []uint16{wire.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, wire.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256}
+
+func configs12() (*Config, *Config) {
+	c, s := clientConfig(), serverConfig()
+	c.CipherSuites12, s.CipherSuites12 = suites12, suites12
+	c.MaxVersion, s.MaxVersion = wire.VersionTLS12, wire.VersionTLS12
+	return c, s
+}
+
+// drive12 runs a TLS 1.2 handshake between engines; the CCS is a record,
+// not a message, so it is fed through HandleCCS where a transport would.
+func drive12(t *testing.T, c, s Engine, tm tamper) result {
+	t.Helper()
+	acts, err := c.Start()
+	if err != nil {
+		return result{err, "client"}
+	}
+	toServer := sends12(acts)
+	var toClient []msg
+	for steps := 0; steps < 32; steps++ {
+		if tm != nil {
+			toServer = tm("client", toServer)
+		}
+		for _, m := range toServer {
+			var acts []Action
+			var err error
+			if m.data == nil {
+				acts, err = s.HandleCCS()
+			} else {
+				acts, err = s.Handle(m.level, m.data)
+			}
+			if err != nil {
+				return result{err, "server"}
+			}
+			toClient = append(toClient, sends12(acts)...)
+		}
+		toServer = nil
+		if tm != nil {
+			toClient = tm("server", toClient)
+		}
+		for _, m := range toClient {
+			var acts []Action
+			var err error
+			if m.data == nil {
+				acts, err = c.HandleCCS()
+			} else {
+				acts, err = c.Handle(m.level, m.data)
+			}
+			if err != nil {
+				return result{err, "client"}
+			}
+			toServer = append(toServer, sends12(acts)...)
+		}
+		toClient = nil
+		if c.Done() && s.Done() && len(toServer) == 0 {
+			return result{}
+		}
+	}
+	t.Fatal("handshake did not finish")
+	return result{}
+}
+
+// sends12 is sends with a CCS as a nil message.
+func sends12(acts []Action) []msg {
+	var out []msg
+	for _, a := range acts {
+		switch a.Kind {
+		case ActSend:
+			out = append(out, msg{a.Level, append([]byte(nil), a.Msg...)})
+		case ActSendCCS:
+			out = append(out, msg{a.Level, nil})
+		}
+	}
+	return out
+}
+
+func TestEngines12(t *testing.T) {
+	cc, sc := configs12()
+	c, s := NewClient(cc), NewServer(sc)
+	if r := drive12(t, c, s, nil); r.err != nil {
+		t.Fatalf("%s: %v", r.errSide, r.err)
+	}
+	if c.State().Version != wire.VersionTLS12 || !c.State().EMS || string(c.State().MasterSecret12) != string(s.State().MasterSecret12) {
+		t.Fatalf("client %+v", c.State())
+	}
+	// Renegotiation is refused with a warning, in both directions.
+	acts, err := s.Handle(LevelApplication, (&wire.ClientHello{Vers: wire.VersionTLS12, CipherSuites: suites12, Compression: []uint8{0}, Padding: -1}).Marshal())
+	if err != nil || len(acts) != 1 || acts[0].Kind != ActWarning || acts[0].Alert != wire.AlertNoRenegotiation {
+		t.Fatalf("server answered a renegotiating ClientHello with %v, %v", acts, err)
+	}
+	acts, err = c.Handle(LevelApplication, wire.HelloRequest)
+	if err != nil || len(acts) != 1 || acts[0].Kind != ActWarning {
+		t.Fatalf("client answered a HelloRequest with %v, %v", acts, err)
+	}
+}
+
+func modify12(typ uint8, f func([]byte) []byte) tamper {
+	return func(from string, m []msg) []msg {
+		for i := range m {
+			if m[i].data != nil && m[i].data[0] == typ {
+				m[i].data = f(m[i].data)
+			}
+		}
+		return m
+	}
+}
+
+func TestHostile12(t *testing.T) {
+	cases := []struct {
+		name  string
+		cfg   func(c, s *Config)
+		tm    tamper
+		side  string
+		alert wire.Alert
+	}{
+		{"non-empty renegotiation_info", nil, modify12(wire.TypeClientHello, modifyHello(func(ch *wire.ClientHello) {
+			ch.SecureReneg = []byte("previous verify data")
+		})), "server", wire.AlertHandshakeFailure},
+		{"bad ServerKeyExchange signature", nil, modify12(wire.TypeServerKeyExchange, func(b []byte) []byte {
+			b[len(b)-2] ^= 1
+			return b
+		}), "client", wire.AlertDecryptError},
+		// The signature covers the point, so a point changed in flight is
+		// a bad signature before it is a bad point.
+		{"ServerKeyExchange point changed in flight", func(c, s *Config) {
+			c.Groups, s.Groups = []uint16{wire.GroupSecp256r1}, []uint16{wire.GroupSecp256r1}
+		}, modify12(wire.TypeServerKeyExchange, func(b []byte) []byte {
+			var ske wire.ServerKeyExchange
+			ske.Unmarshal(b)
+			pub := append([]byte(nil), ske.Public...)
+			pub[len(pub)-1] ^= 1
+			ske.Public = pub
+			ske.Signature = append([]byte(nil), ske.Signature...)
+			return ske.Marshal()
+		}), "client", wire.AlertDecryptError},
+		{"ClientKeyExchange point not on the curve", func(c, s *Config) {
+			c.Groups, s.Groups = []uint16{wire.GroupSecp256r1}, []uint16{wire.GroupSecp256r1}
+		}, modify12(wire.TypeClientKeyExchange, func(b []byte) []byte {
+			b[len(b)-1] ^= 1
+			return b
+		}), "server", wire.AlertIllegalParameter},
+		{"Finished of the wrong length", nil, modify12(wire.TypeFinished, func(b []byte) []byte {
+			return setLen(append(b, 0))
+		}), "server", wire.AlertDecodeError},
+		{"wrong Finished", nil, modify12(wire.TypeFinished, func(b []byte) []byte {
+			b[5] ^= 1
+			return b
+		}), "server", wire.AlertDecryptError},
+		{"only CBC suites", nil, modify12(wire.TypeClientHello, modifyHello(func(ch *wire.ClientHello) {
+			ch.CipherSuites = []uint16{0xc013, 0xc014, 0x002f, 0x0035}
+		})), "server", wire.AlertHandshakeFailure},
+		{"SSL 3.0 ClientHello", nil, modify12(wire.TypeClientHello, modifyHello(func(ch *wire.ClientHello) {
+			ch.Vers, ch.SupportedVersions = wire.VersionSSL30, nil
+		})), "server", wire.AlertProtocolVersion},
+		{"TLS 1.0 ClientHello", nil, modify12(wire.TypeClientHello, modifyHello(func(ch *wire.ClientHello) {
+			ch.Vers, ch.SupportedVersions = wire.VersionTLS10, nil
+		})), "server", wire.AlertProtocolVersion},
+		{"extended master secret required", func(c, s *Config) { s.RequireEMS = true },
+			modify12(wire.TypeClientHello, modifyHello(func(ch *wire.ClientHello) { ch.EMS = false })), "server", wire.AlertHandshakeFailure},
+		{"fallback SCSV to a TLS 1.3 server", func(c, s *Config) { s.MaxVersion = 0 },
+			modify12(wire.TypeClientHello, modifyHello(func(ch *wire.ClientHello) {
+				ch.CipherSuites = append(ch.CipherSuites, wire.TLS_FALLBACK_SCSV)
+			})), "server", wire.AlertInappropriateFallback},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cc, sc := configs12()
+			if tc.cfg != nil {
+				tc.cfg(cc, sc)
+			}
+			wantAlert(t, drive12(t, NewClient(cc), NewServer(sc), tc.tm), tc.side, tc.alert)
+		})
+	}
+}
+
+// Downgrade protection (RFC 8446 section 4.1.3): a middlebox strips
+// supported_versions, the TLS 1.3-capable server answers TLS 1.2 with the
+// sentinel, and the TLS 1.3-capable client aborts.
+func TestDowngradeSentinel(t *testing.T) {
+	cc, sc := configs12()
+	cc.MaxVersion, sc.MaxVersion = 0, 0
+	cc.KeyShares = []uint16{wire.GroupX25519}
+	r := drive12(t, NewClient(cc), NewServer(sc), modify12(wire.TypeClientHello, modifyHello(func(ch *wire.ClientHello) {
+		ch.SupportedVersions = nil
+	})))
+	wantAlert(t, r, "client", wire.AlertIllegalParameter)
+}
