@@ -206,12 +206,14 @@ type Config struct {
 	// Wireshark reads. It compromises security; use for debugging only.
 	KeyLogWriter io.Writer
 
-	once     sync.Once
-	initErr  error
-	certs    []*engine.Certificate
-	ticketMu sync.Mutex
-	tickets  *ticketKeys
-	keyLogMu sync.Mutex
+	once    sync.Once
+	initErr error
+	certs   []*engine.Certificate
+	// Derived once by init: the suites per version and both together.
+	suites13, suites12List, offered []uint16
+	ticketMu                        sync.Mutex
+	tickets                         *ticketKeys
+	keyLogMu                        sync.Mutex
 }
 
 // sharedTicketKeys lets a clone seal and open with the same keys.
@@ -295,6 +297,8 @@ func (c *Config) init() error {
 				return
 			}
 		}
+		c.suites13, c.suites12List = c.computeSuites(), c.computeSuites12()
+		c.offered = append(append([]uint16(nil), c.suites13...), c.suites12List...)
 		for _, g := range append(append([]CurveID(nil), c.CurvePreferences...), c.KeyShares...) {
 			if !kex.Supported(uint16(g)) {
 				c.initErr = fmt.Errorf("hasp: group %s is not supported", g)
@@ -305,8 +309,11 @@ func (c *Config) init() error {
 	return c.initErr
 }
 
-// suites12 returns the TLS 1.2 suites in order of preference.
-func (c *Config) suites12() []uint16 {
+func (c *Config) suites12() []uint16 { return c.suites12List }
+func (c *Config) suites() []uint16   { return c.suites13 }
+
+// computeSuites12 returns the TLS 1.2 suites in order of preference.
+func (c *Config) computeSuites12() []uint16 {
 	if len(c.CipherSuites) > 0 {
 		var out []uint16
 		for _, id := range c.CipherSuites {
@@ -338,7 +345,7 @@ func (c *Config) has13Suites() bool {
 	return false
 }
 
-func (c *Config) suites() []uint16 {
+func (c *Config) computeSuites() []uint16 {
 	if c.has13Suites() {
 		var out []uint16
 		for _, id := range c.CipherSuites {

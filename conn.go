@@ -180,6 +180,7 @@ func (c *Conn) newEngine() (engine.Engine, error) {
 		NextProtos:     cfg.NextProtos,
 		CipherSuites:   cfg.suites(),
 		CipherSuites12: cfg.suites12(),
+		OfferedSuites:  cfg.offered,
 		MinVersion:     cfg.MinVersion,
 		MaxVersion:     cfg.MaxVersion,
 		RequireEMS:     cfg.RequireExtendedMasterSecret,

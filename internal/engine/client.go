@@ -35,6 +35,8 @@ type Client struct {
 	sentCCS bool
 	certReq *wire.CertificateRequest
 	v12     *client12
+	// sessionID backs the compatibility-mode legacy_session_id.
+	sessionID [32]byte
 	// session offered for resumption, and its PSK.
 	session *Ticket
 	psk     []byte
@@ -66,17 +68,23 @@ func (c *Client) Start() ([]Action, error) {
 	}
 	c.st.ClientRandom = h.Random
 	if !cfg.NoCompatMode {
-		h.SessionID = make([]byte, 32)
+		h.SessionID = c.sessionID[:]
 		if err := readRandom(cfg.Rand, h.SessionID); err != nil {
 			return nil, err
 		}
 	}
 	max, min := cfg.maxVersion(), cfg.minVersion()
-	if max >= wire.VersionTLS13 {
-		h.CipherSuites = append(h.CipherSuites, cfg.CipherSuites...)
+	switch {
+	case max >= wire.VersionTLS13 && min <= wire.VersionTLS12 && cfg.OfferedSuites != nil:
+		h.CipherSuites = cfg.OfferedSuites
+	case max >= wire.VersionTLS13 && min <= wire.VersionTLS12:
+		h.CipherSuites = append(append([]uint16(nil), cfg.CipherSuites...), cfg.CipherSuites12...)
+	case max >= wire.VersionTLS13:
+		h.CipherSuites = cfg.CipherSuites
+	default:
+		h.CipherSuites = cfg.CipherSuites12
 	}
 	if min <= wire.VersionTLS12 {
-		h.CipherSuites = append(h.CipherSuites, cfg.CipherSuites12...)
 		// TLS 1.2 extensions: extended master secret, secure
 		// renegotiation indication (empty: hasp never renegotiates),
 		// uncompressed points.
@@ -164,7 +172,7 @@ func (c *Client) marshalHello() {
 		return
 	}
 	if h.Padding >= 0 {
-		h.Marshal()
+		h.Raw = wire.AppendPadding(h.Raw, h.Padding)
 	}
 }
 

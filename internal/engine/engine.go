@@ -116,6 +116,9 @@ type Config struct {
 	CipherSuites []uint16
 	// CipherSuites12: the TLS 1.2 suites, in order of preference.
 	CipherSuites12 []uint16
+	// OfferedSuites, when set, is CipherSuites followed by
+	// CipherSuites12, computed once by the caller.
+	OfferedSuites []uint16
 	// MinVersion and MaxVersion bound the versions (TLS 1.2 and 1.3;
 	// zero means both).
 	MinVersion, MaxVersion uint16

@@ -48,6 +48,8 @@ type Server struct {
 	pha           *phaExchange
 	// v12 is the TLS 1.2 handshake's state.
 	v12 *server12
+	// ticketRand holds a ticket's nonce and age_add while it is made.
+	ticketRand [12]byte
 }
 
 // NewServer returns a server engine.
@@ -674,8 +676,8 @@ func (s *Server) sendTicket() error {
 	if life < time.Second {
 		return nil
 	}
-	var rnd [12]byte // 8-byte nonce, 4-byte age_add
-	if err := readRandom(s.cfg.Rand, rnd[:]); err != nil {
+	rnd := s.ticketRand[:] // 8-byte nonce, 4-byte age_add
+	if err := readRandom(s.cfg.Rand, rnd); err != nil {
 		return err
 	}
 	sess := Session{

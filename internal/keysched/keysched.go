@@ -55,7 +55,7 @@ func ExpandLabel(h crypto.Hash, secret []byte, label string, context []byte, len
 // hash's length, as RFC 8446 section 7.1 prescribes.
 func Extract(h crypto.Hash, secret, salt []byte) []byte {
 	if secret == nil {
-		secret = make([]byte, h.Size())
+		secret = zeros[:h.Size()]
 	}
 	out, err := hkdf.Extract(h.New, secret, salt)
 	if err != nil {
@@ -71,6 +71,9 @@ func DeriveSecret(h crypto.Hash, secret []byte, label string, transcriptHash []b
 }
 
 var emptyHashes = map[crypto.Hash][]byte{}
+
+// zeros is the all-zero input of RFC 8446 section 7.1 (read only).
+var zeros [64]byte
 
 func init() {
 	for _, h := range []crypto.Hash{crypto.SHA256, crypto.SHA384, crypto.SHA512} {

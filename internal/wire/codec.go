@@ -97,6 +97,9 @@ func readExtBlock(s *cryptobyte.String, name string, fn func(typ uint16, data cr
 	if !s.ReadUint16LengthPrefixed(&exts) {
 		return nil, decodeErr(name + " extensions")
 	}
+	if exts.Empty() {
+		return nil, nil
+	}
 	types := make([]uint16, 0, 16)
 	for !exts.Empty() {
 		var typ uint16

@@ -121,3 +121,13 @@ func FuzzCertificateRequest12(f *testing.F) {
 func FuzzCertificate12(f *testing.F) {
 	fuzzMessage(f, [][]byte{(&Certificate12{Chain: [][]byte{{0x30, 0}}}).Marshal()}, func() message { return &Certificate12{} })
 }
+
+func TestAppendPadding(t *testing.T) {
+	ch := ClientHello{Vers: VersionTLS12, CipherSuites: []uint16{0x1301}, Compression: []uint8{0}, ServerName: "x", Padding: -1}
+	raw := ch.Marshal()
+	padded := AppendPadding(raw, 10)
+	ch.Padding = 10
+	if want := ch.Marshal(); !bytes.Equal(padded, want) {
+		t.Fatalf("AppendPadding:\n%x\nwant\n%x", padded, want)
+	}
+}

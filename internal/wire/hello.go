@@ -615,3 +615,27 @@ func itoa(n int) string {
 	}
 	return string(buf[i:])
 }
+
+// AppendPadding adds a padding extension (RFC 7685) of n zero bytes at the
+// end of a marshalled ClientHello, fixing its lengths, so that padding
+// does not cost a second encoding. The hello must not carry
+// pre_shared_key, which has to stay last.
+func AppendPadding(raw []byte, n int) []byte {
+	p := HandshakeHeaderLen + 2 + 32
+	p += 1 + int(raw[p])
+	p += 2 + (int(raw[p])<<8 | int(raw[p+1]))
+	p += 1 + int(raw[p])
+	out := make([]byte, len(raw), len(raw)+4+n)
+	copy(out, raw)
+	out = append(out, byte(ExtPadding>>8), byte(ExtPadding), byte(n>>8), byte(n))
+	out = append(out, make([]byte, n)...)
+	if p == len(raw) {
+		// No extensions block yet.
+		return nil
+	}
+	extLen := int(raw[p])<<8 | int(raw[p+1]) + 4 + n
+	out[p], out[p+1] = byte(extLen>>8), byte(extLen)
+	body := len(out) - HandshakeHeaderLen
+	out[1], out[2], out[3] = byte(body>>16), byte(body>>8), byte(body)
+	return out
+}
