@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/hasp-tls/hasp"
@@ -144,9 +145,14 @@ func TestConfigErrors(t *testing.T) {
 		t.Error("server without certificates")
 	}
 	cfg := haspClientConfig()
-	cfg.CipherSuites = []uint16{0xc02f}
+	cfg.CipherSuites = []uint16{0x0005} // TLS_RSA_WITH_RC4_128_SHA
+	if err := hasp.Client(c, cfg).Handshake(); err == nil || !strings.Contains(err.Error(), "RC4") {
+		t.Errorf("RC4 suite: %v", err)
+	}
+	cfg = haspClientConfig()
+	cfg.MinVersion = 0x0301
 	if err := hasp.Client(c, cfg).Handshake(); err == nil {
-		t.Error("TLS 1.2 suite accepted in a TLS 1.3-only build")
+		t.Error("TLS 1.0 accepted as a minimum version")
 	}
 	if _, err := hasp.Listen("tcp", "127.0.0.1:0", &hasp.Config{}); err == nil {
 		t.Error("Listen without certificates")
