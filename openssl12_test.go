@@ -1,0 +1,95 @@
+package hasp_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hasp-tls/hasp"
+	"github.com/hasp-tls/hasp/internal/testcerts"
+)
+
+var openssl12 = []struct {
+	name string // OpenSSL's name
+	id   uint16
+	kt   testcerts.KeyType
+}{
+	{"ECDHE-ECDSA-AES128-GCM-SHA256", 0xc02b, testcerts.P256},
+	{"ECDHE-ECDSA-AES256-GCM-SHA384", 0xc02c, testcerts.P384},
+	{"ECDHE-ECDSA-CHACHA20-POLY1305", 0xcca9, testcerts.P256},
+	{"ECDHE-RSA-AES128-GCM-SHA256", 0xc02f, testcerts.RSA2048},
+	{"ECDHE-RSA-AES256-GCM-SHA384", 0xc030, testcerts.RSA2048},
+	{"ECDHE-RSA-CHACHA20-POLY1305", 0xcca8, testcerts.RSA2048},
+}
+
+// TLS 1.2 against openssl s_server and s_client, each suite.
+func TestOpenSSLTLS12(t *testing.T) {
+	openssl := needPeer(t, "openssl")
+	for _, s := range openssl12 {
+		t.Run("s_server/"+s.name, func(t *testing.T) {
+			_, ca, cert, key := peerFiles(t, s.kt)
+			_, addr := startSServer(t, false, "-cert", cert, "-key", key, "-tls1_2", "-cipher", s.name, "-www")
+			cfg := haspClientConfig()
+			cfg.RootCAs = loadPool(t, ca)
+			conn, err := hasp.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", addr, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(10 * time.Second))
+			if st := conn.ConnectionState(); st.Version != hasp.VersionTLS12 || st.CipherSuite != s.id {
+				t.Fatalf("negotiated %s %s", hasp.VersionName(st.Version), hasp.CipherSuiteName(st.CipherSuite))
+			}
+			io.WriteString(conn, "GET / HTTP/1.0\r\n\r\n")
+			body, err := io.ReadAll(conn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(body), "TLSv1.2") || !strings.Contains(string(body), s.name) {
+				t.Errorf("s_server page:\n%.300s", body)
+			}
+		})
+		t.Run("s_client/"+s.name, func(t *testing.T) {
+			_, ca, _, _ := peerFiles(t, s.kt)
+			ln := listenLoopback(t)
+			done := make(chan error, 1)
+			go func() {
+				c, err := ln.Accept()
+				if err != nil {
+					done <- err
+					return
+				}
+				conn := hasp.Server(c, haspServerConfig(s.kt))
+				defer conn.Close()
+				conn.SetDeadline(time.Now().Add(10 * time.Second))
+				line, err := bufio.NewReader(conn).ReadString('\n')
+				if err != nil {
+					done <- err
+					return
+				}
+				st := conn.ConnectionState()
+				fmt.Fprintf(conn, "heard %s over %s\n", strings.TrimSpace(line), hasp.CipherSuiteName(st.CipherSuite))
+				done <- nil
+			}()
+			p := startPeer(t, true, openssl, "s_client", "-connect", ln.Addr().String(), "-servername", "localhost",
+				"-CAfile", ca, "-verify_return_error", "-tls1_2", "-cipher", s.name, "-ign_eof")
+			io.WriteString(p.stdin, "ping\n")
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if !p.out.WaitFor("heard ping over "+hasp.CipherSuiteName(s.id), 10*time.Second) {
+				t.Fatal("no answer")
+			}
+			out := p.out.String()
+			for _, w := range []string{"Verify return code: 0 (ok)", "Protocol  : TLSv1.2", "Extended master secret: yes", "Secure Renegotiation IS supported"} {
+				if !strings.Contains(out, w) {
+					t.Errorf("s_client output lacks %q", w)
+				}
+			}
+		})
+	}
+}
