@@ -93,3 +93,32 @@ func TestTLS12Mixed(t *testing.T) {
 		})
 	})
 }
+
+// TLS 1.2 client certificates with crypto/tls both ways: the 1.2
+// CertificateRequest, the chain and a CertificateVerify over the whole
+// handshake.
+func TestTLS12ClientAuth(t *testing.T) {
+	for _, kt := range []testcerts.KeyType{testcerts.P256, testcerts.RSA2048, testcerts.Ed25519} {
+		client := testCA.IssueWith(kt, testcerts.Options{Client: true}, "client12")
+		t.Run(string(kt), func(t *testing.T) {
+			hc, hs := haspClientConfig(), haspServerConfig(testcerts.P256)
+			hc.MaxVersion, hs.MaxVersion = hasp.VersionTLS12, hasp.VersionTLS12
+			hc.Certificates = []hasp.Certificate{haspCert(client)}
+			hs.ClientAuth, hs.ClientCAs = hasp.RequireAndVerifyClientCert, testCA.Pool()
+			sc, ss := stdClientConfig(), stdServerConfig(testcerts.P256)
+			sc.MinVersion, ss.MinVersion = tls.VersionTLS12, tls.VersionTLS12
+			sc.MaxVersion, ss.MaxVersion = tls.VersionTLS12, tls.VersionTLS12
+			sc.Certificates = []tls.Certificate{stdCert(client)}
+			ss.ClientAuth, ss.ClientCAs = tls.RequireAndVerifyClientCert, testCA.Pool()
+			interop(t, hc, hs, sc, ss, 1024, func(t *testing.T, h hasp.ConnectionState, st tls.ConnectionState) {
+				if h.Version != hasp.VersionTLS12 {
+					t.Errorf("version %x", h.Version)
+				}
+				// One side is the server and sees the client's chain.
+				if len(h.PeerCertificates) == 0 || len(st.PeerCertificates) == 0 {
+					t.Errorf("chains: hasp %d, crypto/tls %d", len(h.PeerCertificates), len(st.PeerCertificates))
+				}
+			})
+		})
+	}
+}
