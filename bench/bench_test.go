@@ -299,3 +299,58 @@ func didResume(c conn) bool {
 	}
 	return false
 }
+
+// impls12 is impls pinned to TLS 1.2.
+func impls12(kt testcerts.KeyType, suite uint16) []impl {
+	l := leafs[kt]
+	hc := &hasp.Config{ServerName: "localhost", RootCAs: ca.Pool(), MaxVersion: hasp.VersionTLS12, CurvePreferences: []hasp.CurveID{hasp.X25519}}
+	hs := &hasp.Config{Certificates: []hasp.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}}, MaxVersion: hasp.VersionTLS12}
+	sc := &tls.Config{ServerName: "localhost", RootCAs: ca.Pool(), MaxVersion: tls.VersionTLS12, CurvePreferences: []tls.CurveID{tls.X25519}}
+	ss := &tls.Config{Certificates: []tls.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}}, MaxVersion: tls.VersionTLS12}
+	if suite != 0 {
+		hc.CipherSuites, hs.CipherSuites = []uint16{suite}, []uint16{suite}
+		sc.CipherSuites, ss.CipherSuites = []uint16{suite}, []uint16{suite}
+	}
+	return []impl{
+		{"hasp", func(c net.Conn) conn { return hasp.Client(c, hc) }, func(c net.Conn) conn { return hasp.Server(c, hs) }},
+		{"std", func(c net.Conn) conn { return tls.Client(c, sc) }, func(c net.Conn) conn { return tls.Server(c, ss) }},
+	}
+}
+
+// BenchmarkHandshake12: full TLS 1.2 handshakes, ECDHE x25519 with an
+// ECDSA P-256 or RSA-2048 certificate.
+func BenchmarkHandshake12(b *testing.B) {
+	for _, kt := range []testcerts.KeyType{testcerts.P256, testcerts.RSA2048} {
+		for _, tr := range transports {
+			for _, im := range impls12(kt, 0) {
+				b.Run(string(kt)+"/"+tr.name+"/impl="+im.name, func(b *testing.B) {
+					b.ReportAllocs()
+					cpu := cpuNow()
+					for i := 0; i < b.N; i++ {
+						x, y := tr.pair(b)
+						handshakeBoth(b, im.client(x), im.server(y))
+						x.Close()
+						y.Close()
+					}
+					b.ReportMetric(float64(cpuNow()-cpu)/float64(b.N), "cpu-ns/op")
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkBulk12: one-direction TLS 1.2 transfer with 16 KiB writes.
+func BenchmarkBulk12(b *testing.B) {
+	for _, s := range []struct {
+		name string
+		id   uint16
+	}{{"AES-128-GCM", tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}, {"ChaCha20", tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256}} {
+		for _, tr := range transports {
+			for _, im := range impls12(testcerts.P256, s.id) {
+				b.Run(s.name+"/16KiB/"+tr.name+"/impl="+im.name, func(b *testing.B) {
+					bulk(b, tr, im, 16<<10, s.id)
+				})
+			}
+		}
+	}
+}
