@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"fmt"
+	"net"
 	"testing"
 
 	"github.com/hasp-tls/hasp"
@@ -121,4 +122,48 @@ func TestTLS12ClientAuth(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TLS 1.2 resumption with RFC 5077 tickets, both roles against
+// crypto/tls.
+func TestTLS12Resumption(t *testing.T) {
+	t.Run("hasp client, crypto/tls server", func(t *testing.T) {
+		hc := haspClientConfig()
+		hc.MaxVersion = hasp.VersionTLS12
+		hc.ClientSessionCache = hasp.NewLRUClientSessionCache(4)
+		ss := stdServerConfig(testcerts.P256)
+		ss.MinVersion, ss.MaxVersion = tls.VersionTLS12, tls.VersionTLS12
+		cres, sres := connectTwice(t,
+			func(c net.Conn) resumable { return hasp.Client(c, hc) },
+			func(c net.Conn) resumable { return tls.Server(c, ss) }, nil)
+		if !cres || !sres {
+			t.Fatalf("resumed: hasp %v crypto/tls %v", cres, sres)
+		}
+	})
+	t.Run("crypto/tls client, hasp server", func(t *testing.T) {
+		sc := stdClientConfig()
+		sc.MinVersion, sc.MaxVersion = tls.VersionTLS12, tls.VersionTLS12
+		sc.ClientSessionCache = tls.NewLRUClientSessionCache(4)
+		hs := haspServerConfig(testcerts.P256)
+		hs.MaxVersion = hasp.VersionTLS12
+		cres, sres := connectTwice(t,
+			func(c net.Conn) resumable { return tls.Client(c, sc) },
+			func(c net.Conn) resumable { return hasp.Server(c, hs) }, nil)
+		if !cres || !sres {
+			t.Fatalf("resumed: crypto/tls %v hasp %v", cres, sres)
+		}
+	})
+	t.Run("hasp both ways", func(t *testing.T) {
+		hc := haspClientConfig()
+		hc.MaxVersion = hasp.VersionTLS12
+		hc.ClientSessionCache = hasp.NewLRUClientSessionCache(4)
+		hs := haspServerConfig(testcerts.P256)
+		var cli *hasp.Conn
+		cres, sres := connectTwice(t,
+			func(c net.Conn) resumable { cli = hasp.Client(c, hc); return cli },
+			func(c net.Conn) resumable { return hasp.Server(c, hs) }, nil)
+		if !cres || !sres || cli.ConnectionState().Version != hasp.VersionTLS12 || len(cli.ConnectionState().PeerCertificates) == 0 {
+			t.Fatalf("resumed: client %v server %v", cres, sres)
+		}
+	})
 }

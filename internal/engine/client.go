@@ -37,6 +37,8 @@ type Client struct {
 	v12     *client12
 	// sessionID backs the compatibility-mode legacy_session_id.
 	sessionID [32]byte
+	// session12 is a TLS 1.2 session offered by ticket.
+	session12 *Ticket
 	// session offered for resumption, and its PSK.
 	session *Ticket
 	psk     []byte
@@ -123,7 +125,23 @@ func (c *Client) Start() ([]Action, error) {
 		h.SupportedGroups = groups12(cfg.Groups)
 		h.PSKModes = nil
 	}
-	if t := cfg.Session; t != nil && t.Suite != nil && !t.Expired(cfg.now()) && contains(h.CipherSuites, t.Suite.ID) {
+	if min <= wire.VersionTLS12 {
+		// Ask for a TLS 1.2 ticket, or offer the one we hold (RFC 5077).
+		h.HasSessionTicket = true
+		if t := cfg.Session; t != nil && t.Version == wire.VersionTLS12 && t.Suite != nil && !t.Expired(cfg.now()) && contains(h.CipherSuites, t.Suite.ID) {
+			c.session12 = t
+			h.SessionTicket = t.Ticket
+			if len(h.SessionID) == 0 {
+				// RFC 5077 section 3.4: a session ID to recognise
+				// acceptance by.
+				h.SessionID = c.sessionID[:]
+				if err := readRandom(cfg.Rand, h.SessionID); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	if t := cfg.Session; t != nil && t.Version != wire.VersionTLS12 && t.Suite != nil && !t.Expired(cfg.now()) && contains(h.CipherSuites, t.Suite.ID) && max >= wire.VersionTLS13 {
 		c.session = t
 		if cfg.PSKWithoutDHE {
 			h.PSKModes = []uint8{wire.PSKModeDHEKE, wire.PSKModeKE}
@@ -182,10 +200,8 @@ func (c *Client) Handle(level Level, msg []byte) ([]Action, error) {
 	typ := msg[0]
 	var err error
 	switch c.state {
-	case c12WaitCert, c12WaitServerKeyExchange, c12WaitCertReqOrDone, c12WaitDone, c12WaitFinished:
+	case c12WaitCert, c12WaitServerKeyExchange, c12WaitCertReqOrDone, c12WaitDone, c12WaitCCS, c12WaitFinished:
 		err = c.handle12(typ, msg)
-	case c12WaitCCS:
-		return nil, unexpected(typ, "ChangeCipherSpec")
 	case cWaitServerHello:
 		if typ != wire.TypeServerHello {
 			return nil, unexpected(typ, "ServerHello")
@@ -700,6 +716,7 @@ func (c *Client) readNewSessionTicket(msg []byte) error {
 		PeerChain:        c.st.PeerChain,
 		ServerName:       c.cfg.ServerName,
 		ALPN:             c.st.ALPN,
+		Version:          wire.VersionTLS13,
 	}
 	if len(c.st.Tickets) >= maxTickets {
 		c.st.Tickets = c.st.Tickets[1:]

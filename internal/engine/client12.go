@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"crypto/hmac"
+	"time"
 
 	"github.com/hasp-tls/hasp/internal/kex"
 	"github.com/hasp-tls/hasp/internal/keysched"
@@ -26,6 +27,8 @@ type client12 struct {
 	ske      wire.ServerKeyExchange
 	certReq  *wire.CertificateRequest12
 	messages []byte // whole, for our CertificateVerify
+	// ticketExpected: the server said it will send a NewSessionTicket.
+	ticketExpected bool
 }
 
 // readServerHello12 handles a ServerHello that chose TLS 1.2.
@@ -50,7 +53,7 @@ func (c *Client) readServerHello12(sh *wire.ServerHello) error {
 	for _, t := range sh.Exts {
 		switch t {
 		case wire.ExtRenegotiationInfo, wire.ExtExtendedMasterSecret, wire.ExtECPointFormats, wire.ExtALPN,
-			wire.ExtStatusRequest, wire.ExtSCT, wire.ExtServerName:
+			wire.ExtStatusRequest, wire.ExtSCT, wire.ExtServerName, wire.ExtSessionTicket:
 			if !c.sentExtension12(t) {
 				return fail(wire.AlertUnsupportedExtension, "server sent %s, which was not offered", wire.ExtName(t))
 			}
@@ -83,6 +86,31 @@ func (c *Client) readServerHello12(sh *wire.ServerHello) error {
 	c.v12.messages = append(c.v12.messages, c.transcript.Buffered()...)
 	c.transcript.SetHash(st.Hash)
 	c.write12(sh.Raw)
+	c.v12.ticketExpected = sh.TicketSupported
+	if t := c.session12; t != nil && len(sh.SessionID) > 0 && bytes.Equal(sh.SessionID, c.hello.SessionID) {
+		// The server resumes the session our ticket carries (RFC 5077
+		// section 3.4): an abbreviated handshake.
+		if sh.CipherSuite != t.Suite.ID {
+			return fail(wire.AlertIllegalParameter, "server resumed with another cipher suite")
+		}
+		if !sh.EMS {
+			// RFC 7627 section 5.3: abort when a session made with the
+			// extended master secret is resumed without it.
+			return fail(wire.AlertHandshakeFailure, "server resumed without the extended master secret")
+		}
+		c.master12 = t.ResumptionSecret
+		c.st.MasterSecret12 = t.ResumptionSecret
+		c.st.Resumed = true
+		if t.PeerChain != nil {
+			raw, certs, err := parseChain(entries(t.PeerChain))
+			if err != nil {
+				return err
+			}
+			c.st.PeerChain, c.st.PeerCertificates = raw, certs
+		}
+		c.state = c12WaitCCS
+		return nil
+	}
 	c.state = c12WaitCert
 	return nil
 }
@@ -95,6 +123,8 @@ func (c *Client) sentExtension12(t uint16) bool {
 		return c.hello.EMS
 	case wire.ExtECPointFormats:
 		return len(c.hello.PointFormats) > 0
+	case wire.ExtSessionTicket:
+		return c.hello.HasSessionTicket
 	}
 	return c.sentExtension(t)
 }
@@ -187,6 +217,27 @@ func (c *Client) handle12(typ uint8, msg []byte) error {
 		default:
 			return unexpected(typ, "ServerHelloDone")
 		}
+	case c12WaitCCS:
+		if typ != wire.TypeNewSessionTicket || !c.v12.ticketExpected {
+			return unexpected(typ, "ChangeCipherSpec")
+		}
+		var nst wire.NewSessionTicket12
+		if err := nst.Unmarshal(msg); err != nil {
+			return err
+		}
+		c.v12.ticketExpected = false
+		c.write12(msg)
+		if len(nst.Ticket) > 0 && c.st.EMS && c.cfg.OnTicket != nil {
+			life := time.Duration(nst.Lifetime) * time.Second
+			if life <= 0 || life > maxTicketLifetime {
+				life = maxTicketLifetime
+			}
+			c.cfg.OnTicket(&Ticket{
+				Ticket: append([]byte(nil), nst.Ticket...), Lifetime: life, ReceivedAt: c.cfg.now(),
+				Suite: c.st.Suite, ResumptionSecret: c.master12, PeerChain: c.st.PeerChain,
+				ServerName: c.cfg.ServerName, ALPN: c.st.ALPN, Version: wire.VersionTLS12,
+			})
+		}
 	case c12WaitFinished:
 		if typ != wire.TypeFinished {
 			return unexpected(typ, "Finished")
@@ -203,6 +254,19 @@ func (c *Client) handle12(typ uint8, msg []byte) error {
 			return fail(wire.AlertDecryptError, "server Finished does not verify")
 		}
 		c.transcript.Write(msg)
+		if c.st.Resumed {
+			// Abbreviated handshake: our CCS and Finished come last.
+			if err := c.verifyPeer(); err != nil {
+				return err
+			}
+			ck, _, civ, _ := c.keys12()
+			c.acts = append(c.acts, Action{Kind: ActSendCCS})
+			c.key12(ActWriteKey, ck, civ)
+			fin := keysched.Finished12(c.st.Suite.Hash, c.master12, true, c.transcript.Sum())
+			m := (&wire.Finished{VerifyData: fin}).Marshal()
+			c.transcript.Write(m)
+			c.acts = append(c.acts, Action{Kind: ActSend, Level: LevelApplication, Msg: m})
+		}
 		c.acts = append(c.acts, Action{Kind: ActDone})
 		c.done = true
 		c.state = cConnected

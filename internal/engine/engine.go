@@ -196,6 +196,10 @@ type Ticket struct {
 	PeerChain  [][]byte
 	ServerName string
 	ALPN       string
+	// Version is the session's protocol version. A TLS 1.2 session keeps
+	// its master secret in ResumptionSecret; hasp resumes TLS 1.2 only
+	// with the extended master secret (RFC 7627 section 5.3).
+	Version uint16
 }
 
 // Expired reports whether the ticket's lifetime has passed at now.

@@ -3,6 +3,7 @@ package engine
 import (
 	"crypto/hmac"
 	"crypto/x509"
+	"time"
 
 	"github.com/hasp-tls/hasp/internal/kex"
 	"github.com/hasp-tls/hasp/internal/keysched"
@@ -23,8 +24,9 @@ const (
 )
 
 type server12 struct {
-	priv       *kex.Private
-	clientCert bool
+	priv        *kex.Private
+	clientCert  bool
+	issueTicket bool
 	// handshake messages kept whole for a client's CertificateVerify,
 	// which signs them with its own hash (RFC 5246 section 7.4.8).
 	messages []byte
@@ -84,6 +86,9 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 		return fail(wire.AlertIllegalParameter, "client does not accept uncompressed points")
 	}
 
+	if sess := s.pickSession12(ch); sess != nil {
+		return s.resume12(ch, msg, sess)
+	}
 	info := &HelloInfo{ServerName: ch.ServerName, CipherSuites: ch.CipherSuites, SupportedGroups: ch.SupportedGroups,
 		SignatureSchemes: ch.SigSchemes, SupportedVersions: []uint16{wire.VersionTLS12}, ALPN: ch.ALPN}
 	cert, err := s.cfg.GetCertificate(info)
@@ -130,17 +135,9 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 	if group == 0 {
 		return fail(wire.AlertHandshakeFailure, "no ECDHE group in common for TLS 1.2 (client offers %v)", groupNames(ch.SupportedGroups))
 	}
-	var alpn string
-	if len(ch.ALPN) > 0 && len(s.cfg.NextProtos) > 0 {
-		for _, p := range s.cfg.NextProtos {
-			if contains(ch.ALPN, p) {
-				alpn = p
-				break
-			}
-		}
-		if alpn == "" {
-			return fail(wire.AlertNoApplicationProtocol, "no application protocol in common (client offers %q)", ch.ALPN)
-		}
+	alpn, err := s.pickALPN(ch)
+	if err != nil {
+		return err
 	}
 	privs, err := kex.Generate([]uint16{group}, s.cfg.Rand)
 	if err != nil {
@@ -173,6 +170,12 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 	}
 	if ch.SCT && len(cert.SCTs) > 0 {
 		sh.SCTs = cert.SCTs
+	}
+	if ch.HasSessionTicket && ch.EMS && s.cfg.SealTicket != nil && s.cfg.Tickets > 0 {
+		// RFC 5077: a ticket follows the client's Finished. Only
+		// sessions with the extended master secret are ever resumed.
+		sh.TicketSupported = true
+		s.v12.issueTicket = true
 	}
 	s.st.ServerRandom = sh.Random
 	s.transcript.SetHash(st.Hash)
@@ -341,6 +344,17 @@ func (s *Server) handle12(typ uint8, msg []byte) error {
 			return fail(wire.AlertDecryptError, "client Finished does not verify")
 		}
 		s.write12(msg)
+		if s.st.Resumed {
+			s.acts = append(s.acts, Action{Kind: ActDone})
+			s.done = true
+			s.state = sConnected
+			return nil
+		}
+		if s.v12.issueTicket {
+			if err := s.sendTicket12(); err != nil {
+				return err
+			}
+		}
 		// Our flight: ChangeCipherSpec, then Finished under the new keys.
 		_, sk, _, siv := s.keys12()
 		s.acts = append(s.acts, Action{Kind: ActSendCCS})
@@ -372,4 +386,114 @@ func (s *Server) HandleCCS() ([]Action, error) {
 	s.key12(ActReadKey, ck, civ)
 	s.state = s12WaitFinished
 	return s.acts, nil
+}
+
+func (s *Server) pickALPN(ch *wire.ClientHello) (string, error) {
+	if len(ch.ALPN) == 0 || len(s.cfg.NextProtos) == 0 {
+		return "", nil
+	}
+	for _, p := range s.cfg.NextProtos {
+		if contains(ch.ALPN, p) {
+			return p, nil
+		}
+	}
+	return "", fail(wire.AlertNoApplicationProtocol, "no application protocol in common (client offers %q)", ch.ALPN)
+}
+
+// pickSession12 opens a TLS 1.2 ticket (RFC 5077). Anything wrong with
+// it means a full handshake, never a failure.
+func (s *Server) pickSession12(ch *wire.ClientHello) *Session {
+	if len(ch.SessionTicket) == 0 || s.cfg.OpenTicket == nil || !ch.EMS {
+		// RFC 7627 section 5.3: no resumption without the extended
+		// master secret.
+		return nil
+	}
+	plain, err := s.cfg.OpenTicket(ch.SessionTicket)
+	if err != nil {
+		return nil
+	}
+	sess, err := ParseSession(plain)
+	if err != nil || sess.Version != wire.VersionTLS12 || !s.cfg.now().Before(sess.ExpiresAt) ||
+		sess.ServerName != ch.ServerName || !contains(ch.CipherSuites, sess.Suite) || !contains(s.cfg.CipherSuites12, sess.Suite) {
+		return nil
+	}
+	if s.cfg.RequireClientCert && len(sess.PeerChain) == 0 {
+		return nil
+	}
+	return sess
+}
+
+// resume12 runs the abbreviated TLS 1.2 handshake: ServerHello,
+// ChangeCipherSpec, Finished; then the client's.
+func (s *Server) resume12(ch *wire.ClientHello, msg []byte, sess *Session) error {
+	st := suite.ByID(sess.Suite)
+	alpn, err := s.pickALPN(ch)
+	if err != nil {
+		return err
+	}
+	s.st.Version = wire.VersionTLS12
+	s.st.Suite = st
+	s.st.ALPN = alpn
+	s.st.ServerName = ch.ServerName
+	s.st.ClientRandom = ch.Random
+	s.st.EMS = true
+	s.st.Resumed = true
+	s.master12 = sess.ResumptionSecret
+	s.st.MasterSecret12 = sess.ResumptionSecret
+	s.notAfter = sess.ExpiresAt
+	if len(sess.PeerChain) > 0 {
+		if s.st.PeerChain, s.st.PeerCertificates, err = parseChain(entries(sess.PeerChain)); err != nil {
+			return err
+		}
+	}
+	s.v12 = &server12{}
+	sh := wire.ServerHello{
+		Vers: wire.VersionTLS12, SessionID: ch.SessionID, CipherSuite: st.ID, HasSecureReneg: true, EMS: true, ALPN: alpn,
+		HasPointFormats: len(ch.PointFormats) > 0, PointFormats: []uint8{0},
+	}
+	if err := readRandom(s.cfg.Rand, sh.Random[:]); err != nil {
+		return err
+	}
+	if s.cfg.maxVersion() >= wire.VersionTLS13 {
+		copy(sh.Random[24:], wire.DowngradeTLS12[:])
+	}
+	s.st.ServerRandom = sh.Random
+	s.transcript.SetHash(st.Hash)
+	s.write12(msg)
+	s.send12(sh.Marshal())
+	_, sk, _, siv := s.keys12()
+	s.acts = append(s.acts, Action{Kind: ActSendCCS})
+	s.key12(ActWriteKey, sk, siv)
+	fin := keysched.Finished12(st.Hash, s.master12, false, s.transcript.Sum())
+	m := (&wire.Finished{VerifyData: fin}).Marshal()
+	s.transcript.Write(m)
+	s.acts = append(s.acts, Action{Kind: ActSend, Level: LevelApplication, Msg: m})
+	s.state = s12WaitCCS
+	return nil
+}
+
+// sendTicket12 sends an RFC 5077 NewSessionTicket sealing the session.
+func (s *Server) sendTicket12() error {
+	now := s.cfg.now()
+	life := maxTicketLifetime
+	if s.cfg.TicketLifetime > 0 && s.cfg.TicketLifetime < life {
+		life = s.cfg.TicketLifetime
+	}
+	if !s.notAfter.IsZero() && s.notAfter.Sub(now) < life {
+		life = s.notAfter.Sub(now)
+	}
+	nst := wire.NewSessionTicket12{}
+	if life >= time.Second {
+		sess := Session{Version: wire.VersionTLS12, Suite: s.st.Suite.ID, CreatedAt: now, ExpiresAt: now.Add(life),
+			ResumptionSecret: s.master12, ALPN: s.st.ALPN, ServerName: s.st.ServerName, PeerChain: s.st.PeerChain}
+		sealed, err := s.cfg.SealTicket(sess.Marshal())
+		if err != nil {
+			return fail(wire.AlertInternalError, "sealing ticket: %v", err)
+		}
+		nst.Lifetime, nst.Ticket = uint32(life/time.Second), sealed
+	}
+	// An empty ticket tells the client none is coming after all (RFC 5077
+	// section 3.3).
+	s.send12(nst.Marshal())
+	return nil
 }
