@@ -170,6 +170,10 @@ type Config struct {
 	// ClientSessionCache keeps a client's sessions for resumption; nil
 	// turns client resumption off. See NewLRUClientSessionCache.
 	ClientSessionCache ClientSessionCache
+	// SessionIDCacheSize bounds a TLS 1.2 server's cache of sessions kept
+	// by session ID for clients that take no tickets (default 1024;
+	// negative turns it off).
+	SessionIDCacheSize int
 	// TicketKeyRotation is how often a server makes a new ticket key
 	// (default 24 hours); the previous three keys still open tickets.
 	TicketKeyRotation time.Duration
@@ -213,6 +217,7 @@ type Config struct {
 	suites13, suites12List, offered []uint16
 	ticketMu                        sync.Mutex
 	tickets                         *ticketKeys
+	sessions                        *serverSessions
 	keyLogMu                        sync.Mutex
 }
 
@@ -240,6 +245,7 @@ func (c *Config) Clone() *Config {
 		CipherSuites: c.CipherSuites, CurvePreferences: c.CurvePreferences, KeyShares: c.KeyShares,
 		DisableCompatibilityMode: c.DisableCompatibilityMode, SessionTicketsDisabled: c.SessionTicketsDisabled,
 		ClientSessionCache: c.ClientSessionCache, TicketKeyRotation: c.TicketKeyRotation,
+		SessionIDCacheSize:   c.SessionIDCacheSize,
 		ResumptionWithoutDHE: c.ResumptionWithoutDHE, PostHandshakeAuth: c.PostHandshakeAuth,
 		RequireExtendedMasterSecret: c.RequireExtendedMasterSecret,
 		KeyUpdateRecords:            c.KeyUpdateRecords, IdleTimeout: c.IdleTimeout, MaxSessionAge: c.MaxSessionAge,

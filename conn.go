@@ -232,6 +232,10 @@ func (c *Conn) newEngine() (engine.Engine, error) {
 		ec.OpenTicket = cfg.openTicket
 		ec.PSKWithoutDHE = cfg.ResumptionWithoutDHE
 	}
+	if cfg.SessionIDCacheSize >= 0 && cfg.MinVersion <= VersionTLS12 {
+		sc := cfg.sessionCache()
+		ec.LoadSession, ec.StoreSession = sc.load, sc.store
+	}
 	return engine.NewServer(ec), nil
 }
 

@@ -93,3 +93,94 @@ func TestOpenSSLTLS12(t *testing.T) {
 		})
 	}
 }
+
+// TLS 1.2 resumption with openssl, by ticket and by session ID, both
+// roles.
+func TestOpenSSLTLS12Resumption(t *testing.T) {
+	openssl := needPeer(t, "openssl")
+	for _, ticket := range []bool{true, false} {
+		name := "ticket"
+		if !ticket {
+			name = "session-id"
+		}
+		t.Run("s_server/"+name, func(t *testing.T) {
+			_, ca, cert, key := peerFiles(t, testcerts.P256)
+			args := []string{"s_server", "-accept", "127.0.0.1:0", "-naccept", "2", "-cert", cert, "-key", key, "-tls1_2", "-www"}
+			if !ticket {
+				args = append(args, "-no_ticket")
+			}
+			p := startPeer(t, false, openssl, args...)
+			if !p.out.WaitFor("ACCEPT", 10*time.Second) {
+				t.Fatal("s_server did not start")
+			}
+			addr := strings.TrimSpace(strings.SplitN(strings.SplitN(p.out.String(), "ACCEPT ", 2)[1], "\n", 2)[0])
+			cfg := haspClientConfig()
+			cfg.RootCAs = loadPool(t, ca)
+			cfg.MaxVersion = hasp.VersionTLS12
+			cfg.ClientSessionCache = hasp.NewLRUClientSessionCache(4)
+			for i := 0; i < 2; i++ {
+				conn, err := hasp.Dial("tcp", addr, cfg)
+				if err != nil {
+					t.Fatalf("dial %d: %v", i, err)
+				}
+				conn.SetDeadline(time.Now().Add(10 * time.Second))
+				io.WriteString(conn, "GET / HTTP/1.0\r\n\r\n")
+				body, _ := io.ReadAll(conn)
+				conn.Close()
+				if got := conn.ConnectionState().DidResume; got != (i == 1) {
+					t.Fatalf("connection %d resumed %v", i, got)
+				}
+				if i == 1 && !strings.Contains(string(body), "Reused, TLSv1.2") {
+					t.Errorf("s_server did not reuse:\n%.300s", body)
+				}
+			}
+		})
+		t.Run("s_client/"+name, func(t *testing.T) {
+			_, ca, _, _ := peerFiles(t, testcerts.P256)
+			sess := t.TempDir() + "/sess.pem"
+			ln := listenLoopback(t)
+			cfg := haspServerConfig(testcerts.P256)
+			cfg.MaxVersion = hasp.VersionTLS12
+			resumed := make(chan bool, 2)
+			go func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					go func() {
+						conn := hasp.Server(c, cfg)
+						defer conn.Close()
+						conn.SetDeadline(time.Now().Add(10 * time.Second))
+						line, err := bufio.NewReader(conn).ReadString('\n')
+						if err != nil {
+							return
+						}
+						resumed <- conn.ConnectionState().DidResume
+						fmt.Fprintf(conn, "got %s", line)
+					}()
+				}
+			}()
+			for i, flag := range []string{"-sess_out", "-sess_in"} {
+				args := []string{"s_client", "-connect", ln.Addr().String(), "-servername", "localhost",
+					"-CAfile", ca, "-tls1_2", "-ign_eof", flag, sess}
+				if !ticket {
+					args = append(args, "-no_ticket")
+				}
+				p := startPeer(t, true, openssl, args...)
+				io.WriteString(p.stdin, "hello\n")
+				if !p.out.WaitFor("got hello", 10*time.Second) {
+					t.Fatalf("connection %d: no echo", i)
+				}
+				if r := <-resumed; r != (i == 1) {
+					t.Fatalf("connection %d: hasp DidResume %v", i, r)
+				}
+				p.stdin.Close()
+				p.cmd.Wait()
+				if i == 1 && !strings.Contains(p.out.String(), "Reused, TLSv1.2") {
+					t.Errorf("s_client did not reuse the session")
+				}
+			}
+		})
+	}
+}

@@ -173,7 +173,7 @@ func (s *ClientSessionState) Expires() time.Time {
 	return e
 }
 
-const clientSessionFormat = 1
+const clientSessionFormat = 2
 
 // MarshalBinary encodes the session for a persistent cache. It holds the
 // resumption secret: store it as carefully as a private key.
@@ -181,6 +181,8 @@ func (s *ClientSessionState) MarshalBinary() ([]byte, error) {
 	t := s.ticket
 	var b cryptobyte.Builder
 	b.AddUint8(clientSessionFormat)
+	b.AddUint16(t.Version)
+	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(t.SessionID) })
 	b.AddUint16(t.Suite.ID)
 	b.AddUint64(uint64(t.ReceivedAt.UnixMilli()))
 	b.AddUint32(uint32(t.Lifetime / time.Second))
@@ -209,18 +211,29 @@ func (s *ClientSessionState) UnmarshalBinary(data []byte) error {
 	var id uint16
 	var received uint64
 	var life uint32
-	var nonce, secret, name, alpn, ticket, chain cryptobyte.String
-	if !in.ReadUint8(&format) || format != clientSessionFormat || !in.ReadUint16(&id) ||
+	var nonce, secret, name, alpn, ticket, chain, sid cryptobyte.String
+	if !in.ReadUint8(&format) || format != clientSessionFormat || !in.ReadUint16(&t.Version) ||
+		!in.ReadUint8LengthPrefixed(&sid) || len(sid) > 32 || !in.ReadUint16(&id) ||
 		!in.ReadUint64(&received) || !in.ReadUint32(&life) || !in.ReadUint32(&t.AgeAdd) || !in.ReadUint32(&t.MaxEarly) ||
 		!in.ReadUint16LengthPrefixed(&nonce) || !in.ReadUint16LengthPrefixed(&secret) ||
 		!in.ReadUint16LengthPrefixed(&name) || !in.ReadUint16LengthPrefixed(&alpn) ||
-		!in.ReadUint16LengthPrefixed(&ticket) || len(ticket) == 0 ||
+		!in.ReadUint16LengthPrefixed(&ticket) || len(ticket)+len(sid) == 0 ||
 		!in.ReadUint24LengthPrefixed(&chain) || !in.Empty() {
 		return errBadClientSession
 	}
 	t.Suite = suite.ByID(id)
-	if t.Suite == nil || !t.Suite.TLS13 || len(secret) != t.Suite.Hash.Size() || received > 1<<62 || life > 7*24*3600 {
+	switch {
+	case t.Suite == nil || received > 1<<62 || life > 7*24*3600:
 		return errBadClientSession
+	case t.Version == VersionTLS13 && (!t.Suite.TLS13 || len(secret) != t.Suite.Hash.Size() || len(sid) != 0):
+		return errBadClientSession
+	case t.Version == VersionTLS12 && (t.Suite.TLS13 || len(secret) != 48):
+		return errBadClientSession
+	case t.Version != VersionTLS12 && t.Version != VersionTLS13:
+		return errBadClientSession
+	}
+	if len(sid) > 0 {
+		t.SessionID = append([]byte(nil), sid...)
 	}
 	t.ReceivedAt = time.UnixMilli(int64(received))
 	t.Lifetime = time.Duration(life) * time.Second
@@ -385,4 +398,60 @@ func (c *Conn) storeTicket(t *engine.Ticket) {
 	cfg.ClientSessionCache.Put(c.sessionKey(), &ClientSessionState{
 		ticket: &cp, peerCerts: c.st.PeerCertificates, verifiedChains: c.st.VerifiedChains,
 	})
+}
+
+// serverSessions is a TLS 1.2 server's bounded cache of sessions by ID,
+// for clients that do not take tickets.
+type serverSessions struct {
+	mu       sync.Mutex
+	m        map[string]*list.Element
+	q        *list.List
+	capacity int
+}
+
+type serverSessionEntry struct {
+	id      string
+	session []byte
+}
+
+const defaultSessionIDCacheSize = 1024
+
+func (c *Config) sessionCache() *serverSessions {
+	c.ticketMu.Lock()
+	defer c.ticketMu.Unlock()
+	if c.sessions == nil {
+		n := c.SessionIDCacheSize
+		if n == 0 {
+			n = defaultSessionIDCacheSize
+		}
+		c.sessions = &serverSessions{m: map[string]*list.Element{}, q: list.New(), capacity: n}
+	}
+	return c.sessions
+}
+
+func (s *serverSessions) load(id []byte) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.m[string(id)]
+	if !ok {
+		return nil, false
+	}
+	s.q.MoveToFront(e)
+	return e.Value.(*serverSessionEntry).session, true
+}
+
+func (s *serverSessions) store(id, session []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.m[string(id)]; ok {
+		e.Value.(*serverSessionEntry).session = session
+		s.q.MoveToFront(e)
+		return
+	}
+	if s.q.Len() >= s.capacity {
+		old := s.q.Back()
+		s.q.Remove(old)
+		delete(s.m, old.Value.(*serverSessionEntry).id)
+	}
+	s.m[string(id)] = s.q.PushFront(&serverSessionEntry{string(id), session})
 }

@@ -18,13 +18,22 @@ func FuzzClientSessionState(f *testing.F) {
 	cs := &ClientSessionState{ticket: &engine.Ticket{
 		Ticket: []byte("ticket"), Lifetime: time.Hour, AgeAdd: 3, Nonce: []byte{0, 1}, ReceivedAt: time.UnixMilli(1700000000000),
 		Suite: suite.ByID(TLS_AES_128_GCM_SHA256), ResumptionSecret: make([]byte, 32), PeerChain: l.Chain,
-		ServerName: "example.com", ALPN: "h2",
+		ServerName: "example.com", ALPN: "h2", Version: VersionTLS13,
 	}}
 	seed, err := cs.MarshalBinary()
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Add(seed)
+	cs12 := &ClientSessionState{ticket: &engine.Ticket{
+		SessionID: make([]byte, 32), Lifetime: time.Hour, ReceivedAt: time.UnixMilli(1700000000000),
+		Suite: suite.ByID(0xc02b), ResumptionSecret: make([]byte, 48), PeerChain: l.Chain, Version: VersionTLS12,
+	}}
+	seed12, err := cs12.MarshalBinary()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed12)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var s ClientSessionState
 		if err := s.UnmarshalBinary(b); err != nil {
@@ -51,6 +60,7 @@ func TestClientSessionRoundTrip(t *testing.T) {
 	cs := &ClientSessionState{ticket: &engine.Ticket{
 		Ticket: []byte("ticket"), Lifetime: time.Hour, ReceivedAt: time.UnixMilli(1700000000000),
 		Suite: suite.ByID(TLS_AES_256_GCM_SHA384), ResumptionSecret: make([]byte, 48), PeerChain: l.Chain, ServerName: "example.com",
+		Version: VersionTLS13,
 	}}
 	b, err := cs.MarshalBinary()
 	if err != nil {

@@ -131,7 +131,10 @@ func (c *Client) Start() ([]Action, error) {
 		if t := cfg.Session; t != nil && t.Version == wire.VersionTLS12 && t.Suite != nil && !t.Expired(cfg.now()) && contains(h.CipherSuites, t.Suite.ID) {
 			c.session12 = t
 			h.SessionTicket = t.Ticket
-			if len(h.SessionID) == 0 {
+			if len(t.SessionID) > 0 {
+				// A session the server keeps by ID.
+				h.SessionID = t.SessionID
+			} else if len(h.SessionID) == 0 {
 				// RFC 5077 section 3.4: a session ID to recognise
 				// acceptance by.
 				h.SessionID = c.sessionID[:]

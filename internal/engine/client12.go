@@ -29,6 +29,8 @@ type client12 struct {
 	messages []byte // whole, for our CertificateVerify
 	// ticketExpected: the server said it will send a NewSessionTicket.
 	ticketExpected bool
+	// sessionID: the ID a server gave a new session it keeps by ID.
+	sessionID []byte
 }
 
 // readServerHello12 handles a ServerHello that chose TLS 1.2.
@@ -87,6 +89,9 @@ func (c *Client) readServerHello12(sh *wire.ServerHello) error {
 	c.transcript.SetHash(st.Hash)
 	c.write12(sh.Raw)
 	c.v12.ticketExpected = sh.TicketSupported
+	if !sh.TicketSupported && len(sh.SessionID) > 0 && !bytes.Equal(sh.SessionID, c.hello.SessionID) {
+		c.v12.sessionID = append([]byte(nil), sh.SessionID...)
+	}
 	if t := c.session12; t != nil && len(sh.SessionID) > 0 && bytes.Equal(sh.SessionID, c.hello.SessionID) {
 		// The server resumes the session our ticket carries (RFC 5077
 		// section 3.4): an abbreviated handshake.
@@ -254,6 +259,14 @@ func (c *Client) handle12(typ uint8, msg []byte) error {
 			return fail(wire.AlertDecryptError, "server Finished does not verify")
 		}
 		c.transcript.Write(msg)
+		if !c.st.Resumed && c.v12.sessionID != nil && c.st.EMS && c.cfg.OnTicket != nil {
+			// No ticket, but the server keeps the session by ID.
+			c.cfg.OnTicket(&Ticket{
+				SessionID: c.v12.sessionID, Lifetime: maxTicketLifetime, ReceivedAt: c.cfg.now(),
+				Suite: c.st.Suite, ResumptionSecret: c.master12, PeerChain: c.st.PeerChain,
+				ServerName: c.cfg.ServerName, ALPN: c.st.ALPN, Version: wire.VersionTLS12,
+			})
+		}
 		if c.st.Resumed {
 			// Abbreviated handshake: our CCS and Finished come last.
 			if err := c.verifyPeer(); err != nil {

@@ -158,6 +158,9 @@ type Config struct {
 	TicketLifetime time.Duration
 	SealTicket     func(plaintext []byte) ([]byte, error)
 	OpenTicket     func(ticket []byte) ([]byte, error)
+	// TLS 1.2 session IDs (server): a bounded cache of sessions by ID.
+	LoadSession  func(id []byte) ([]byte, bool)
+	StoreSession func(id, session []byte)
 
 	// Client: a session to offer for resumption, and where new tickets go.
 	Session  *Ticket
@@ -196,6 +199,9 @@ type Ticket struct {
 	PeerChain  [][]byte
 	ServerName string
 	ALPN       string
+	// SessionID names a TLS 1.2 session the server keeps by ID (when it
+	// gave no ticket).
+	SessionID []byte
 	// Version is the session's protocol version. A TLS 1.2 session keeps
 	// its master secret in ResumptionSecret; hasp resumes TLS 1.2 only
 	// with the extended master secret (RFC 7627 section 5.3).

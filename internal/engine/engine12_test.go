@@ -193,3 +193,58 @@ func TestDowngradeSentinel(t *testing.T) {
 	})))
 	wantAlert(t, r, "client", wire.AlertIllegalParameter)
 }
+
+// resumable12 makes a TLS 1.2 session by ticket and returns configs for a
+// second handshake offering it.
+func resumable12(t *testing.T) (*Config, *Config) {
+	t.Helper()
+	sealed := map[string][]byte{}
+	seal := func(p []byte) ([]byte, error) {
+		k := string(rune('a' + len(sealed)))
+		sealed[k] = append([]byte(nil), p...)
+		return []byte(k), nil
+	}
+	open := func(b []byte) ([]byte, error) { return sealed[string(b)], nil }
+	cc, sc := configs12()
+	sc.SealTicket, sc.OpenTicket = seal, open
+	var got *Ticket
+	cc.OnTicket = func(tk *Ticket) { got = tk }
+	if r := drive12(t, NewClient(cc), NewServer(sc), nil); r.err != nil {
+		t.Fatal(r.err)
+	}
+	if got == nil || got.Version != wire.VersionTLS12 {
+		t.Fatalf("no TLS 1.2 ticket: %+v", got)
+	}
+	cc2, sc2 := configs12()
+	sc2.SealTicket, sc2.OpenTicket = seal, open
+	cc2.Session = got
+	return cc2, sc2
+}
+
+func TestEngineResumption12(t *testing.T) {
+	cc, sc := resumable12(t)
+	c, s := NewClient(cc), NewServer(sc)
+	if r := drive12(t, c, s, nil); r.err != nil {
+		t.Fatal(r.err)
+	}
+	if !c.State().Resumed || !s.State().Resumed {
+		t.Fatal("not resumed")
+	}
+}
+
+// RFC 7627 section 5.3: a server that resumes a session without the
+// extended master secret is refused.
+func TestResumption12WithoutEMS(t *testing.T) {
+	cc, sc := resumable12(t)
+	r := drive12(t, NewClient(cc), NewServer(sc), modify12(wire.TypeServerHello, modifyServerHello(func(sh *wire.ServerHello) {
+		sh.EMS = false
+	})))
+	wantAlert(t, r, "client", wire.AlertHandshakeFailure)
+	// And a client that drops it gets a full handshake, not resumption.
+	cc, sc = resumable12(t)
+	c, s := NewClient(cc), NewServer(sc)
+	drive12(t, c, s, modify12(wire.TypeClientHello, modifyHello(func(ch *wire.ClientHello) { ch.EMS = false })))
+	if s.State().Resumed {
+		t.Fatal("server resumed a session for a hello without the extended master secret")
+	}
+}

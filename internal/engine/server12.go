@@ -27,6 +27,7 @@ type server12 struct {
 	priv        *kex.Private
 	clientCert  bool
 	issueTicket bool
+	sessionID   []byte // a new session's ID, when it is kept by ID
 	// handshake messages kept whole for a client's CertificateVerify,
 	// which signs them with its own hash (RFC 5246 section 7.4.8).
 	messages []byte
@@ -171,11 +172,19 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 	if ch.SCT && len(cert.SCTs) > 0 {
 		sh.SCTs = cert.SCTs
 	}
-	if ch.HasSessionTicket && ch.EMS && s.cfg.SealTicket != nil && s.cfg.Tickets > 0 {
+	switch {
+	case ch.HasSessionTicket && ch.EMS && s.cfg.SealTicket != nil && s.cfg.Tickets > 0:
 		// RFC 5077: a ticket follows the client's Finished. Only
 		// sessions with the extended master secret are ever resumed.
 		sh.TicketSupported = true
 		s.v12.issueTicket = true
+	case ch.EMS && s.cfg.StoreSession != nil:
+		// No tickets: keep the session by a new ID (RFC 5246 7.4.1.3).
+		s.v12.sessionID = make([]byte, 32)
+		if err := readRandom(s.cfg.Rand, s.v12.sessionID); err != nil {
+			return err
+		}
+		sh.SessionID = s.v12.sessionID
 	}
 	s.st.ServerRandom = sh.Random
 	s.transcript.SetHash(st.Hash)
@@ -355,6 +364,11 @@ func (s *Server) handle12(typ uint8, msg []byte) error {
 				return err
 			}
 		}
+		if id := s.v12.sessionID; id != nil {
+			if sess, ok := s.session12(); ok {
+				s.cfg.StoreSession(id, sess.Marshal())
+			}
+		}
 		// Our flight: ChangeCipherSpec, then Finished under the new keys.
 		_, sk, _, siv := s.keys12()
 		s.acts = append(s.acts, Action{Kind: ActSendCCS})
@@ -403,13 +417,24 @@ func (s *Server) pickALPN(ch *wire.ClientHello) (string, error) {
 // pickSession12 opens a TLS 1.2 ticket (RFC 5077). Anything wrong with
 // it means a full handshake, never a failure.
 func (s *Server) pickSession12(ch *wire.ClientHello) *Session {
-	if len(ch.SessionTicket) == 0 || s.cfg.OpenTicket == nil || !ch.EMS {
+	if !ch.EMS {
 		// RFC 7627 section 5.3: no resumption without the extended
 		// master secret.
 		return nil
 	}
-	plain, err := s.cfg.OpenTicket(ch.SessionTicket)
-	if err != nil {
+	var plain []byte
+	switch {
+	case len(ch.SessionTicket) > 0 && s.cfg.OpenTicket != nil:
+		var err error
+		if plain, err = s.cfg.OpenTicket(ch.SessionTicket); err != nil {
+			return nil
+		}
+	case len(ch.SessionID) == 32 && s.cfg.LoadSession != nil:
+		var ok bool
+		if plain, ok = s.cfg.LoadSession(ch.SessionID); !ok {
+			return nil
+		}
+	default:
 		return nil
 	}
 	sess, err := ParseSession(plain)
@@ -472,8 +497,9 @@ func (s *Server) resume12(ch *wire.ClientHello, msg []byte, sess *Session) error
 	return nil
 }
 
-// sendTicket12 sends an RFC 5077 NewSessionTicket sealing the session.
-func (s *Server) sendTicket12() error {
+// session12 describes the TLS 1.2 session for a ticket or the session
+// cache, bounded by the certificate; false when too little time is left.
+func (s *Server) session12() (*Session, bool) {
 	now := s.cfg.now()
 	life := maxTicketLifetime
 	if s.cfg.TicketLifetime > 0 && s.cfg.TicketLifetime < life {
@@ -482,15 +508,22 @@ func (s *Server) sendTicket12() error {
 	if !s.notAfter.IsZero() && s.notAfter.Sub(now) < life {
 		life = s.notAfter.Sub(now)
 	}
+	if life < time.Second {
+		return nil, false
+	}
+	return &Session{Version: wire.VersionTLS12, Suite: s.st.Suite.ID, CreatedAt: now, ExpiresAt: now.Add(life),
+		ResumptionSecret: s.master12, ALPN: s.st.ALPN, ServerName: s.st.ServerName, PeerChain: s.st.PeerChain}, true
+}
+
+// sendTicket12 sends an RFC 5077 NewSessionTicket sealing the session.
+func (s *Server) sendTicket12() error {
 	nst := wire.NewSessionTicket12{}
-	if life >= time.Second {
-		sess := Session{Version: wire.VersionTLS12, Suite: s.st.Suite.ID, CreatedAt: now, ExpiresAt: now.Add(life),
-			ResumptionSecret: s.master12, ALPN: s.st.ALPN, ServerName: s.st.ServerName, PeerChain: s.st.PeerChain}
+	if sess, ok := s.session12(); ok {
 		sealed, err := s.cfg.SealTicket(sess.Marshal())
 		if err != nil {
 			return fail(wire.AlertInternalError, "sealing ticket: %v", err)
 		}
-		nst.Lifetime, nst.Ticket = uint32(life/time.Second), sealed
+		nst.Lifetime, nst.Ticket = uint32(sess.ExpiresAt.Sub(sess.CreatedAt)/time.Second), sealed
 	}
 	// An empty ticket tells the client none is coming after all (RFC 5077
 	// section 3.3).
