@@ -167,3 +167,30 @@ func TestTLS12Resumption(t *testing.T) {
 		}
 	})
 }
+
+// TLS 1.2 carries OCSP staples (CertificateStatus) and SCTs both ways,
+// and ALPN.
+func TestTLS12StapleSCTsALPN(t *testing.T) {
+	staple, scts := []byte("ocsp response 1.2"), [][]byte{[]byte("sct")}
+	l := leaf(testcerts.P256)
+	hs := &hasp.Config{Certificates: []hasp.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, OCSPStaple: staple, SignedCertificateTimestamps: scts}},
+		MaxVersion: hasp.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
+	hc := haspClientConfig()
+	hc.MaxVersion, hc.NextProtos = hasp.VersionTLS12, []string{"http/1.1", "h2"}
+	ss := &tls.Config{Certificates: []tls.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, OCSPStaple: staple, SignedCertificateTimestamps: scts}},
+		MaxVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
+	sc := stdClientConfig()
+	sc.MinVersion, sc.MaxVersion, sc.NextProtos = tls.VersionTLS12, tls.VersionTLS12, []string{"http/1.1", "h2"}
+	interop(t, hc, hs, sc, ss, 1<<20, func(t *testing.T, h hasp.ConnectionState, st tls.ConnectionState) {
+		if h.NegotiatedProtocol != "h2" || st.NegotiatedProtocol != "h2" {
+			t.Errorf("ALPN %q %q", h.NegotiatedProtocol, st.NegotiatedProtocol)
+		}
+		// The client side of each pair sees the staple.
+		if !bytes.Equal(h.OCSPResponse, staple) && !bytes.Equal(st.OCSPResponse, staple) {
+			t.Errorf("no staple: hasp %q, crypto/tls %q", h.OCSPResponse, st.OCSPResponse)
+		}
+		if len(h.SignedCertificateTimestamps)+len(st.SignedCertificateTimestamps) == 0 {
+			t.Errorf("no SCTs")
+		}
+	})
+}

@@ -31,6 +31,8 @@ type client12 struct {
 	ticketExpected bool
 	// sessionID: the ID a server gave a new session it keeps by ID.
 	sessionID []byte
+	// statusExpected: a CertificateStatus follows the Certificate.
+	statusExpected bool
 }
 
 // readServerHello12 handles a ServerHello that chose TLS 1.2.
@@ -89,6 +91,7 @@ func (c *Client) readServerHello12(sh *wire.ServerHello) error {
 	c.transcript.SetHash(st.Hash)
 	c.write12(sh.Raw)
 	c.v12.ticketExpected = sh.TicketSupported
+	c.v12.statusExpected = sh.StatusRequest
 	if !sh.TicketSupported && len(sh.SessionID) > 0 && !bytes.Equal(sh.SessionID, c.hello.SessionID) {
 		c.v12.sessionID = append([]byte(nil), sh.SessionID...)
 	}
@@ -171,6 +174,16 @@ func (c *Client) handle12(typ uint8, msg []byte) error {
 		c.write12(msg)
 		c.state = c12WaitServerKeyExchange
 	case c12WaitServerKeyExchange:
+		if typ == wire.TypeCertificateStatus && c.v12.statusExpected {
+			var cs wire.CertificateStatus
+			if err := cs.Unmarshal(msg); err != nil {
+				return err
+			}
+			c.st.OCSP = append([]byte(nil), cs.Response...)
+			c.v12.statusExpected = false
+			c.write12(msg)
+			return nil
+		}
 		if typ != wire.TypeServerKeyExchange {
 			return unexpected(typ, "ServerKeyExchange")
 		}

@@ -172,6 +172,9 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 	if ch.SCT && len(cert.SCTs) > 0 {
 		sh.SCTs = cert.SCTs
 	}
+	// RFC 6066 section 8: a staple goes in CertificateStatus, announced
+	// by an empty status_request in the ServerHello.
+	sh.StatusRequest = ch.StatusRequest && len(cert.OCSP) > 0
 	switch {
 	case ch.HasSessionTicket && ch.EMS && s.cfg.SealTicket != nil && s.cfg.Tickets > 0:
 		// RFC 5077: a ticket follows the client's Finished. Only
@@ -191,6 +194,9 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 	s.write12(msg)
 	s.send12(sh.Marshal())
 	s.send12((&wire.Certificate12{Chain: cert.Chain}).Marshal())
+	if sh.StatusRequest {
+		s.send12((&wire.CertificateStatus{Response: cert.OCSP}).Marshal())
+	}
 
 	ske := wire.ServerKeyExchange{Group: group, Public: privs[0].Public(), Scheme: scheme}
 	signature, err := sig.Sign(cert.Signer, scheme, s.cfg.Rand, signed12(s.st.ClientRandom, s.st.ServerRandom, ske.Params()))

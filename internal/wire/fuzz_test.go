@@ -131,3 +131,7 @@ func TestAppendPadding(t *testing.T) {
 		t.Fatalf("AppendPadding:\n%x\nwant\n%x", padded, want)
 	}
 }
+
+func FuzzCertificateStatus(f *testing.F) {
+	fuzzMessage(f, [][]byte{(&CertificateStatus{Response: []byte("ocsp")}).Marshal()}, func() message { return &CertificateStatus{} })
+}

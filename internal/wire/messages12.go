@@ -215,3 +215,38 @@ var ServerHelloDone = []byte{TypeServerHelloDone, 0, 0, 0}
 
 // HelloRequest has an empty body.
 var HelloRequest = []byte{TypeHelloRequest, 0, 0, 0}
+
+// CertificateStatus carries a stapled OCSP response in TLS 1.2 (RFC 6066
+// section 8).
+type CertificateStatus struct {
+	Raw      []byte
+	Response []byte
+}
+
+// Unmarshal parses a whole CertificateStatus.
+func (m *CertificateStatus) Unmarshal(msg []byte) error {
+	*m = CertificateStatus{Raw: msg}
+	s, err := body(msg, TypeCertificateStatus, "CertificateStatus")
+	if err != nil {
+		return err
+	}
+	var st uint8
+	var resp cryptobyte.String
+	if !s.ReadUint8(&st) || !s.ReadUint24LengthPrefixed(&resp) || len(resp) == 0 || !s.Empty() {
+		return decodeErr("CertificateStatus")
+	}
+	if st != StatusTypeOCSP {
+		return Errorf(AlertIllegalParameter, "CertificateStatus of type %d", st)
+	}
+	m.Response = resp
+	return nil
+}
+
+// Marshal encodes the message and sets Raw.
+func (m *CertificateStatus) Marshal() []byte {
+	m.Raw = marshalMessage(TypeCertificateStatus, 4+len(m.Response), func(b *cryptobyte.Builder) {
+		b.AddUint8(StatusTypeOCSP)
+		b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Response) })
+	})
+	return m.Raw
+}
