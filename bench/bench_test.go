@@ -300,16 +300,22 @@ func didResume(c conn) bool {
 	return false
 }
 
-// impls12 is impls pinned to TLS 1.2.
-func impls12(kt testcerts.KeyType, suite uint16) []impl {
+// impls12 is impls pinned to TLS 1.2; with resume, the clients keep
+// sessions.
+func impls12(kt testcerts.KeyType, suite uint16, resume bool) []impl {
 	l := leafs[kt]
-	hc := &hasp.Config{ServerName: "localhost", RootCAs: ca.Pool(), MaxVersion: hasp.VersionTLS12, CurvePreferences: []hasp.CurveID{hasp.X25519}}
+	hc := &hasp.Config{ServerName: "localhost", RootCAs: ca.Pool(), MaxVersion: hasp.VersionTLS12, CurvePreferences: []hasp.CurveID{hasp.X25519},
+		ClientSessionCache: hasp.NewLRUClientSessionCache(8)}
 	hs := &hasp.Config{Certificates: []hasp.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}}, MaxVersion: hasp.VersionTLS12}
-	sc := &tls.Config{ServerName: "localhost", RootCAs: ca.Pool(), MaxVersion: tls.VersionTLS12, CurvePreferences: []tls.CurveID{tls.X25519}}
+	sc := &tls.Config{ServerName: "localhost", RootCAs: ca.Pool(), MaxVersion: tls.VersionTLS12, CurvePreferences: []tls.CurveID{tls.X25519},
+		ClientSessionCache: tls.NewLRUClientSessionCache(8)}
 	ss := &tls.Config{Certificates: []tls.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}}, MaxVersion: tls.VersionTLS12}
 	if suite != 0 {
 		hc.CipherSuites, hs.CipherSuites = []uint16{suite}, []uint16{suite}
 		sc.CipherSuites, ss.CipherSuites = []uint16{suite}, []uint16{suite}
+	}
+	if !resume {
+		hc.ClientSessionCache, sc.ClientSessionCache = nil, nil
 	}
 	return []impl{
 		{"hasp", func(c net.Conn) conn { return hasp.Client(c, hc) }, func(c net.Conn) conn { return hasp.Server(c, hs) }},
@@ -322,7 +328,7 @@ func impls12(kt testcerts.KeyType, suite uint16) []impl {
 func BenchmarkHandshake12(b *testing.B) {
 	for _, kt := range []testcerts.KeyType{testcerts.P256, testcerts.RSA2048} {
 		for _, tr := range transports {
-			for _, im := range impls12(kt, 0) {
+			for _, im := range impls12(kt, 0, false) {
 				b.Run(string(kt)+"/"+tr.name+"/impl="+im.name, func(b *testing.B) {
 					b.ReportAllocs()
 					cpu := cpuNow()
@@ -346,11 +352,39 @@ func BenchmarkBulk12(b *testing.B) {
 		id   uint16
 	}{{"AES-128-GCM", tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}, {"ChaCha20", tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256}} {
 		for _, tr := range transports {
-			for _, im := range impls12(testcerts.P256, s.id) {
+			for _, im := range impls12(testcerts.P256, s.id, false) {
 				b.Run(s.name+"/16KiB/"+tr.name+"/impl="+im.name, func(b *testing.B) {
 					bulk(b, tr, im, 16<<10, s.id)
 				})
 			}
+		}
+	}
+}
+
+// BenchmarkResumedHandshake12: TLS 1.2 abbreviated handshakes by ticket.
+func BenchmarkResumedHandshake12(b *testing.B) {
+	for _, tr := range transports {
+		for _, im := range impls12(testcerts.P256, 0, true) {
+			b.Run(tr.name+"/impl="+im.name, func(b *testing.B) {
+				once := func() bool {
+					x, y := tr.pair(b)
+					defer x.Close()
+					defer y.Close()
+					c, s := im.client(x), im.server(y)
+					handshakeBoth(b, c, s)
+					return didResume(c)
+				}
+				once()
+				b.ReportAllocs()
+				b.ResetTimer()
+				cpu := cpuNow()
+				for i := 0; i < b.N; i++ {
+					if !once() {
+						b.Fatal("did not resume")
+					}
+				}
+				b.ReportMetric(float64(cpuNow()-cpu)/float64(b.N), "cpu-ns/op")
+			})
 		}
 	}
 }
