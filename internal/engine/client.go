@@ -126,11 +126,13 @@ func (c *Client) Start() ([]Action, error) {
 		h.PSKModes = nil
 	}
 	if min <= wire.VersionTLS12 {
-		// Ask for a TLS 1.2 ticket, or offer the one we hold (RFC 5077).
-		h.HasSessionTicket = true
+		// Ask for a TLS 1.2 ticket when there is a cache to keep it, or
+		// offer the one we hold (RFC 5077).
+		h.HasSessionTicket = cfg.OnTicket != nil
 		if t := cfg.Session; t != nil && t.Version == wire.VersionTLS12 && t.Suite != nil && !t.Expired(cfg.now()) && contains(h.CipherSuites, t.Suite.ID) {
 			c.session12 = t
 			h.SessionTicket = t.Ticket
+			h.HasSessionTicket = h.HasSessionTicket || len(t.Ticket) > 0
 			if len(t.SessionID) > 0 {
 				// A session the server keeps by ID.
 				h.SessionID = t.SessionID
