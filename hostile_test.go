@@ -200,7 +200,8 @@ func TestHostileFirstFlight(t *testing.T) {
 		alert hasp.Alert
 	}{
 		{"not TLS at all", []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), wire.AlertDecodeError},
-		{"SSL 2.0 ClientHello", []byte{0x80, 0x2e, 0x01, 0x00, 0x02, 0x00, 0x15, 0, 0, 0, 0x10}, wire.AlertDecodeError},
+		{"SSL 2.0 ClientHello", []byte{0x80, 0x2e, 0x01, 0x00, 0x02, 0x00, 0x15, 0, 0, 0, 0x10}, wire.AlertProtocolVersion},
+		{"SSL 2.0-format hello for TLS 1.0", []byte{0x80, 0x2e, 0x01, 0x03, 0x01, 0x00, 0x15, 0, 0, 0, 0x10}, wire.AlertProtocolVersion},
 		{"application data first", []byte{23, 3, 3, 0, 5, 1, 2, 3, 4, 5}, wire.AlertUnexpectedMessage},
 		{"change_cipher_spec first", []byte{20, 3, 3, 0, 1, 1}, wire.AlertUnexpectedMessage},
 		{"empty handshake record", []byte{22, 3, 1, 0, 0}, wire.AlertUnexpectedMessage},

@@ -2,6 +2,7 @@ package hasp_test
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -182,5 +183,75 @@ func TestOpenSSLTLS12Resumption(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// openssl s_server's R command asks a TLS 1.2 client to renegotiate (a
+// HelloRequest); hasp refuses with a no_renegotiation warning (RFC 5246
+// section 7.4.1.1). What happens next is the server's choice: OpenSSL
+// ends the connection with handshake_failure, which hasp reports as the
+// peer's alert.
+func TestOpenSSLRenegotiationRefused(t *testing.T) {
+	_, ca, cert, key := peerFiles(t, testcerts.P256)
+	p, addr := startSServer(t, true, "-cert", cert, "-key", key, "-tls1_2", "-msg")
+	cfg := haspClientConfig()
+	cfg.RootCAs = loadPool(t, ca)
+	cfg.MaxVersion = hasp.VersionTLS12
+	conn, err := hasp.Dial("tcp", addr, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(15 * time.Second))
+	io.WriteString(conn, "hi\n")
+	p.out.WaitFor("hi", 5*time.Second)
+	io.WriteString(p.stdin, "R\n")
+	if !p.out.WaitFor("HelloRequest", 5*time.Second) {
+		t.Fatal("s_server sent no HelloRequest")
+	}
+	_, err = conn.Read(make([]byte, 16))
+	var ae *hasp.AlertError
+	if !errors.As(err, &ae) || !ae.Remote || ae.Alert != hasp.AlertHandshakeFailure {
+		t.Fatalf("read: %v; want OpenSSL's handshake_failure after our warning", err)
+	}
+	if !p.out.WaitFor("<<< TLS 1.2, Alert [length 0002], warning no_renegotiation", 5*time.Second) {
+		t.Errorf("s_server did not receive a no_renegotiation warning")
+	}
+}
+
+// openssl s_client's R command renegotiates from the client side; the
+// hasp server answers no_renegotiation as a warning.
+func TestOpenSSLRenegotiationFromClient(t *testing.T) {
+	openssl := needPeer(t, "openssl")
+	_, ca, _, _ := peerFiles(t, testcerts.P256)
+	ln := listenLoopback(t)
+	cfg := haspServerConfig(testcerts.P256)
+	cfg.MaxVersion = hasp.VersionTLS12
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		conn := hasp.Server(c, cfg)
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(15 * time.Second))
+		r := bufio.NewReader(conn)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			fmt.Fprintf(conn, "echo %s", line)
+		}
+	}()
+	p := startPeer(t, true, openssl, "s_client", "-connect", ln.Addr().String(), "-servername", "localhost",
+		"-CAfile", ca, "-tls1_2", "-msg")
+	io.WriteString(p.stdin, "one\n")
+	if !p.out.WaitFor("echo one", 10*time.Second) {
+		t.Fatal("no echo")
+	}
+	io.WriteString(p.stdin, "R\n")
+	if !p.out.WaitFor("warning no_renegotiation", 5*time.Second) {
+		t.Fatalf("s_client did not receive a no_renegotiation warning")
 	}
 }
