@@ -24,6 +24,7 @@ import (
 	"github.com/hasp-tls/hasp/internal/sig"
 	"github.com/hasp-tls/hasp/internal/suite"
 	"github.com/hasp-tls/hasp/internal/wire"
+	"github.com/hasp-tls/hasp/trust"
 )
 
 // Protocol versions.
@@ -125,6 +126,13 @@ type Config struct {
 
 	// RootCAs verify servers; the system pool when nil.
 	RootCAs *x509.CertPool
+	// Trust, when set, decides whether to trust the peer (a server's
+	// chain on a client, a client's on a server) with hasp's trust
+	// package: a Verdict weighed from the chain, name, validity, pins,
+	// known hosts, exceptions, OCSP and SCTs under a policy. It replaces
+	// the crypto/x509 verification that RootCAs and ClientCAs drive; the
+	// Verdict is in ConnectionState and in the error of a refusal.
+	Trust *trust.Verifier
 	// ServerName is the name a client asks for (SNI) and verifies.
 	ServerName string
 	// InsecureSkipVerify turns off the client's verification of the
@@ -238,7 +246,7 @@ func (c *Config) Clone() *Config {
 	}
 	return &Config{
 		Rand: c.Rand, Time: c.Time, Certificates: c.Certificates, GetCertificate: c.GetCertificate,
-		GetClientCertificate: c.GetClientCertificate, RootCAs: c.RootCAs, ServerName: c.ServerName,
+		GetClientCertificate: c.GetClientCertificate, RootCAs: c.RootCAs, ServerName: c.ServerName, Trust: c.Trust,
 		InsecureSkipVerify: c.InsecureSkipVerify, VerifyPeerCertificate: c.VerifyPeerCertificate,
 		VerifyConnection: c.VerifyConnection, ClientAuth: c.ClientAuth, ClientCAs: c.ClientCAs,
 		NextProtos: c.NextProtos, MinVersion: c.MinVersion, MaxVersion: c.MaxVersion,

@@ -17,6 +17,7 @@ import (
 	"github.com/hasp-tls/hasp/internal/record"
 	"github.com/hasp-tls/hasp/internal/sig"
 	"github.com/hasp-tls/hasp/internal/wire"
+	"github.com/hasp-tls/hasp/trust"
 )
 
 // Bounds on what a peer can make us do without progress.
@@ -65,6 +66,8 @@ type Conn struct {
 
 	// session is the cached session a client offered.
 	session *ClientSessionState
+	// verdict is the trust decision on the peer, with Config.Trust.
+	verdict *trust.Verdict
 
 	// Post-handshake authentication (server): the result channel of the
 	// exchange in progress, and application data that arrived while
@@ -872,6 +875,9 @@ type ConnectionState struct {
 	// SignatureScheme is the scheme of the server's CertificateVerify
 	// (as seen by either side).
 	SignatureScheme SignatureScheme
+	// Verdict is the trust decision on the peer, when Config.Trust is
+	// set.
+	Verdict *trust.Verdict
 
 	exporter func(label string, context []byte, length int) ([]byte, error)
 }
@@ -911,6 +917,7 @@ func (c *Conn) connectionStateLocked() ConnectionState {
 	cs.OCSPResponse = st.OCSP
 	cs.HelloRetryRequest = st.HelloRetry
 	cs.DidResume = st.Resumed
+	cs.Verdict = c.verdict
 	cs.SignatureScheme = SignatureScheme(st.SignatureScheme)
 	if cs.HandshakeComplete && st.Version == VersionTLS12 && st.MasterSecret12 != nil {
 		h, master, cr, sr, ems := st.Suite.Hash, st.MasterSecret12, st.ClientRandom, st.ServerRandom, st.EMS
@@ -1019,6 +1026,12 @@ func (c *Conn) verifyPeer(st *engine.State) error {
 		// before the session was offered). Only VerifyConnection runs.
 		if c.isClient && c.session != nil {
 			st.VerifiedChains = c.session.verifiedChains
+			if cfg.Trust != nil {
+				// The session was trusted again before it was offered.
+				if err := c.trustPeer(st); err != nil {
+					return err
+				}
+			}
 		}
 		if cfg.VerifyConnection != nil {
 			if err := cfg.VerifyConnection(c.connectionStateLocked()); err != nil {
@@ -1028,6 +1041,12 @@ func (c *Conn) verifyPeer(st *engine.State) error {
 		return nil
 	}
 	certs := st.PeerCertificates
+	if cfg.Trust != nil && len(certs) > 0 {
+		if err := c.trustPeer(st); err != nil {
+			return err
+		}
+		return c.verifyHooks(st)
+	}
 	// A server verifies client chains when ClientAuth says so, and in a
 	// post-handshake authentication whenever it has ClientCAs.
 	verify := c.isClient && !cfg.InsecureSkipVerify ||
@@ -1057,6 +1076,12 @@ func (c *Conn) verifyPeer(st *engine.State) error {
 		}
 		st.VerifiedChains = chains
 	}
+	return c.verifyHooks(st)
+}
+
+// verifyHooks runs VerifyPeerCertificate and VerifyConnection.
+func (c *Conn) verifyHooks(st *engine.State) error {
+	cfg := c.config
 	if cfg.VerifyPeerCertificate != nil {
 		if err := cfg.VerifyPeerCertificate(st.PeerChain, st.VerifiedChains); err != nil {
 			return &wire.Error{Alert: wire.AlertBadCertificate, Reason: err.Error()}

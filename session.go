@@ -2,6 +2,7 @@ package hasp
 
 import (
 	"container/list"
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/sha256"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/hasp-tls/hasp/internal/engine"
 	"github.com/hasp-tls/hasp/internal/suite"
+	"github.com/hasp-tls/hasp/trust"
 )
 
 // Session tickets (RFC 8446 section 4.6.1) are sealed with AES-256-GCM
@@ -157,6 +159,8 @@ type ClientSessionState struct {
 	ticket         *engine.Ticket
 	peerCerts      []*x509.Certificate
 	verifiedChains [][]*x509.Certificate
+	// until: the session rests on a user's exception that ends then.
+	until time.Time
 }
 
 // PeerCertificates returns the server's chain from the original
@@ -169,6 +173,9 @@ func (s *ClientSessionState) Expires() time.Time {
 	e := s.ticket.ReceivedAt.Add(s.ticket.Lifetime)
 	if len(s.peerCerts) > 0 && s.peerCerts[0].NotAfter.Before(e) {
 		e = s.peerCerts[0].NotAfter
+	}
+	if !s.until.IsZero() && s.until.Before(e) {
+		e = s.until
 	}
 	return e
 }
@@ -366,6 +373,18 @@ func (c *Conn) resumableSession() *ClientSessionState {
 		cfg.ClientSessionCache.Put(key, nil)
 		return nil
 	}
+	if cfg.Trust != nil {
+		// Ask again: exceptions end, known hosts change, pins move.
+		in := trust.Input{Chain: cs.peerCerts, Host: cfg.ServerName, Time: now}
+		if a, ok := c.conn.RemoteAddr().(*net.TCPAddr); ok {
+			in.Port = strconv.Itoa(a.Port)
+		}
+		if v := cfg.Trust.Verify(context.Background(), in); !v.Trusted || cs.ticket.ServerName != cfg.ServerName {
+			cfg.ClientSessionCache.Put(key, nil)
+			return nil
+		}
+		return cs
+	}
 	if !cfg.InsecureSkipVerify {
 		if cs.ticket.ServerName != cfg.ServerName || cs.peerCerts[0].VerifyHostname(cfg.ServerName) != nil {
 			return nil
@@ -395,9 +414,12 @@ func (c *Conn) storeTicket(t *engine.Ticket) {
 		return
 	}
 	cp := *t
-	cfg.ClientSessionCache.Put(c.sessionKey(), &ClientSessionState{
-		ticket: &cp, peerCerts: c.st.PeerCertificates, verifiedChains: c.st.VerifiedChains,
-	})
+	cs := &ClientSessionState{ticket: &cp, peerCerts: c.st.PeerCertificates, verifiedChains: c.st.VerifiedChains}
+	if v := c.verdict; v != nil && v.ViaException {
+		// Trust came from an exception: the session ends with it.
+		cs.until = v.Until
+	}
+	cfg.ClientSessionCache.Put(c.sessionKey(), cs)
 }
 
 // serverSessions is a TLS 1.2 server's bounded cache of sessions by ID,
