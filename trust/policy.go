@@ -46,7 +46,9 @@ func (p Policy) weight(name string) int {
 var (
 	// Browser: a chain to a root, the name and the validity window are
 	// required; SHA-1 and weak keys fail.
-	Browser = Policy{Name: "browser", Required: [][]string{{CheckChain, CheckException}, {CheckName, CheckException},
+	// A key the user chose to remember (known host) or an exception
+	// stands in for the chain, as a browser's permanent exception does.
+	Browser = Policy{Name: "browser", Required: [][]string{{CheckChain, CheckKnownHost, CheckException}, {CheckName, CheckException},
 		{CheckValidity, CheckException}, {CheckSignature}, {CheckKey}}, MinScore: 50}
 	// Strict: browser, plus a good OCSP staple and SCTs from two logs.
 	Strict = Policy{Name: "strict", Required: [][]string{{CheckChain}, {CheckName}, {CheckValidity}, {CheckSignature},

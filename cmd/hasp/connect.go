@@ -10,11 +10,37 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/hasp-tls/hasp"
+	"github.com/hasp-tls/hasp/trust"
 )
+
+// Exit codes of hasp connect.
+const (
+	exitOK        = 0
+	exitHandshake = 1
+	exitUsage     = 2
+	exitNetwork   = 3
+	exitUntrusted = 4
+)
+
+// isTerminal reports whether r is a terminal (a variable for tests).
+var isTerminal = func(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func connect(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("connect", flag.ContinueOnError)
@@ -24,25 +50,46 @@ func connect(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	servername := fs.String("servername", "", "name to ask for (SNI) and verify; default: the host")
 	alpn := fs.String("alpn", "", "comma-separated ALPN protocols to offer")
 	timeout := fs.Duration("timeout", 10*time.Second, "bound on connecting and the handshake")
+	policyName := fs.String("policy", "browser", "trust policy: browser, strict, pinned, tofu, opportunistic")
+	knownHosts := fs.String("known-hosts", defaultStorePath("known_hosts"), "known-hosts file (trust on first use)")
+	acceptAlways := fs.Bool("accept-always", false, "if the server is not trusted, remember its key in the known-hosts file and go on")
+	var pins multiFlag
+	fs.Var(&pins, "pin", "trust a key by its SPKI SHA-256 (sha256/BASE64); may repeat")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: hasp connect [flags] HOST[:PORT]\n\nConnects with TLS 1.3, prints what was negotiated and the server's chain,\nthen copies stdin to the connection and the connection to stdout.\n\nExit codes: 0 done, 1 handshake or verification failed, 2 usage, 3 network error.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), `Usage: hasp connect [flags] HOST[:PORT]
+
+Connects (TLS 1.3, or 1.2 when the server wants it), prints what was
+negotiated, the server's chain and the trust verdict, then copies stdin to
+the connection and the connection to stdout. When the server is not trusted
+and stdin is a terminal, it asks whether to accept the certificate once,
+always (remembered in the known-hosts file), or not.
+
+Exit codes:
+  0  trusted and done
+  1  the handshake failed (an alert, sent or received)
+  2  usage
+  3  network error
+  4  the server is not trusted
+
+Flags:
+`)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return 0
+			return exitOK
 		}
-		return 2
+		return exitUsage
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()
-		return 2
+		return exitUsage
 	}
 	addr := fs.Arg(0)
 	if _, _, err := net.SplitHostPort(addr); err != nil {
 		addr = net.JoinHostPort(strings.Trim(addr, "[]"), "443")
 	}
-	host, _, _ := net.SplitHostPort(addr)
+	host, port, _ := net.SplitHostPort(addr)
 	cfg := &hasp.Config{ServerName: host, InsecureSkipVerify: *insecure}
 	if *servername != "" {
 		cfg.ServerName = *servername
@@ -50,38 +97,78 @@ func connect(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if *alpn != "" {
 		cfg.NextProtos = strings.Split(*alpn, ",")
 	}
+	policy, err := trust.PolicyByName(*policyName)
+	if err != nil {
+		fmt.Fprintf(stderr, "hasp connect: %v\n", err)
+		return exitUsage
+	}
+	verifier := &trust.Verifier{Policy: policy, Pins: pins}
+	if *knownHosts != "" {
+		verifier.KnownHosts = trust.OpenKnownHosts(*knownHosts)
+	}
 	if *cafile != "" {
 		pem, err := os.ReadFile(*cafile)
 		if err != nil {
 			fmt.Fprintf(stderr, "hasp connect: %v\n", err)
-			return 2
+			return exitUsage
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
 			fmt.Fprintf(stderr, "hasp connect: no certificates in %s\n", *cafile)
-			return 2
+			return exitUsage
 		}
-		cfg.RootCAs = pool
+		verifier.Roots = pool
 	}
 	if *insecure {
 		fmt.Fprintln(stderr, "WARNING: --insecure: the server's certificate is NOT verified; anyone on the path can read and change this connection.")
+	} else {
+		cfg.Trust = verifier
 	}
-	hctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	raw, err := (&net.Dialer{}).DialContext(hctx, "tcp", addr)
-	if err != nil {
-		fmt.Fprintf(stderr, "hasp connect: %v\n", err)
-		return 3
-	}
-	conn := hasp.Client(raw, cfg)
-	if err := conn.HandshakeContext(hctx); err != nil {
-		raw.Close()
-		fmt.Fprintf(stderr, "hasp connect: handshake with %s failed: %v\n", addr, err)
-		var ae *hasp.AlertError
-		if errors.As(err, &ae) {
-			return 1
+	hostport := net.JoinHostPort(cfg.ServerName, port)
+
+	var conn *hasp.Conn
+	for attempt := 0; ; attempt++ {
+		var code int
+		conn, code, err = dialOnce(ctx, addr, cfg, *timeout, stderr)
+		if err == nil {
+			break
 		}
-		return 3
+		var te *trust.Error
+		var cve *hasp.CertificateVerificationError
+		if !errors.As(err, &te) || !errors.As(err, &cve) || attempt > 0 {
+			return code
+		}
+		fmt.Fprint(stderr, te.Verdict.String())
+		leaf := cve.UnverifiedCertificates[0]
+		decision := "no"
+		switch {
+		case *acceptAlways:
+			decision = "always"
+		case isTerminal(stdin):
+			decision = ask(stdin, stderr, hostport, te.Verdict)
+		default:
+			fmt.Fprintf(stderr, "hasp connect: %s is not trusted; rerun with --accept-always to remember its key (sha256/%s) in %s, or with --pin sha256/%s\n",
+				hostport, te.Verdict.Fingerprint, *knownHosts, te.Verdict.Fingerprint)
+			return exitUntrusted
+		}
+		switch decision {
+		case "always":
+			if verifier.KnownHosts == nil {
+				fmt.Fprintln(stderr, "hasp connect: no known-hosts file to remember the key in")
+				return exitUntrusted
+			}
+			if err := verifier.KnownHosts.Remember(hostport, trust.SPKIHash(leaf), time.Now()); err != nil {
+				fmt.Fprintf(stderr, "hasp connect: %v\n", err)
+				return exitUntrusted
+			}
+			fmt.Fprintf(stderr, "Remembered sha256/%s for %s in %s\n", trust.SPKIHash(leaf), hostport, *knownHosts)
+		case "once":
+			// Trust this very key for this one connection.
+			verifier.Pins = append(verifier.Pins, trust.SPKIHash(leaf))
+			verifier.Policy = trust.Pinned
+		default:
+			return exitUntrusted
+		}
 	}
 	defer conn.Close()
 	printState(stderr, addr, conn.ConnectionState(), *insecure)
@@ -94,9 +181,65 @@ func connect(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}()
 	if _, err := io.Copy(stdout, conn); err != nil && !errors.Is(err, io.EOF) {
 		fmt.Fprintf(stderr, "hasp connect: %v\n", err)
-		return 3
+		return exitNetwork
 	}
-	return 0
+	return exitOK
+}
+
+// dialOnce connects and runs the handshake, reporting failures.
+func dialOnce(ctx context.Context, addr string, cfg *hasp.Config, timeout time.Duration, stderr io.Writer) (*hasp.Conn, int, error) {
+	hctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	raw, err := (&net.Dialer{}).DialContext(hctx, "tcp", addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "hasp connect: %v\n", err)
+		return nil, exitNetwork, err
+	}
+	conn := hasp.Client(raw, cfg)
+	if err := conn.HandshakeContext(hctx); err != nil {
+		raw.Close()
+		var te *trust.Error
+		if errors.As(err, &te) {
+			return nil, exitUntrusted, err
+		}
+		fmt.Fprintf(stderr, "hasp connect: handshake with %s failed: %v\n", addr, err)
+		var ae *hasp.AlertError
+		if errors.As(err, &ae) {
+			return nil, exitHandshake, err
+		}
+		return nil, exitNetwork, err
+	}
+	return conn, exitOK, nil
+}
+
+// ask puts the decision to the user, like a browser's warning page.
+func ask(stdin io.Reader, stderr io.Writer, hostport string, v *trust.Verdict) string {
+	fmt.Fprintf(stderr, "The certificate of %s is not trusted (%s).\nAccept it [o]nce, [a]lways (remember its key), or [N]o? ", hostport, v.Summary)
+	var line []byte
+	buf := make([]byte, 1)
+	for len(line) < 64 {
+		n, err := stdin.Read(buf)
+		if n == 0 || err != nil || buf[0] == '\n' {
+			break
+		}
+		line = append(line, buf[0])
+	}
+	switch strings.ToLower(strings.TrimSpace(string(line))) {
+	case "o", "once":
+		return "once"
+	case "a", "always":
+		return "always"
+	}
+	return "no"
+}
+
+// defaultStorePath is a file in the user's hasp configuration directory.
+func defaultStorePath(name string) string {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "hasp", name)
 }
 
 func printState(w io.Writer, addr string, st hasp.ConnectionState, insecure bool) {
@@ -131,9 +274,8 @@ func printState(w io.Writer, addr string, st hasp.ConnectionState, insecure bool
 	switch {
 	case insecure:
 		fmt.Fprintln(w, "Verification: SKIPPED (--insecure)")
-	case len(st.VerifiedChains) > 0:
-		root := st.VerifiedChains[0][len(st.VerifiedChains[0])-1]
-		fmt.Fprintf(w, "Verification: OK (chain to %s)\n", root.Subject)
+	case st.Verdict != nil:
+		fmt.Fprint(w, st.Verdict.String())
 	}
 	fmt.Fprintln(w, "---")
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -45,6 +46,10 @@ func startServe(t *testing.T, args ...string) (string, *testutil.SyncBuffer) {
 
 func connectTo(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
+	// Known hosts and exceptions go to a directory of the test's own.
+	if os.Getenv("XDG_CONFIG_HOME") == "" || !strings.HasPrefix(os.Getenv("XDG_CONFIG_HOME"), os.TempDir()) {
+		t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	}
 	var stdout, stderr testutil.SyncBuffer
 	code := run(context.Background(), append([]string{"connect", "--timeout", "10s"}, args...), strings.NewReader(stdin), &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
@@ -69,11 +74,37 @@ func TestServeSelfSignedAndConnect(t *testing.T) {
 			t.Errorf("page lacks %q:\n%s", want, stdout)
 		}
 	}
-	// Without --insecure the self-signed certificate is refused, with the
-	// handshake-failure exit code.
+	// Without --insecure the self-signed certificate is not trusted: the
+	// verdict says why, and which flag would accept it.
 	code, _, stderr = connectTo(t, "", addr)
-	if code != 1 || !strings.Contains(stderr, "unknown_ca") {
+	if code != exitUntrusted || !strings.Contains(stderr, "NOT TRUSTED") || !strings.Contains(stderr, "--accept-always") {
 		t.Errorf("connect to a self-signed server: exit %d\n%s", code, stderr)
+	}
+	// --accept-always remembers the key; the next connect trusts it as a
+	// known host without asking.
+	code, _, stderr = connectTo(t, "", "--accept-always", addr)
+	if code != exitOK || !strings.Contains(stderr, "Remembered sha256/") {
+		t.Fatalf("--accept-always: exit %d\n%s", code, stderr)
+	}
+	code, _, stderr = connectTo(t, "", addr)
+	if code != exitOK || !strings.Contains(stderr, "same key as first seen") {
+		t.Fatalf("second connect: exit %d\n%s", code, stderr)
+	}
+}
+
+// On a terminal the user is asked: "once" trusts this connection only.
+func TestConnectAsks(t *testing.T) {
+	addr, _ := startServe(t)
+	defer func(f func(io.Reader) bool) { isTerminal = f }(isTerminal)
+	isTerminal = func(io.Reader) bool { return true }
+	code, stdout, stderr := connectTo(t, "o\nGET / HTTP/1.0\r\n\r\n", addr)
+	if code != exitOK || !strings.Contains(stderr, "Accept it [o]nce, [a]lways") || !strings.Contains(stdout, "200 OK") {
+		t.Fatalf("exit %d\n%s\n%s", code, stderr, stdout)
+	}
+	// Once is once: the next connect asks again, and "no" refuses.
+	code, _, stderr = connectTo(t, "n\n", addr)
+	if code != exitUntrusted {
+		t.Fatalf("after once, then no: exit %d\n%s", code, stderr)
 	}
 }
 
@@ -92,7 +123,7 @@ func TestServeWithCertAndVerifiedConnect(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("connect exit %d\n%s", code, stderr)
 	}
-	for _, want := range []string{"Verification: OK (chain to CN=cmd test CA)", "Signature     rsa_pss_rsae_sha256", "ALPN          http/1.1", "names    localhost, 127.0.0.1"} {
+	for _, want := range []string{"Trust: trusted", "anchored at CN=cmd test CA", "Signature     rsa_pss_rsae_sha256", "ALPN          http/1.1", "names    localhost, 127.0.0.1"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("connect output lacks %q:\n%s", want, stderr)
 		}
