@@ -290,7 +290,7 @@ func (c *Conn) apply(acts []engine.Action) error {
 				return c.fatal(wire.Errorf(wire.AlertUnexpectedMessage, "handshake data left over at a key change"))
 			}
 			if a.TLS12 {
-				err = c.rec.SetReadKey12(a.Suite, a.Key, a.IV)
+				err = c.rec.SetReadKey12(a.Suite, a.Secret, a.IV)
 			} else {
 				err = c.rec.SetReadKey(a.Suite, a.Secret)
 			}
@@ -300,7 +300,7 @@ func (c *Conn) apply(acts []engine.Action) error {
 			}
 		case engine.ActWriteKey:
 			if a.TLS12 {
-				err = c.rec.SetWriteKey12(a.Suite, a.Key, a.IV)
+				err = c.rec.SetWriteKey12(a.Suite, a.Secret, a.IV)
 			} else {
 				err = c.rec.SetWriteKey(a.Suite, a.Secret)
 			}

@@ -69,10 +69,11 @@ type Action struct {
 	Level  Level
 	Msg    []byte
 	Suite  *suite.Suite
-	Secret []byte // TLS 1.3 traffic secret
-	// TLS 1.2 keys: the write key and implicit IV of one direction.
-	TLS12   bool
-	Key, IV []byte
+	// Secret is the TLS 1.3 traffic secret, or with TLS12 the write key
+	// of one direction, whose implicit IV is IV.
+	Secret []byte
+	TLS12  bool
+	IV     []byte
 	// Alert for ActWarning.
 	Alert wire.Alert
 }
@@ -486,7 +487,7 @@ func (c *Config) minVersion() uint16 {
 
 // key12 installs TLS 1.2 keys in one direction.
 func (c *common) key12(kind ActionKind, key, iv []byte) {
-	c.acts = append(c.acts, Action{Kind: kind, Level: LevelApplication, Suite: c.st.Suite, TLS12: true, Key: key, IV: iv})
+	c.acts = append(c.acts, Action{Kind: kind, Level: LevelApplication, Suite: c.st.Suite, TLS12: true, Secret: key, IV: iv})
 }
 
 // keys12 derives the TLS 1.2 key block.

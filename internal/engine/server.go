@@ -30,7 +30,7 @@ const (
 type Server struct {
 	common
 	state   serverState
-	ch1     wire.ClientHello // kept (copied) across a HelloRetryRequest
+	ch1     *wire.ClientHello // kept (copied) across a HelloRetryRequest
 	ch1Raw  []byte
 	hrrWant uint16 // the group asked for in the HelloRetryRequest
 	cookie  []byte
@@ -491,6 +491,7 @@ func (s *Server) helloRetry(ch *wire.ClientHello, st *suite.Suite, g uint16) err
 	}
 	// Keep a copy of ClientHello1 to compare ClientHello2 with.
 	s.ch1Raw = append([]byte(nil), ch.Raw...)
+	s.ch1 = new(wire.ClientHello)
 	if err := s.ch1.Unmarshal(s.ch1Raw); err != nil {
 		return err
 	}
@@ -519,7 +520,7 @@ func (s *Server) helloRetry(ch *wire.ClientHello, st *suite.Suite, g uint16) err
 // ClientHello1 with the key share replaced by one for the group asked for,
 // the cookie added, early_data removed and padding changed.
 func (s *Server) checkSecondHello(ch *wire.ClientHello) error {
-	c1 := &s.ch1
+	c1 := s.ch1
 	bad := func(what string) error {
 		return fail(wire.AlertIllegalParameter, "ClientHello2 changed %s", what)
 	}
