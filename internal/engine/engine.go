@@ -65,10 +65,10 @@ const (
 
 // Action is one step for the transport, in order.
 type Action struct {
-	Kind   ActionKind
-	Level  Level
-	Msg    []byte
-	Suite  *suite.Suite
+	Kind  ActionKind
+	Level Level
+	Msg   []byte
+	Suite *suite.Suite
 	// Secret is the TLS 1.3 traffic secret, or with TLS12 the write key
 	// of one direction, whose implicit IV is IV.
 	Secret []byte
