@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -149,5 +150,59 @@ func TestUsage(t *testing.T) {
 	}
 	if code, _, _ := connectTo(t, "", "127.0.0.1:1"); code != 3 {
 		t.Errorf("connection refused: exit %d, want 3", code)
+	}
+}
+
+// hasp connect against a self-signed server under a pseudo-terminal
+// (util-linux script): the prompt appears, "always" persists, and the
+// second connect does not ask.
+func TestConnectPromptUnderPTY(t *testing.T) {
+	scriptPath, err := exec.LookPath("script")
+	if err != nil {
+		if os.Getenv("HASP_CI") != "" {
+			t.Fatal("script (util-linux) not found")
+		}
+		t.Skip("script not installed")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "hasp")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	addr, _ := startServe(t)
+	kh := filepath.Join(dir, "known_hosts")
+	run := func(answer string) string {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, scriptPath, "-qfec", bin+" connect --known-hosts "+kh+" "+addr, "/dev/null")
+		out := &testutil.SyncBuffer{}
+		cmd.Stdout, cmd.Stderr = out, out
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if answer != "" {
+			if !out.WaitFor("[N]o?", 15*time.Second) {
+				t.Fatalf("no prompt:\n%s", out)
+			}
+			io.WriteString(in, answer+"\n")
+		}
+		if !out.WaitFor("---", 15*time.Second) {
+			t.Fatalf("no connection:\n%s", out)
+		}
+		io.WriteString(in, "GET / HTTP/1.0\n\n\x04")
+		cmd.Wait()
+		return out.String()
+	}
+	first := run("a")
+	if !strings.Contains(first, "Remembered sha256/") || !strings.Contains(first, "HTTP/1.0 200 OK") {
+		t.Fatalf("first connect:\n%s", first)
+	}
+	second := run("")
+	if strings.Contains(second, "[N]o?") || !strings.Contains(second, "same key as first seen") || !strings.Contains(second, "200 OK") {
+		t.Fatalf("second connect asked again or failed:\n%s", second)
 	}
 }
