@@ -278,7 +278,9 @@ func (vf *Verifier) Verify(ctx context.Context, in Input) *Verdict {
 	}
 
 	// Name.
-	if in.Host == "" {
+	if in.Host == "" && in.Usage == ClientAuth {
+		add(CheckName, Pass, "a client certificate: no name to match")
+	} else if in.Host == "" {
 		add(CheckName, NotApplicable, "no name asked for")
 	} else if err := leaf.VerifyHostname(in.Host); err == nil {
 		add(CheckName, Pass, "valid for %s", in.Host)
