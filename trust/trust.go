@@ -201,6 +201,9 @@ type Verifier struct {
 	// ExpiryWarning: a certificate expiring sooner than this warns
 	// (default 14 days).
 	ExpiryWarning time.Duration
+	// Logs, when set, verify SCT signatures (see LoadLogList); without
+	// them SCTs are counted by distinct log ID only.
+	Logs Logs
 }
 
 // ErrUntrusted is wrapped by errors a Verifier's callers return for an
@@ -370,12 +373,30 @@ func (vf *Verifier) Verify(ctx context.Context, in Input) *Verdict {
 	}
 
 	// Certificate Transparency.
-	if n := distinctLogs(in.SCTs, leaf); n == 0 {
+	if vf.Logs != nil && len(in.SCTs) > 0 {
+		seen := map[[32]byte]bool{}
+		bad := 0
+		for _, sct := range in.SCTs {
+			if id, err := verifySCT(vf.Logs, sct, leaf); err == nil {
+				seen[id] = true
+			} else {
+				bad++
+			}
+		}
+		switch {
+		case len(seen) >= 2:
+			add(CheckSCT, Pass, "verified SCTs from %d distinct logs", len(seen))
+		case len(seen) == 1:
+			add(CheckSCT, Warn, "verified SCTs from 1 log (%d did not verify)", bad)
+		default:
+			add(CheckSCT, Fail, "none of %d SCTs verifies against the log list", len(in.SCTs))
+		}
+	} else if n := distinctLogs(in.SCTs, leaf); n == 0 {
 		add(CheckSCT, NotApplicable, "no SCTs")
 	} else if n == 1 {
-		add(CheckSCT, Warn, "SCTs from 1 log")
+		add(CheckSCT, Warn, "SCTs from 1 log (signatures not checked: no log list)")
 	} else {
-		add(CheckSCT, Pass, "SCTs from %d distinct logs", n)
+		add(CheckSCT, Pass, "SCTs from %d distinct logs (signatures not checked: no log list)", n)
 	}
 
 	v.finish(p)

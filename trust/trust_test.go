@@ -10,6 +10,8 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"math/big"
 	"os"
@@ -433,4 +435,98 @@ func FuzzParseExceptions(f *testing.F) {
 			return
 		}
 	})
+}
+
+// makeSCT signs an SCT for leaf with a log key (RFC 6962 section 3.2).
+func makeSCT(t *testing.T, logKey *ecdsa.PrivateKey, leaf *x509.Certificate) []byte {
+	spki, _ := x509.MarshalPKIXPublicKey(&logKey.PublicKey)
+	id := sha256Sum(spki)
+	ts := []byte{0, 0, 1, 0x8b, 0, 0, 0, 0}
+	signed := append([]byte{0, 0}, ts...)
+	signed = append(signed, 0, 0, byte(len(leaf.Raw)>>16), byte(len(leaf.Raw)>>8), byte(len(leaf.Raw)))
+	signed = append(signed, leaf.Raw...)
+	signed = append(signed, 0, 0)
+	d := sha256Sum(signed)
+	sig, err := ecdsa.SignASN1(rand.Reader, logKey, d[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := append([]byte{0}, id[:]...)
+	out = append(out, ts...)
+	out = append(out, 0, 0, 4, 3, byte(len(sig)>>8), byte(len(sig)))
+	return append(out, sig...)
+}
+
+func sha256Sum(b []byte) [32]byte {
+	h := crypto.SHA256.New()
+	h.Write(b)
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out
+}
+
+func TestSCTVerification(t *testing.T) {
+	p := testPKI()
+	leaf := issue(leafTmpl("ct.test"), mustKey(0), p.inter)
+	k1, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	k2, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	dir := t.TempDir()
+	var keys []string
+	for _, k := range []*ecdsa.PrivateKey{k1, k2} {
+		der, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
+		keys = append(keys, `{"key":"`+base64Std(der)+`"}`)
+	}
+	list := `{"operators":[{"logs":[` + strings.Join(keys, ",") + `]}]}`
+	path := filepath.Join(dir, "log_list.json")
+	os.WriteFile(path, []byte(list), 0o600)
+	logs, err := LoadLogList(path)
+	if err != nil || len(logs) != 2 {
+		t.Fatalf("log list: %v, %d logs", err, len(logs))
+	}
+	good1, good2 := makeSCT(t, k1, leaf.cert), makeSCT(t, k2, leaf.cert)
+	bad := append([]byte(nil), good2...)
+	bad[len(bad)-1] ^= 1
+	vf := &Verifier{Roots: p.pool, Logs: logs, Policy: Strict}
+	for _, tc := range []struct {
+		name string
+		scts [][]byte
+		want Outcome
+	}{
+		{"two logs", [][]byte{good1, good2}, Pass},
+		{"one verifies", [][]byte{good1, bad}, Warn},
+		{"none verifies", [][]byte{bad}, Fail},
+	} {
+		v := vf.Verify(context.Background(), Input{Chain: chainOf(leaf, p.inter), Host: "ct.test", SCTs: tc.scts})
+		if c, _ := v.Check(CheckSCT); c.Outcome != tc.want {
+			t.Errorf("%s: %s (%s)", tc.name, c.Outcome, c.Reason)
+		}
+	}
+}
+
+func base64Std(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+func TestPoolSources(t *testing.T) {
+	p := testPKI()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.pem"), pemOf(p.rootA.cert), 0o600)
+	os.WriteFile(filepath.Join(dir, "b.crt"), pemOf(p.rootB.cert), 0o600)
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a certificate"), 0o600)
+	pool, err := PoolFromDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := issue(leafTmpl("dir.test"), mustKey(0), p.rootB)
+	if v := (&Verifier{Roots: pool}).Verify(context.Background(), Input{Chain: chainOf(leaf), Host: "dir.test"}); !v.Trusted {
+		t.Fatalf("root from a directory not used:\n%s", v)
+	}
+	if _, err := PoolFromFile(filepath.Join(dir, "notes.txt")); err == nil {
+		t.Error("a file without certificates gave a pool")
+	}
+	if v := (&Verifier{Roots: PoolFromCerts(p.rootB.cert)}).Verify(context.Background(), Input{Chain: chainOf(leaf), Host: "dir.test"}); !v.Trusted {
+		t.Error("root given in code not used")
+	}
+}
+
+func pemOf(c *x509.Certificate) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
 }
