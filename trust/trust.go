@@ -265,14 +265,24 @@ func (vf *Verifier) Verify(ctx context.Context, in Input) *Verdict {
 	} else {
 		var ci x509.CertificateInvalidError
 		if errors.As(err, &ci) && ci.Reason == x509.Expired {
-			// The validity check reports expiry; try the chain at a time
-			// the certificate was valid, to say whether it is otherwise
+			// The validity check reports the time; try the chain at
+			// times the leaf was valid, to say whether it is otherwise
 			// anchored.
-			opts.CurrentTime = leaf.NotBefore.Add(leaf.NotAfter.Sub(leaf.NotBefore) / 2)
-			if chains, err2 := leaf.Verify(opts); err2 == nil {
-				v.Chain, v.Root = chains[0], chains[0][len(chains[0])-1]
+			var err2 error
+			for _, at := range []time.Time{leaf.NotAfter.Add(-time.Second), leaf.NotBefore.Add(leaf.NotAfter.Sub(leaf.NotBefore) / 2), leaf.NotBefore.Add(time.Second)} {
+				opts.CurrentTime = at
+				var chains [][]*x509.Certificate
+				if chains, err2 = leaf.Verify(opts); err2 == nil {
+					v.Chain, v.Root = chains[0], chains[0][len(chains[0])-1]
+					break
+				}
+			}
+			switch {
+			case err2 == nil:
 				add(CheckChain, Pass, "chains to %s (outside its validity, see below)", v.Root.Subject.CommonName)
-			} else {
+			case errors.As(err2, &ci) && ci.Reason == x509.Expired:
+				add(CheckChain, Fail, "the chain was never valid all at once (%s expires or starts outside the leaf's window)", ci.Cert.Subject.CommonName)
+			default:
 				add(CheckChain, Fail, "%s", chainReason(err2))
 			}
 		} else {
