@@ -2,11 +2,9 @@ package engine
 
 import (
 	"bytes"
-	"crypto/hmac"
 	"time"
 
 	"github.com/hasp-tls/hasp/internal/kex"
-	"github.com/hasp-tls/hasp/internal/keysched"
 	"github.com/hasp-tls/hasp/internal/sig"
 	"github.com/hasp-tls/hasp/internal/suite"
 	"github.com/hasp-tls/hasp/internal/wire"
@@ -162,11 +160,7 @@ func (c *Client) handle12(typ uint8, msg []byte) error {
 		if len(cm.Chain) == 0 {
 			return fail(wire.AlertDecodeError, "server sent no certificate")
 		}
-		entries := make([]wire.CertificateEntry, len(cm.Chain))
-		for i, d := range cm.Chain {
-			entries[i].Data = d
-		}
-		raw, certs, err := parseChain(entries)
+		raw, certs, err := parseChain(entries(cm.Chain))
 		if err != nil {
 			return err
 		}
@@ -260,18 +254,9 @@ func (c *Client) handle12(typ uint8, msg []byte) error {
 		if typ != wire.TypeFinished {
 			return unexpected(typ, "Finished")
 		}
-		var fin wire.Finished
-		if err := fin.Unmarshal(msg); err != nil {
+		if err := c.checkFinished12(msg, false); err != nil {
 			return err
 		}
-		want := keysched.Finished12(c.st.Suite.Hash, c.master12, false, c.transcript.Sum())
-		if len(fin.VerifyData) != len(want) {
-			return fail(wire.AlertDecodeError, "Finished of %d bytes, want 12", len(fin.VerifyData))
-		}
-		if !hmac.Equal(fin.VerifyData, want) {
-			return fail(wire.AlertDecryptError, "server Finished does not verify")
-		}
-		c.transcript.Write(msg)
 		if !c.st.Resumed && c.v12.sessionID != nil && c.st.EMS && c.cfg.OnTicket != nil {
 			// No ticket, but the server keeps the session by ID.
 			c.cfg.OnTicket(&Ticket{
@@ -285,13 +270,7 @@ func (c *Client) handle12(typ uint8, msg []byte) error {
 			if err := c.verifyPeer(); err != nil {
 				return err
 			}
-			ck, _, civ, _ := c.keys12()
-			c.acts = append(c.acts, Action{Kind: ActSendCCS})
-			c.key12(ActWriteKey, ck, civ)
-			fin := keysched.Finished12(c.st.Suite.Hash, c.master12, true, c.transcript.Sum())
-			m := (&wire.Finished{VerifyData: fin}).Marshal()
-			c.transcript.Write(m)
-			c.acts = append(c.acts, Action{Kind: ActSend, Level: LevelApplication, Msg: m})
+			c.finish12(true)
 		}
 		c.acts = append(c.acts, Action{Kind: ActDone})
 		c.done = true
@@ -347,13 +326,7 @@ func (c *Client) secondFlight12() error {
 		}
 		c.send12((&wire.CertificateVerify{Scheme: scheme, Signature: s}).Marshal())
 	}
-	ck, _, civ, _ := c.keys12()
-	c.acts = append(c.acts, Action{Kind: ActSendCCS})
-	c.key12(ActWriteKey, ck, civ)
-	fin := keysched.Finished12(c.st.Suite.Hash, c.master12, true, c.transcript.Sum())
-	m := (&wire.Finished{VerifyData: fin}).Marshal()
-	c.transcript.Write(m)
-	c.acts = append(c.acts, Action{Kind: ActSend, Level: LevelApplication, Msg: m})
+	c.finish12(true)
 	c.v12.messages = nil
 	c.state = c12WaitCCS
 	return nil
@@ -368,8 +341,7 @@ func (c *Client) HandleCCS() ([]Action, error) {
 	if c.state != c12WaitCCS {
 		return nil, fail(wire.AlertUnexpectedMessage, "change_cipher_spec out of order")
 	}
-	_, sk, _, siv := c.keys12()
-	c.key12(ActReadKey, sk, siv)
+	c.readKeyAtCCS12(false)
 	c.state = c12WaitFinished
 	return c.acts, nil
 }

@@ -7,6 +7,7 @@ package engine
 
 import (
 	"crypto"
+	"crypto/hmac"
 	"crypto/x509"
 	"fmt"
 	"io"
@@ -525,4 +526,48 @@ func groups12(gs []uint16) []uint16 {
 		}
 	}
 	return out
+}
+
+// finish12 sends ChangeCipherSpec, installs our TLS 1.2 write key and
+// sends Finished over the transcript (RFC 5246 section 7.4.9).
+func (c *common) finish12(client bool) {
+	ck, sk, civ, siv := c.keys12()
+	key, iv := sk, siv
+	if client {
+		key, iv = ck, civ
+	}
+	c.acts = append(c.acts, Action{Kind: ActSendCCS})
+	c.key12(ActWriteKey, key, iv)
+	fin := keysched.Finished12(c.st.Suite.Hash, c.master12, client, c.transcript.Sum())
+	m := (&wire.Finished{VerifyData: fin}).Marshal()
+	c.transcript.Write(m)
+	c.acts = append(c.acts, Action{Kind: ActSend, Level: LevelApplication, Msg: m})
+}
+
+// checkFinished12 verifies the peer's TLS 1.2 Finished and adds it to the
+// transcript.
+func (c *common) checkFinished12(msg []byte, fromClient bool) error {
+	var fin wire.Finished
+	if err := fin.Unmarshal(msg); err != nil {
+		return err
+	}
+	want := keysched.Finished12(c.st.Suite.Hash, c.master12, fromClient, c.transcript.Sum())
+	if len(fin.VerifyData) != len(want) {
+		return fail(wire.AlertDecodeError, "Finished of %d bytes, want 12", len(fin.VerifyData))
+	}
+	if !hmac.Equal(fin.VerifyData, want) {
+		return fail(wire.AlertDecryptError, "peer Finished does not verify")
+	}
+	c.transcript.Write(msg)
+	return nil
+}
+
+// readKeyAtCCS12 installs the peer's TLS 1.2 write key as our read key.
+func (c *common) readKeyAtCCS12(fromClient bool) {
+	ck, sk, civ, siv := c.keys12()
+	if fromClient {
+		c.key12(ActReadKey, ck, civ)
+	} else {
+		c.key12(ActReadKey, sk, siv)
+	}
 }

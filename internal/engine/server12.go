@@ -1,12 +1,10 @@
 package engine
 
 import (
-	"crypto/hmac"
 	"crypto/x509"
 	"time"
 
 	"github.com/hasp-tls/hasp/internal/kex"
-	"github.com/hasp-tls/hasp/internal/keysched"
 	"github.com/hasp-tls/hasp/internal/sig"
 	"github.com/hasp-tls/hasp/internal/suite"
 	"github.com/hasp-tls/hasp/internal/wire"
@@ -289,11 +287,7 @@ func (s *Server) handle12(typ uint8, msg []byte) error {
 			s.state = s12WaitClientKeyExchange
 			return nil
 		}
-		entries := make([]wire.CertificateEntry, len(cm.Chain))
-		for i, c := range cm.Chain {
-			entries[i].Data = c
-		}
-		raw, certs, err := parseChain(entries)
+		raw, certs, err := parseChain(entries(cm.Chain))
 		if err != nil {
 			return err
 		}
@@ -347,18 +341,9 @@ func (s *Server) handle12(typ uint8, msg []byte) error {
 		if typ != wire.TypeFinished {
 			return unexpected(typ, "Finished")
 		}
-		var fin wire.Finished
-		if err := fin.Unmarshal(msg); err != nil {
+		if err := s.checkFinished12(msg, true); err != nil {
 			return err
 		}
-		want := keysched.Finished12(s.st.Suite.Hash, s.master12, true, s.transcript.Sum())
-		if len(fin.VerifyData) != len(want) {
-			return fail(wire.AlertDecodeError, "Finished of %d bytes, want 12", len(fin.VerifyData))
-		}
-		if !hmac.Equal(fin.VerifyData, want) {
-			return fail(wire.AlertDecryptError, "client Finished does not verify")
-		}
-		s.write12(msg)
 		if s.st.Resumed {
 			s.acts = append(s.acts, Action{Kind: ActDone})
 			s.done = true
@@ -376,13 +361,7 @@ func (s *Server) handle12(typ uint8, msg []byte) error {
 			}
 		}
 		// Our flight: ChangeCipherSpec, then Finished under the new keys.
-		_, sk, _, siv := s.keys12()
-		s.acts = append(s.acts, Action{Kind: ActSendCCS})
-		s.key12(ActWriteKey, sk, siv)
-		ours := keysched.Finished12(s.st.Suite.Hash, s.master12, false, s.transcript.Sum())
-		m := (&wire.Finished{VerifyData: ours}).Marshal()
-		s.transcript.Write(m)
-		s.acts = append(s.acts, Action{Kind: ActSend, Level: LevelApplication, Msg: m})
+		s.finish12(false)
 		s.acts = append(s.acts, Action{Kind: ActDone})
 		s.done = true
 		s.state = sConnected
@@ -402,8 +381,7 @@ func (s *Server) HandleCCS() ([]Action, error) {
 	if s.state != s12WaitCCS {
 		return nil, fail(wire.AlertUnexpectedMessage, "change_cipher_spec out of order")
 	}
-	ck, _, civ, _ := s.keys12()
-	s.key12(ActReadKey, ck, civ)
+	s.readKeyAtCCS12(true)
 	s.state = s12WaitFinished
 	return s.acts, nil
 }
@@ -492,13 +470,7 @@ func (s *Server) resume12(ch *wire.ClientHello, msg []byte, sess *Session) error
 	s.transcript.SetHash(st.Hash)
 	s.write12(msg)
 	s.send12(sh.Marshal())
-	_, sk, _, siv := s.keys12()
-	s.acts = append(s.acts, Action{Kind: ActSendCCS})
-	s.key12(ActWriteKey, sk, siv)
-	fin := keysched.Finished12(st.Hash, s.master12, false, s.transcript.Sum())
-	m := (&wire.Finished{VerifyData: fin}).Marshal()
-	s.transcript.Write(m)
-	s.acts = append(s.acts, Action{Kind: ActSend, Level: LevelApplication, Msg: m})
+	s.finish12(false)
 	s.state = s12WaitCCS
 	return nil
 }
