@@ -1095,3 +1095,14 @@ func (c *Conn) verifyHooks(st *engine.State) error {
 	}
 	return nil
 }
+
+// LocalCertificateChain returns the chain this side presented in the
+// handshake (DER, leaf first), or nil.
+func (c *Conn) LocalCertificateChain() [][]byte {
+	c.handshakeMu.Lock()
+	defer c.handshakeMu.Unlock()
+	if c.st == nil || c.st.LocalCertificate == nil {
+		return nil
+	}
+	return c.st.LocalCertificate.Chain
+}

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +23,7 @@ var urlRE = regexp.MustCompile(`https://(127\.0\.0\.1:\d+)/`)
 // returns its address; the server stops when the test ends.
 func startServe(t *testing.T, args ...string) (string, *testutil.SyncBuffer) {
 	t.Helper()
+	isolateConfig(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &testutil.SyncBuffer{}
 	done := make(chan int, 1)
@@ -45,21 +48,35 @@ func startServe(t *testing.T, args ...string) (string, *testutil.SyncBuffer) {
 	return "", nil
 }
 
-func connectTo(t *testing.T, stdin string, args ...string) (int, string, string) {
-	t.Helper()
-	// Known hosts and exceptions go to a directory of the test's own.
-	if os.Getenv("XDG_CONFIG_HOME") == "" || !strings.HasPrefix(os.Getenv("XDG_CONFIG_HOME"), os.TempDir()) {
+// isolateConfig points the user's config directory (local CA, known hosts)
+// at a directory of the test's own, once per test.
+func isolateConfig(t *testing.T) {
+	if !strings.HasPrefix(os.Getenv("XDG_CONFIG_HOME"), os.TempDir()) {
 		t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	}
+}
+
+func connectTo(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	isolateConfig(t)
 	var stdout, stderr testutil.SyncBuffer
 	code := run(context.Background(), append([]string{"connect", "--timeout", "10s"}, args...), strings.NewReader(stdin), &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
 }
 
-func TestServeSelfSignedAndConnect(t *testing.T) {
+func TestServeLocalCAAndConnect(t *testing.T) {
 	addr, out := startServe(t)
-	if !strings.Contains(out.String(), "self-signed") {
-		t.Errorf("serve output does not say the certificate is self-signed:\n%s", out)
+	caPath := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "hasp", "ca.pem")
+	if !strings.Contains(out.String(), "made a local CA in "+caPath) || !strings.Contains(out.String(), "curl --cacert "+caPath) {
+		t.Errorf("serve output does not name the new local CA and how to trust it:\n%s", out)
+	}
+	if st, err := os.Stat(filepath.Join(filepath.Dir(caPath), "ca.key")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("CA key: %v, mode %v", err, st.Mode())
+	}
+	// With the local CA as trust anchor the server is trusted.
+	code, _, stderr0 := connectTo(t, "", "--cafile", caPath, addr)
+	if code != exitOK || !strings.Contains(stderr0, "Trust: trusted") {
+		t.Fatalf("connect --cafile: exit %d\n%s", code, stderr0)
 	}
 	code, stdout, stderr := connectTo(t, "GET / HTTP/1.0\r\n\r\n", "--insecure", addr)
 	if code != 0 {
@@ -205,4 +222,64 @@ func TestConnectPromptUnderPTY(t *testing.T) {
 	if strings.Contains(second, "[N]o?") || !strings.Contains(second, "same key as first seen") || !strings.Contains(second, "200 OK") {
 		t.Fatalf("second connect asked again or failed:\n%s", second)
 	}
+}
+
+// The local CA is made once and reused; the JSON lock panel, the echo
+// mode and the http redirect work.
+func TestServeFeatures(t *testing.T) {
+	isolateConfig(t)
+	_, out1 := startServe(t)
+	addr, out2 := startServe(t)
+	if strings.Contains(out2.String(), "made a local CA") || caLine(out1.String()) != caLine(out2.String()) {
+		t.Fatalf("the CA was not reused:\n%s\n%s", out1, out2)
+	}
+	caPath := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "hasp", "ca.pem")
+	code, stdout, stderr := connectTo(t, "GET /.well-known/hasp.json HTTP/1.0\r\n\r\n", "--cafile", caPath, addr)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	body := stdout[strings.Index(stdout, "{"):]
+	var panel struct {
+		Protocol    string `json:"protocol"`
+		KeyExchange string `json:"key_exchange"`
+		ServerChain []struct {
+			DaysLeft int `json:"days_left"`
+		} `json:"server_chain"`
+	}
+	if err := json.Unmarshal([]byte(body), &panel); err != nil {
+		t.Fatalf("JSON: %v\n%s", err, body)
+	}
+	if panel.Protocol != "TLS 1.3" || panel.KeyExchange != "X25519MLKEM768" || len(panel.ServerChain) != 2 || panel.ServerChain[0].DaysLeft < 29 {
+		t.Fatalf("panel %+v", panel)
+	}
+
+	echoAddr, _ := startServe(t, "--echo", "--tls1.2")
+	code, stdout, stderr = connectTo(t, "ping\n", "--cafile", caPath, echoAddr)
+	if code != exitOK || stdout != "ping\n" || !strings.Contains(stderr, "TLS 1.2") {
+		t.Fatalf("echo: exit %d %q\n%s", code, stdout, stderr)
+	}
+
+	_, out := startServe(t, "--redirect-http", "127.0.0.1:0")
+	m := regexp.MustCompile(`redirecting http://(\S+)/ to https`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no redirect line:\n%s", out)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get("http://" + m[1] + "/some/path?q=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusMovedPermanently || !strings.HasPrefix(loc, "https://127.0.0.1:") || !strings.HasSuffix(loc, "/some/path?q=1") {
+		t.Fatalf("redirect %d %q", resp.StatusCode, loc)
+	}
+}
+
+func caLine(out string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "local CA:") {
+			return l
+		}
+	}
+	return ""
 }

@@ -2,20 +2,18 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
-	"crypto/x509/pkix"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"html"
 	"io"
-	"math/big"
+	"log"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -24,14 +22,40 @@ import (
 
 type connKey struct{}
 
+var clientAuthModes = map[string]hasp.ClientAuthType{
+	"none":               hasp.NoClientCert,
+	"request":            hasp.RequestClientCert,
+	"require":            hasp.RequireAnyClientCert,
+	"verify-if-given":    hasp.VerifyClientCertIfGiven,
+	"require-and-verify": hasp.RequireAndVerifyClientCert,
+}
+
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8443", "address to listen on")
-	certFile := fs.String("cert", "", "certificate chain (PEM); default: a self-signed ECDSA certificate made at start")
+	certFile := fs.String("cert", "", "certificate chain (PEM); default: a leaf from hasp's local CA")
 	keyFile := fs.String("key", "", "private key (PEM) for --cert")
+	echo := fs.Bool("echo", false, "raw TLS echo server (no HTTP)")
+	dir := fs.String("dir", "", "serve the files of this directory (the lock panel stays at /.well-known/hasp)")
+	redirect := fs.String("redirect-http", "", "also answer plain HTTP on this address with a permanent redirect to https")
+	clientAuth := fs.String("client-auth", "none", "client certificates: none, request, require, verify-if-given, require-and-verify")
+	clientCA := fs.String("client-ca", "", "CA certificates (PEM) that verify client certificates")
+	only12 := fs.Bool("tls1.2", false, "TLS 1.2 only")
+	only13 := fs.Bool("tls1.3", false, "TLS 1.3 only")
+	keylog := fs.String("keylog", "", "append TLS secrets to this file (NSS key log format, for Wireshark)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: hasp serve [flags]\n\nServes HTTPS (HTTP/1.1) over hasp's TLS 1.3. Each page states what that very\nconnection negotiated.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), `Usage: hasp serve [flags]
+
+Serves HTTPS over hasp (TLS 1.3 and 1.2). Every page shows what that very
+connection negotiated; the same as JSON at /.well-known/hasp.json.
+
+With no --cert, hasp makes a local CA on first run (in %s) and issues a
+certificate for localhost, 127.0.0.1 and ::1 from it: trust the CA once and
+browsers and tools trust every hasp serve after.
+
+Flags:
+`, displayConfigDir())
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -40,41 +64,126 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
+	if fs.NArg() != 0 {
+		fmt.Fprintf(stderr, "hasp serve: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return 2
+	}
 	if (*certFile == "") != (*keyFile == "") {
 		fmt.Fprintln(stderr, "hasp serve: --cert and --key go together")
 		return 2
 	}
+	mode, ok := clientAuthModes[*clientAuth]
+	if !ok {
+		fmt.Fprintf(stderr, "hasp serve: --client-auth %q: want none, request, require, verify-if-given or require-and-verify\n", *clientAuth)
+		return 2
+	}
+	if *only12 && *only13 {
+		fmt.Fprintln(stderr, "hasp serve: --tls1.2 and --tls1.3 exclude each other")
+		return 2
+	}
+
 	var cert hasp.Certificate
+	var ca *localCA
 	var err error
 	if *certFile != "" {
 		cert, err = hasp.LoadX509KeyPair(*certFile, *keyFile)
 	} else {
-		cert, err = selfSigned()
+		var d string
+		if d, err = configDir(); err == nil {
+			var created bool
+			if ca, created, err = loadOrCreateCA(d); err == nil {
+				if created {
+					fmt.Fprintf(stdout, "hasp serve: made a local CA in %s\n", ca.certPath)
+				}
+				cert, err = ca.issueLeaf()
+			}
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "hasp serve: %v\n", err)
 		return 1
 	}
-	cfg := &hasp.Config{Certificates: []hasp.Certificate{cert}, NextProtos: []string{"http/1.1"}}
+	cfg := &hasp.Config{Certificates: []hasp.Certificate{cert}, ClientAuth: mode}
+	if !*echo {
+		cfg.NextProtos = []string{"http/1.1"}
+	}
+	if *only12 {
+		cfg.MaxVersion = hasp.VersionTLS12
+	}
+	if *only13 {
+		cfg.MinVersion = hasp.VersionTLS13
+	}
+	if *clientCA != "" {
+		pem, err := os.ReadFile(*clientCA)
+		if err != nil {
+			fmt.Fprintf(stderr, "hasp serve: %v\n", err)
+			return 2
+		}
+		cfg.ClientCAs = x509.NewCertPool()
+		if !cfg.ClientCAs.AppendCertsFromPEM(pem) {
+			fmt.Fprintf(stderr, "hasp serve: no certificates in %s\n", *clientCA)
+			return 2
+		}
+	}
+	if *keylog != "" {
+		f, err := os.OpenFile(*keylog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			fmt.Fprintf(stderr, "hasp serve: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		cfg.KeyLogWriter = f
+		fmt.Fprintf(stderr, "WARNING: --keylog: TLS secrets go to %s; anyone with it can read the traffic.\n", *keylog)
+	}
 	ln, err := hasp.Listen("tcp", *addr, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "hasp serve: %v\n", err)
 		return 1
 	}
+	url := "https://" + ln.Addr().String() + "/"
+	fmt.Fprintf(stdout, "hasp serve: listening on %s\n", url)
 	fp := sha256.Sum256(cert.Certificate[0])
-	fmt.Fprintf(stdout, "hasp serve: listening on https://%s/\n", ln.Addr())
 	fmt.Fprintf(stdout, "certificate: %s, SHA-256 %X\n", cert.Leaf.Subject.CommonName, fp)
-	if *certFile == "" {
-		fmt.Fprintln(stdout, "(self-signed, made at start: clients need --insecure, curl -k, or to trust it)")
+	if ca != nil {
+		cafp := sha256.Sum256(ca.cert.Raw)
+		fmt.Fprintf(stdout, "local CA: %s (SHA-256 %X)\n", ca.certPath, cafp)
+		fmt.Fprintf(stdout, "trust it: curl --cacert %s %s\n", ca.certPath, url)
+		fmt.Fprintf(stdout, "          certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n hasp-local-ca -i %s   (Chromium, Firefox)\n", ca.certPath)
+		fmt.Fprintf(stdout, "          sudo cp %s /usr/local/share/ca-certificates/hasp-local-ca.crt && sudo update-ca-certificates\n", ca.certPath)
+	}
+
+	if *echo {
+		return serveEcho(ctx, ln, stdout, stderr)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/.well-known/hasp.json", lockJSON)
+	mux.HandleFunc("/.well-known/hasp", page)
+	if *dir != "" {
+		mux.Handle("/", http.FileServer(http.Dir(*dir)))
+	} else {
+		mux.HandleFunc("/", page)
 	}
 	srv := &http.Server{
-		Handler:           http.HandlerFunc(page),
+		Handler:           accessLog(stdout, mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			return context.WithValue(ctx, connKey{}, c)
 		},
-		ErrorLog: nil,
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
+	var redirectSrv *http.Server
+	if *redirect != "" {
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		rl, err := net.Listen("tcp", *redirect)
+		if err != nil {
+			fmt.Fprintf(stderr, "hasp serve: --redirect-http: %v\n", err)
+			return 1
+		}
+		redirectSrv = &http.Server{Handler: redirectHandler(port), ReadHeaderTimeout: 10 * time.Second}
+		fmt.Fprintf(stdout, "redirecting http://%s/ to https\n", rl.Addr())
+		go redirectSrv.Serve(rl)
 	}
 	go func() {
 		<-ctx.Done()
@@ -82,6 +191,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(sctx)
+		if redirectSrv != nil {
+			redirectSrv.Shutdown(sctx)
+		}
 	}()
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		fmt.Fprintf(stderr, "hasp serve: %v\n", err)
@@ -90,31 +202,113 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// selfSigned makes an ECDSA P-256 certificate for localhost and the
-// loopback addresses.
-func selfSigned() (hasp.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return hasp.Certificate{}, err
+func displayConfigDir() string {
+	if d, err := configDir(); err == nil {
+		return d
 	}
-	serial, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "localhost", Organization: []string{"hasp serve (self-signed)"}},
-		NotBefore:             time.Now().Add(-time.Minute),
-		NotAfter:              time.Now().Add(30 * 24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		DNSNames:              []string{"localhost"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	return "the user's config directory"
+}
+
+// redirectHandler answers plain HTTP with a permanent redirect to the
+// same path over https (a server that forces https).
+func redirectHandler(httpsPort string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		if host == "" {
+			host = "localhost"
+		}
+		http.Redirect(w, r, "https://"+net.JoinHostPort(host, httpsPort)+r.URL.RequestURI(), http.StatusMovedPermanently)
+	})
+}
+
+// accessLog writes one line per request with the connection's TLS
+// parameters.
+func accessLog(w io.Writer, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(rw, r)
+		tlsInfo := "-"
+		if c, ok := r.Context().Value(connKey{}).(*hasp.Conn); ok {
+			st := c.ConnectionState()
+			tlsInfo = fmt.Sprintf("%s %s %s", hasp.VersionName(st.Version), hasp.CipherSuiteName(st.CipherSuite), st.CurveID)
+			if st.DidResume {
+				tlsInfo += " resumed"
+			}
+		}
+		fmt.Fprintf(w, "%s %s %q %s\n", time.Now().Format(time.RFC3339), r.RemoteAddr, r.Method+" "+r.URL.RequestURI()+" "+r.Proto, tlsInfo)
+	})
+}
+
+// lockPanel is what a connection negotiated, for the page and the JSON.
+type lockPanel struct {
+	Protocol          string      `json:"protocol"`
+	CipherSuite       string      `json:"cipher_suite"`
+	KeyExchange       string      `json:"key_exchange"`
+	Signature         string      `json:"signature"`
+	ALPN              string      `json:"alpn"`
+	SNI               string      `json:"sni"`
+	Resumed           bool        `json:"resumed"`
+	HelloRetryRequest bool        `json:"hello_retry_request"`
+	ClientCertificate *certInfo   `json:"client_certificate,omitempty"`
+	ServerChain       []*certInfo `json:"server_chain"`
+}
+
+type certInfo struct {
+	Subject  string   `json:"subject"`
+	Issuer   string   `json:"issuer"`
+	Names    []string `json:"names,omitempty"`
+	NotAfter string   `json:"not_after"`
+	DaysLeft int      `json:"days_left"`
+	SHA256   string   `json:"sha256"`
+}
+
+func describe(c *x509.Certificate) *certInfo {
+	names := append([]string(nil), c.DNSNames...)
+	for _, ip := range c.IPAddresses {
+		names = append(names, ip.String())
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return hasp.Certificate{}, err
+	fp := sha256.Sum256(c.Raw)
+	return &certInfo{Subject: c.Subject.String(), Issuer: c.Issuer.String(), Names: names,
+		NotAfter: c.NotAfter.UTC().Format(time.RFC3339), DaysLeft: int(time.Until(c.NotAfter).Hours() / 24),
+		SHA256: fmt.Sprintf("%X", fp)}
+}
+
+func panelFor(r *http.Request) (*lockPanel, bool) {
+	c, _ := r.Context().Value(connKey{}).(*hasp.Conn)
+	if c == nil {
+		return nil, false
 	}
-	leaf, _ := x509.ParseCertificate(der)
-	return hasp.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
+	st := c.ConnectionState()
+	p := &lockPanel{
+		Protocol: hasp.VersionName(st.Version), CipherSuite: hasp.CipherSuiteName(st.CipherSuite),
+		KeyExchange: st.CurveID.String(), Signature: st.SignatureScheme.String(), ALPN: st.NegotiatedProtocol,
+		SNI: st.ServerName, Resumed: st.DidResume, HelloRetryRequest: st.HelloRetryRequest,
+	}
+	if len(st.PeerCertificates) > 0 {
+		p.ClientCertificate = describe(st.PeerCertificates[0])
+	}
+	if cert := c.LocalCertificateChain(); cert != nil {
+		for _, d := range cert {
+			if x, err := x509.ParseCertificate(d); err == nil {
+				p.ServerChain = append(p.ServerChain, describe(x))
+			}
+		}
+	}
+	return p, true
+}
+
+func lockJSON(w http.ResponseWriter, r *http.Request) {
+	p, ok := panelFor(r)
+	if !ok {
+		http.Error(w, "not a hasp connection", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(p)
 }
 
 func page(w http.ResponseWriter, r *http.Request) {
@@ -122,29 +316,37 @@ func page(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "only GET", http.StatusMethodNotAllowed)
 		return
 	}
-	c, _ := r.Context().Value(connKey{}).(*hasp.Conn)
-	if c == nil {
+	p, ok := panelFor(r)
+	if !ok {
 		http.Error(w, "not a hasp connection", http.StatusInternalServerError)
 		return
 	}
-	st := c.ConnectionState()
 	rows := [][2]string{
-		{"Protocol", hasp.VersionName(st.Version)},
-		{"Cipher suite", hasp.CipherSuiteName(st.CipherSuite)},
-		{"Key exchange", st.CurveID.String()},
-		{"Signature", st.SignatureScheme.String()},
-		{"ALPN", orNone(st.NegotiatedProtocol)},
-		{"SNI", orNone(st.ServerName)},
-		{"HelloRetryRequest", fmt.Sprint(st.HelloRetryRequest)},
-		{"Resumed", fmt.Sprint(st.DidResume)},
+		{"Protocol", p.Protocol},
+		{"Cipher suite", p.CipherSuite},
+		{"Key exchange", p.KeyExchange},
+		{"Signature", p.Signature},
+		{"ALPN", orNone(p.ALPN)},
+		{"SNI", orNone(p.SNI)},
+		{"HelloRetryRequest", fmt.Sprint(p.HelloRetryRequest)},
+		{"Resumed", fmt.Sprint(p.Resumed)},
+	}
+	if p.ClientCertificate != nil {
+		rows = append(rows, [2]string{"Client certificate", p.ClientCertificate.Subject})
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	var b strings.Builder
-	b.WriteString("<!doctype html><html><head><title>hasp: this connection</title></head><body>\n<h1>This connection</h1>\n<table>\n")
+	b.WriteString("<!doctype html><html><head><meta charset=utf-8><title>hasp: this connection</title></head><body>\n<h1>This connection</h1>\n<table>\n")
 	for _, r := range rows {
 		fmt.Fprintf(&b, "<tr><th align=left>%s</th><td>%s</td></tr>\n", html.EscapeString(r[0]), html.EscapeString(r[1]))
 	}
-	b.WriteString("</table>\n</body></html>\n")
+	b.WriteString("</table>\n<h2>Server certificate chain</h2>\n<ol>\n")
+	for _, c := range p.ServerChain {
+		fmt.Fprintf(&b, "<li>%s<br>issued by %s<br>names: %s<br>valid until %s (%d days left)</li>\n",
+			html.EscapeString(c.Subject), html.EscapeString(c.Issuer), html.EscapeString(strings.Join(c.Names, ", ")),
+			html.EscapeString(c.NotAfter), c.DaysLeft)
+	}
+	b.WriteString("</ol>\n<p><a href=\"/.well-known/hasp.json\">as JSON</a></p>\n</body></html>\n")
 	io.WriteString(w, b.String())
 }
 
@@ -153,4 +355,35 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
+}
+
+// serveEcho echoes each connection back to itself.
+func serveEcho(ctx context.Context, ln net.Listener, stdout, stderr io.Writer) int {
+	go func() {
+		<-ctx.Done()
+		fmt.Fprintln(stdout, "hasp serve: shutting down")
+		ln.Close()
+	}()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return 0
+			}
+			fmt.Fprintf(stderr, "hasp serve: %v\n", err)
+			return 1
+		}
+		go func() {
+			defer c.Close()
+			hc := c.(*hasp.Conn)
+			hc.SetDeadline(time.Now().Add(5 * time.Minute))
+			if err := hc.Handshake(); err != nil {
+				fmt.Fprintf(stdout, "%s handshake failed: %v\n", c.RemoteAddr(), err)
+				return
+			}
+			st := hc.ConnectionState()
+			fmt.Fprintf(stdout, "%s %s %s %s\n", c.RemoteAddr(), hasp.VersionName(st.Version), hasp.CipherSuiteName(st.CipherSuite), st.CurveID)
+			io.Copy(c, c)
+		}()
+	}
 }
