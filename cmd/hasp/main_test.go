@@ -283,3 +283,30 @@ func caLine(out string) string {
 	}
 	return ""
 }
+
+// curl (OpenSSL underneath) against hasp serve, trusting the local CA:
+// TLS 1.3 by default and TLS 1.2 with --tls-max 1.2.
+func TestCurlAgainstServe(t *testing.T) {
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		if os.Getenv("HASP_CI") != "" {
+			t.Fatal("curl not found; .ci/run must install it")
+		}
+		t.Skip("curl not installed")
+	}
+	addr, _ := startServe(t)
+	caPath := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "hasp", "ca.pem")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--http1.1"}, "<td>TLS 1.3</td>"},
+		{[]string{"--http1.1", "--tls-max", "1.2"}, "<td>TLS 1.2</td>"},
+	} {
+		args := append([]string{"-sS", "--max-time", "10", "--cacert", caPath, "https://" + addr + "/"}, tc.args...)
+		out, err := exec.Command(curl, args...).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), tc.want) {
+			t.Fatalf("curl %v: %v\n%s", tc.args, err, out)
+		}
+	}
+}
