@@ -18,9 +18,8 @@ import (
 	"time"
 
 	"github.com/hasp-tls/hasp"
+	"github.com/hasp-tls/hasp/hasphttp"
 )
-
-type connKey struct{}
 
 var clientAuthModes = map[string]hasp.ClientAuthType{
 	"none":               hasp.NoClientCert,
@@ -106,7 +105,7 @@ Flags:
 	}
 	cfg := &hasp.Config{Certificates: []hasp.Certificate{cert}, ClientAuth: mode}
 	if !*echo {
-		cfg.NextProtos = []string{"http/1.1"}
+		cfg.NextProtos = hasphttp.NextProtos
 	}
 	if *only12 {
 		cfg.MaxVersion = hasp.VersionTLS12
@@ -168,10 +167,7 @@ Flags:
 		Handler:           accessLog(stdout, mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       60 * time.Second,
-		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			return context.WithValue(ctx, connKey{}, c)
-		},
-		ErrorLog: log.New(io.Discard, "", 0),
+		ErrorLog:          log.New(io.Discard, "", 0),
 	}
 	var redirectSrv *http.Server
 	if *redirect != "" {
@@ -195,7 +191,11 @@ Flags:
 			redirectSrv.Shutdown(sctx)
 		}
 	}()
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	go func() {
+		<-ctx.Done()
+		ln.Close()
+	}()
+	if err := hasphttp.Serve(ln, srv); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		fmt.Fprintf(stderr, "hasp serve: %v\n", err)
 		return 1
 	}
@@ -230,7 +230,7 @@ func accessLog(w io.Writer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(rw, r)
 		tlsInfo := "-"
-		if c, ok := r.Context().Value(connKey{}).(*hasp.Conn); ok {
+		if c := hasphttp.Conn(r); c != nil {
 			st := c.ConnectionState()
 			tlsInfo = fmt.Sprintf("%s %s %s", hasp.VersionName(st.Version), hasp.CipherSuiteName(st.CipherSuite), st.CurveID)
 			if st.DidResume {
@@ -244,6 +244,7 @@ func accessLog(w io.Writer, next http.Handler) http.Handler {
 // lockPanel is what a connection negotiated, for the page and the JSON.
 type lockPanel struct {
 	Protocol          string      `json:"protocol"`
+	HTTP              string      `json:"http"`
 	CipherSuite       string      `json:"cipher_suite"`
 	KeyExchange       string      `json:"key_exchange"`
 	Signature         string      `json:"signature"`
@@ -276,7 +277,7 @@ func describe(c *x509.Certificate) *certInfo {
 }
 
 func panelFor(r *http.Request) (*lockPanel, bool) {
-	c, _ := r.Context().Value(connKey{}).(*hasp.Conn)
+	c := hasphttp.Conn(r)
 	if c == nil {
 		return nil, false
 	}
@@ -284,7 +285,7 @@ func panelFor(r *http.Request) (*lockPanel, bool) {
 	p := &lockPanel{
 		Protocol: hasp.VersionName(st.Version), CipherSuite: hasp.CipherSuiteName(st.CipherSuite),
 		KeyExchange: st.CurveID.String(), Signature: st.SignatureScheme.String(), ALPN: st.NegotiatedProtocol,
-		SNI: st.ServerName, Resumed: st.DidResume, HelloRetryRequest: st.HelloRetryRequest,
+		SNI: st.ServerName, Resumed: st.DidResume, HelloRetryRequest: st.HelloRetryRequest, HTTP: r.Proto,
 	}
 	if len(st.PeerCertificates) > 0 {
 		p.ClientCertificate = describe(st.PeerCertificates[0])
@@ -323,6 +324,7 @@ func page(w http.ResponseWriter, r *http.Request) {
 	}
 	rows := [][2]string{
 		{"Protocol", p.Protocol},
+		{"HTTP", p.HTTP},
 		{"Cipher suite", p.CipherSuite},
 		{"Key exchange", p.KeyExchange},
 		{"Signature", p.Signature},

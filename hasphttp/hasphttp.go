@@ -1,0 +1,130 @@
+// Package hasphttp serves HTTP/1.1 and HTTP/2 over hasp connections. It is
+// a separate package so that the hasp library itself needs only the
+// standard library and golang.org/x/crypto; this one adds
+// golang.org/x/net/http2.
+//
+// net/http's own HTTP/2 support only recognises *crypto/tls.Conn, so
+// Serve runs the handshake itself and hands a connection to the HTTP/2
+// server when ALPN chose "h2", and to http.Server otherwise.
+package hasphttp
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/net/http2"
+
+	"github.com/hasp-tls/hasp"
+)
+
+// NextProtos is the ALPN list a server that uses Serve should offer.
+var NextProtos = []string{"h2", "http/1.1"}
+
+type connKey struct{}
+
+// Conn returns the hasp connection a request arrived on.
+func Conn(r *http.Request) *hasp.Conn {
+	c, _ := r.Context().Value(connKey{}).(*hasp.Conn)
+	return c
+}
+
+// Serve accepts hasp connections from ln (made by hasp.Listen or
+// hasp.NewListener with NextProtos) and serves srv.Handler over HTTP/2
+// or HTTP/1.1, as each connection's ALPN says. It returns when ln is
+// closed; Shutdown on srv stops the HTTP/1.1 side.
+func Serve(ln net.Listener, srv *http.Server) error {
+	h1 := &chanListener{addr: ln.Addr(), ch: make(chan net.Conn), done: make(chan struct{})}
+	base := srv.ConnContext
+	srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+		if base != nil {
+			ctx = base(ctx, c)
+		}
+		return context.WithValue(ctx, connKey{}, c)
+	}
+	h2 := &http2.Server{IdleTimeout: srv.IdleTimeout}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(h1) }()
+	defer h1.Close()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return http.ErrServerClosed
+			}
+			return err
+		}
+		hc, ok := c.(*hasp.Conn)
+		if !ok {
+			c.Close()
+			continue
+		}
+		go func() {
+			timeout := srv.ReadHeaderTimeout
+			if timeout == 0 {
+				timeout = 10 * time.Second
+			}
+			hc.SetDeadline(time.Now().Add(timeout))
+			if err := hc.Handshake(); err != nil {
+				hc.Close()
+				return
+			}
+			hc.SetDeadline(time.Time{})
+			if hc.ConnectionState().NegotiatedProtocol == "h2" {
+				ctx := context.WithValue(context.Background(), connKey{}, hc)
+				if base != nil {
+					ctx = base(ctx, hc)
+				}
+				h2.ServeConn(hc, &http2.ServeConnOpts{Context: ctx, BaseConfig: srv, Handler: srv.Handler})
+				return
+			}
+			select {
+			case h1.ch <- hc:
+			case <-h1.done:
+				hc.Close()
+			}
+		}()
+	}
+}
+
+// chanListener hands connections that chose HTTP/1.1 to http.Server.
+type chanListener struct {
+	addr net.Addr
+	ch   chan net.Conn
+	done chan struct{}
+	once sync.Once
+}
+
+func (l *chanListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.ch:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *chanListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *chanListener) Addr() net.Addr { return l.addr }
+
+// Transport returns an HTTP/2 client transport that dials with hasp (ALPN
+// h2). For HTTP/1.1, http.Transport with DialTLSContext set to
+// (&hasp.Dialer{Config: cfg}).DialContext is enough.
+func Transport(cfg *hasp.Config) *http2.Transport {
+	c := cfg.Clone()
+	c.NextProtos = []string{"h2"}
+	d := &hasp.Dialer{Config: c}
+	return &http2.Transport{
+		DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
+			return d.DialContext(ctx, network, addr)
+		},
+	}
+}
