@@ -214,6 +214,11 @@ type Config struct {
 	// certificate expires.
 	CloseAtCertificateExpiry bool
 
+	// HandshakeTrace, when set, is called with each handshake message
+	// sent and received (for tools that show the handshake). After the
+	// handshake it may be called from Read and Write at once.
+	HandshakeTrace func(HandshakeMessage)
+
 	// KeyLogWriter receives secrets in NSS key log format, which
 	// Wireshark reads. It compromises security; use for debugging only.
 	KeyLogWriter io.Writer

@@ -261,6 +261,7 @@ func (c *Conn) handshake() (err error) {
 		if err != nil {
 			return c.fatal(err)
 		}
+		c.trace(false, msg)
 		acts, err := eng.Handle(c.rLevel, msg)
 		c.consumeHandshakeMessage(len(msg))
 		if err != nil {
@@ -280,6 +281,7 @@ func (c *Conn) apply(acts []engine.Action) error {
 		var err error
 		switch a.Kind {
 		case engine.ActSend:
+			c.trace(true, a.Msg)
 			err = c.rec.WriteRecord(wire.TypeHandshake, a.Msg)
 		case engine.ActSendCCS:
 			err = c.rec.WriteRecord(wire.TypeChangeCipherSpec, []byte{1})
@@ -595,6 +597,7 @@ func (c *Conn) postHandshake(msg []byte) error {
 	if c.useless > maxUselessRecords {
 		return c.readFailure(wire.Errorf(wire.AlertUnexpectedMessage, "too many post-handshake messages without data"))
 	}
+	c.trace(false, msg)
 	acts, err := c.engineCall(func() ([]engine.Action, error) { return c.eng.Handle(c.rLevel, msg) })
 	if err != nil {
 		return c.readFailure(err)
@@ -656,6 +659,7 @@ func (c *Conn) applyPostLocked(acts []engine.Action) error {
 			}
 		case engine.ActSend:
 			if c.writeErr == nil && !c.closedSend {
+				c.trace(true, a.Msg)
 				err = c.rec.WriteRecord(wire.TypeHandshake, a.Msg)
 			}
 		case engine.ActWarning:

@@ -53,6 +53,7 @@ func connect(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	policyName := fs.String("policy", "browser", "trust policy: browser, strict, pinned, tofu, opportunistic")
 	knownHosts := fs.String("known-hosts", defaultStorePath("known_hosts"), "known-hosts file (trust on first use)")
 	acceptAlways := fs.Bool("accept-always", false, "if the server is not trusted, remember its key in the known-hosts file and go on")
+	quiet := fs.Bool("quiet", false, "do not print the handshake trace, chain and verdict")
 	var pins multiFlag
 	fs.Var(&pins, "pin", "trust a key by its SPKI SHA-256 (sha256/BASE64); may repeat")
 	fs.Usage = func() {
@@ -125,6 +126,15 @@ Flags:
 		cfg.Trust = verifier
 	}
 	hostport := net.JoinHostPort(cfg.ServerName, port)
+	if !*quiet {
+		cfg.HandshakeTrace = func(m hasp.HandshakeMessage) {
+			arrow := "<-"
+			if m.Sent {
+				arrow = "->"
+			}
+			fmt.Fprintf(stderr, "  %s %-20s %s\n", arrow, m.Name(), m.Summary())
+		}
+	}
 
 	var conn *hasp.Conn
 	for attempt := 0; ; attempt++ {
@@ -171,7 +181,9 @@ Flags:
 		}
 	}
 	defer conn.Close()
-	printState(stderr, addr, conn.ConnectionState(), *insecure)
+	if !*quiet {
+		printState(stderr, addr, conn.ConnectionState(), *insecure)
+	}
 
 	done := make(chan struct{})
 	go func() {

@@ -312,3 +312,29 @@ func TestCurlAgainstServe(t *testing.T) {
 		}
 	}
 }
+
+// connect traces the handshake, one line per message each way.
+func TestConnectTrace(t *testing.T) {
+	addr, _ := startServe(t)
+	caPath := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "hasp", "ca.pem")
+	code, _, stderr := connectTo(t, "", "--cafile", caPath, addr)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	for _, want := range []string{
+		"-> ClientHello          versions [TLS 1.3 TLS 1.2]",
+		"key shares [X25519MLKEM768 x25519]",
+		"<- ServerHello          version TLS 1.3, suite TLS_AES_128_GCM_SHA256, key share X25519MLKEM768",
+		"<- Certificate          2 certificates",
+		"<- CertificateVerify    ecdsa_secp256r1_sha256",
+		"-> Finished",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("trace lacks %q:\n%s", want, stderr)
+		}
+	}
+	code, _, stderr = connectTo(t, "", "--quiet", "--cafile", caPath, addr)
+	if code != exitOK || strings.Contains(stderr, "ClientHello") {
+		t.Errorf("--quiet: exit %d\n%s", code, stderr)
+	}
+}
