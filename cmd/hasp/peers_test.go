@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hasp-tls/hasp/internal/testutil"
+)
+
+// needPeer finds a program; under CI (HASP_CI) a missing one fails.
+func needPeer(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("HASP_CI") != "" {
+			t.Fatalf("%s not found; .ci/run must install it", name)
+		}
+		t.Skipf("%s not installed", name)
+	}
+	return p
+}
+
+func runPeer(t *testing.T, stdin string, name string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	out := &testutil.SyncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Run()
+	return out.String()
+}
+
+// openssl s_client and gnutls-cli against hasp serve, verifying with the
+// local CA.
+func TestPeersAgainstServe(t *testing.T) {
+	addr, _ := startServe(t)
+	ca := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "hasp", "ca.pem")
+	host, port, _ := strings.Cut(addr, ":")
+	t.Run("openssl s_client", func(t *testing.T) {
+		out := runPeer(t, "GET / HTTP/1.0\r\n\r\n", needPeer(t, "openssl"), "s_client", "-connect", addr, "-servername", "localhost",
+			"-CAfile", ca, "-verify_return_error", "-ign_eof")
+		for _, w := range []string{"Verify return code: 0 (ok)", "<td>TLS 1.3</td>", "HTTP/1.0 200 OK"} {
+			if !strings.Contains(out, w) {
+				t.Errorf("s_client output lacks %q:\n%.2000s", w, out)
+			}
+		}
+	})
+	t.Run("gnutls-cli", func(t *testing.T) {
+		out := runPeer(t, "GET / HTTP/1.0\r\n\r\n", needPeer(t, "gnutls-cli"), "--x509cafile", ca, "--verify-hostname", "localhost",
+			"--sni-hostname", "localhost", "-p", port, host)
+		for _, w := range []string{"(TLS1.3-X.509)", "<td>TLS 1.3</td>"} {
+			if !strings.Contains(out, w) {
+				t.Errorf("gnutls-cli output lacks %q:\n%.2000s", w, out)
+			}
+		}
+	})
+}
+
+// Java's JSSE: a small client compiled here, trusting the local CA through
+// a PKCS#12 trust store made by keytool, fetches the page over TLS 1.3.
+func TestJavaAgainstServe(t *testing.T) {
+	javac, java, keytool := needPeer(t, "javac"), needPeer(t, "java"), needPeer(t, "keytool")
+	addr, _ := startServe(t)
+	ca := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "hasp", "ca.pem")
+	dir := t.TempDir()
+	src := `import javax.net.ssl.*;
+import java.net.URL;
+public class Get {
+  public static void main(String[] a) throws Exception {
+    HttpsURLConnection c = (HttpsURLConnection) new URL(a[0]).openConnection();
+    byte[] body = c.getInputStream().readAllBytes();
+    System.out.write(body);
+    System.out.println("\nJSSE cipher " + c.getCipherSuite());
+  }
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "Get.java"), []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := runPeer(t, "", javac, "-d", dir, filepath.Join(dir, "Get.java")); out != "" {
+		t.Fatalf("javac: %s", out)
+	}
+	ts := filepath.Join(dir, "ts.p12")
+	runPeer(t, "", keytool, "-importcert", "-noprompt", "-alias", "hasp", "-file", ca, "-keystore", ts, "-storetype", "PKCS12", "-storepass", "changeit")
+	out := runPeer(t, "", java, "-Djavax.net.ssl.trustStore="+ts, "-Djavax.net.ssl.trustStorePassword=changeit",
+		"-Djdk.tls.client.protocols=TLSv1.3", "-cp", dir, "Get", "https://"+addr+"/")
+	for _, w := range []string{"<td>TLS 1.3</td>", "JSSE cipher TLS_AES_"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("java output lacks %q:\n%.2000s", w, out)
+		}
+	}
+}
