@@ -344,9 +344,12 @@ func page(w http.ResponseWriter, r *http.Request) {
 	}
 	b.WriteString("</table>\n<h2>Server certificate chain</h2>\n<ol>\n")
 	for _, c := range p.ServerChain {
-		fmt.Fprintf(&b, "<li>%s<br>issued by %s<br>names: %s<br>valid until %s (%d days left)</li>\n",
-			html.EscapeString(c.Subject), html.EscapeString(c.Issuer), html.EscapeString(strings.Join(c.Names, ", ")),
-			html.EscapeString(c.NotAfter), c.DaysLeft)
+		names := ""
+		if len(c.Names) > 0 {
+			names = "names: " + html.EscapeString(strings.Join(c.Names, ", ")) + "<br>"
+		}
+		fmt.Fprintf(&b, "<li>%s<br>issued by %s<br>%svalid until %s (%d days left)</li>\n",
+			html.EscapeString(c.Subject), html.EscapeString(c.Issuer), names, html.EscapeString(c.NotAfter), c.DaysLeft)
 	}
 	b.WriteString("</ol>\n<p><a href=\"/.well-known/hasp.json\">as JSON</a></p>\n</body></html>\n")
 	io.WriteString(w, b.String())
