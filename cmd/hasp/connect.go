@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -54,6 +55,14 @@ func connect(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	knownHosts := fs.String("known-hosts", defaultStorePath("known_hosts"), "known-hosts file (trust on first use)")
 	acceptAlways := fs.Bool("accept-always", false, "if the server is not trusted, remember its key in the known-hosts file and go on")
 	quiet := fs.Bool("quiet", false, "do not print the handshake trace, chain and verdict")
+	jsonOut := fs.Bool("json", false, "print one JSON document with the handshake, chain and verdict on stdout (no text)")
+	only12 := fs.Bool("tls1.2", false, "TLS 1.2 only")
+	only13 := fs.Bool("tls1.3", false, "TLS 1.3 only")
+	groups := fs.String("groups", "", "comma-separated groups to offer, e.g. X25519MLKEM768,x25519,secp256r1")
+	ciphers := fs.String("ciphers", "", "comma-separated cipher suites to offer, by IANA name")
+	certFile := fs.String("cert", "", "client certificate chain (PEM), sent when the server asks")
+	keyFile := fs.String("key", "", "private key (PEM) for --cert")
+	keylog := fs.String("keylog", "", "append TLS secrets to this file (NSS key log format)")
 	var pins multiFlag
 	fs.Var(&pins, "pin", "trust a key by its SPKI SHA-256 (sha256/BASE64); may repeat")
 	fs.Usage = func() {
@@ -98,6 +107,61 @@ Flags:
 	if *alpn != "" {
 		cfg.NextProtos = strings.Split(*alpn, ",")
 	}
+	if *only12 && *only13 {
+		fmt.Fprintln(stderr, "hasp connect: --tls1.2 and --tls1.3 exclude each other")
+		return exitUsage
+	}
+	if *only12 {
+		cfg.MaxVersion = hasp.VersionTLS12
+	}
+	if *only13 {
+		cfg.MinVersion = hasp.VersionTLS13
+	}
+	if *groups != "" {
+		for _, g := range strings.Split(*groups, ",") {
+			id, ok := groupByName(strings.TrimSpace(g))
+			if !ok {
+				fmt.Fprintf(stderr, "hasp connect: unknown group %q\n", g)
+				return exitUsage
+			}
+			cfg.CurvePreferences = append(cfg.CurvePreferences, id)
+		}
+		cfg.KeyShares = cfg.CurvePreferences[:1]
+	}
+	if *ciphers != "" {
+		for _, c := range strings.Split(*ciphers, ",") {
+			id, ok := suiteByName(strings.TrimSpace(c))
+			if !ok {
+				fmt.Fprintf(stderr, "hasp connect: unknown cipher suite %q\n", c)
+				return exitUsage
+			}
+			cfg.CipherSuites = append(cfg.CipherSuites, id)
+		}
+	}
+	if (*certFile == "") != (*keyFile == "") {
+		fmt.Fprintln(stderr, "hasp connect: --cert and --key go together")
+		return exitUsage
+	}
+	if *certFile != "" {
+		c, err := hasp.LoadX509KeyPair(*certFile, *keyFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "hasp connect: %v\n", err)
+			return exitUsage
+		}
+		cfg.Certificates = []hasp.Certificate{c}
+	}
+	if *keylog != "" {
+		f, err := os.OpenFile(*keylog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			fmt.Fprintf(stderr, "hasp connect: %v\n", err)
+			return exitUsage
+		}
+		defer f.Close()
+		cfg.KeyLogWriter = f
+	}
+	if *jsonOut {
+		*quiet = true
+	}
 	policy, err := trust.PolicyByName(*policyName)
 	if err != nil {
 		fmt.Fprintf(stderr, "hasp connect: %v\n", err)
@@ -126,6 +190,16 @@ Flags:
 		cfg.Trust = verifier
 	}
 	hostport := net.JoinHostPort(cfg.ServerName, port)
+	var trace []traceLine
+	if *jsonOut {
+		cfg.HandshakeTrace = func(m hasp.HandshakeMessage) {
+			dir := "received"
+			if m.Sent {
+				dir = "sent"
+			}
+			trace = append(trace, traceLine{dir, m.Name(), m.Summary()})
+		}
+	}
 	if !*quiet {
 		cfg.HandshakeTrace = func(m hasp.HandshakeMessage) {
 			arrow := "<-"
@@ -183,6 +257,9 @@ Flags:
 	defer conn.Close()
 	if !*quiet {
 		printState(stderr, addr, conn.ConnectionState(), *insecure)
+	}
+	if *jsonOut {
+		writeJSON(stdout, addr, conn.ConnectionState(), trace)
 	}
 
 	done := make(chan struct{})
@@ -290,4 +367,73 @@ func printState(w io.Writer, addr string, st hasp.ConnectionState, insecure bool
 		fmt.Fprint(w, st.Verdict.String())
 	}
 	fmt.Fprintln(w, "---")
+}
+
+type traceLine struct {
+	Direction string `json:"direction"`
+	Message   string `json:"message"`
+	Summary   string `json:"summary,omitempty"`
+}
+
+type chainJSON struct {
+	Subject  string   `json:"subject"`
+	Issuer   string   `json:"issuer"`
+	Names    []string `json:"names,omitempty"`
+	NotAfter string   `json:"not_after"`
+	SHA256   string   `json:"sha256"`
+}
+
+// writeJSON prints everything connect knows as one JSON document.
+func writeJSON(w io.Writer, addr string, st hasp.ConnectionState, trace []traceLine) {
+	doc := struct {
+		Address     string         `json:"address"`
+		Protocol    string         `json:"protocol"`
+		CipherSuite string         `json:"cipher_suite"`
+		KeyExchange string         `json:"key_exchange"`
+		Signature   string         `json:"signature"`
+		ALPN        string         `json:"alpn,omitempty"`
+		Resumed     bool           `json:"resumed"`
+		HRR         bool           `json:"hello_retry_request"`
+		Handshake   []traceLine    `json:"handshake"`
+		Chain       []chainJSON    `json:"chain"`
+		Verdict     *trust.Verdict `json:"verdict,omitempty"`
+	}{
+		Address: addr, Protocol: hasp.VersionName(st.Version), CipherSuite: hasp.CipherSuiteName(st.CipherSuite),
+		KeyExchange: st.CurveID.String(), Signature: st.SignatureScheme.String(), ALPN: st.NegotiatedProtocol,
+		Resumed: st.DidResume, HRR: st.HelloRetryRequest, Handshake: trace, Verdict: st.Verdict,
+	}
+	for _, c := range st.PeerCertificates {
+		names := append([]string(nil), c.DNSNames...)
+		for _, ip := range c.IPAddresses {
+			names = append(names, ip.String())
+		}
+		fp := sha256.Sum256(c.Raw)
+		doc.Chain = append(doc.Chain, chainJSON{c.Subject.String(), c.Issuer.String(), names, c.NotAfter.UTC().Format(time.RFC3339), fmt.Sprintf("%X", fp)})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(doc)
+}
+
+var knownGroups = []hasp.CurveID{hasp.X25519MLKEM768, hasp.SecP256r1MLKEM768, hasp.SecP384r1MLKEM1024,
+	hasp.X25519, hasp.CurveP256, hasp.CurveP384, hasp.CurveP521}
+
+func groupByName(n string) (hasp.CurveID, bool) {
+	for _, g := range knownGroups {
+		if strings.EqualFold(g.String(), n) || (n == "P-256" && g == hasp.CurveP256) || (n == "P-384" && g == hasp.CurveP384) || (n == "P-521" && g == hasp.CurveP521) {
+			return g, true
+		}
+	}
+	return 0, false
+}
+
+var knownSuites = []uint16{0x1301, 0x1302, 0x1303, 0xc02b, 0xc02c, 0xc02f, 0xc030, 0xcca8, 0xcca9}
+
+func suiteByName(n string) (uint16, bool) {
+	for _, id := range knownSuites {
+		if strings.EqualFold(hasp.CipherSuiteName(id), n) {
+			return id, true
+		}
+	}
+	return 0, false
 }

@@ -338,3 +338,54 @@ func TestConnectTrace(t *testing.T) {
 		t.Errorf("--quiet: exit %d\n%s", code, stderr)
 	}
 }
+
+// connect --json with version, suite and group choices, and a client
+// certificate against serve --client-auth.
+func TestConnectJSONAndChoices(t *testing.T) {
+	isolateConfig(t)
+	ca := testcerts.NewCA("client CA")
+	client := ca.IssueWith(testcerts.P256, testcerts.Options{Client: true}, "cli")
+	dir := t.TempDir()
+	for n, b := range map[string][]byte{"ca.pem": ca.PEM(), "c.pem": client.ChainPEM(), "c.key": client.KeyPEM()} {
+		os.WriteFile(filepath.Join(dir, n), b, 0o600)
+	}
+	addr, _ := startServe(t, "--client-auth", "require-and-verify", "--client-ca", filepath.Join(dir, "ca.pem"))
+	caPath := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "hasp", "ca.pem")
+	code, stdout, stderr := connectTo(t, "GET /.well-known/hasp.json HTTP/1.0\r\n\r\n", "--json", "--cafile", caPath, "--tls1.2",
+		"--ciphers", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "--groups", "secp256r1",
+		"--cert", filepath.Join(dir, "c.pem"), "--key", filepath.Join(dir, "c.key"), addr)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var doc struct {
+		Protocol    string `json:"protocol"`
+		CipherSuite string `json:"cipher_suite"`
+		KeyExchange string `json:"key_exchange"`
+		Handshake   []struct {
+			Direction, Message string
+		} `json:"handshake"`
+		Verdict struct {
+			Trusted bool `json:"trusted"`
+		} `json:"verdict"`
+	}
+	dec := json.NewDecoder(strings.NewReader(stdout))
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("JSON: %v\n%s", err, stdout)
+	}
+	if doc.Protocol != "TLS 1.2" || doc.CipherSuite != "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256" || doc.KeyExchange != "secp256r1" || !doc.Verdict.Trusted {
+		t.Fatalf("doc %+v", doc)
+	}
+	var msgs []string
+	for _, h := range doc.Handshake {
+		msgs = append(msgs, h.Direction+" "+h.Message)
+	}
+	if !strings.Contains(strings.Join(msgs, ","), "received CertificateRequest,received ServerHelloDone,sent Certificate,sent ClientKeyExchange,sent CertificateVerify") {
+		t.Errorf("handshake %v", msgs)
+	}
+	if !strings.Contains(stdout, `"CN=cli"`) {
+		t.Errorf("the page does not show the client certificate:\n%s", stdout)
+	}
+	if strings.Contains(stderr, "ClientHello") {
+		t.Errorf("--json printed the text trace")
+	}
+}
