@@ -389,3 +389,44 @@ func TestConnectJSONAndChoices(t *testing.T) {
 		t.Errorf("--json printed the text trace")
 	}
 }
+
+func TestCertCommands(t *testing.T) {
+	isolateConfig(t)
+	dir := t.TempDir()
+	var out testutil.SyncBuffer
+	if code := run(context.Background(), []string{"cert", "ca"}, nil, &out, &out); code != 0 || !strings.Contains(out.String(), "ca         yes") {
+		t.Fatalf("cert ca: %d\n%s", code, out.String())
+	}
+	prefix := filepath.Join(dir, "svc")
+	out = testutil.SyncBuffer{}
+	if code := run(context.Background(), []string{"cert", "issue", "--rsa", "2048", "--days", "10", "--out", prefix, "svc.test", "127.0.0.2"}, nil, &out, &out); code != 0 {
+		t.Fatalf("cert issue: %d\n%s", code, out.String())
+	}
+	for _, w := range []string{"names      svc.test, 127.0.0.2", "key        RSA 2048 bits", "(9 days left)"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("issue output lacks %q:\n%s", w, out.String())
+		}
+	}
+	if st, err := os.Stat(prefix + "-key.pem"); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("key file: %v", err)
+	}
+	// The issued pair serves, and show decodes both the file and the
+	// live chain.
+	addr, _ := startServe(t, "--cert", prefix+".pem", "--key", prefix+"-key.pem")
+	for _, target := range []string{prefix + ".pem", addr} {
+		out = testutil.SyncBuffer{}
+		if code := run(context.Background(), []string{"cert", "show", "--json", target}, nil, &out, &out); code != 0 {
+			t.Fatalf("cert show %s: %d\n%s", target, code, out.String())
+		}
+		var chain []struct {
+			Subject string   `json:"subject"`
+			Names   []string `json:"names"`
+		}
+		if err := json.Unmarshal([]byte(out.String()), &chain); err != nil || len(chain) != 2 || chain[0].Subject != "CN=svc.test" {
+			t.Fatalf("cert show %s: %v\n%s", target, err, out.String())
+		}
+	}
+	if code := run(context.Background(), []string{"cert", "issue", "--rsa", "1024", "x.test"}, nil, &out, &out); code != exitUsage {
+		t.Errorf("--rsa 1024 accepted")
+	}
+}
