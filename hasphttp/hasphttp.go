@@ -12,6 +12,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -127,4 +128,76 @@ func Transport(cfg *hasp.Config) *http2.Transport {
 			return d.DialContext(ctx, network, addr)
 		},
 	}
+}
+
+// RoundTripper speaks HTTP/2 or HTTP/1.1 over hasp, as ALPN decides for
+// each connection. Connections are not pooled: it suits tools that make
+// a few requests; servers and busy clients want Transport or an
+// http.Transport with a hasp.Dialer.
+type RoundTripper struct {
+	Config *hasp.Config
+	// OnConnect, when set, sees each new connection after its handshake.
+	OnConnect func(*hasp.Conn)
+}
+
+// RoundTrip implements http.RoundTripper.
+func (rt *RoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme != "https" {
+		return nil, errors.New("hasphttp: only https URLs")
+	}
+	addr := req.URL.Host
+	if req.URL.Port() == "" {
+		addr = net.JoinHostPort(req.URL.Hostname(), "443")
+	}
+	cfg := rt.Config.Clone()
+	if cfg.ServerName == "" {
+		cfg.ServerName = req.URL.Hostname()
+	}
+	cfg.NextProtos = NextProtos
+	c, err := (&hasp.Dialer{Config: cfg}).DialContext(req.Context(), "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	hc := c.(*hasp.Conn)
+	if rt.OnConnect != nil {
+		rt.OnConnect(hc)
+	}
+	if hc.ConnectionState().NegotiatedProtocol == "h2" {
+		cc, err := (&http2.Transport{}).NewClientConn(hc)
+		if err != nil {
+			hc.Close()
+			return nil, err
+		}
+		resp, err := cc.RoundTrip(req)
+		if err != nil {
+			hc.Close()
+			return nil, err
+		}
+		resp.Body = &closeBoth{resp.Body, hc}
+		return resp, nil
+	}
+	used := false
+	t1 := &http.Transport{DialTLSContext: func(context.Context, string, string) (net.Conn, error) {
+		if used {
+			return nil, errors.New("hasphttp: one connection per request")
+		}
+		used = true
+		return hc, nil
+	}, DisableKeepAlives: true}
+	resp, err := t1.RoundTrip(req)
+	if err != nil {
+		hc.Close()
+	}
+	return resp, err
+}
+
+type closeBoth struct {
+	io.ReadCloser
+	c net.Conn
+}
+
+func (b *closeBoth) Close() error {
+	err := b.ReadCloser.Close()
+	b.c.Close()
+	return err
 }

@@ -16,6 +16,7 @@ const usage = `hasp — TLS you can see
 Usage:
   hasp serve   [flags]            HTTPS server that shows what each connection negotiated
   hasp connect [flags] HOST:PORT  handshake, show the result, then copy stdin/stdout
+  hasp get [flags] URL            fetch an https URL (HTTP/2 when offered), like a small curl
   hasp cert ca|issue|show ...     the local CA; issue certificates; decode files or a server's chain
   hasp help [COMMAND]             help for a command
 
@@ -42,6 +43,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return connect(ctx, args[1:], stdin, stdout, stderr)
 	case "cert":
 		return certCmd(ctx, args[1:], stdout, stderr)
+	case "get":
+		return get(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		if len(args) > 1 {
 			switch args[1] {
@@ -51,6 +54,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 				return connect(ctx, []string{"-h"}, stdin, stdout, stdout)
 			case "cert":
 				return certCmd(ctx, []string{"help"}, stdout, stdout)
+			case "get":
+				return get(ctx, []string{"-h"}, stdout, stdout)
 			}
 		}
 		fmt.Fprint(stdout, usage)

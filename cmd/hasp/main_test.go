@@ -430,3 +430,41 @@ func TestCertCommands(t *testing.T) {
 		t.Errorf("--rsa 1024 accepted")
 	}
 }
+
+// hasp get against hasp serve: HTTP/2, -v, -o, a redirect, POST and an
+// error status.
+func TestGet(t *testing.T) {
+	isolateConfig(t)
+	files := t.TempDir()
+	os.WriteFile(filepath.Join(files, "hello.txt"), []byte("hello from a file\n"), 0o644)
+	addr, _ := startServe(t, "--dir", files)
+	caPath := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "hasp", "ca.pem")
+	var out, errb testutil.SyncBuffer
+	code := run(context.Background(), []string{"get", "-v", "--cacert", caPath, "https://" + addr + "/hello.txt"}, nil, &out, &errb)
+	if code != 0 || out.String() != "hello from a file\n" || !strings.Contains(errb.String(), "< HTTP/2.0 200 OK") || !strings.Contains(errb.String(), "TLS 1.3") {
+		t.Fatalf("get: %d %q\n%s", code, out.String(), errb.String())
+	}
+	dst := filepath.Join(t.TempDir(), "panel.json")
+	out, errb = testutil.SyncBuffer{}, testutil.SyncBuffer{}
+	if code := run(context.Background(), []string{"get", "-o", dst, "--cacert", caPath, "https://" + addr + "/.well-known/hasp.json"}, nil, &out, &errb); code != 0 {
+		t.Fatalf("get -o: %d\n%s", code, errb.String())
+	}
+	if b, _ := os.ReadFile(dst); !strings.Contains(string(b), `"http": "HTTP/2.0"`) {
+		t.Errorf("saved body: %s", b)
+	}
+	// The file server redirects a directory without its slash.
+	os.Mkdir(filepath.Join(files, "sub"), 0o755)
+	os.WriteFile(filepath.Join(files, "sub", "index.html"), []byte("sub index"), 0o644)
+	out, errb = testutil.SyncBuffer{}, testutil.SyncBuffer{}
+	code = run(context.Background(), []string{"get", "-v", "--cacert", caPath, "https://" + addr + "/sub"}, nil, &out, &errb)
+	if code != 0 || out.String() != "sub index" || !strings.Contains(errb.String(), "redirected to") {
+		t.Fatalf("redirect: %d %q\n%s", code, out.String(), errb.String())
+	}
+	out, errb = testutil.SyncBuffer{}, testutil.SyncBuffer{}
+	if code := run(context.Background(), []string{"get", "--cacert", caPath, "https://" + addr + "/missing"}, nil, &out, &errb); code != 5 {
+		t.Errorf("404: exit %d", code)
+	}
+	if code := run(context.Background(), []string{"get", "https://" + addr + "/"}, nil, &out, &errb); code != exitHandshake {
+		t.Errorf("untrusted CA: exit %d", code)
+	}
+}
