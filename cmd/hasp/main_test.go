@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 	"net/http"
 	"os"
@@ -466,5 +467,86 @@ func TestGet(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"get", "https://" + addr + "/"}, nil, &out, &errb); code != exitHandshake {
 		t.Errorf("untrusted CA: exit %d", code)
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// mask replaces what changes from run to run: addresses, fingerprints,
+// dates and times left.
+func mask(s string) string {
+	for _, r := range []struct{ re, with string }{
+		{`127\.0\.0\.1:\d+`, "127.0.0.1:PORT"},
+		{`localhost:\d+`, "localhost:PORT"},
+		{`"spki_sha256": "[A-Za-z0-9+/=]{44}"`, `"spki_sha256": "SPKI"`},
+		{`[0-9A-F]{64}`, "FINGERPRINT"},
+		{`sha256/[A-Za-z0-9+/=]{44}`, "sha256/SPKI"},
+		{`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`, "TIME"},
+		{`\d{4}-\d\d-\d\d`, "DATE"},
+		{`\(\d+h\d+m\d+s left\)`, "(LEFT)"},
+		{`valid for \d+ (days|hours) more`, "valid for N more"},
+		{`expires in \d+ (days|hours)`, "expires in N"},
+		{`"days_left": \d+`, `"days_left": N`},
+		// Tickets arrive after the handshake, sooner or later.
+		{`(?m)^  <- NewSessionTicket .*\n`, ""},
+	} {
+		s = regexp.MustCompile(r.re).ReplaceAllString(s, r.with)
+	}
+	return s
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		os.WriteFile(path, []byte(got), 0o644)
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the golden file (run with -update if the change is meant):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+// Golden outputs of connect, text and JSON, against a server with a
+// fixed-name chain and a fixed ALPN.
+func TestConnectGolden(t *testing.T) {
+	isolateConfig(t)
+	ca := testcerts.NewCA("golden CA")
+	l := ca.IssueWith(testcerts.P256, testcerts.Options{NotAfter: time.Now().Add(20 * time.Hour)}, "localhost", "127.0.0.1")
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "ca.pem"), ca.PEM(), 0o600)
+	os.WriteFile(filepath.Join(dir, "leaf.pem"), l.ChainPEM(), 0o600)
+	os.WriteFile(filepath.Join(dir, "leaf.key"), l.KeyPEM(), 0o600)
+	addr, _ := startServe(t, "--echo", "--cert", filepath.Join(dir, "leaf.pem"), "--key", filepath.Join(dir, "leaf.key"))
+	args := []string{"--cafile", filepath.Join(dir, "ca.pem"), "--servername", "localhost", "--groups", "x25519",
+		"--ciphers", "TLS_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", addr}
+	code, stdout, stderr := connectTo(t, "", args...)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	golden(t, "connect.txt", mask(stderr+stdout))
+	code, stdout, stderr = connectTo(t, "", append([]string{"--json"}, args...)...)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	golden(t, "connect.json", mask(stdout))
+}
+
+// curl follows --redirect-http's redirect to the https page.
+func TestCurlFollowsRedirect(t *testing.T) {
+	curl := needPeer(t, "curl")
+	_, out := startServe(t, "--redirect-http", "127.0.0.1:0")
+	m := regexp.MustCompile(`redirecting http://(\S+)/ to https`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no redirect line:\n%s", out)
+	}
+	caPath := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "hasp", "ca.pem")
+	body := runPeer(t, "", curl, "-sS", "-L", "--max-time", "10", "--cacert", caPath, "http://"+m[1]+"/")
+	if !strings.Contains(body, "<td>TLS 1.3</td>") {
+		t.Fatalf("curl -L:\n%.1000s", body)
 	}
 }

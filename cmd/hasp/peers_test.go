@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hasp-tls/hasp/internal/testcerts"
 	"github.com/hasp-tls/hasp/internal/testutil"
 )
 
@@ -157,4 +161,64 @@ func TestChromiumAgainstServe(t *testing.T) {
 	} else {
 		t.Logf("screenshot: %s", shot)
 	}
+}
+
+// hasp connect against openssl s_server and gnutls-serv, verifying with
+// the test CA.
+func TestConnectAgainstPeers(t *testing.T) {
+	ca := testcerts.NewCA("peer CA")
+	l := ca.Issue(testcerts.P256, "localhost", "127.0.0.1")
+	dir := t.TempDir()
+	caFile, certFile, keyFile := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "leaf.pem"), filepath.Join(dir, "leaf.key")
+	os.WriteFile(caFile, ca.PEM(), 0o600)
+	os.WriteFile(certFile, l.ChainPEM(), 0o600)
+	os.WriteFile(keyFile, l.KeyPEM(), 0o600)
+	t.Run("openssl s_server", func(t *testing.T) {
+		openssl := needPeer(t, "openssl")
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, openssl, "s_server", "-accept", "127.0.0.1:0", "-naccept", "1", "-cert", certFile, "-key", keyFile, "-www")
+		out := &testutil.SyncBuffer{}
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { cmd.Process.Kill(); cmd.Wait() }()
+		if !out.WaitFor("ACCEPT", 10*time.Second) {
+			t.Fatal("s_server did not start")
+		}
+		addr := strings.TrimSpace(strings.SplitN(strings.SplitN(out.String(), "ACCEPT ", 2)[1], "\n", 2)[0])
+		code, stdout, stderr := connectTo(t, "GET / HTTP/1.0\r\n\r\n", "--cafile", caFile, "--servername", "localhost", addr)
+		if code != exitOK || !strings.Contains(stderr, "Trust: trusted") || !strings.Contains(stdout, "New, TLSv1.3") {
+			t.Fatalf("exit %d\n%s\n%.500s", code, stderr, stdout)
+		}
+	})
+	t.Run("gnutls-serv", func(t *testing.T) {
+		serv := needPeer(t, "gnutls-serv")
+		l, _ := net.Listen("tcp", "127.0.0.1:0")
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, serv, "-p", strconv.Itoa(port), "--echo", "--x509certfile", certFile, "--x509keyfile", keyFile)
+		out := &testutil.SyncBuffer{}
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { cmd.Process.Kill(); cmd.Wait() }()
+		out.WaitFor("listening", 10*time.Second)
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		var code int
+		var stdout, stderr string
+		for i := 0; i < 40; i++ {
+			if code, stdout, stderr = connectTo(t, "echo me\n", "--cafile", caFile, "--servername", "localhost", addr); code != exitNetwork {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if code != exitOK || !strings.Contains(stdout, "echo me") || !strings.Contains(stderr, "Protocol      TLS 1.3") {
+			t.Fatalf("exit %d\n%s\n%s", code, stderr, stdout)
+		}
+	})
 }
