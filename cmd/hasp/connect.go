@@ -74,6 +74,12 @@ the connection and the connection to stdout. When the server is not trusted
 and stdin is a terminal, it asks whether to accept the certificate once,
 always (remembered in the known-hosts file), or not.
 
+Examples:
+  hasp connect example.com                    port 443, system roots
+  hasp connect --cafile ~/.config/hasp/ca.pem 127.0.0.1:8443
+  hasp connect --tls1.2 --ciphers TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 host:443
+  hasp connect --json --quiet host:443 < /dev/null
+
 Exit codes:
   0  trusted and done
   1  the handshake failed (an alert, sent or received)

@@ -53,6 +53,12 @@ With no --cert, hasp makes a local CA on first run (in %s) and issues a
 certificate for localhost, 127.0.0.1 and ::1 from it: trust the CA once and
 browsers and tools trust every hasp serve after.
 
+Examples:
+  hasp serve                                  the lock panel on https://127.0.0.1:8443/
+  hasp serve --dir ./site --redirect-http 127.0.0.1:8080
+  hasp serve --echo --tls1.2                  a raw TLS 1.2 echo server
+  hasp serve --client-auth require-and-verify --client-ca clients.pem
+
 Flags:
 `, displayConfigDir())
 		fs.PrintDefaults()
