@@ -17,6 +17,7 @@ import (
 
 	"github.com/hasp-tls/hasp"
 	"github.com/hasp-tls/hasp/trust"
+	"golang.org/x/term"
 )
 
 // Exit codes of hasp connect.
@@ -30,12 +31,13 @@ const (
 
 // isTerminal reports whether r is a terminal (a variable for tests).
 var isTerminal = func(r io.Reader) bool {
-	f, ok := r.(*os.File)
+	f, ok := r.(interface{ Fd() uintptr })
 	if !ok {
 		return false
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	// A character device is not enough: /dev/null is one, and a prompt
+	// read from it would silently answer No. Ask the terminal driver.
+	return term.IsTerminal(int(f.Fd()))
 }
 
 type multiFlag []string

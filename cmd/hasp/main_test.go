@@ -550,3 +550,16 @@ func TestCurlFollowsRedirect(t *testing.T) {
 		t.Fatalf("curl -L:\n%.1000s", body)
 	}
 }
+
+// /dev/null is a character device but not a terminal: connect must not
+// prompt on it (a prompt there would silently read EOF as "No").
+func TestIsTerminalDevNull(t *testing.T) {
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if isTerminal(f) {
+		t.Fatalf("isTerminal(%s) = true", os.DevNull)
+	}
+}
