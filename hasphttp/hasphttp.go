@@ -13,6 +13,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"sync"
@@ -71,6 +72,7 @@ func Serve(ln net.Listener, srv *http.Server) error {
 			}
 			hc.SetDeadline(time.Now().Add(timeout))
 			if err := hc.Handshake(); err != nil {
+				logf(srv, "hasp: TLS handshake error from %s: %v", hc.RemoteAddr(), err)
 				hc.Close()
 				return
 			}
@@ -90,6 +92,16 @@ func Serve(ln net.Listener, srv *http.Server) error {
 			}
 		}()
 	}
+}
+
+// logf reports to srv.ErrorLog, or to the log package's standard logger
+// when it is nil, as net/http does.
+func logf(srv *http.Server, format string, args ...any) {
+	if srv.ErrorLog != nil {
+		srv.ErrorLog.Printf(format, args...)
+		return
+	}
+	log.Printf(format, args...)
 }
 
 // chanListener hands connections that chose HTTP/1.1 to http.Server.

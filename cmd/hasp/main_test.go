@@ -295,8 +295,21 @@ func TestCurlAgainstServe(t *testing.T) {
 		}
 		t.Skip("curl not installed")
 	}
-	addr, _ := startServe(t)
+	addr, log := startServe(t)
 	caPath := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "hasp", "ca.pem")
+	// Without the CA curl refuses the certificate, and the server's log
+	// says which alert the client gave up with.
+	if out, err := exec.Command(curl, "-sS", "--max-time", "10", "https://"+addr+"/").CombinedOutput(); err == nil {
+		t.Fatalf("curl trusted the local CA without --cacert:\n%s", out)
+	}
+	for end := time.Now().Add(5 * time.Second); !strings.Contains(log.String(), "unknown_ca"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("no handshake error naming unknown_ca in the log:\n%s", log)
+		}
+	}
+	if !strings.Contains(log.String(), "TLS handshake error from 127.0.0.1:") {
+		t.Fatalf("handshake error line lacks the client's address:\n%s", log)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string

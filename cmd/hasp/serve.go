@@ -173,7 +173,9 @@ Flags:
 		Handler:           accessLog(stdout, mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       60 * time.Second,
-		ErrorLog:          log.New(io.Discard, "", 0),
+		// Failed handshakes and server errors go to the access log, stamped
+		// like its lines.
+		ErrorLog: log.New(stampWriter{stdout}, "", 0),
 	}
 	var redirectSrv *http.Server
 	if *redirect != "" {
@@ -232,6 +234,16 @@ func redirectHandler(httpsPort string) http.Handler {
 
 // accessLog writes one line per request with the connection's TLS
 // parameters.
+// stampWriter prefixes each write (one log line) with the time.
+type stampWriter struct{ w io.Writer }
+
+func (s stampWriter) Write(p []byte) (int, error) {
+	if _, err := fmt.Fprintf(s.w, "%s %s", time.Now().Format(time.RFC3339), p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
 func accessLog(w io.Writer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(rw, r)
@@ -389,7 +401,7 @@ func serveEcho(ctx context.Context, ln net.Listener, stdout, stderr io.Writer) i
 			hc := c.(*hasp.Conn)
 			hc.SetDeadline(time.Now().Add(5 * time.Minute))
 			if err := hc.Handshake(); err != nil {
-				fmt.Fprintf(stdout, "%s handshake failed: %v\n", c.RemoteAddr(), err)
+				fmt.Fprintf(stdout, "%s hasp: TLS handshake error from %s: %v\n", time.Now().Format(time.RFC3339), c.RemoteAddr(), err)
 				return
 			}
 			st := hc.ConnectionState()

@@ -3,6 +3,7 @@ package record
 import (
 	"bytes"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/hasp-tls/hasp/internal/suite"
@@ -141,5 +142,21 @@ func TestSkipEarlyData(t *testing.T) {
 	r.SkipEarlyData(30)
 	if _, _, err := r.ReadRecord(); wire.AlertOf(err) != wire.AlertBadRecordMAC {
 		t.Fatalf("got %v past the allowance, want bad_record_mac", err)
+	}
+}
+
+// A plaintext alert after the read key is set is unexpected_message (RFC
+// 8446 section 5), and the error names the alert it carried: OpenSSL
+// clients that reject our certificate send exactly this.
+func TestUnprotectedAlertAfterKeys(t *testing.T) {
+	s := suite.ByID(wire.TLS_AES_128_GCM_SHA256)
+	r := New(rw{bytes.NewReader([]byte{21, 3, 3, 0, 2, 2, byte(wire.AlertUnknownCA)}), nil})
+	r.SetReadKey(s, make([]byte, 32))
+	_, _, err := r.ReadRecord()
+	if wire.AlertOf(err) != wire.AlertUnexpectedMessage {
+		t.Fatalf("got %v, want unexpected_message", err)
+	}
+	if !strings.Contains(err.Error(), wire.AlertUnknownCA.String()) {
+		t.Fatalf("error %q does not name the alert it carried", err)
 	}
 }

@@ -287,6 +287,13 @@ func (c *Conn) ReadRecord() (wire.ContentType, []byte, error) {
 			return c.open12(typ, hdr, payload)
 		}
 		if typ != wire.TypeApplicationData {
+			if typ == wire.TypeAlert && n == 2 {
+				// Some peers (OpenSSL clients rejecting our certificate)
+				// send their alert before switching keys. RFC 8446 section
+				// 5 still makes it unexpected; name its content so the
+				// operator learns why the peer gave up.
+				return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "unprotected alert record after keys were set (it carried %s)", wire.Alert(payload[1]))
+			}
 			return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "unprotected %s record after keys were set", typ)
 		}
 		if n < c.in.aead.Overhead()+1 {
