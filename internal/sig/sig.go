@@ -154,6 +154,9 @@ func Sign(signer crypto.Signer, s uint16, rand io.Reader, msg []byte) ([]byte, e
 	if info.Kind == kindEd25519 {
 		return signer.Sign(rand, msg, crypto.Hash(0))
 	}
+	if !info.Hash.Available() || info.Hash == crypto.SHA1 {
+		return nil, errors.New("sig: hasp does not sign with " + wire.SchemeName(s))
+	}
 	h := info.Hash.New()
 	h.Write(msg)
 	digest := h.Sum(nil)
@@ -172,12 +175,25 @@ var ErrBadSignature = errors.New("signature does not verify")
 // It also checks that the scheme fits the key (type and, for ECDSA in
 // TLS 1.3, the curve).
 func Verify(pub crypto.PublicKey, s uint16, msg, sig []byte) error {
+	if info, ok := Lookup(s); ok && (info.Kind == kindPKCS1 || info.Hash == crypto.SHA1) {
+		// RFC 8446 section 4.4.3: RSA signatures in CertificateVerify
+		// use RSASSA-PSS, and SHA-1 is for certificates only (4.2.3).
+		return errors.New("signature scheme " + wire.SchemeName(s) + " is not allowed in TLS 1.3 handshake signatures")
+	}
+	return verify(pub, s, msg, sig)
+}
+
+func verify(pub crypto.PublicKey, s uint16, msg, sig []byte) error {
 	info, ok := Lookup(s)
 	if !ok {
 		return errors.New("unknown signature scheme " + wire.SchemeName(s))
 	}
 	var digest []byte
 	if info.Hash != 0 {
+		if !info.Hash.Available() {
+			// SHA-1 is not linked in; a scheme that needs it never verifies.
+			return errMismatch(s)
+		}
 		h := info.Hash.New()
 		h.Write(msg)
 		digest = h.Sum(nil)
@@ -274,10 +290,10 @@ func Verify12(pub crypto.PublicKey, s uint16, msg, signature []byte) error {
 		}
 		return nil
 	}
-	if s == wire.PKCS1WithSHA1 {
+	if info, ok := Lookup(s); ok && info.Hash == crypto.SHA1 {
 		return errMismatch(s)
 	}
-	return Verify(pub, s, msg, signature)
+	return verify(pub, s, msg, signature)
 }
 
 // IsRSA reports whether pub is an RSA key (TLS 1.2 suites name the
