@@ -1,0 +1,52 @@
+package suite
+
+import (
+	"crypto"
+	"crypto/tls"
+	"strings"
+	"testing"
+)
+
+// Each suite's ID and name agree with the IANA registry as crypto/tls
+// spells it, its AEAD takes KeyLen-byte keys with 12-byte nonces and a
+// 16-byte tag, and its hash is the one its name ends with.
+func TestSuitesAgreeWithRegistry(t *testing.T) {
+	tls13 := map[uint16]bool{}
+	for _, id := range TLS13IDs() {
+		tls13[id] = true
+	}
+	for _, s := range all {
+		if got := tls.CipherSuiteName(s.ID); got != s.Name {
+			t.Errorf("0x%04x: hasp calls it %s, the registry %s", s.ID, s.Name, got)
+		}
+		if s.TLS13 != tls13[s.ID] || s.TLS13 == strings.Contains(s.Name, "ECDHE") {
+			t.Errorf("%s: TLS13=%v", s.Name, s.TLS13)
+		}
+		if s.ChaCha != strings.Contains(s.Name, "CHACHA20") || s.ECDSA != strings.Contains(s.Name, "ECDSA") {
+			t.Errorf("%s: ChaCha=%v ECDSA=%v", s.Name, s.ChaCha, s.ECDSA)
+		}
+		want := crypto.SHA256
+		if strings.HasSuffix(s.Name, "SHA384") {
+			want = crypto.SHA384
+		}
+		if s.Hash != want {
+			t.Errorf("%s: hash %v", s.Name, s.Hash)
+		}
+		a, err := s.NewAEAD(make([]byte, s.KeyLen))
+		if err != nil {
+			t.Fatalf("%s: %v", s.Name, err)
+		}
+		if a.NonceSize() != 12 || a.Overhead() != 16 {
+			t.Errorf("%s: nonce %d, tag %d", s.Name, a.NonceSize(), a.Overhead())
+		}
+		if _, err := s.NewAEAD(make([]byte, s.KeyLen+1)); err == nil {
+			t.Errorf("%s: accepts a %d-byte key", s.Name, s.KeyLen+1)
+		}
+		if ByID(s.ID) != s {
+			t.Errorf("%s: ByID does not find it", s.Name)
+		}
+	}
+	if ByID(0x002f) != nil { // TLS_RSA_WITH_AES_128_CBC_SHA
+		t.Error("a CBC suite is known")
+	}
+}
