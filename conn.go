@@ -271,6 +271,11 @@ func (c *Conn) handshake() (err error) {
 			return err
 		}
 	}
+	// An idle connection holds nothing of the handshake's messages.
+	eng.Idle()
+	if len(c.hsBuf) == 0 {
+		c.hsBuf = nil
+	}
 	return nil
 }
 
@@ -389,7 +394,8 @@ func (c *Conn) bufferedHandshakeMessage() ([]byte, error) {
 func (c *Conn) consumeHandshakeMessage(n int) {
 	rest := copy(c.hsBuf, c.hsBuf[n:])
 	c.hsBuf = c.hsBuf[:rest]
-	if rest == 0 && cap(c.hsBuf) > 4096 {
+	if rest == 0 && (cap(c.hsBuf) > 4096 || c.eng.Done()) {
+		// Once connected, an idle connection keeps no handshake buffer.
 		c.hsBuf = nil
 	}
 }

@@ -29,7 +29,7 @@ const (
 type Client struct {
 	common
 	state   clientState
-	hello   wire.ClientHello
+	hello   *wire.ClientHello
 	shares  []*kex.Private
 	sawHRR  bool
 	sentCCS bool
@@ -63,8 +63,8 @@ func (c *Client) Start() ([]Action, error) {
 		return nil, fail(wire.AlertInternalError, "handshake already started")
 	}
 	cfg := c.cfg
-	h := &c.hello
-	*h = wire.ClientHello{Vers: wire.VersionTLS12, Padding: -1}
+	c.hello = &wire.ClientHello{Vers: wire.VersionTLS12, Padding: -1}
+	h := c.hello
 	if err := readRandom(cfg.Rand, h.Random[:]); err != nil {
 		return nil, err
 	}
@@ -161,7 +161,7 @@ func (c *Client) Start() ([]Action, error) {
 // addPSK puts the session's ticket and binder in the hello, which must be
 // marshalled without them first (RFC 8446 section 4.2.11.2).
 func (c *Client) addPSK() {
-	t, h := c.session, &c.hello
+	t, h := c.session, c.hello
 	h.PSKIdentities = []wire.PSKIdentity{{Identity: t.Ticket, ObfuscatedTicketAge: t.ObfuscatedAge(c.cfg.now())}}
 	h.PSKBinders = [][]byte{make([]byte, t.Suite.Hash.Size())}
 	raw := h.Marshal()
@@ -175,7 +175,7 @@ func (c *Client) addPSK() {
 // marshalHello encodes the hello, padding it out of the 256..511 byte
 // range that some middleboxes mishandle (RFC 7685 section 4).
 func (c *Client) marshalHello() {
-	h := &c.hello
+	h := c.hello
 	h.Padding = -1
 	h.PSKIdentities, h.PSKBinders = nil, nil
 	n := len(h.Marshal())
@@ -415,7 +415,7 @@ func (c *Client) checkServerHelloExtensions(sh *wire.ServerHello, hrr bool) erro
 }
 
 func (c *Client) sentExtension(t uint16) bool {
-	h := &c.hello
+	h := c.hello
 	switch t {
 	case wire.ExtServerName:
 		return h.ServerName != ""
@@ -456,7 +456,7 @@ func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello) error {
 	c.transcript.Reset(c.st.Suite.Hash, wire.MessageHash(h.Sum(nil)))
 	c.transcript.Write(hrr.Raw)
 
-	ch := &c.hello
+	ch := c.hello
 	if g != 0 {
 		if !contains(ch.SupportedGroups, g) {
 			return fail(wire.AlertIllegalParameter, "HelloRetryRequest asks for %s, which was not offered", wire.GroupName(g))
@@ -648,6 +648,9 @@ func (c *Client) readFinished(msg []byte) error {
 	c.acts = append(c.acts, Action{Kind: ActDone})
 	c.done = true
 	c.state = cConnected
+	c.releaseHandshake()
+	c.hello, c.shares, c.certReq = nil, nil, nil
+	c.session, c.session12, c.psk = nil, nil, nil
 	return nil
 }
 
@@ -723,12 +726,10 @@ func (c *Client) readNewSessionTicket(msg []byte) error {
 		ALPN:             c.st.ALPN,
 		Version:          wire.VersionTLS13,
 	}
-	if len(c.st.Tickets) >= maxTickets {
-		c.st.Tickets = c.st.Tickets[1:]
-	}
-	c.st.Tickets = append(c.st.Tickets, t)
+	// The engine keeps no tickets: an idle connection should not hold
+	// them when nobody will resume from them.
 	if c.cfg.OnTicket != nil {
-		c.cfg.OnTicket(&c.st.Tickets[len(c.st.Tickets)-1])
+		c.cfg.OnTicket(&t)
 	}
 	return nil
 }

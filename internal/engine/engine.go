@@ -6,12 +6,17 @@
 package engine
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/x509"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
 	"time"
+	"weak"
 
 	"github.com/hasp-tls/hasp/internal/kex"
 	"github.com/hasp-tls/hasp/internal/keysched"
@@ -223,9 +228,6 @@ func (t *Ticket) PSK() []byte {
 	return keysched.ResumptionPSK(t.Suite.Hash, t.ResumptionSecret, t.Nonce)
 }
 
-// maxTickets bounds how many tickets a client keeps from one connection.
-const maxTickets = 8
-
 // State is what was negotiated, filled in as the handshake goes.
 type State struct {
 	Version         uint16
@@ -258,8 +260,6 @@ type State struct {
 	// PostHandshakeAuth: the client offered post-handshake
 	// authentication.
 	PostHandshakeAuth bool
-	// Tickets a client received.
-	Tickets []Ticket
 
 	ExporterSecret   []byte
 	ResumptionSecret []byte
@@ -282,6 +282,8 @@ type Engine interface {
 	State() *State
 	// Done reports whether the handshake is complete.
 	Done() bool
+	// Idle drops the engine's hold on the actions it last returned.
+	Idle()
 	// CCSAllowed reports whether a change_cipher_spec record may arrive
 	// now (RFC 8446 section 5: during the handshake, after the first
 	// ClientHello).
@@ -342,9 +344,28 @@ func (c *common) keyLog(label string, secret []byte) {
 }
 
 func (c *common) reset() []Action {
+	// Drop the previous call's messages and secrets: the caller is done
+	// with them, and an idle connection should not keep them alive.
+	clear(c.acts[:cap(c.acts)])
 	c.acts = c.acts[:0]
 	return c.acts
 }
+
+// releaseHandshake drops what only the handshake needed once a TLS 1.3
+// handshake is complete: the key schedule, the running transcript (what
+// post-handshake authentication needs is cloned before) and the
+// handshake traffic secrets. An idle connection keeps only its traffic
+// secrets and what resumption and exporters need.
+func (c *common) releaseHandshake() {
+	c.sched = nil
+	c.transcript = keysched.Transcript{}
+	c.clientHS, c.serverHS = nil, nil
+}
+
+// Idle tells the engine that the caller is done with the actions of its
+// last call, so the engine keeps neither them nor their backing array;
+// a connected Conn calls it when its handshake actions are applied.
+func (c *common) Idle() { c.acts = nil }
 
 func (c *common) hashLen() int { return c.st.Suite.Hash.Size() }
 
@@ -449,14 +470,38 @@ func parseChain(entries []wire.CertificateEntry) ([][]byte, []*x509.Certificate,
 	raw := make([][]byte, len(entries))
 	certs := make([]*x509.Certificate, len(entries))
 	for i, e := range entries {
-		raw[i] = append([]byte(nil), e.Data...)
-		c, err := x509.ParseCertificate(raw[i])
+		c, err := parseCertificate(e.Data)
 		if err != nil {
 			return nil, nil, fail(wire.AlertBadCertificate, "peer certificate %d: %v", i, err)
 		}
-		certs[i] = c
+		raw[i], certs[i] = c.Raw, c
 	}
 	return raw, certs, nil
+}
+
+// certCache shares parsed certificates between connections: a client
+// talking to one server many times, or a server seeing the same client
+// certificates, keeps one *x509.Certificate per distinct certificate
+// alive instead of one per connection. Entries are weak and go when the
+// last connection holding the certificate does. Keyed by SHA-256 of the
+// DER, so a lookup does not keep the bytes alive.
+var certCache sync.Map // [32]byte -> weak.Pointer[x509.Certificate]
+
+func parseCertificate(der []byte) (*x509.Certificate, error) {
+	key := sha256.Sum256(der)
+	if v, ok := certCache.Load(key); ok {
+		if c := v.(weak.Pointer[x509.Certificate]).Value(); c != nil && bytes.Equal(c.Raw, der) {
+			return c, nil
+		}
+	}
+	c, err := x509.ParseCertificate(bytes.Clone(der))
+	if err != nil {
+		return nil, err
+	}
+	wp := weak.Make(c)
+	certCache.Store(key, wp)
+	runtime.AddCleanup(c, func(key [32]byte) { certCache.CompareAndDelete(key, wp) }, key)
+	return c, nil
 }
 
 func (c *common) verifyPeer() error {

@@ -139,7 +139,10 @@ func TestEnginesHandshake(t *testing.T) {
 // The client learns tickets the server sends after the handshake, and a
 // KeyUpdate with update_requested is answered.
 func TestEnginesPostHandshake(t *testing.T) {
-	c, s := NewClient(clientConfig()), NewServer(serverConfig())
+	ccfg := clientConfig()
+	var got []*Ticket
+	ccfg.OnTicket = func(t *Ticket) { got = append(got, t) }
+	c, s := NewClient(ccfg), NewServer(serverConfig())
 	// Capture the ticket the server sends after the client's Finished.
 	var tickets []msg
 	r := drive(t, c, s, func(from string, m []msg) []msg {
@@ -165,8 +168,8 @@ func TestEnginesPostHandshake(t *testing.T) {
 	if _, err := c.Handle(LevelApplication, tickets[0].data); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(c.State().Tickets); n != 1 {
-		t.Fatalf("client kept %d tickets", n)
+	if len(got) != 1 || len(got[0].Ticket) == 0 || len(got[0].ResumptionSecret) == 0 {
+		t.Fatalf("client handed on %d tickets", len(got))
 	}
 	acts, err := c.UpdateKeys(true)
 	if err != nil {
@@ -830,5 +833,33 @@ func TestEnginePostHandshakeAuth(t *testing.T) {
 		if !forge && (!done || len(s.State().PeerCertificates) != 1) {
 			t.Fatalf("authentication done %v, chain %d", done, len(s.State().PeerCertificates))
 		}
+	}
+}
+
+// Once connected, neither engine keeps what only the handshake needed:
+// an idle connection should hold its traffic secrets and little else.
+func TestEnginesReleaseHandshakeState(t *testing.T) {
+	c, s := NewClient(clientConfig()), NewServer(serverConfig())
+	if r := drive(t, c, s, nil); r.err != nil {
+		t.Fatal(r.err)
+	}
+	c.Idle()
+	s.Idle()
+	if c.hello != nil || c.shares != nil || c.sched != nil || c.clientHS != nil || c.acts != nil {
+		t.Error("client keeps handshake state")
+	}
+	if s.ch1 != nil || s.sched != nil || s.serverHS != nil || s.acts != nil {
+		t.Error("server keeps handshake state")
+	}
+	if len(c.clientApp) == 0 || len(s.serverApp) == 0 || len(c.st.ResumptionSecret) == 0 || len(s.st.ExporterSecret) == 0 {
+		t.Error("traffic, resumption or exporter secrets were dropped")
+	}
+	// Post-handshake work still runs on the released engines.
+	acts, err := c.UpdateKeys(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Handle(LevelApplication, sends(acts)[0].data); err != nil {
+		t.Fatal(err)
 	}
 }

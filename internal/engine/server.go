@@ -652,6 +652,8 @@ func (s *Server) readClientFinished(msg []byte) error {
 			return err
 		}
 	}
+	s.releaseHandshake()
+	s.ch1, s.ch1Raw, s.cookie = nil, nil, nil
 	return nil
 }
 
