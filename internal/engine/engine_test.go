@@ -1,18 +1,22 @@
 package engine
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"math/big"
+	"runtime"
 	"testing"
 	"time"
 
 	"github.com/hasp-tls/hasp/internal/suite"
+	"github.com/hasp-tls/hasp/internal/testcerts"
 	"github.com/hasp-tls/hasp/internal/wire"
 )
 
@@ -862,4 +866,39 @@ func TestEnginesReleaseHandshakeState(t *testing.T) {
 	if _, err := s.Handle(LevelApplication, sends(acts)[0].data); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Peer certificates are parsed once and shared while any connection holds
+// them; different bytes never hit another certificate's entry.
+func TestCertificateCache(t *testing.T) {
+	ca := testcerts.NewCA("cache CA")
+	a, b := ca.Issue(testcerts.P256, "a.test"), ca.Issue(testcerts.P256, "b.test")
+	a1, err := parseCertificate(a.Chain[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2, _ := parseCertificate(bytes.Clone(a.Chain[0]))
+	b1, _ := parseCertificate(b.Chain[0])
+	if a1 != a2 {
+		t.Error("the same certificate was parsed twice")
+	}
+	if a1 == b1 || b1.Subject.CommonName == a1.Subject.CommonName && b1.DNSNames[0] == a1.DNSNames[0] {
+		t.Error("different certificates share an entry")
+	}
+	bad := bytes.Clone(a.Chain[0])
+	bad[len(bad)-1] ^= 1
+	if c, err := parseCertificate(bad); err == nil && c == a1 {
+		t.Error("altered bytes returned the cached certificate")
+	}
+	// The cache does not keep certificates alive on its own.
+	key := sha256.Sum256(b.Chain[0])
+	b1 = nil
+	for i := 0; i < 20; i++ {
+		runtime.GC()
+		if _, ok := certCache.Load(key); !ok {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Error("an unused certificate stayed in the cache")
 }
