@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/hasp-tls/hasp/internal/atomicfile"
 )
 
 // A store file is text, one entry a line, fields separated by spaces;
@@ -23,9 +25,6 @@ import (
 
 // maxStoreLine bounds a line of a store file.
 const maxStoreLine = 4096
-
-// beforeRename is a test hook: a write "killed halfway" stops here.
-var beforeRename func()
 
 type storeFile struct {
 	path string
@@ -96,37 +95,7 @@ func (s *storeFile) write(lines [][]string) error {
 		b.WriteString(strings.Join(l, " "))
 		b.WriteByte('\n')
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(s.path), filepath.Base(s.path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b.Bytes()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if beforeRename != nil {
-		beforeRename()
-	}
-	if err := os.Rename(tmp.Name(), s.path); err != nil {
-		return err
-	}
-	if d, err := os.Open(filepath.Dir(s.path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return atomicfile.Write(s.path, b.Bytes(), 0o600)
 }
 
 // KnownHost is a host seen before, with its key.

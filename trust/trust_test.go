@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ocsp"
+
+	"github.com/hasp-tls/hasp/internal/atomicfile"
 )
 
 // A test PKI made here: roots, an intermediate, a cross-signed path and
@@ -405,7 +407,7 @@ func TestKnownHostsHelper(t *testing.T) {
 			}
 		}
 	case "hang":
-		beforeRename = func() {
+		atomicfile.BeforeRename = func() {
 			os.Stdout.WriteString("inside\n")
 			time.Sleep(time.Minute)
 		}

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/hasp-tls/hasp"
+	"github.com/hasp-tls/hasp/internal/atomicfile"
 )
 
 const certUsage = `Usage:
@@ -156,11 +157,11 @@ func certIssue(args []string, stdout, stderr io.Writer) int {
 		prefix = strings.NewReplacer(":", "_", "/", "_", "*", "wildcard").Replace(names[0])
 	}
 	chain := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.cert.Raw})...)
-	if err := writeFileAtomic(prefix+".pem", chain, 0o644); err != nil {
+	if err := atomicfile.Write(prefix+".pem", chain, 0o644); err != nil {
 		fmt.Fprintf(stderr, "hasp cert issue: %v\n", err)
 		return 1
 	}
-	if err := writeFileAtomic(prefix+"-key.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+	if err := atomicfile.Write(prefix+"-key.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
 		fmt.Fprintf(stderr, "hasp cert issue: %v\n", err)
 		return 1
 	}
