@@ -82,11 +82,8 @@ func certIssue(args []string, stdout, stderr io.Writer) int {
 	days := fs.Int("days", 30, "validity in days")
 	client := fs.Bool("client", false, "a client certificate (clientAuth) instead of a server one")
 	out := fs.String("out", "", "file name prefix (default: the first name)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	names := fs.Args()
 	if len(names) == 0 {
@@ -175,11 +172,8 @@ func certShow(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := flag.NewFlagSet("cert show", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintf(stderr, "hasp cert show: one FILE or HOST:PORT\n\n%s", certUsage)
