@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"crypto/hmac"
+	"slices"
 	"time"
 
 	"github.com/hasp-tls/hasp/internal/kex"
@@ -129,7 +130,7 @@ func (c *Client) Start() ([]Action, error) {
 		// Ask for a TLS 1.2 ticket when there is a cache to keep it, or
 		// offer the one we hold (RFC 5077).
 		h.HasSessionTicket = cfg.OnTicket != nil
-		if t := cfg.Session; t != nil && t.Version == wire.VersionTLS12 && t.Suite != nil && !t.Expired(cfg.now()) && contains(h.CipherSuites, t.Suite.ID) {
+		if t := cfg.Session; t != nil && t.Version == wire.VersionTLS12 && t.Suite != nil && !t.Expired(cfg.now()) && slices.Contains(h.CipherSuites, t.Suite.ID) {
 			c.session12 = t
 			h.SessionTicket = t.Ticket
 			h.HasSessionTicket = h.HasSessionTicket || len(t.Ticket) > 0
@@ -146,7 +147,7 @@ func (c *Client) Start() ([]Action, error) {
 			}
 		}
 	}
-	if t := cfg.Session; t != nil && t.Version != wire.VersionTLS12 && t.Suite != nil && !t.Expired(cfg.now()) && contains(h.CipherSuites, t.Suite.ID) && max >= wire.VersionTLS13 {
+	if t := cfg.Session; t != nil && t.Version != wire.VersionTLS12 && t.Suite != nil && !t.Expired(cfg.now()) && slices.Contains(h.CipherSuites, t.Suite.ID) && max >= wire.VersionTLS13 {
 		c.session = t
 		if cfg.PSKWithoutDHE {
 			h.PSKModes = []uint8{wire.PSKModeDHEKE, wire.PSKModeKE}
@@ -313,7 +314,7 @@ func (c *Client) readServerHello(msg []byte) error {
 	if sh.Compression != 0 {
 		return fail(wire.AlertIllegalParameter, "server chose compression method %d", sh.Compression)
 	}
-	if !contains(c.hello.CipherSuites, sh.CipherSuite) {
+	if !slices.Contains(c.hello.CipherSuites, sh.CipherSuite) {
 		return fail(wire.AlertIllegalParameter, "server chose cipher suite %s, which was not offered", wire.SuiteName(sh.CipherSuite))
 	}
 	s := suite.ByID(sh.CipherSuite)
@@ -358,7 +359,7 @@ func (c *Client) readServerHello(msg []byte) error {
 		}
 	}
 	if sh.KeyShare.Group == 0 {
-		if psk != nil && contains(c.hello.PSKModes, wire.PSKModeKE) {
+		if psk != nil && slices.Contains(c.hello.PSKModes, wire.PSKModeKE) {
 			// psk_ke: no (EC)DHE.
 			c.st.Group = 0
 			c.shares = nil
@@ -458,7 +459,7 @@ func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello) error {
 
 	ch := c.hello
 	if g != 0 {
-		if !contains(ch.SupportedGroups, g) {
+		if !slices.Contains(ch.SupportedGroups, g) {
 			return fail(wire.AlertIllegalParameter, "HelloRetryRequest asks for %s, which was not offered", wire.GroupName(g))
 		}
 		for _, ks := range ch.KeyShares {
@@ -516,7 +517,7 @@ func (c *Client) readEncryptedExtensions(msg []byte) error {
 		}
 	}
 	if ee.ALPN != "" {
-		if !contains(c.hello.ALPN, ee.ALPN) {
+		if !slices.Contains(c.hello.ALPN, ee.ALPN) {
 			return fail(wire.AlertIllegalParameter, "server chose ALPN protocol %q, which was not offered", ee.ALPN)
 		}
 		c.st.ALPN = ee.ALPN
@@ -599,7 +600,7 @@ func (c *Client) readCertificateVerify(msg []byte) error {
 // verifyCertificateVerify checks a peer's CertificateVerify over the
 // transcript so far (RFC 8446 section 4.4.3).
 func verifyCertificateVerify(c *common, cv *wire.CertificateVerify, fromServer bool) error {
-	if !contains(c.cfg.SigSchemes, cv.Scheme) {
+	if !slices.Contains(c.cfg.SigSchemes, cv.Scheme) {
 		return fail(wire.AlertIllegalParameter, "peer signed with %s, which was not offered", wire.SchemeName(cv.Scheme))
 	}
 	content := sig.Content13(fromServer, c.transcript.Sum())

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"slices"
 	"time"
 
 	"github.com/hasp-tls/hasp/internal/kex"
@@ -49,7 +50,7 @@ func (c *Client) readServerHello12(sh *wire.ServerHello) error {
 		return fail(wire.AlertIllegalParameter, "server chose compression method %d", sh.Compression)
 	}
 	st := suite.ByID(sh.CipherSuite)
-	if st == nil || st.TLS13 || !contains(c.hello.CipherSuites, sh.CipherSuite) {
+	if st == nil || st.TLS13 || !slices.Contains(c.hello.CipherSuites, sh.CipherSuite) {
 		return fail(wire.AlertIllegalParameter, "server chose cipher suite %s, which was not offered for TLS 1.2", wire.SuiteName(sh.CipherSuite))
 	}
 	for _, t := range sh.Exts {
@@ -70,10 +71,10 @@ func (c *Client) readServerHello12(sh *wire.ServerHello) error {
 	if !sh.EMS && cfg.RequireEMS {
 		return fail(wire.AlertHandshakeFailure, "server does not support the extended master secret, which is required")
 	}
-	if sh.HasPointFormats && !contains(sh.PointFormats, 0) {
+	if sh.HasPointFormats && !slices.Contains(sh.PointFormats, 0) {
 		return fail(wire.AlertIllegalParameter, "server does not accept uncompressed points")
 	}
-	if sh.ALPN != "" && !contains(c.hello.ALPN, sh.ALPN) {
+	if sh.ALPN != "" && !slices.Contains(c.hello.ALPN, sh.ALPN) {
 		return fail(wire.AlertIllegalParameter, "server chose ALPN protocol %q, which was not offered", sh.ALPN)
 	}
 	c.st.Version = wire.VersionTLS12
@@ -186,10 +187,10 @@ func (c *Client) handle12(typ uint8, msg []byte) error {
 			return err
 		}
 		ske.Public = append([]byte(nil), ske.Public...)
-		if !contains(groups12(c.hello.SupportedGroups), ske.Group) {
+		if !slices.Contains(groups12(c.hello.SupportedGroups), ske.Group) {
 			return fail(wire.AlertIllegalParameter, "server chose group %s, which was not offered for TLS 1.2", wire.GroupName(ske.Group))
 		}
-		if !contains(sig.TLS12Schemes(), ske.Scheme) || !contains(c.hello.SigSchemes, ske.Scheme) {
+		if !slices.Contains(sig.TLS12Schemes(), ske.Scheme) || !slices.Contains(c.hello.SigSchemes, ske.Scheme) {
 			return fail(wire.AlertIllegalParameter, "server signed with %s, which was not offered", wire.SchemeName(ske.Scheme))
 		}
 		pub := c.st.PeerCertificates[0].PublicKey

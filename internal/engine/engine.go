@@ -455,15 +455,6 @@ func readRandom(r io.Reader, b []byte) error {
 	return nil
 }
 
-func contains[T comparable](list []T, v T) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
 // parseChain parses a peer's chain; a certificate that does not parse is
 // bad_certificate.
 func parseChain(entries []wire.CertificateEntry) ([][]byte, []*x509.Certificate, error) {

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/binary"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/hasp-tls/hasp/internal/kex"
@@ -187,7 +188,7 @@ func (s *Server) readClientHello(msg []byte) error {
 				return fail(wire.AlertIllegalParameter, "ClientHello2 has no share for %s", wire.GroupName(s.hrrWant))
 			}
 			for _, g := range s.cfg.Groups {
-				if contains(ch.SupportedGroups, g) {
+				if slices.Contains(ch.SupportedGroups, g) {
 					return s.helloRetry(&ch, st, g)
 				}
 			}
@@ -231,7 +232,7 @@ func (s *Server) readClientHello(msg []byte) error {
 	var alpn string
 	if len(ch.ALPN) > 0 && len(s.cfg.NextProtos) > 0 {
 		for _, p := range s.cfg.NextProtos {
-			if contains(ch.ALPN, p) {
+			if slices.Contains(ch.ALPN, p) {
 				alpn = p
 				break
 			}
@@ -344,7 +345,7 @@ func (s *Server) readClientHello(msg []byte) error {
 // checkHello13 applies the ClientHello rules of RFC 8446 sections 4.1.2,
 // 4.2 and 9.2 that do not depend on the server's choices.
 func checkHello13(ch *wire.ClientHello) error {
-	if !contains(ch.SupportedVersions, wire.VersionTLS13) {
+	if !slices.Contains(ch.SupportedVersions, wire.VersionTLS13) {
 		v := ch.Vers
 		for _, sv := range ch.SupportedVersions {
 			if sv > v && sv < wire.VersionTLS13 {
@@ -367,7 +368,7 @@ func checkHello13(ch *wire.ClientHello) error {
 		return fail(wire.AlertMissingExtension, "ClientHello without key_share or supported_groups")
 	}
 	for i, ks := range ch.KeyShares {
-		if !contains(ch.SupportedGroups, ks.Group) {
+		if !slices.Contains(ch.SupportedGroups, ks.Group) {
 			return fail(wire.AlertIllegalParameter, "key share for %s, which is not in supported_groups", wire.GroupName(ks.Group))
 		}
 		for _, other := range ch.KeyShares[:i] {
@@ -400,8 +401,8 @@ func (s *Server) pickSession(ch *wire.ClientHello, st *suite.Suite, msg []byte) 
 	if len(ch.PSKIdentities) == 0 || s.cfg.OpenTicket == nil {
 		return nil, 0, true, nil
 	}
-	dhe := contains(ch.PSKModes, wire.PSKModeDHEKE) && ch.HasKeyShare
-	if !dhe && !(contains(ch.PSKModes, wire.PSKModeKE) && s.cfg.PSKWithoutDHE) {
+	dhe := slices.Contains(ch.PSKModes, wire.PSKModeDHEKE) && ch.HasKeyShare
+	if !dhe && !(slices.Contains(ch.PSKModes, wire.PSKModeKE) && s.cfg.PSKWithoutDHE) {
 		return nil, 0, true, nil
 	}
 	now := s.cfg.now()
@@ -461,7 +462,7 @@ func groupNames(gs []uint16) []string {
 func (s *Server) pickSuite(offered []uint16) *suite.Suite {
 	if s.cfg.PreferChaCha {
 		for _, id := range offered {
-			if !contains(s.cfg.CipherSuites, id) {
+			if !slices.Contains(s.cfg.CipherSuites, id) {
 				continue
 			}
 			if st := suite.ByID(id); st != nil && st.TLS13 && st.ChaCha {
@@ -471,7 +472,7 @@ func (s *Server) pickSuite(offered []uint16) *suite.Suite {
 		}
 	}
 	for _, id := range s.cfg.CipherSuites {
-		if contains(offered, id) {
+		if slices.Contains(offered, id) {
 			if st := suite.ByID(id); st != nil && st.TLS13 {
 				return st
 			}
@@ -798,7 +799,7 @@ func (s *Server) readPostHandshakeAuth(typ uint8, msg []byte) error {
 		if err := cv.Unmarshal(msg); err != nil {
 			return err
 		}
-		if !contains(s.cfg.SigSchemes, cv.Scheme) {
+		if !slices.Contains(s.cfg.SigSchemes, cv.Scheme) {
 			return fail(wire.AlertIllegalParameter, "client signed with %s, which was not offered", wire.SchemeName(cv.Scheme))
 		}
 		if err := sig.Verify(p.certs[0].PublicKey, cv.Scheme, sig.Content13(false, p.transcript.Sum()), cv.Signature); err != nil {

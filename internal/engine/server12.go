@@ -2,6 +2,7 @@ package engine
 
 import (
 	"crypto/x509"
+	"slices"
 	"time"
 
 	"github.com/hasp-tls/hasp/internal/kex"
@@ -46,7 +47,7 @@ func (s *Server) negotiateVersion(ch *wire.ClientHello) (uint16, error) {
 		}
 	}
 	for _, v := range []uint16{wire.VersionTLS13, wire.VersionTLS12} {
-		if v <= max && v >= min && contains(offered, v) {
+		if v <= max && v >= min && slices.Contains(offered, v) {
 			return v, nil
 		}
 	}
@@ -67,11 +68,11 @@ func (s *Server) negotiateVersion(ch *wire.ClientHello) (uint16, error) {
 // ServerHello, Certificate, ServerKeyExchange, [CertificateRequest],
 // ServerHelloDone.
 func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
-	if !contains(ch.Compression, 0) {
+	if !slices.Contains(ch.Compression, 0) {
 		return fail(wire.AlertIllegalParameter, "no null compression offered")
 	}
 	// RFC 7507: a fallback retry while we could do better.
-	if contains(ch.CipherSuites, wire.TLS_FALLBACK_SCSV) && s.cfg.maxVersion() > wire.VersionTLS12 {
+	if slices.Contains(ch.CipherSuites, wire.TLS_FALLBACK_SCSV) && s.cfg.maxVersion() > wire.VersionTLS12 {
 		return fail(wire.AlertInappropriateFallback, "client fell back to TLS 1.2; this server speaks TLS 1.3")
 	}
 	// RFC 5746: an initial handshake carries an empty renegotiation_info.
@@ -81,7 +82,7 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 	if !ch.EMS && s.cfg.RequireEMS {
 		return fail(wire.AlertHandshakeFailure, "client does not support the extended master secret, which is required")
 	}
-	if len(ch.PointFormats) > 0 && !contains(ch.PointFormats, 0) {
+	if len(ch.PointFormats) > 0 && !slices.Contains(ch.PointFormats, 0) {
 		return fail(wire.AlertIllegalParameter, "client does not accept uncompressed points")
 	}
 
@@ -126,7 +127,7 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 		offeredGroups = []uint16{wire.GroupSecp256r1}
 	}
 	for _, g := range groups12(s.cfg.Groups) {
-		if contains(offeredGroups, g) {
+		if slices.Contains(offeredGroups, g) {
 			group = g
 			break
 		}
@@ -240,7 +241,7 @@ func (s *Server) pickSuite12(offered []uint16, rsaKey bool) *suite.Suite {
 	}
 	if s.cfg.PreferChaCha {
 		for _, id := range offered {
-			if st := ok(id); st != nil && contains(s.cfg.CipherSuites12, id) {
+			if st := ok(id); st != nil && slices.Contains(s.cfg.CipherSuites12, id) {
 				if st.ChaCha {
 					return st
 				}
@@ -249,7 +250,7 @@ func (s *Server) pickSuite12(offered []uint16, rsaKey bool) *suite.Suite {
 		}
 	}
 	for _, id := range s.cfg.CipherSuites12 {
-		if contains(offered, id) {
+		if slices.Contains(offered, id) {
 			if st := ok(id); st != nil {
 				return st
 			}
@@ -325,7 +326,7 @@ func (s *Server) handle12(typ uint8, msg []byte) error {
 		if err := cv.Unmarshal(msg); err != nil {
 			return err
 		}
-		if !contains(sig.TLS12Schemes(), cv.Scheme) {
+		if !slices.Contains(sig.TLS12Schemes(), cv.Scheme) {
 			return fail(wire.AlertIllegalParameter, "client signed with %s, which was not offered", wire.SchemeName(cv.Scheme))
 		}
 		if err := sig.Verify12(s.st.PeerCertificates[0].PublicKey, cv.Scheme, s.v12.messages, cv.Signature); err != nil {
@@ -391,7 +392,7 @@ func (s *Server) pickALPN(ch *wire.ClientHello) (string, error) {
 		return "", nil
 	}
 	for _, p := range s.cfg.NextProtos {
-		if contains(ch.ALPN, p) {
+		if slices.Contains(ch.ALPN, p) {
 			return p, nil
 		}
 	}
@@ -423,7 +424,7 @@ func (s *Server) pickSession12(ch *wire.ClientHello) *Session {
 	}
 	sess, err := ParseSession(plain)
 	if err != nil || sess.Version != wire.VersionTLS12 || !s.cfg.now().Before(sess.ExpiresAt) ||
-		sess.ServerName != ch.ServerName || !contains(ch.CipherSuites, sess.Suite) || !contains(s.cfg.CipherSuites12, sess.Suite) {
+		sess.ServerName != ch.ServerName || !slices.Contains(ch.CipherSuites, sess.Suite) || !slices.Contains(s.cfg.CipherSuites12, sess.Suite) {
 		return nil
 	}
 	if s.cfg.RequireClientCert && len(sess.PeerChain) == 0 {

@@ -11,6 +11,7 @@ import (
 	"crypto/rsa"
 	"errors"
 	"io"
+	"slices"
 
 	"github.com/hasp-tls/hasp/internal/wire"
 )
@@ -119,11 +120,14 @@ var ErrNoCommonScheme = errors.New("no signature scheme in common with the peer 
 // Pick chooses the scheme to sign with: the first of ours (the key's
 // schemes in preference order) that the peer offered.
 func Pick(pub crypto.PublicKey, peer []uint16) (uint16, error) {
-	for _, s := range ForKey(pub) {
-		for _, p := range peer {
-			if p == s {
-				return s, nil
-			}
+	return firstOffered(ForKey(pub), peer)
+}
+
+// firstOffered returns the first of ours that peer lists.
+func firstOffered(ours, peer []uint16) (uint16, error) {
+	for _, s := range ours {
+		if slices.Contains(peer, s) {
+			return s, nil
 		}
 	}
 	return 0, ErrNoCommonScheme
@@ -265,14 +269,7 @@ func ForKey12(pub crypto.PublicKey) []uint16 {
 // list. A peer that sent no list gets the RFC 5246 section 7.4.1.4.1
 // defaults, of which hasp keeps only the SHA-2 forms it still allows.
 func Pick12(pub crypto.PublicKey, peer []uint16) (uint16, error) {
-	for _, s := range ForKey12(pub) {
-		for _, p := range peer {
-			if p == s {
-				return s, nil
-			}
-		}
-	}
-	return 0, ErrNoCommonScheme
+	return firstOffered(ForKey12(pub), peer)
 }
 
 // Verify12 checks a TLS 1.2 signature: like Verify, but an ECDSA scheme

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/hasp-tls/hasp/internal/wire"
@@ -45,7 +46,7 @@ func TestSignVerify13(t *testing.T) {
 			t.Fatalf("%T: no schemes", signer)
 		}
 		for _, s := range schemes {
-			if !contains(TLS13Schemes(), s) {
+			if !slices.Contains(TLS13Schemes(), s) {
 				t.Errorf("ForKey offers %s, which TLS 1.3 does not allow", wire.SchemeName(s))
 			}
 			sg, err := Sign(signer, s, rand.Reader, msg)
@@ -137,13 +138,4 @@ func TestContent13(t *testing.T) {
 			t.Errorf("server=%v: got %q", server, got)
 		}
 	}
-}
-
-func contains(list []uint16, v uint16) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
