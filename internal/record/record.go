@@ -53,15 +53,17 @@ func (h *half) set12(s *suite.Suite, key, iv []byte) error {
 	return nil
 }
 
-// nonce12 builds a TLS 1.2 nonce: salt||explicit for AES-GCM, iv XOR seq
-// for ChaCha20 (RFC 7905).
+// nonce12 builds a TLS 1.2 nonce, salt||explicit for AES-GCM and iv XOR
+// seq for ChaCha20 (RFC 7905), and moves on to the next record.
 func (h *half) nonce12(explicit []byte) []byte {
-	if h.explicit {
-		copy(h.nonce[:4], h.iv[:4])
-		copy(h.nonce[4:], explicit)
-		return h.nonce[:]
+	if !h.explicit {
+		return h.nextNonce()
 	}
-	return h.nextNonce()[:12]
+	copy(h.nonce[:4], h.iv[:4])
+	copy(h.nonce[4:], explicit)
+	h.seq++
+	h.records++
+	return h.nonce[:]
 }
 
 func (h *half) additionalData12(typ wire.ContentType, n int) []byte {
@@ -121,8 +123,7 @@ type Conn struct {
 	// skipEarly is how many bytes of undecryptable 0-RTT records may still
 	// be dropped (a server that declined early data).
 	skipEarly int
-	// version is the TLS version of the record layer (0 before it is
-	// known).
+	// Whether each direction is protected yet.
 	inProtected, outProtected bool
 	// wroteRecord: a record was written (the first gets version 0x0301
 	// when it is a client's first ClientHello).
@@ -353,15 +354,7 @@ func (c *Conn) open12(typ wire.ContentType, hdr, payload []byte) (wire.ContentTy
 		return 0, nil, wire.Errorf(wire.AlertBadRecordMAC, "record too short to be protected")
 	}
 	aad := h.additionalData12(typ, n)
-	var nonce []byte
-	if h.explicit {
-		nonce = h.nonce12(explicit)
-		h.seq++
-		h.records++
-	} else {
-		nonce = h.nonce12(nil)
-	}
-	plain, err := h.aead.Open(payload[:0], nonce, payload, aad)
+	plain, err := h.aead.Open(payload[:0], h.nonce12(explicit), payload, aad)
 	if err != nil {
 		return 0, nil, wire.Errorf(wire.AlertBadRecordMAC, "record does not decrypt")
 	}
@@ -456,17 +449,13 @@ func (c *Conn) seal12(typ wire.ContentType, data []byte) error {
 	b = slices.Grow(b, HeaderLen+n)
 	b = append(b, byte(typ), 3, 3, byte(n>>8), byte(n))
 	aad := h.additionalData12(typ, len(data))
-	var nonce []byte
+	var explicit []byte
 	if h.explicit {
-		var seq [8]byte
-		binary.BigEndian.PutUint64(seq[:], h.seq)
-		b = append(b, seq[:]...)
-		nonce = h.nonce12(seq[:])
-		h.seq++
-		h.records++
-	} else {
-		nonce = h.nonce12(nil)
+		// The explicit nonce is the sequence number (RFC 5288 section 3).
+		b = binary.BigEndian.AppendUint64(b, h.seq)
+		explicit = b[len(b)-8:]
 	}
+	nonce := h.nonce12(explicit)
 	p := len(b)
 	b = append(b, data...)
 	sealed := h.aead.Seal(b[p:p], nonce, b[p:], aad)
@@ -489,7 +478,9 @@ func (c *Conn) Flush() error {
 }
 
 // FlushLimit is the queued size above which a writer should flush.
-const FlushLimit = 2*maxRecord - maxRecord - 64
+// The buffer holds 2*maxRecord: below this, one more full record still
+// fits without growing it.
+const FlushLimit = maxRecord - 64
 
 // NeedFlush reports whether the next record may not fit the buffer.
 func (c *Conn) NeedFlush() bool { return c.Pending() > FlushLimit }
