@@ -7,13 +7,14 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"golang.org/x/crypto/cryptobyte"
 )
 
 // PoolFromFile reads the PEM certificates of a file into a pool.
@@ -118,23 +119,20 @@ var errBadSCT = errors.New("malformed SCT")
 // timestamp, the x509_entry and the extensions). It returns the log ID.
 func verifySCT(logs Logs, sct []byte, leaf *x509.Certificate) ([32]byte, error) {
 	var id [32]byte
-	// version(1) log_id(32) timestamp(8) extensions<2> signature
-	if len(sct) < 1+32+8+2 || sct[0] != 0 {
+	var (
+		in                   = cryptobyte.String(sct)
+		version              uint8
+		logID, ts, exts, sig cryptobyte.String
+		hashAlg, sigAlg      uint8
+	)
+	if !in.ReadUint8(&version) || version != 0 || !in.ReadBytes((*[]byte)(&logID), 32) ||
+		!in.ReadBytes((*[]byte)(&ts), 8) || !in.ReadUint16LengthPrefixed(&exts) ||
+		!in.ReadUint8(&hashAlg) || !in.ReadUint8(&sigAlg) || !in.ReadUint16LengthPrefixed(&sig) ||
+		!in.Empty() || hashAlg != 4 /* sha256 */ {
 		return id, errBadSCT
 	}
-	copy(id[:], sct[1:33])
-	ts := sct[33:41]
-	extLen := int(binary.BigEndian.Uint16(sct[41:43]))
-	if len(sct) < 43+extLen+4 {
-		return id, errBadSCT
-	}
-	exts := sct[43 : 43+extLen]
-	sig := sct[43+extLen:]
-	hashAlg, sigAlg := sig[0], sig[1]
-	sigLen := int(binary.BigEndian.Uint16(sig[2:4]))
-	if len(sig) != 4+sigLen || hashAlg != 4 /* sha256 */ {
-		return id, errBadSCT
-	}
+	copy(id[:], logID)
+	extLen := len(exts)
 	pub, ok := logs[id]
 	if !ok {
 		return id, errors.New("SCT from a log not in the list")
@@ -150,11 +148,11 @@ func verifySCT(logs Logs, sct []byte, leaf *x509.Certificate) ([32]byte, error) 
 	digest := sha256.Sum256(signed)
 	switch k := pub.(type) {
 	case *ecdsa.PublicKey:
-		if sigAlg != 3 || !ecdsa.VerifyASN1(k, digest[:], sig[4:]) {
+		if sigAlg != 3 || !ecdsa.VerifyASN1(k, digest[:], sig) {
 			return id, errors.New("SCT signature does not verify")
 		}
 	case *rsa.PublicKey:
-		if sigAlg != 1 || rsa.VerifyPKCS1v15(k, crypto.SHA256, digest[:], sig[4:]) != nil {
+		if sigAlg != 1 || rsa.VerifyPKCS1v15(k, crypto.SHA256, digest[:], sig) != nil {
 			return id, errors.New("SCT signature does not verify")
 		}
 	default:

@@ -7,6 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -442,13 +443,13 @@ func FuzzParseExceptions(f *testing.F) {
 // makeSCT signs an SCT for leaf with a log key (RFC 6962 section 3.2).
 func makeSCT(t *testing.T, logKey *ecdsa.PrivateKey, leaf *x509.Certificate) []byte {
 	spki, _ := x509.MarshalPKIXPublicKey(&logKey.PublicKey)
-	id := sha256Sum(spki)
+	id := sha256.Sum256(spki)
 	ts := []byte{0, 0, 1, 0x8b, 0, 0, 0, 0}
 	signed := append([]byte{0, 0}, ts...)
 	signed = append(signed, 0, 0, byte(len(leaf.Raw)>>16), byte(len(leaf.Raw)>>8), byte(len(leaf.Raw)))
 	signed = append(signed, leaf.Raw...)
 	signed = append(signed, 0, 0)
-	d := sha256Sum(signed)
+	d := sha256.Sum256(signed)
 	sig, err := ecdsa.SignASN1(rand.Reader, logKey, d[:])
 	if err != nil {
 		t.Fatal(err)
@@ -457,14 +458,6 @@ func makeSCT(t *testing.T, logKey *ecdsa.PrivateKey, leaf *x509.Certificate) []b
 	out = append(out, ts...)
 	out = append(out, 0, 0, 4, 3, byte(len(sig)>>8), byte(len(sig)))
 	return append(out, sig...)
-}
-
-func sha256Sum(b []byte) [32]byte {
-	h := crypto.SHA256.New()
-	h.Write(b)
-	var out [32]byte
-	copy(out[:], h.Sum(nil))
-	return out
 }
 
 func TestSCTVerification(t *testing.T) {
@@ -531,4 +524,27 @@ func TestPoolSources(t *testing.T) {
 
 func pemOf(c *x509.Certificate) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+}
+
+// FuzzVerifySCT: SCTs come from the peer (TLS extension or OCSP). Any
+// bytes are judged without panicking, and an accepted SCT names the log
+// that signed it.
+func FuzzVerifySCT(f *testing.F) {
+	p := testPKI()
+	leaf := issue(leafTmpl("ct.test"), mustKey(0), p.inter)
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	logs := Logs{}
+	if err := logs.Add(der); err != nil {
+		f.Fatal(err)
+	}
+	good := makeSCT(&testing.T{}, k, leaf.cert)
+	f.Add(good)
+	f.Add(good[:43])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		id, err := verifySCT(logs, b, leaf.cert)
+		if err == nil && id != sha256.Sum256(der) {
+			t.Fatalf("accepted an SCT for log %x", id)
+		}
+	})
 }
