@@ -81,25 +81,9 @@ func TestGnuTLSClient(t *testing.T) {
 	for _, v := range gnutlsVersions {
 		t.Run(v.name, func(t *testing.T) {
 			ln := listenLoopback(t)
-			done := make(chan error, 1)
-			go func() {
-				c, err := ln.Accept()
-				if err != nil {
-					done <- err
-					return
-				}
-				conn := hasp.Server(c, haspServerConfig(testcerts.P256))
-				defer conn.Close()
-				conn.SetDeadline(time.Now().Add(15 * time.Second))
-				line, err := bufio.NewReader(conn).ReadString('\n')
-				if err != nil {
-					done <- err
-					return
-				}
-				st := conn.ConnectionState()
-				fmt.Fprintf(conn, "hasp heard %s over %s\n", strings.TrimSpace(line), hasp.VersionName(st.Version))
-				done <- nil
-			}()
+			done := serveOne(ln, haspServerConfig(testcerts.P256), 15*time.Second, replyToLine(func(line string, st hasp.ConnectionState) string {
+				return fmt.Sprintf("hasp heard %s over %s\n", line, hasp.VersionName(st.Version))
+			}))
 			port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 			p := startPeer(t, true, cli, "--x509cafile", ca, "--verify-hostname", "localhost", "--sni-hostname", "localhost",
 				"-p", port, "127.0.0.1", "--priority", v.priority)

@@ -57,25 +57,9 @@ func TestOpenSSLTLS12(t *testing.T) {
 		t.Run("s_client/"+s.name, func(t *testing.T) {
 			_, ca, _, _ := peerFiles(t, s.kt)
 			ln := listenLoopback(t)
-			done := make(chan error, 1)
-			go func() {
-				c, err := ln.Accept()
-				if err != nil {
-					done <- err
-					return
-				}
-				conn := hasp.Server(c, haspServerConfig(s.kt))
-				defer conn.Close()
-				conn.SetDeadline(time.Now().Add(10 * time.Second))
-				line, err := bufio.NewReader(conn).ReadString('\n')
-				if err != nil {
-					done <- err
-					return
-				}
-				st := conn.ConnectionState()
-				fmt.Fprintf(conn, "heard %s over %s\n", strings.TrimSpace(line), hasp.CipherSuiteName(st.CipherSuite))
-				done <- nil
-			}()
+			done := serveOne(ln, haspServerConfig(s.kt), 10*time.Second, replyToLine(func(line string, st hasp.ConnectionState) string {
+				return fmt.Sprintf("heard %s over %s\n", line, hasp.CipherSuiteName(st.CipherSuite))
+			}))
 			p := startPeer(t, true, openssl, "s_client", "-connect", ln.Addr().String(), "-servername", "localhost",
 				"-CAfile", ca, "-verify_return_error", "-tls1_2", "-cipher", s.name, "-ign_eof")
 			io.WriteString(p.stdin, "ping\n")
@@ -143,25 +127,10 @@ func TestOpenSSLTLS12Resumption(t *testing.T) {
 			cfg := haspServerConfig(testcerts.P256)
 			cfg.MaxVersion = hasp.VersionTLS12
 			resumed := make(chan bool, 2)
-			go func() {
-				for {
-					c, err := ln.Accept()
-					if err != nil {
-						return
-					}
-					go func() {
-						conn := hasp.Server(c, cfg)
-						defer conn.Close()
-						conn.SetDeadline(time.Now().Add(10 * time.Second))
-						line, err := bufio.NewReader(conn).ReadString('\n')
-						if err != nil {
-							return
-						}
-						resumed <- conn.ConnectionState().DidResume
-						fmt.Fprintf(conn, "got %s", line)
-					}()
-				}
-			}()
+			serveEach(ln, cfg, 10*time.Second, replyToLine(func(line string, st hasp.ConnectionState) string {
+				resumed <- st.DidResume
+				return "got " + line + "\n"
+			}))
 			for i, flag := range []string{"-sess_out", "-sess_in"} {
 				args := []string{"s_client", "-connect", ln.Addr().String(), "-servername", "localhost",
 					"-CAfile", ca, "-tls1_2", "-ign_eof", flag, sess}
@@ -227,23 +196,16 @@ func TestOpenSSLRenegotiationFromClient(t *testing.T) {
 	ln := listenLoopback(t)
 	cfg := haspServerConfig(testcerts.P256)
 	cfg.MaxVersion = hasp.VersionTLS12
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		conn := hasp.Server(c, cfg)
-		defer conn.Close()
-		conn.SetDeadline(time.Now().Add(15 * time.Second))
+	serveOne(ln, cfg, 15*time.Second, func(conn *hasp.Conn) error {
 		r := bufio.NewReader(conn)
 		for {
 			line, err := r.ReadString('\n')
 			if err != nil {
-				return
+				return err
 			}
 			fmt.Fprintf(conn, "echo %s", line)
 		}
-	}()
+	})
 	p := startPeer(t, true, openssl, "s_client", "-connect", ln.Addr().String(), "-servername", "localhost",
 		"-CAfile", ca, "-tls1_2", "-msg")
 	io.WriteString(p.stdin, "one\n")

@@ -1,7 +1,6 @@
 package hasp_test
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -58,25 +57,10 @@ func TestOpenSSLResumptionClient(t *testing.T) {
 	ln := listenLoopback(t)
 	cfg := haspServerConfig(testcerts.P256)
 	resumed := make(chan bool, 2)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				conn := hasp.Server(c, cfg)
-				defer conn.Close()
-				conn.SetDeadline(time.Now().Add(15 * time.Second))
-				line, err := bufio.NewReader(conn).ReadString('\n')
-				if err != nil {
-					return
-				}
-				resumed <- conn.ConnectionState().DidResume
-				fmt.Fprintf(conn, "got %s", line)
-			}()
-		}
-	}()
+	serveEach(ln, cfg, 15*time.Second, replyToLine(func(line string, st hasp.ConnectionState) string {
+		resumed <- st.DidResume
+		return "got " + line + "\n"
+	}))
 	for i, flag := range []string{"-sess_out", "-sess_in"} {
 		p := startPeer(t, true, openssl, "s_client", "-connect", ln.Addr().String(), "-servername", "localhost",
 			"-CAfile", ca, "-tls1_3", "-ign_eof", flag, sess)
@@ -159,28 +143,17 @@ func TestOpenSSLClientAuthClient(t *testing.T) {
 			ln := listenLoopback(t)
 			cfg := haspServerConfig(testcerts.P256)
 			cfg.ClientAuth, cfg.ClientCAs = hasp.RequireAndVerifyClientCert, testCA.Pool()
-			result := make(chan error, 1)
-			go func() {
-				c, err := ln.Accept()
-				if err != nil {
-					result <- err
-					return
-				}
-				conn := hasp.Server(c, cfg)
-				defer conn.Close()
-				conn.SetDeadline(time.Now().Add(10 * time.Second))
+			result := serveOne(ln, cfg, 10*time.Second, func(conn *hasp.Conn) error {
 				if err := conn.Handshake(); err != nil {
-					result <- err
-					return
+					return err
 				}
 				pc := conn.ConnectionState().PeerCertificates
 				if len(pc) == 0 || pc[0].Subject.CommonName != "openssl-client" {
-					result <- fmt.Errorf("client chain %v", pc)
-					return
+					return fmt.Errorf("client chain %v", pc)
 				}
-				io.WriteString(conn, "welcome\n")
-				result <- nil
-			}()
+				_, err := io.WriteString(conn, "welcome\n")
+				return err
+			})
 			args := []string{"s_client", "-connect", ln.Addr().String(), "-servername", "localhost", "-CAfile", ca, "-tls1_3", "-ign_eof"}
 			if withCert {
 				args = append(args, "-cert", ccert, "-key", ckey)

@@ -64,25 +64,9 @@ func TestOpenSSLClient(t *testing.T) {
 			name := hasp.CipherSuiteName(id)
 			t.Run(name+"/"+g.name, func(t *testing.T) {
 				ln := listenLoopback(t)
-				done := make(chan error, 1)
-				go func() {
-					c, err := ln.Accept()
-					if err != nil {
-						done <- err
-						return
-					}
-					conn := hasp.Server(c, haspServerConfig(testcerts.P256))
-					defer conn.Close()
-					conn.SetDeadline(time.Now().Add(15 * time.Second))
-					line, err := bufio.NewReader(conn).ReadString('\n')
-					if err != nil {
-						done <- fmt.Errorf("server read: %v", err)
-						return
-					}
-					st := conn.ConnectionState()
-					fmt.Fprintf(conn, "hasp heard %q over %s/%s\n", strings.TrimSpace(line), hasp.CipherSuiteName(st.CipherSuite), st.CurveID)
-					done <- nil
-				}()
+				done := serveOne(ln, haspServerConfig(testcerts.P256), 15*time.Second, replyToLine(func(line string, st hasp.ConnectionState) string {
+					return fmt.Sprintf("hasp heard %q over %s/%s\n", line, hasp.CipherSuiteName(st.CipherSuite), st.CurveID)
+				}))
 				p := startPeer(t, true, openssl, "s_client", "-connect", ln.Addr().String(), "-servername", "localhost",
 					"-CAfile", ca, "-verify_return_error", "-tls1_3", "-ciphersuites", name, "-groups", g.name, "-ign_eof")
 				io.WriteString(p.stdin, "ping\n")
@@ -181,25 +165,18 @@ func TestOpenSSLKeyUpdateFromClient(t *testing.T) {
 	_, ca, _, _ := peerFiles(t, testcerts.P256)
 	ln := listenLoopback(t)
 	got := make(chan string, 4)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		conn := hasp.Server(c, haspServerConfig(testcerts.P256))
-		defer conn.Close()
-		conn.SetDeadline(time.Now().Add(20 * time.Second))
+	serveOne(ln, haspServerConfig(testcerts.P256), 20*time.Second, func(conn *hasp.Conn) error {
 		r := bufio.NewReader(conn)
 		for {
 			line, err := r.ReadString('\n')
 			if err != nil {
 				close(got)
-				return
+				return err
 			}
 			got <- strings.TrimSpace(line)
 			fmt.Fprintf(conn, "echo %s", line)
 		}
-	}()
+	})
 	p := startPeer(t, true, openssl, "s_client", "-connect", ln.Addr().String(), "-servername", "localhost",
 		"-CAfile", ca, "-tls1_3", "-msg")
 	io.WriteString(p.stdin, "one\n")

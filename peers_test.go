@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/x509"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hasp-tls/hasp"
 	"github.com/hasp-tls/hasp/internal/testcerts"
 	"github.com/hasp-tls/hasp/internal/testutil"
 )
@@ -106,7 +108,7 @@ func startSServer(t *testing.T, stdin bool, args ...string) (*peerProc, string) 
 	return nil, ""
 }
 
-// listenHasp starts a hasp listener on loopback serving fn per connection.
+// listenLoopback listens on a free loopback port until the test ends.
 func listenLoopback(t *testing.T) net.Listener {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -115,6 +117,54 @@ func listenLoopback(t *testing.T) net.Listener {
 	}
 	t.Cleanup(func() { ln.Close() })
 	return ln
+}
+
+// serveOne accepts one connection on ln, serves it as a hasp server under
+// a deadline of d with fn, and reports fn's error (or Accept's).
+func serveOne(ln net.Listener, cfg *hasp.Config, d time.Duration, fn func(*hasp.Conn) error) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			done <- err
+			return
+		}
+		done <- serveConn(c, cfg, d, fn)
+	}()
+	return done
+}
+
+// serveEach serves every connection ln accepts like serveOne, each in
+// its own goroutine, until the listener closes; errors are dropped.
+func serveEach(ln net.Listener, cfg *hasp.Config, d time.Duration, fn func(*hasp.Conn) error) {
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go serveConn(c, cfg, d, fn)
+		}
+	}()
+}
+
+func serveConn(c net.Conn, cfg *hasp.Config, d time.Duration, fn func(*hasp.Conn) error) error {
+	conn := hasp.Server(c, cfg)
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(d))
+	return fn(conn)
+}
+
+// replyToLine reads one line and answers with reply(line, state).
+func replyToLine(reply func(line string, st hasp.ConnectionState) string) func(*hasp.Conn) error {
+	return func(conn *hasp.Conn) error {
+		line, err := bufio.NewReader(conn).ReadString('\n')
+		if err != nil {
+			return fmt.Errorf("server read: %v", err)
+		}
+		_, err = io.WriteString(conn, reply(strings.TrimSpace(line), conn.ConnectionState()))
+		return err
+	}
 }
 
 func loadPool(t *testing.T, file string) *x509.CertPool {

@@ -69,31 +69,19 @@ func TestOpenSSLPostHandshakeAuthClient(t *testing.T) {
 	ln := listenLoopback(t)
 	sc := haspServerConfig(testcerts.P256)
 	sc.ClientCAs = testCA.Pool()
-	result := make(chan error, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			result <- err
-			return
-		}
-		conn := hasp.Server(c, sc)
-		defer conn.Close()
-		conn.SetDeadline(time.Now().Add(15 * time.Second))
-		r := bufio.NewReader(conn)
-		if _, err := r.ReadString('\n'); err != nil {
-			result <- err
-			return
+	result := serveOne(ln, sc, 15*time.Second, func(conn *hasp.Conn) error {
+		if _, err := bufio.NewReader(conn).ReadString('\n'); err != nil {
+			return err
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		certs, err := conn.RequestClientCertificate(ctx)
 		if err != nil {
-			result <- err
-			return
+			return err
 		}
 		fmt.Fprintf(conn, "hello %s\n", certs[0].Subject.CommonName)
-		result <- nil
-	}()
+		return nil
+	})
 	p := startPeer(t, true, openssl, "s_client", "-connect", ln.Addr().String(), "-servername", "localhost",
 		"-CAfile", ca, "-tls1_3", "-enable_pha", "-cert", ccert, "-key", ckey, "-ign_eof")
 	io.WriteString(p.stdin, "go\n")
