@@ -12,6 +12,7 @@ import (
 
 	"github.com/hasp-tls/hasp"
 	"github.com/hasp-tls/hasp/internal/testcerts"
+	"github.com/hasp-tls/hasp/internal/testutil"
 )
 
 var gnutlsVersions = []struct {
@@ -37,7 +38,7 @@ func freePort(t *testing.T) int {
 
 // hasp client against gnutls-serv (echo), TLS 1.2 and 1.3.
 func TestGnuTLSServer(t *testing.T) {
-	serv := needPeer(t, "gnutls-serv")
+	serv := testutil.NeedPeer(t, "gnutls-serv")
 	_, ca, cert, key := peerFiles(t, testcerts.P256)
 	for _, v := range gnutlsVersions {
 		t.Run(v.name, func(t *testing.T) {
@@ -76,7 +77,7 @@ func TestGnuTLSServer(t *testing.T) {
 
 // gnutls-cli against a hasp server, TLS 1.2 and 1.3, verifying the chain.
 func TestGnuTLSClient(t *testing.T) {
-	cli := needPeer(t, "gnutls-cli")
+	cli := testutil.NeedPeer(t, "gnutls-cli")
 	_, ca, _, _ := peerFiles(t, testcerts.P256)
 	for _, v := range gnutlsVersions {
 		t.Run(v.name, func(t *testing.T) {

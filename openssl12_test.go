@@ -12,6 +12,7 @@ import (
 
 	"github.com/hasp-tls/hasp"
 	"github.com/hasp-tls/hasp/internal/testcerts"
+	"github.com/hasp-tls/hasp/internal/testutil"
 )
 
 var openssl12 = []struct {
@@ -29,7 +30,7 @@ var openssl12 = []struct {
 
 // TLS 1.2 against openssl s_server and s_client, each suite.
 func TestOpenSSLTLS12(t *testing.T) {
-	openssl := needPeer(t, "openssl")
+	openssl := testutil.NeedPeer(t, "openssl")
 	for _, s := range openssl12 {
 		t.Run("s_server/"+s.name, func(t *testing.T) {
 			_, ca, cert, key := peerFiles(t, s.kt)
@@ -82,7 +83,7 @@ func TestOpenSSLTLS12(t *testing.T) {
 // TLS 1.2 resumption with openssl, by ticket and by session ID, both
 // roles.
 func TestOpenSSLTLS12Resumption(t *testing.T) {
-	openssl := needPeer(t, "openssl")
+	openssl := testutil.NeedPeer(t, "openssl")
 	for _, ticket := range []bool{true, false} {
 		name := "ticket"
 		if !ticket {
@@ -191,7 +192,7 @@ func TestOpenSSLRenegotiationRefused(t *testing.T) {
 // openssl s_client's R command renegotiates from the client side; the
 // hasp server answers no_renegotiation as a warning.
 func TestOpenSSLRenegotiationFromClient(t *testing.T) {
-	openssl := needPeer(t, "openssl")
+	openssl := testutil.NeedPeer(t, "openssl")
 	_, ca, _, _ := peerFiles(t, testcerts.P256)
 	ln := listenLoopback(t)
 	cfg := haspServerConfig(testcerts.P256)

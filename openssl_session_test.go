@@ -13,12 +13,13 @@ import (
 
 	"github.com/hasp-tls/hasp"
 	"github.com/hasp-tls/hasp/internal/testcerts"
+	"github.com/hasp-tls/hasp/internal/testutil"
 )
 
 // hasp client resumes against openssl s_server.
 func TestOpenSSLResumptionServer(t *testing.T) {
 	_, ca, cert, key := peerFiles(t, testcerts.P256)
-	openssl := needPeer(t, "openssl")
+	openssl := testutil.NeedPeer(t, "openssl")
 	p := startPeer(t, false, openssl, "s_server", "-accept", "127.0.0.1:0", "-naccept", "2", "-cert", cert, "-key", key, "-tls1_3", "-www")
 	if !p.out.WaitFor("ACCEPT", 10*time.Second) {
 		t.Fatal("s_server did not start")
@@ -51,7 +52,7 @@ func TestOpenSSLResumptionServer(t *testing.T) {
 
 // openssl s_client -sess_out, then -sess_in, against one hasp server.
 func TestOpenSSLResumptionClient(t *testing.T) {
-	openssl := needPeer(t, "openssl")
+	openssl := testutil.NeedPeer(t, "openssl")
 	_, ca, _, _ := peerFiles(t, testcerts.P256)
 	sess := filepath.Join(t.TempDir(), "sess.pem")
 	ln := listenLoopback(t)
@@ -132,7 +133,7 @@ func TestOpenSSLClientAuthServer(t *testing.T) {
 // openssl s_client with and without a certificate against a hasp server
 // that requires and verifies one.
 func TestOpenSSLClientAuthClient(t *testing.T) {
-	openssl := needPeer(t, "openssl")
+	openssl := testutil.NeedPeer(t, "openssl")
 	dir, ca, _, _ := peerFiles(t, testcerts.P256)
 	client := testCA.IssueWith(testcerts.P384, testcerts.Options{Client: true}, "openssl-client")
 	ccert, ckey := filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.key")

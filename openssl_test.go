@@ -11,6 +11,7 @@ import (
 
 	"github.com/hasp-tls/hasp"
 	"github.com/hasp-tls/hasp/internal/testcerts"
+	"github.com/hasp-tls/hasp/internal/testutil"
 )
 
 var opensslGroups = []struct {
@@ -57,7 +58,7 @@ func TestOpenSSLServer(t *testing.T) {
 // openssl s_client against a hasp server: each suite, x25519 and P-256,
 // with s_client verifying the chain.
 func TestOpenSSLClient(t *testing.T) {
-	openssl := needPeer(t, "openssl")
+	openssl := testutil.NeedPeer(t, "openssl")
 	_, ca, _, _ := peerFiles(t, testcerts.P256)
 	for _, id := range suites {
 		for _, g := range opensslGroups {
@@ -161,7 +162,7 @@ func TestOpenSSLKeyUpdateNotRequested(t *testing.T) {
 
 // openssl s_client's K command against a hasp server.
 func TestOpenSSLKeyUpdateFromClient(t *testing.T) {
-	openssl := needPeer(t, "openssl")
+	openssl := testutil.NeedPeer(t, "openssl")
 	_, ca, _, _ := peerFiles(t, testcerts.P256)
 	ln := listenLoopback(t)
 	got := make(chan string, 4)

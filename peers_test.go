@@ -19,20 +19,6 @@ import (
 	"github.com/hasp-tls/hasp/internal/testutil"
 )
 
-// needPeer finds a peer program. Under CI (HASP_CI set by .ci/run) a
-// missing peer fails the test, so a missing install step cannot hide.
-func needPeer(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("HASP_CI") != "" {
-			t.Fatalf("%s not found; .ci/run must install it", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
-
 // peerFiles writes the test CA and a leaf of type kt as PEM files.
 func peerFiles(t *testing.T, kt testcerts.KeyType) (dir, ca, cert, key string) {
 	t.Helper()
@@ -93,7 +79,7 @@ func startPeer(t *testing.T, stdin bool, name string, args ...string) *peerProc 
 // returns its address.
 func startSServer(t *testing.T, stdin bool, args ...string) (*peerProc, string) {
 	t.Helper()
-	openssl := needPeer(t, "openssl")
+	openssl := testutil.NeedPeer(t, "openssl")
 	p := startPeer(t, stdin, openssl, append([]string{"s_server", "-accept", "127.0.0.1:0", "-naccept", "1"}, args...)...)
 	if !p.out.WaitFor("ACCEPT", 10*time.Second) {
 		t.Fatalf("s_server did not start")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hasp-tls/hasp"
 	"github.com/hasp-tls/hasp/internal/testcerts"
+	"github.com/hasp-tls/hasp/internal/testutil"
 )
 
 // Post-handshake authentication between hasp client and server, with
@@ -60,7 +61,7 @@ func TestPostHandshakeAuthNotOffered(t *testing.T) {
 // openssl s_client -enable_pha against a hasp server that asks after the
 // handshake.
 func TestOpenSSLPostHandshakeAuthClient(t *testing.T) {
-	openssl := needPeer(t, "openssl")
+	openssl := testutil.NeedPeer(t, "openssl")
 	dir, ca, _, _ := peerFiles(t, testcerts.P256)
 	client := testCA.IssueWith(testcerts.P256, testcerts.Options{Client: true}, "openssl-pha")
 	ccert, ckey := filepath.Join(dir, "c.pem"), filepath.Join(dir, "c.key")

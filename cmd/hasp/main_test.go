@@ -175,13 +175,7 @@ func TestUsage(t *testing.T) {
 // (util-linux script): the prompt appears, "always" persists, and the
 // second connect does not ask.
 func TestConnectPromptUnderPTY(t *testing.T) {
-	scriptPath, err := exec.LookPath("script")
-	if err != nil {
-		if os.Getenv("HASP_CI") != "" {
-			t.Fatal("script (util-linux) not found")
-		}
-		t.Skip("script not installed")
-	}
+	scriptPath := testutil.NeedPeer(t, "script")
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "hasp")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
@@ -288,13 +282,7 @@ func caLine(out string) string {
 // curl (OpenSSL underneath) against hasp serve, trusting the local CA:
 // TLS 1.3 by default and TLS 1.2 with --tls-max 1.2.
 func TestCurlAgainstServe(t *testing.T) {
-	curl, err := exec.LookPath("curl")
-	if err != nil {
-		if os.Getenv("HASP_CI") != "" {
-			t.Fatal("curl not found; .ci/run must install it")
-		}
-		t.Skip("curl not installed")
-	}
+	curl := testutil.NeedPeer(t, "curl")
 	addr, log := startServe(t)
 	caPath := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "hasp", "ca.pem")
 	// Without the CA curl refuses the certificate, and the server's log
@@ -551,7 +539,7 @@ func TestConnectGolden(t *testing.T) {
 
 // curl follows --redirect-http's redirect to the https page.
 func TestCurlFollowsRedirect(t *testing.T) {
-	curl := needPeer(t, "curl")
+	curl := testutil.NeedPeer(t, "curl")
 	_, out := startServe(t, "--redirect-http", "127.0.0.1:0")
 	m := regexp.MustCompile(`redirecting http://(\S+)/ to https`).FindStringSubmatch(out.String())
 	if m == nil {

@@ -16,19 +16,6 @@ import (
 	"github.com/hasp-tls/hasp/internal/testutil"
 )
 
-// needPeer finds a program; under CI (HASP_CI) a missing one fails.
-func needPeer(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("HASP_CI") != "" {
-			t.Fatalf("%s not found; .ci/run must install it", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
-
 func runPeer(t *testing.T, stdin string, name string, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -48,7 +35,7 @@ func TestPeersAgainstServe(t *testing.T) {
 	ca := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "hasp", "ca.pem")
 	host, port, _ := strings.Cut(addr, ":")
 	t.Run("openssl s_client", func(t *testing.T) {
-		out := runPeer(t, "GET / HTTP/1.0\r\n\r\n", needPeer(t, "openssl"), "s_client", "-connect", addr, "-servername", "localhost",
+		out := runPeer(t, "GET / HTTP/1.0\r\n\r\n", testutil.NeedPeer(t, "openssl"), "s_client", "-connect", addr, "-servername", "localhost",
 			"-CAfile", ca, "-verify_return_error", "-ign_eof")
 		for _, w := range []string{"Verify return code: 0 (ok)", "<td>TLS 1.3</td>", "HTTP/1.0 200 OK"} {
 			if !strings.Contains(out, w) {
@@ -57,7 +44,7 @@ func TestPeersAgainstServe(t *testing.T) {
 		}
 	})
 	t.Run("gnutls-cli", func(t *testing.T) {
-		out := runPeer(t, "GET / HTTP/1.0\r\n\r\n", needPeer(t, "gnutls-cli"), "--x509cafile", ca, "--verify-hostname", "localhost",
+		out := runPeer(t, "GET / HTTP/1.0\r\n\r\n", testutil.NeedPeer(t, "gnutls-cli"), "--x509cafile", ca, "--verify-hostname", "localhost",
 			"--sni-hostname", "localhost", "-p", port, host)
 		for _, w := range []string{"(TLS1.3-X.509)", "<td>TLS 1.3</td>"} {
 			if !strings.Contains(out, w) {
@@ -70,7 +57,7 @@ func TestPeersAgainstServe(t *testing.T) {
 // Java's JSSE: a small client compiled here, trusting the local CA through
 // a PKCS#12 trust store made by keytool, fetches the page over TLS 1.3.
 func TestJavaAgainstServe(t *testing.T) {
-	javac, java, keytool := needPeer(t, "javac"), needPeer(t, "java"), needPeer(t, "keytool")
+	javac, java, keytool := testutil.NeedPeer(t, "javac"), testutil.NeedPeer(t, "java"), testutil.NeedPeer(t, "keytool")
 	addr, _ := startServe(t)
 	ca := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "hasp", "ca.pem")
 	dir := t.TempDir()
@@ -108,8 +95,8 @@ public class Get {
 // same load fails: Chromium exits 0 on certificate errors, so the DOM and
 // stderr are checked, not the exit code.
 func TestChromiumAgainstServe(t *testing.T) {
-	chromium := needPeer(t, "chromium")
-	certutil := needPeer(t, "certutil")
+	chromium := testutil.NeedPeer(t, "chromium")
+	certutil := testutil.NeedPeer(t, "certutil")
 	addr, _ := startServe(t)
 	ca := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "hasp", "ca.pem")
 	load := func(trustCA bool, extra ...string) string {
@@ -174,7 +161,7 @@ func TestConnectAgainstPeers(t *testing.T) {
 	os.WriteFile(certFile, l.ChainPEM(), 0o600)
 	os.WriteFile(keyFile, l.KeyPEM(), 0o600)
 	t.Run("openssl s_server", func(t *testing.T) {
-		openssl := needPeer(t, "openssl")
+		openssl := testutil.NeedPeer(t, "openssl")
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, openssl, "s_server", "-accept", "127.0.0.1:0", "-naccept", "1", "-cert", certFile, "-key", keyFile, "-www")
@@ -194,7 +181,7 @@ func TestConnectAgainstPeers(t *testing.T) {
 		}
 	})
 	t.Run("gnutls-serv", func(t *testing.T) {
-		serv := needPeer(t, "gnutls-serv")
+		serv := testutil.NeedPeer(t, "gnutls-serv")
 		l, _ := net.Listen("tcp", "127.0.0.1:0")
 		port := l.Addr().(*net.TCPAddr).Port
 		l.Close()

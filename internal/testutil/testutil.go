@@ -3,8 +3,11 @@ package testutil
 
 import (
 	"bytes"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -37,4 +40,19 @@ func (s *SyncBuffer) WaitFor(want string, d time.Duration) bool {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return strings.Contains(s.String(), want)
+}
+
+// NeedPeer finds a peer program. Under CI (HASP_CI set by .ci/run) a
+// missing peer fails the test, so a missing install step cannot hide;
+// elsewhere the test is skipped.
+func NeedPeer(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("HASP_CI") != "" {
+			t.Fatalf("%s not found; .ci/run must install it", name)
+		}
+		t.Skipf("%s not installed", name)
+	}
+	return p
 }
