@@ -271,11 +271,9 @@ func (c *Conn) handshake() (err error) {
 			return err
 		}
 	}
-	// An idle connection holds nothing of the handshake's messages.
+	// An idle connection holds nothing of the handshake's messages (the
+	// handshake buffer went in consumeHandshakeMessage).
 	eng.Idle()
-	if len(c.hsBuf) == 0 {
-		c.hsBuf = nil
-	}
 	return nil
 }
 
