@@ -155,8 +155,10 @@ Flags:
 		fmt.Fprintf(stdout, "          sudo cp %s /usr/local/share/ca-certificates/hasp-local-ca.crt && sudo update-ca-certificates\n", ca.certPath)
 	}
 
+	// One line per connection or request, stamped with the time.
+	logger := log.New(stampWriter{stdout}, "", 0)
 	if *echo {
-		return serveEcho(ctx, ln, stdout, stderr)
+		return serveEcho(ctx, ln, logger, stdout, stderr)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/.well-known/hasp.json", lockJSON)
@@ -167,12 +169,11 @@ Flags:
 		mux.HandleFunc("/", page)
 	}
 	srv := &http.Server{
-		Handler:           accessLog(stdout, mux),
+		Handler:           accessLog(logger, mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       60 * time.Second,
-		// Failed handshakes and server errors go to the access log, stamped
-		// like its lines.
-		ErrorLog: log.New(stampWriter{stdout}, "", 0),
+		// Failed handshakes and server errors go to the access log.
+		ErrorLog: logger,
 	}
 	var redirectSrv *http.Server
 	if *redirect != "" {
@@ -241,7 +242,7 @@ func (s stampWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func accessLog(w io.Writer, next http.Handler) http.Handler {
+func accessLog(l *log.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(rw, r)
 		tlsInfo := "-"
@@ -252,7 +253,7 @@ func accessLog(w io.Writer, next http.Handler) http.Handler {
 				tlsInfo += " resumed"
 			}
 		}
-		fmt.Fprintf(w, "%s %s %q %s\n", time.Now().Format(time.RFC3339), r.RemoteAddr, r.Method+" "+r.URL.RequestURI()+" "+r.Proto, tlsInfo)
+		l.Printf("%s %q %s", r.RemoteAddr, r.Method+" "+r.URL.RequestURI()+" "+r.Proto, tlsInfo)
 	})
 }
 
@@ -378,7 +379,7 @@ func orNone(s string) string {
 }
 
 // serveEcho echoes each connection back to itself.
-func serveEcho(ctx context.Context, ln net.Listener, stdout, stderr io.Writer) int {
+func serveEcho(ctx context.Context, ln net.Listener, logger *log.Logger, stdout, stderr io.Writer) int {
 	go func() {
 		<-ctx.Done()
 		fmt.Fprintln(stdout, "hasp serve: shutting down")
@@ -398,11 +399,11 @@ func serveEcho(ctx context.Context, ln net.Listener, stdout, stderr io.Writer) i
 			hc := c.(*hasp.Conn)
 			hc.SetDeadline(time.Now().Add(5 * time.Minute))
 			if err := hc.Handshake(); err != nil {
-				fmt.Fprintf(stdout, "%s hasp: TLS handshake error from %s: %v\n", time.Now().Format(time.RFC3339), c.RemoteAddr(), err)
+				logger.Printf("hasp: TLS handshake error from %s: %v", c.RemoteAddr(), err)
 				return
 			}
 			st := hc.ConnectionState()
-			fmt.Fprintf(stdout, "%s %s %s %s\n", c.RemoteAddr(), hasp.VersionName(st.Version), hasp.CipherSuiteName(st.CipherSuite), st.CurveID)
+			logger.Printf("%s %s %s %s", c.RemoteAddr(), hasp.VersionName(st.Version), hasp.CipherSuiteName(st.CipherSuite), st.CurveID)
 			io.Copy(c, c)
 		}()
 	}
