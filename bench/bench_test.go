@@ -126,20 +126,23 @@ func BenchmarkHandshake(b *testing.B) {
 	for _, tc := range cases {
 		for _, tr := range transports {
 			for _, im := range impls(tc.kt, tc.group, 0) {
-				b.Run(tc.name+"/"+tr.name+"/impl="+im.name, func(b *testing.B) {
-					b.ReportAllocs()
-					cpu := cpuNow()
-					for i := 0; i < b.N; i++ {
-						x, y := tr.pair(b)
-						handshakeBoth(b, im.client(x), im.server(y))
-						x.Close()
-						y.Close()
-					}
-					b.ReportMetric(float64(cpuNow()-cpu)/float64(b.N), "cpu-ns/op")
-				})
+				b.Run(tc.name+"/"+tr.name+"/impl="+im.name, func(b *testing.B) { fullHandshakes(b, tr, im) })
 			}
 		}
 	}
+}
+
+// fullHandshakes runs b.N handshakes, each on a fresh pair.
+func fullHandshakes(b *testing.B, tr transport, im impl) {
+	b.ReportAllocs()
+	cpu := cpuNow()
+	for i := 0; i < b.N; i++ {
+		x, y := tr.pair(b)
+		handshakeBoth(b, im.client(x), im.server(y))
+		x.Close()
+		y.Close()
+	}
+	b.ReportMetric(float64(cpuNow()-cpu)/float64(b.N), "cpu-ns/op")
 }
 
 func BenchmarkBulk(b *testing.B) {
@@ -329,17 +332,7 @@ func BenchmarkHandshake12(b *testing.B) {
 	for _, kt := range []testcerts.KeyType{testcerts.P256, testcerts.RSA2048} {
 		for _, tr := range transports {
 			for _, im := range impls12(kt, 0, false) {
-				b.Run(string(kt)+"/"+tr.name+"/impl="+im.name, func(b *testing.B) {
-					b.ReportAllocs()
-					cpu := cpuNow()
-					for i := 0; i < b.N; i++ {
-						x, y := tr.pair(b)
-						handshakeBoth(b, im.client(x), im.server(y))
-						x.Close()
-						y.Close()
-					}
-					b.ReportMetric(float64(cpuNow()-cpu)/float64(b.N), "cpu-ns/op")
-				})
+				b.Run(string(kt)+"/"+tr.name+"/impl="+im.name, func(b *testing.B) { fullHandshakes(b, tr, im) })
 			}
 		}
 	}
