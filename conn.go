@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -510,7 +511,9 @@ func (c *Conn) Read(b []byte) (n int, err error) {
 			return 0, c.readErr
 		}
 		if err := c.readRecord(); err != nil {
-			c.readErr = err
+			if !isTimeout(err) {
+				c.readErr = err
+			}
 			return 0, err
 		}
 	}
@@ -520,6 +523,15 @@ func (c *Conn) Read(b []byte) (n int, err error) {
 		c.rec.Release()
 	}
 	return n, nil
+}
+
+// isTimeout reports whether err is a deadline passing. net.Conn's contract
+// makes that recoverable: once the deadline moves, Read carries on, and
+// the record layer keeps any partial record it had read (net/http sets a
+// past read deadline at the end of every HTTP/1.1 request).
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // readRecord reads one record after the handshake.

@@ -75,6 +75,74 @@ func TestReadDeadline(t *testing.T) {
 	}
 }
 
+// splitWriter is a server transport that, once armed, writes the first
+// seven bytes of the next write, then waits for release before the rest:
+// a record that arrives in two parts around a reader's deadline.
+type splitWriter struct {
+	net.Conn
+	armed   chan struct{}
+	release chan struct{}
+}
+
+func (w *splitWriter) Write(b []byte) (int, error) {
+	select {
+	case <-w.armed:
+		n, err := w.Conn.Write(b[:7])
+		if err != nil {
+			return n, err
+		}
+		<-w.release
+		m, err := w.Conn.Write(b[7:])
+		return n + m, err
+	default:
+		return w.Conn.Write(b)
+	}
+}
+
+// A read deadline that passes is not fatal (net.Conn's contract): after
+// the deadline moves, Read returns the peer's later data, and the part of
+// a record read before the timeout is not lost. net/http relies on this
+// for HTTP/1.1 keep-alive.
+func TestReadTimeoutRecoverable(t *testing.T) {
+	c, s := pair(t)
+	sw := &splitWriter{Conn: s, armed: make(chan struct{}), release: make(chan struct{})}
+	cli, srv := hasp.Client(c, haspClientConfig()), hasp.Server(sw, haspServerConfig(testcerts.P256))
+	if cerr, serr := handshake(cli, srv); cerr != nil || serr != nil {
+		t.Fatalf("handshake: client %v, server %v", cerr, serr)
+	}
+	buf := make([]byte, 64)
+	for i := 0; i < 2; i++ {
+		cli.SetReadDeadline(time.Now().Add(-time.Second))
+		if _, err := cli.Read(buf); !isTimeout(err) {
+			t.Fatalf("Read with a past deadline: %v; want a timeout", err)
+		}
+	}
+	// The server's next record arrives in two parts; the client times out
+	// between them.
+	close(sw.armed)
+	werr := make(chan error, 1)
+	go func() { _, err := srv.Write([]byte("after the timeout")); werr <- err }()
+	cli.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	if _, err := cli.Read(buf); !isTimeout(err) {
+		t.Fatalf("Read of half a record: %v; want a timeout", err)
+	}
+	close(sw.release)
+	cli.SetReadDeadline(time.Time{})
+	n, err := cli.Read(buf)
+	if err != nil || string(buf[:n]) != "after the timeout" {
+		t.Fatalf("Read after clearing the deadline: %q, %v", buf[:n], err)
+	}
+	if err := <-werr; err != nil {
+		t.Fatal(err)
+	}
+	exchange(t, cli, srv, 64<<10)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
 // Cancelling HandshakeContext ends a handshake that is waiting on a
 // silent peer.
 func TestHandshakeContextCancel(t *testing.T) {

@@ -92,7 +92,9 @@ func (c *Conn) readDuringAuth() error {
 		c.pending = nil
 	}
 	if err := c.readRecord(); err != nil {
-		c.readErr = err
+		if !isTimeout(err) {
+			c.readErr = err
+		}
 		return err
 	}
 	if len(c.pending) > 0 {

@@ -315,6 +315,33 @@ func TestCurlAgainstServe(t *testing.T) {
 	}
 }
 
+// curl reuses one HTTP/1.1 connection for two requests (keep-alive):
+// net/http moves the read deadline into the past after each request, and
+// that timeout must not break the connection.
+func TestCurlKeepAlive(t *testing.T) {
+	curl := testutil.NeedPeer(t, "curl")
+	addr, log := startServe(t)
+	caPath := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "hasp", "ca.pem")
+	out, err := exec.Command(curl, "-sS", "-v", "--http1.1", "--max-time", "10", "--cacert", caPath,
+		"https://"+addr+"/", "https://"+addr+"/.well-known/hasp.json").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"protocol": "TLS 1.3"`) {
+		t.Fatalf("curl: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "Re-using existing connection") {
+		t.Errorf("curl opened a second connection:\n%s", out)
+	}
+	// Both requests in the access log come from one client port.
+	re := regexp.MustCompile(`(127\.0\.0\.1:\d+) "GET (/\S*) HTTP/1\.1"`)
+	var deadline = time.Now().Add(5 * time.Second)
+	for len(re.FindAllStringSubmatch(log.String(), -1)) < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	m := re.FindAllStringSubmatch(log.String(), -1)
+	if len(m) != 2 || m[0][1] != m[1][1] {
+		t.Errorf("want two requests from one connection in the log:\n%s", log)
+	}
+}
+
 // connect traces the handshake, one line per message each way.
 func TestConnectTrace(t *testing.T) {
 	addr, _ := startServe(t)
