@@ -12,6 +12,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -22,6 +23,7 @@ import (
 	"golang.org/x/net/http2"
 
 	"github.com/hasp-tls/hasp"
+	"github.com/hasp-tls/hasp/internal/ratelog"
 )
 
 // NextProtos is the ALPN list a server that uses Serve should offer.
@@ -49,6 +51,8 @@ func Serve(ln net.Listener, srv *http.Server) error {
 		return context.WithValue(ctx, connKey{}, c)
 	}
 	h2 := &http2.Server{IdleTimeout: srv.IdleTimeout}
+	failed := ratelog.Handshakes(func(format string, args ...any) { logf(srv, format, args...) })
+	defer failed.Flush()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(h1) }()
 	defer h1.Close()
@@ -72,7 +76,7 @@ func Serve(ln net.Listener, srv *http.Server) error {
 			}
 			hc.SetDeadline(time.Now().Add(timeout))
 			if err := hc.Handshake(); err != nil {
-				logf(srv, "hasp: TLS handshake error from %s: %v", hc.RemoteAddr(), err)
+				failed.Event(ratelog.HandshakeReason(err), fmt.Sprintf("hasp: TLS handshake error from %s: %v", hc.RemoteAddr(), err))
 				hc.Close()
 				return
 			}

@@ -1,15 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -589,5 +592,64 @@ func TestIsTerminalDevNull(t *testing.T) {
 	defer f.Close()
 	if isTerminal(f) {
 		t.Fatalf("isTerminal(%s) = true", os.DevNull)
+	}
+}
+
+// Failed handshakes are logged one by one only up to a burst; the rest
+// are summed up in one line (on shutdown here, else at the end of the
+// minute), so random bytes from one client cannot fill the disk.
+func TestServeHandshakeErrorsBounded(t *testing.T) {
+	isolateConfig(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &testutil.SyncBuffer{}
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, nil, out, out) }()
+	var addr string
+	for end := time.Now().Add(10 * time.Second); addr == "" && time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if m := urlRE.FindStringSubmatch(out.String()); m != nil {
+			addr = m[1]
+		}
+	}
+	if addr == "" {
+		t.Fatalf("serve did not start:\n%s", out)
+	}
+	const junk = 300
+	junkBytes := bytes.Repeat([]byte{0x16, 0x03, 0x01, 0x00, 0x05, 0xff}, 4)
+	for i := 0; i < junk; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write(junkBytes)
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		io.Copy(io.Discard, c) // until the server's alert and close
+		c.Close()
+	}
+	// The server still serves a real client.
+	if code, _, stderr := connectTo(t, "", "--insecure", "--quiet", addr); code != exitOK {
+		t.Fatalf("connect after junk: exit %d\n%s", code, stderr)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+	log := out.String()
+	if n := strings.Count(log, "TLS handshake error from"); n != 10 {
+		t.Errorf("%d handshake errors logged one by one, want 10:\n%s", n, log)
+	}
+	// The last few handshake goroutines may still be logging when the
+	// server returns; the summary counts those that finished.
+	m := regexp.MustCompile(`(\d+) more failed TLS handshakes in the last 1m0s \(not logged one by one\); top reasons: \d+ sent illegal_parameter`).FindStringSubmatch(log)
+	if m == nil {
+		t.Fatalf("no summary of the other failures:\n%s", log)
+	}
+	if n, _ := strconv.Atoi(m[1]); n < junk-20 || n > junk-10 {
+		t.Errorf("summary counts %d failures, want about %d", n, junk-10)
+	}
+	if len(log) > 8000 {
+		t.Errorf("log of %d bytes for %d junk connections", len(log), junk)
 	}
 }

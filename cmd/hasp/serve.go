@@ -19,6 +19,7 @@ import (
 
 	"github.com/hasp-tls/hasp"
 	"github.com/hasp-tls/hasp/hasphttp"
+	"github.com/hasp-tls/hasp/internal/ratelog"
 )
 
 var clientAuthModes = map[string]hasp.ClientAuthType{
@@ -380,6 +381,8 @@ func orNone(s string) string {
 
 // serveEcho echoes each connection back to itself.
 func serveEcho(ctx context.Context, ln net.Listener, logger *log.Logger, stdout, stderr io.Writer) int {
+	failed := ratelog.Handshakes(logger.Printf)
+	defer failed.Flush()
 	go func() {
 		<-ctx.Done()
 		fmt.Fprintln(stdout, "hasp serve: shutting down")
@@ -399,7 +402,7 @@ func serveEcho(ctx context.Context, ln net.Listener, logger *log.Logger, stdout,
 			hc := c.(*hasp.Conn)
 			hc.SetDeadline(time.Now().Add(5 * time.Minute))
 			if err := hc.Handshake(); err != nil {
-				logger.Printf("hasp: TLS handshake error from %s: %v", c.RemoteAddr(), err)
+				failed.Event(ratelog.HandshakeReason(err), fmt.Sprintf("hasp: TLS handshake error from %s: %v", c.RemoteAddr(), err))
 				return
 			}
 			st := hc.ConnectionState()
