@@ -107,7 +107,11 @@ func (c *Client) Start() ([]Action, error) {
 	case max >= wire.VersionTLS13:
 		h.SupportedVersions = []uint16{wire.VersionTLS13}
 	}
-	h.PSKModes = []uint8{wire.PSKModeDHEKE}
+	if cfg.OnTicket != nil || cfg.Session != nil {
+		// Only a client that keeps tickets asks for them: with no
+		// psk_key_exchange_modes the server sends none (RFC 8446 4.2.9).
+		h.PSKModes = []uint8{wire.PSKModeDHEKE}
+	}
 	h.ALPN = cfg.NextProtos
 	h.StatusRequest = true
 	h.SCT = true

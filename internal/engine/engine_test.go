@@ -768,6 +768,45 @@ func TestTicketLifetimeBoundByCertificate(t *testing.T) {
 	}
 }
 
+// RFC 8446 section 4.2.9: a server should not send tickets that do not
+// fit the client's psk_key_exchange_modes; a client that lists none gets
+// none (and the server seals none).
+func TestNoTicketsWithoutPSKModes(t *testing.T) {
+	for _, keeps := range []bool{false, true} {
+		cc, sc := clientConfig(), serverConfig()
+		if keeps {
+			cc.OnTicket = func(*Ticket) {}
+		}
+		sealed := 0
+		sc.Tickets = 2
+		sc.SealTicket = func(p []byte) ([]byte, error) { sealed++; return append([]byte("sealed:"), p...), nil }
+		nst, modes := 0, -1
+		r := drive(t, NewClient(cc), NewServer(sc), func(from string, m []msg) []msg {
+			for _, x := range m {
+				if from == "client" && x.data[0] == wire.TypeClientHello {
+					var ch wire.ClientHello
+					ch.Unmarshal(x.data)
+					modes = len(ch.PSKModes)
+				}
+				if from == "server" && x.data[0] == wire.TypeNewSessionTicket {
+					nst++
+				}
+			}
+			return m
+		})
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		want, wantModes := 0, 0
+		if keeps {
+			want, wantModes = 2, 1
+		}
+		if nst != want || sealed != want || modes != wantModes {
+			t.Errorf("client keeps tickets %v: %d psk modes offered, %d tickets sent, %d sealed; want %d, %d", keeps, modes, nst, sealed, wantModes, want)
+		}
+	}
+}
+
 // RFC 8446 section 4.6.2: a CertificateRequest after the handshake when
 // post_handshake_auth was not offered is unexpected_message.
 func TestCertificateRequestWithoutPHA(t *testing.T) {

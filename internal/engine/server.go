@@ -30,14 +30,17 @@ const (
 // Server is the TLS 1.3 server state machine (RFC 8446 section 2).
 type Server struct {
 	common
-	state   serverState
-	ch1     *wire.ClientHello // kept (copied) across a HelloRetryRequest
-	ch1Raw  []byte
-	hrrWant uint16 // the group asked for in the HelloRetryRequest
-	cookie  []byte
-	cert    *Certificate
-	scheme  uint16
-	sentCCS bool
+	state serverState
+	ch1   *wire.ClientHello // kept (copied) across a HelloRetryRequest
+	// ticketsWanted: the client listed a PSK mode we accept, so tickets
+	// after the handshake are of use to it.
+	ticketsWanted bool
+	ch1Raw        []byte
+	hrrWant       uint16 // the group asked for in the HelloRetryRequest
+	cookie        []byte
+	cert          *Certificate
+	scheme        uint16
+	sentCCS       bool
 	// peerVerified: the VerifyPeer callback ran for a client certificate.
 	peerVerified bool
 	// notAfter bounds the tickets of this session: the certificate's
@@ -178,6 +181,10 @@ func (s *Server) readClientHello(msg []byte) error {
 	if err != nil {
 		return err
 	}
+	// A ticket is only of use to a client that listed a PSK mode we would
+	// accept; RFC 8446 section 4.2.9 says not to send it one otherwise.
+	s.ticketsWanted = slices.Contains(ch.PSKModes, wire.PSKModeDHEKE) ||
+		(slices.Contains(ch.PSKModes, wire.PSKModeKE) && s.cfg.PSKWithoutDHE)
 
 	// Key exchange group: the most preferred one the client sent a share
 	// for; otherwise ask for the most preferred one it supports.
@@ -648,7 +655,7 @@ func (s *Server) readClientFinished(msg []byte) error {
 	s.acts = append(s.acts, Action{Kind: ActDone})
 	s.done = true
 	s.state = sConnected
-	for i := 0; i < s.cfg.Tickets; i++ {
+	for i := 0; i < s.cfg.Tickets && s.ticketsWanted; i++ {
 		if err := s.sendTicket(); err != nil {
 			return err
 		}
