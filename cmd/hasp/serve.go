@@ -4,21 +4,19 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"html"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/hasp-tls/hasp"
 	"github.com/hasp-tls/hasp/hasphttp"
+	"github.com/hasp-tls/hasp/internal/lockpanel"
 	"github.com/hasp-tls/hasp/internal/ratelog"
 )
 
@@ -161,16 +159,8 @@ Flags:
 	if *echo {
 		return serveEcho(ctx, ln, logger, stdout, stderr)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/.well-known/hasp.json", lockJSON)
-	mux.HandleFunc("/.well-known/hasp", page)
-	if *dir != "" {
-		mux.Handle("/", http.FileServer(http.Dir(*dir)))
-	} else {
-		mux.HandleFunc("/", page)
-	}
 	srv := &http.Server{
-		Handler:           accessLog(logger, mux),
+		Handler:           lockpanel.AccessLog(logger, lockpanel.Handler(*dir)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		// Failed handshakes and server errors go to the access log.
@@ -231,154 +221,6 @@ func redirectHandler(httpsPort string) http.Handler {
 	})
 }
 
-// accessLog writes one line per request with the connection's TLS
-// parameters.
-// stampWriter prefixes each write (one log line) with the time.
-type stampWriter struct{ w io.Writer }
-
-func (s stampWriter) Write(p []byte) (int, error) {
-	if _, err := fmt.Fprintf(s.w, "%s %s", time.Now().Format(time.RFC3339), p); err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}
-
-func accessLog(l *log.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(rw, r)
-		tlsInfo := "-"
-		if c := hasphttp.Conn(r); c != nil {
-			st := c.ConnectionState()
-			tlsInfo = fmt.Sprintf("%s %s %s", hasp.VersionName(st.Version), hasp.CipherSuiteName(st.CipherSuite), st.CurveID)
-			if st.DidResume {
-				tlsInfo += " resumed"
-			}
-		}
-		l.Printf("%s %q %s", r.RemoteAddr, r.Method+" "+r.URL.RequestURI()+" "+r.Proto, tlsInfo)
-	})
-}
-
-// lockPanel is what a connection negotiated, for the page and the JSON.
-type lockPanel struct {
-	Protocol          string      `json:"protocol"`
-	HTTP              string      `json:"http"`
-	CipherSuite       string      `json:"cipher_suite"`
-	KeyExchange       string      `json:"key_exchange"`
-	Signature         string      `json:"signature"`
-	ALPN              string      `json:"alpn"`
-	SNI               string      `json:"sni"`
-	Resumed           bool        `json:"resumed"`
-	HelloRetryRequest bool        `json:"hello_retry_request"`
-	ClientCertificate *certInfo   `json:"client_certificate,omitempty"`
-	ServerChain       []*certInfo `json:"server_chain"`
-}
-
-type certInfo struct {
-	Subject  string   `json:"subject"`
-	Issuer   string   `json:"issuer"`
-	Names    []string `json:"names,omitempty"`
-	NotAfter string   `json:"not_after"`
-	DaysLeft int      `json:"days_left"`
-	SHA256   string   `json:"sha256"`
-}
-
-func describe(c *x509.Certificate) *certInfo {
-	names := append([]string(nil), c.DNSNames...)
-	for _, ip := range c.IPAddresses {
-		names = append(names, ip.String())
-	}
-	fp := sha256.Sum256(c.Raw)
-	return &certInfo{Subject: c.Subject.String(), Issuer: c.Issuer.String(), Names: names,
-		NotAfter: c.NotAfter.UTC().Format(time.RFC3339), DaysLeft: int(time.Until(c.NotAfter).Hours() / 24),
-		SHA256: fmt.Sprintf("%X", fp)}
-}
-
-func panelFor(r *http.Request) (*lockPanel, bool) {
-	c := hasphttp.Conn(r)
-	if c == nil {
-		return nil, false
-	}
-	st := c.ConnectionState()
-	p := &lockPanel{
-		Protocol: hasp.VersionName(st.Version), CipherSuite: hasp.CipherSuiteName(st.CipherSuite),
-		KeyExchange: st.CurveID.String(), Signature: st.SignatureScheme.String(), ALPN: st.NegotiatedProtocol,
-		SNI: st.ServerName, Resumed: st.DidResume, HelloRetryRequest: st.HelloRetryRequest, HTTP: r.Proto,
-	}
-	if len(st.PeerCertificates) > 0 {
-		p.ClientCertificate = describe(st.PeerCertificates[0])
-	}
-	if cert := c.LocalCertificateChain(); cert != nil {
-		for _, d := range cert {
-			if x, err := x509.ParseCertificate(d); err == nil {
-				p.ServerChain = append(p.ServerChain, describe(x))
-			}
-		}
-	}
-	return p, true
-}
-
-func lockJSON(w http.ResponseWriter, r *http.Request) {
-	p, ok := panelFor(r)
-	if !ok {
-		http.Error(w, "not a hasp connection", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(p)
-}
-
-func page(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		http.Error(w, "only GET", http.StatusMethodNotAllowed)
-		return
-	}
-	p, ok := panelFor(r)
-	if !ok {
-		http.Error(w, "not a hasp connection", http.StatusInternalServerError)
-		return
-	}
-	rows := [][2]string{
-		{"Protocol", p.Protocol},
-		{"HTTP", p.HTTP},
-		{"Cipher suite", p.CipherSuite},
-		{"Key exchange", p.KeyExchange},
-		{"Signature", p.Signature},
-		{"ALPN", orNone(p.ALPN)},
-		{"SNI", orNone(p.SNI)},
-		{"HelloRetryRequest", fmt.Sprint(p.HelloRetryRequest)},
-		{"Resumed", fmt.Sprint(p.Resumed)},
-	}
-	if p.ClientCertificate != nil {
-		rows = append(rows, [2]string{"Client certificate", p.ClientCertificate.Subject})
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	var b strings.Builder
-	b.WriteString("<!doctype html><html><head><meta charset=utf-8><title>hasp: this connection</title></head><body>\n<h1>This connection</h1>\n<table>\n")
-	for _, r := range rows {
-		fmt.Fprintf(&b, "<tr><th align=left>%s</th><td>%s</td></tr>\n", html.EscapeString(r[0]), html.EscapeString(r[1]))
-	}
-	b.WriteString("</table>\n<h2>Server certificate chain</h2>\n<ol>\n")
-	for _, c := range p.ServerChain {
-		names := ""
-		if len(c.Names) > 0 {
-			names = "names: " + html.EscapeString(strings.Join(c.Names, ", ")) + "<br>"
-		}
-		fmt.Fprintf(&b, "<li>%s<br>issued by %s<br>%svalid until %s (%d days left)</li>\n",
-			html.EscapeString(c.Subject), html.EscapeString(c.Issuer), names, html.EscapeString(c.NotAfter), c.DaysLeft)
-	}
-	b.WriteString("</ol>\n<p><a href=\"/.well-known/hasp.json\">as JSON</a></p>\n</body></html>\n")
-	io.WriteString(w, b.String())
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "(none)"
-	}
-	return s
-}
-
 // serveEcho echoes each connection back to itself.
 func serveEcho(ctx context.Context, ln net.Listener, logger *log.Logger, stdout, stderr io.Writer) int {
 	failed := ratelog.Handshakes(logger.Printf)
@@ -410,4 +252,21 @@ func serveEcho(ctx context.Context, ln net.Listener, logger *log.Logger, stdout,
 			io.Copy(c, c)
 		}()
 	}
+}
+
+// stampWriter prefixes each write (one log line) with the time.
+type stampWriter struct{ w io.Writer }
+
+func (s stampWriter) Write(p []byte) (int, error) {
+	if _, err := fmt.Fprintf(s.w, "%s %s", time.Now().Format(time.RFC3339), p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
 }
