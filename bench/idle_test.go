@@ -1,34 +1,52 @@
 package bench
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/hasp-tls/hasp"
 	"github.com/hasp-tls/hasp/internal/memconn"
 	"github.com/hasp-tls/hasp/internal/testcerts"
 )
 
-// BenchmarkIdleMemory: the heap an idle, established connection pair
+// BenchmarkIdleMemory: the memory an idle, established connection pair
 // holds (client and server, TLS 1.3, x25519, after one small message
 // each way, so tickets are read and buffers have been used), less what
-// the bare in-memory pair holds. Reported as idle-B/pair; the time per op
-// is not meaningful here.
+// the bare in-memory pair holds. Reported as idle-B/pair (heap plus
+// goroutine stacks); the time per op is not meaningful here. With
+// parked=true a goroutine waits in Read on the server side, as every
+// server keeps one (the bare pair gets the same goroutine).
 func BenchmarkIdleMemory(b *testing.B) {
 	const pairs = 100
-	for _, im := range impls(testcerts.P256, uint16(hasp.X25519), 0) {
-		b.Run("impl="+im.name, func(b *testing.B) {
-			var sum float64
-			for i := 0; i < b.N; i++ {
-				base := heapAfter(func() []net.Conn { return rawPairs(b, pairs) })
-				withTLS := heapAfter(func() []net.Conn { return tlsPairs(b, im, pairs) })
-				sum += float64(withTLS-base) / pairs
-			}
-			b.ReportMetric(sum/float64(b.N), "idle-B/pair")
-		})
+	for _, parked := range []bool{false, true} {
+		for _, im := range impls(testcerts.P256, uint16(hasp.X25519), 0) {
+			b.Run(fmt.Sprintf("parked=%v/impl=%s", parked, im.name), func(b *testing.B) {
+				var sum float64
+				for i := 0; i < b.N; i++ {
+					base := heapAfter(func() []net.Conn { return park(parked, rawPairs(b, pairs)) })
+					withTLS := heapAfter(func() []net.Conn { return park(parked, tlsPairs(b, im, pairs)) })
+					sum += float64(withTLS-base) / pairs
+				}
+				b.ReportMetric(sum/float64(b.N), "idle-B/pair")
+			})
+		}
 	}
+}
+
+// park starts a goroutine reading each server connection (the odd ones),
+// waiting there until the connection closes.
+func park(parked bool, conns []net.Conn) []net.Conn {
+	if parked {
+		for i := 1; i < len(conns); i += 2 {
+			go io.Copy(io.Discard, conns[i])
+		}
+		time.Sleep(50 * time.Millisecond) // let each reach its Read
+	}
+	return conns
 }
 
 // heapAfter returns the live heap while the connections open holds are
@@ -48,7 +66,7 @@ func heapAfter(open func() []net.Conn) int64 {
 		c.Close()
 	}
 	runtime.KeepAlive(conns)
-	return int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	return int64(after.HeapAlloc+after.StackInuse) - int64(before.HeapAlloc+before.StackInuse)
 }
 
 func rawPairs(b *testing.B, n int) []net.Conn {

@@ -26,6 +26,10 @@ const (
 	maxRecord = HeaderLen + MaxPlaintext + 2048
 )
 
+// wakeLen is enough for a record header and a short record (an alert, a
+// small message) in the first read after idling.
+const wakeLen = 64
+
 // half is one direction's protection state.
 type half struct {
 	aead  cipher.AEAD
@@ -115,6 +119,8 @@ type Conn struct {
 
 	rbuf         *[]byte // raw bytes read, not yet consumed
 	rstart, rend int
+	// wake takes the first bytes that arrive while no read buffer is held.
+	wake [wakeLen]byte
 
 	wbuf *[]byte
 
@@ -179,8 +185,25 @@ func (c *Conn) Buffered() bool { return c.rend > c.rstart }
 
 func (c *Conn) fill(need int) error {
 	if c.rbuf == nil {
+		// Idle: wait for the first bytes in a small array of our own, so
+		// that a connection parked in Read (what every server does) holds
+		// no record buffer; the buffer is taken once data arrives.
+		n, err := c.rw.Read(c.wake[:])
+		if n == 0 {
+			if err == nil {
+				err = io.ErrNoProgress
+			}
+			return err
+		}
 		c.rbuf = bufPool.Get().(*[]byte)
 		*c.rbuf = (*c.rbuf)[:cap(*c.rbuf)]
+		c.rstart, c.rend = 0, copy(*c.rbuf, c.wake[:n])
+		if c.rend < need && err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
 	}
 	buf := *c.rbuf
 	if c.rstart+need > len(buf) {
