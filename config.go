@@ -244,27 +244,53 @@ func (c *Config) sharedTicketKeys() *ticketKeys {
 	return c.tickets
 }
 
-// Clone returns a copy of c that can be changed.
+// Clone returns a shallow copy of c that can be changed: every exported
+// field is copied (slices, maps and pointers are shared, as crypto/tls's
+// Clone does), and the clone seals and opens tickets with c's ticket keys.
+// What init derives, the locks and the TLS 1.2 session-ID cache are not
+// copied: the clone derives and makes its own. config_clone_test.go fails
+// when a field is added here without being handled.
 func (c *Config) Clone() *Config {
 	if c == nil {
 		return nil
 	}
 	return &Config{
-		Rand: c.Rand, Time: c.Time, Certificates: c.Certificates, GetCertificate: c.GetCertificate,
-		GetClientCertificate: c.GetClientCertificate, RootCAs: c.RootCAs, ServerName: c.ServerName, Trust: c.Trust,
-		InsecureSkipVerify: c.InsecureSkipVerify, VerifyPeerCertificate: c.VerifyPeerCertificate,
-		VerifyConnection: c.VerifyConnection, ClientAuth: c.ClientAuth, ClientCAs: c.ClientCAs,
-		NextProtos: c.NextProtos, MinVersion: c.MinVersion, MaxVersion: c.MaxVersion,
-		CipherSuites: c.CipherSuites, CurvePreferences: c.CurvePreferences, KeyShares: c.KeyShares,
-		DisableCompatibilityMode: c.DisableCompatibilityMode, SessionTicketsDisabled: c.SessionTicketsDisabled,
-		ClientSessionCache: c.ClientSessionCache, TicketKeyRotation: c.TicketKeyRotation,
-		SessionIDCacheSize:   c.SessionIDCacheSize,
-		ResumptionWithoutDHE: c.ResumptionWithoutDHE, PostHandshakeAuth: c.PostHandshakeAuth,
+		Rand:                        c.Rand,
+		Time:                        c.Time,
+		Certificates:                c.Certificates,
+		GetCertificate:              c.GetCertificate,
+		GetClientCertificate:        c.GetClientCertificate,
+		RootCAs:                     c.RootCAs,
+		Trust:                       c.Trust,
+		ServerName:                  c.ServerName,
+		InsecureSkipVerify:          c.InsecureSkipVerify,
+		VerifyPeerCertificate:       c.VerifyPeerCertificate,
+		VerifyConnection:            c.VerifyConnection,
+		ClientAuth:                  c.ClientAuth,
+		ClientCAs:                   c.ClientCAs,
+		NextProtos:                  c.NextProtos,
+		MinVersion:                  c.MinVersion,
+		MaxVersion:                  c.MaxVersion,
+		CipherSuites:                c.CipherSuites,
 		RequireExtendedMasterSecret: c.RequireExtendedMasterSecret,
-		KeyUpdateRecords:            c.KeyUpdateRecords, IdleTimeout: c.IdleTimeout, MaxSessionAge: c.MaxSessionAge,
-		CloseAtCertificateExpiry: c.CloseAtCertificateExpiry,
-		TicketCount:              c.TicketCount, TicketLifetime: c.TicketLifetime, KeyLogWriter: c.KeyLogWriter,
-		tickets: c.sharedTicketKeys(),
+		CurvePreferences:            c.CurvePreferences,
+		KeyShares:                   c.KeyShares,
+		DisableCompatibilityMode:    c.DisableCompatibilityMode,
+		SessionTicketsDisabled:      c.SessionTicketsDisabled,
+		ClientSessionCache:          c.ClientSessionCache,
+		SessionIDCacheSize:          c.SessionIDCacheSize,
+		TicketKeyRotation:           c.TicketKeyRotation,
+		PostHandshakeAuth:           c.PostHandshakeAuth,
+		ResumptionWithoutDHE:        c.ResumptionWithoutDHE,
+		TicketCount:                 c.TicketCount,
+		TicketLifetime:              c.TicketLifetime,
+		KeyUpdateRecords:            c.KeyUpdateRecords,
+		IdleTimeout:                 c.IdleTimeout,
+		MaxSessionAge:               c.MaxSessionAge,
+		CloseAtCertificateExpiry:    c.CloseAtCertificateExpiry,
+		HandshakeTrace:              c.HandshakeTrace,
+		KeyLogWriter:                c.KeyLogWriter,
+		tickets:                     c.sharedTicketKeys(),
 	}
 }
 

@@ -2,6 +2,8 @@ package hasp
 
 import (
 	"errors"
+	"math"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -26,63 +28,114 @@ func (c *Conn) rekeyLimit() uint64 {
 	return defaultKeyUpdateRecords
 }
 
-// lifetime watches the limits Config sets on a connection's life.
+// lifetime watches the limits Config sets on a connection's life. Its
+// times are all on the configured clock (Config.Time): the deadlines, the
+// last activity and the checks. The timer runs on the wall clock, so it
+// only says when to look again; a configured clock that runs ahead of the
+// wall clock (set forward, say) is also looked at on each Read and Write.
 type lifetime struct {
-	lastActive atomic.Int64 // unix nanoseconds of the last Read or Write
+	lastActive atomic.Int64 // Config.Time unix nanoseconds of the last Read or Write
 	timer      atomic.Pointer[time.Timer]
 	reason     atomic.Pointer[error]
+	limits     atomic.Pointer[lifeLimits] // set once, by startLifetime
+	checkMu    sync.Mutex                 // one checkLifetime at a time
 }
 
+// lifeLimits are a connection's limits on the configured clock.
+type lifeLimits struct {
+	deadline time.Time // from MaxSessionAge or the certificate's NotAfter; zero for none
+	why      error     // ErrSessionTooOld or ErrCertificateExpiry
+	idle     time.Duration
+}
+
+// at says whether a limit has passed at now (why), and if none has, when
+// the next one falls (zero for never).
+func (l *lifeLimits) at(now time.Time, lastActive int64) (next time.Time, why error) {
+	next = l.deadline
+	if !next.IsZero() && !now.Before(next) {
+		return time.Time{}, l.why
+	}
+	if l.idle > 0 {
+		idleAt := time.Unix(0, lastActive).Add(l.idle)
+		if !now.Before(idleAt) {
+			return time.Time{}, ErrIdleTimeout
+		}
+		if next.IsZero() || idleAt.Before(next) {
+			next = idleAt
+		}
+	}
+	return next, nil
+}
+
+// touch records a Read or Write that returned data. When the configured
+// clock is already past a limit (it ran ahead of the timer), the activity
+// does not count and the timer runs at once to close the connection: it
+// cannot be closed here, where a Write may hold outMu.
 func (c *Conn) touch() {
-	if c.config.IdleTimeout > 0 {
-		c.life.lastActive.Store(time.Now().UnixNano())
+	l := c.life.limits.Load()
+	if l == nil {
+		return
+	}
+	now := c.config.now()
+	if _, why := l.at(now, c.life.lastActive.Load()); why != nil {
+		if t := c.life.timer.Load(); t != nil {
+			t.Reset(0)
+		}
+		return
+	}
+	if l.idle > 0 {
+		c.life.lastActive.Store(now.UnixNano())
 	}
 }
 
 // startLifetime arms the timer after the handshake: idle timeout, maximum
-// age, and (when asked) the peer certificate's NotAfter.
+// age, and (when asked) the peer certificate's NotAfter, all judged by
+// Config.Time.
 func (c *Conn) startLifetime() {
 	cfg := c.config
-	var deadline time.Time
-	var why error
+	now := cfg.now()
+	l := &lifeLimits{idle: max(cfg.IdleTimeout, 0)}
 	if cfg.MaxSessionAge > 0 {
-		deadline, why = time.Now().Add(cfg.MaxSessionAge), ErrSessionTooOld
+		l.deadline, l.why = now.Add(cfg.MaxSessionAge), ErrSessionTooOld
 	}
 	if cfg.CloseAtCertificateExpiry && c.st != nil && len(c.st.PeerCertificates) > 0 {
 		// Traffic continues until the certificate expiration time occurs.
-		na := time.Now().Add(c.st.PeerCertificates[0].NotAfter.Sub(cfg.now()))
-		if deadline.IsZero() || na.Before(deadline) {
-			deadline, why = na, ErrCertificateExpiry
+		if na := c.st.PeerCertificates[0].NotAfter; l.deadline.IsZero() || na.Before(l.deadline) {
+			l.deadline, l.why = na, ErrCertificateExpiry
 		}
 	}
-	if cfg.IdleTimeout <= 0 && deadline.IsZero() {
+	if l.idle == 0 && l.deadline.IsZero() {
 		return
 	}
-	c.touch()
-	var check func()
-	check = func() {
-		if c.closed.Load() {
-			return
-		}
-		now := time.Now()
-		if !deadline.IsZero() && !now.Before(deadline) {
-			c.expire(why)
-			return
-		}
-		next := deadline
-		if cfg.IdleTimeout > 0 {
-			idleAt := time.Unix(0, c.life.lastActive.Load()).Add(cfg.IdleTimeout)
-			if !now.Before(idleAt) {
-				c.expire(ErrIdleTimeout)
-				return
-			}
-			if next.IsZero() || idleAt.Before(next) {
-				next = idleAt
-			}
-		}
-		c.life.timer.Store(time.AfterFunc(next.Sub(now), check))
+	c.life.lastActive.Store(now.UnixNano())
+	// The timer exists before the limits are published, so that touch and
+	// Close find it; checkLifetime arms it.
+	c.life.timer.Store(time.AfterFunc(math.MaxInt64, c.checkLifetime))
+	c.life.limits.Store(l)
+	c.checkLifetime()
+}
+
+// checkLifetime closes the connection if the configured clock is past a
+// limit, and otherwise sets the timer for the next one. It runs from the
+// timer, and once from startLifetime, never with inMu or outMu held.
+func (c *Conn) checkLifetime() {
+	c.life.checkMu.Lock()
+	defer c.life.checkMu.Unlock()
+	l := c.life.limits.Load()
+	if l == nil || c.closed.Load() {
+		return
 	}
-	check()
+	now := c.config.now()
+	next, why := l.at(now, c.life.lastActive.Load())
+	if why != nil {
+		c.expire(why)
+		return
+	}
+	if !next.IsZero() {
+		// A wall-clock wait of what is left on the configured clock; if
+		// that clock runs slower, the next check waits again.
+		c.life.timer.Load().Reset(next.Sub(now))
+	}
 }
 
 // expire closes the connection with close_notify and remembers why.

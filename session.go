@@ -285,21 +285,31 @@ type lruCache struct {
 	m        map[string]*list.Element
 	q        *list.List
 	capacity int
-	now      func() time.Time
 }
 
 // NewLRUClientSessionCache returns a cache of at most capacity sessions
 // (64 when capacity < 1) that drops the least recently used first, and
 // never returns a session past its ticket lifetime or its server
-// certificate's NotAfter.
+// certificate's NotAfter. A hasp client judges that by its Config.Time;
+// Get called directly judges it by time.Now.
 func NewLRUClientSessionCache(capacity int) ClientSessionCache {
 	if capacity < 1 {
 		capacity = 64
 	}
-	return &lruCache{m: map[string]*list.Element{}, q: list.New(), capacity: capacity, now: time.Now}
+	return &lruCache{m: map[string]*list.Element{}, q: list.New(), capacity: capacity}
 }
 
-func (c *lruCache) Get(key string) (*ClientSessionState, bool) {
+// clockedSessionCache is a ClientSessionCache that can judge expiry by a
+// time it is given: a Conn gives its Config's clock, which the cache,
+// made without a Config, does not know.
+type clockedSessionCache interface {
+	getAt(key string, now time.Time) (*ClientSessionState, bool)
+}
+
+func (c *lruCache) Get(key string) (*ClientSessionState, bool) { return c.getAt(key, time.Now()) }
+
+// getAt is Get with expiry judged at now.
+func (c *lruCache) getAt(key string, now time.Time) (*ClientSessionState, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[key]
@@ -307,7 +317,7 @@ func (c *lruCache) Get(key string) (*ClientSessionState, bool) {
 		return nil, false
 	}
 	cs := e.Value.(*lruEntry).cs
-	if !c.now().Before(cs.Expires()) {
+	if !now.Before(cs.Expires()) {
 		c.q.Remove(e)
 		delete(c.m, key)
 		return nil, false
@@ -364,11 +374,17 @@ func (c *Conn) resumableSession() *ClientSessionState {
 		return nil
 	}
 	key := c.sessionKey()
-	cs, ok := cfg.ClientSessionCache.Get(key)
+	now := cfg.now()
+	var cs *ClientSessionState
+	var ok bool
+	if cc, clocked := cfg.ClientSessionCache.(clockedSessionCache); clocked {
+		cs, ok = cc.getAt(key, now)
+	} else {
+		cs, ok = cfg.ClientSessionCache.Get(key)
+	}
 	if !ok || cs == nil || cs.ticket == nil {
 		return nil
 	}
-	now := cfg.now()
 	if !now.Before(cs.Expires()) || len(cs.peerCerts) == 0 {
 		cfg.ClientSessionCache.Put(key, nil)
 		return nil
