@@ -27,12 +27,13 @@ func TestPostHandshakeAuth(t *testing.T) {
 	sc := haspServerConfig(testcerts.P256)
 	sc.ClientCAs = testCA.Pool()
 	cli, srv := haspPair(t, cc, sc)
-	// The client keeps reading (and so answers the request) and writing.
+	// The client keeps reading (and so answers the request, which may
+	// come before or after the server's "ping") and writing.
 	go func() {
 		io.WriteString(cli, "before ")
-		buf := make([]byte, 64)
-		cli.Read(buf)
+		io.ReadFull(cli, make([]byte, len("ping")))
 		io.WriteString(cli, "after")
+		io.Copy(io.Discard, cli)
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
