@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"slices"
@@ -42,7 +44,7 @@ type Conn struct {
 	handshakeErr  error
 	handshakeDone atomic.Bool
 	eng           engine.Engine
-	st            *engine.State
+	st            atomic.Pointer[engine.State] // a snapshot, replaced after each engine call
 
 	rec *record.Conn
 
@@ -68,7 +70,7 @@ type Conn struct {
 	// session is the cached session a client offered.
 	session *ClientSessionState
 	// verdict is the trust decision on the peer, with Config.Trust.
-	verdict *trust.Verdict
+	verdict atomic.Pointer[trust.Verdict]
 
 	// Post-handshake authentication (server): the result channel of the
 	// exchange in progress, and application data that arrived while
@@ -249,8 +251,9 @@ func (c *Conn) handshake() (err error) {
 		return err
 	}
 	c.eng = eng
-	c.st = eng.State()
+	c.publish()
 	acts, err := eng.Start()
+	c.publish()
 	if err != nil {
 		return c.fatal(err)
 	}
@@ -264,6 +267,7 @@ func (c *Conn) handshake() (err error) {
 		}
 		c.trace(false, msg)
 		acts, err := eng.Handle(c.rLevel, msg)
+		c.publish()
 		c.consumeHandshakeMessage(len(msg))
 		if err != nil {
 			return c.fatal(err)
@@ -301,7 +305,7 @@ func (c *Conn) apply(acts []engine.Action) error {
 				err = c.rec.SetReadKey(a.Suite, a.Secret)
 			}
 			c.rLevel = a.Level
-			if a.Level == engine.LevelHandshake && !c.isClient && c.st.EarlyDataOffered {
+			if a.Level == engine.LevelHandshake && !c.isClient && c.state().EarlyDataOffered {
 				c.rec.SkipEarlyData(maxEarlyDataSkip)
 			}
 		case engine.ActWriteKey:
@@ -311,7 +315,7 @@ func (c *Conn) apply(acts []engine.Action) error {
 				err = c.rec.SetWriteKey(a.Suite, a.Secret)
 			}
 			c.wLevel = a.Level
-			if lim := int(c.st.PeerRecordLimit); lim > 0 {
+			if lim := int(c.state().PeerRecordLimit); lim > 0 {
 				c.rec.WriteLimit = lim - 1
 			}
 		case engine.ActDone:
@@ -342,12 +346,13 @@ func (c *Conn) readHandshakeMessage() ([]byte, error) {
 		case wire.TypeHandshake:
 			c.hsBuf = append(c.hsBuf, payload...)
 		case wire.TypeChangeCipherSpec:
-			if c.st.Version == wire.VersionTLS12 {
+			if c.state().Version == wire.VersionTLS12 {
 				// TLS 1.2: the CCS switches the read keys.
 				if len(payload) != 1 || payload[0] != 1 {
 					return nil, wire.Errorf(wire.AlertDecodeError, "malformed change_cipher_spec")
 				}
 				acts, err := c.eng.HandleCCS()
+				c.publish()
 				if err != nil {
 					return nil, err
 				}
@@ -414,7 +419,7 @@ func (c *Conn) readAlert(p []byte) error {
 	case wire.AlertUserCanceled:
 		return c.warning()
 	}
-	if p[0] == wire.AlertLevelWarning && c.st != nil && c.st.Version == wire.VersionTLS12 {
+	if p[0] == wire.AlertLevelWarning && c.state() != nil && c.state().Version == wire.VersionTLS12 {
 		// TLS 1.2 warnings (no_renegotiation, ...) do not end the
 		// connection; TLS 1.3 ignores the level (RFC 8446 section 6).
 		return c.warning()
@@ -586,10 +591,9 @@ func (c *Conn) readRecord() error {
 }
 
 func (c *Conn) noteAppData() {
-	type noter interface{ NoteAppData() }
-	if n, ok := c.eng.(noter); ok {
-		n.NoteAppData()
-	}
+	c.engMu.Lock()
+	c.eng.NoteAppData()
+	c.engMu.Unlock()
 }
 
 // engineCall runs one engine call under engMu and copies its actions
@@ -599,7 +603,20 @@ func (c *Conn) engineCall(f func() ([]engine.Action, error)) ([]engine.Action, e
 	c.engMu.Lock()
 	defer c.engMu.Unlock()
 	acts, err := f()
+	c.publish()
 	return slices.Clone(acts), err
+}
+
+// state is the latest snapshot of what the engine negotiated (nil before
+// the handshake starts). Snapshots are never written after publication,
+// so readers on any goroutine need no lock.
+func (c *Conn) state() *engine.State { return c.st.Load() }
+
+// publish takes a new snapshot from the engine; call it after each engine
+// call, from the goroutine that made it.
+func (c *Conn) publish() {
+	s := c.eng.State()
+	c.st.Store(&s)
 }
 
 // postHandshake feeds a post-handshake message to the engine. New read
@@ -752,6 +769,10 @@ func (c *Conn) Write(b []byte) (n int, err error) {
 		return 0, errors.New("hasp: write after CloseWrite")
 	}
 	limit := c.rekeyLimit()
+	if c.state().Version != VersionTLS13 {
+		// TLS 1.2 has no KeyUpdate: no automatic rekeying.
+		limit = math.MaxUint64
+	}
 	for len(b) > 0 {
 		if c.owing.Load() {
 			if err := c.payOwedLocked(); err != nil {
@@ -849,9 +870,14 @@ func (c *Conn) Close() error {
 
 // KeyUpdate sends a KeyUpdate (RFC 8446 section 4.6.3) and switches to the
 // next write key; requestPeer asks the peer to update its keys too.
+// KeyUpdate exists only in TLS 1.3: on a TLS 1.2 connection it returns
+// an error wrapping ErrNotInThisVersion and sends nothing.
 func (c *Conn) KeyUpdate(requestPeer bool) error {
 	if err := c.Handshake(); err != nil {
 		return err
+	}
+	if v := c.state().Version; v != VersionTLS13 {
+		return fmt.Errorf("hasp: KeyUpdate on a %s connection: %w", VersionName(v), ErrNotInThisVersion)
 	}
 	c.outMu.Lock()
 	defer c.outMu.Unlock()
@@ -918,8 +944,12 @@ func (c *Conn) ConnectionState() ConnectionState {
 }
 
 func (c *Conn) connectionStateLocked() ConnectionState {
+	return c.connectionStateOf(c.state())
+}
+
+// connectionStateOf builds the ConnectionState of a snapshot.
+func (c *Conn) connectionStateOf(st *engine.State) ConnectionState {
 	var cs ConnectionState
-	st := c.st
 	if st == nil {
 		return cs
 	}
@@ -937,7 +967,7 @@ func (c *Conn) connectionStateLocked() ConnectionState {
 	cs.OCSPResponse = st.OCSP
 	cs.HelloRetryRequest = st.HelloRetry
 	cs.DidResume = st.Resumed
-	cs.Verdict = c.verdict
+	cs.Verdict = c.verdict.Load()
 	cs.SignatureScheme = SignatureScheme(st.SignatureScheme)
 	if cs.HandshakeComplete && st.Version == VersionTLS12 && st.MasterSecret12 != nil {
 		h, master, cr, sr, ems := st.Suite.Hash, st.MasterSecret12, st.ClientRandom, st.ServerRandom, st.EMS
@@ -1037,8 +1067,15 @@ func (c *Conn) serverCertificate(h *engine.HelloInfo) (*engine.Certificate, erro
 }
 
 // verifyPeer checks the peer's chain as the Config asks, then runs the
-// VerifyPeerCertificate and VerifyConnection hooks.
-func (c *Conn) verifyPeer(st *engine.State) error {
+// VerifyPeerCertificate and VerifyConnection hooks, and returns the
+// verified chains for the engine to record. st is the engine's snapshot
+// with the candidate chain; the hooks see it, not the published state.
+func (c *Conn) verifyPeer(st engine.State) ([][]*x509.Certificate, error) {
+	err := c.verifyPeerState(&st)
+	return st.VerifiedChains, err
+}
+
+func (c *Conn) verifyPeerState(st *engine.State) error {
 	cfg := c.config
 	if st.Resumed && c.phaResult == nil {
 		// The PSK authenticates the peer; its chain was checked when the
@@ -1054,7 +1091,7 @@ func (c *Conn) verifyPeer(st *engine.State) error {
 			}
 		}
 		if cfg.VerifyConnection != nil {
-			if err := cfg.VerifyConnection(c.connectionStateLocked()); err != nil {
+			if err := cfg.VerifyConnection(c.connectionStateOf(st)); err != nil {
 				return &wire.Error{Alert: wire.AlertBadCertificate, Reason: err.Error()}
 			}
 		}
@@ -1108,8 +1145,7 @@ func (c *Conn) verifyHooks(st *engine.State) error {
 		}
 	}
 	if cfg.VerifyConnection != nil {
-		cs := c.connectionStateLocked()
-		if err := cfg.VerifyConnection(cs); err != nil {
+		if err := cfg.VerifyConnection(c.connectionStateOf(st)); err != nil {
 			return &wire.Error{Alert: wire.AlertBadCertificate, Reason: err.Error()}
 		}
 	}
@@ -1121,8 +1157,8 @@ func (c *Conn) verifyHooks(st *engine.State) error {
 func (c *Conn) LocalCertificateChain() [][]byte {
 	c.handshakeMu.Lock()
 	defer c.handshakeMu.Unlock()
-	if c.st == nil || c.st.LocalCertificate == nil {
+	if c.state() == nil || c.state().LocalCertificate == nil {
 		return nil
 	}
-	return c.st.LocalCertificate.Chain
+	return c.state().LocalCertificate.Chain
 }

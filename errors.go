@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/hasp-tls/hasp/internal/engine"
 	"github.com/hasp-tls/hasp/internal/wire"
 )
 
@@ -91,3 +92,8 @@ func alertForVerify(err error) Alert {
 // ErrHandshakeIncomplete is returned for a ConnectionState-dependent call
 // before the handshake completed.
 var ErrHandshakeIncomplete = errors.New("hasp: handshake not complete")
+
+// ErrNotInThisVersion: the negotiated protocol version lacks the
+// capability asked for (KeyUpdate, tickets or post-handshake
+// authentication after a TLS 1.2 handshake).
+var ErrNotInThisVersion = engine.ErrNotInThisVersion

@@ -98,9 +98,9 @@ func (c *Conn) startLifetime() {
 	if cfg.MaxSessionAge > 0 {
 		l.deadline, l.why = now.Add(cfg.MaxSessionAge), ErrSessionTooOld
 	}
-	if cfg.CloseAtCertificateExpiry && c.st != nil && len(c.st.PeerCertificates) > 0 {
+	if cfg.CloseAtCertificateExpiry && c.state() != nil && len(c.state().PeerCertificates) > 0 {
 		// Traffic continues until the certificate expiration time occurs.
-		if na := c.st.PeerCertificates[0].NotAfter; l.deadline.IsZero() || na.Before(l.deadline) {
+		if na := c.state().PeerCertificates[0].NotAfter; l.deadline.IsZero() || na.Before(l.deadline) {
 			l.deadline, l.why = na, ErrCertificateExpiry
 		}
 	}

@@ -32,7 +32,6 @@ func (c *Conn) RequestClientCertificate(ctx context.Context) ([]*x509.Certificat
 	if err := c.HandshakeContext(ctx); err != nil {
 		return nil, err
 	}
-	srv := c.eng.(*engine.Server)
 	result := make(chan error, 1)
 	c.outMu.Lock()
 	if c.writeErr != nil {
@@ -42,7 +41,7 @@ func (c *Conn) RequestClientCertificate(ctx context.Context) ([]*x509.Certificat
 	err := c.payOwedLocked()
 	var acts []engine.Action
 	if err == nil {
-		acts, err = c.engineCall(srv.RequestCertificate)
+		acts, err = c.engineCall(c.eng.RequestCertificate)
 	}
 	if err == nil {
 		c.phaMu.Lock()
@@ -146,13 +145,12 @@ func (c *Conn) SendSessionTicket() error {
 	if c.config.SessionTicketsDisabled {
 		return errors.New("hasp: session tickets are disabled")
 	}
-	srv := c.eng.(*engine.Server)
 	c.outMu.Lock()
 	defer c.outMu.Unlock()
 	if err := c.payOwedLocked(); err != nil {
 		return err
 	}
-	acts, err := c.engineCall(srv.SendTicket)
+	acts, err := c.engineCall(c.eng.SendTicket)
 	if err != nil {
 		return err
 	}

@@ -426,12 +426,12 @@ func (c *Conn) resumableSession() *ClientSessionState {
 // storeTicket puts a ticket the server sent into the cache.
 func (c *Conn) storeTicket(t *engine.Ticket) {
 	cfg := c.config
-	if cfg.ClientSessionCache == nil || len(c.st.PeerCertificates) == 0 {
+	if cfg.ClientSessionCache == nil || len(c.state().PeerCertificates) == 0 {
 		return
 	}
 	cp := *t
-	cs := &ClientSessionState{ticket: &cp, peerCerts: c.st.PeerCertificates, verifiedChains: c.st.VerifiedChains}
-	if v := c.verdict; v != nil && v.ViaException {
+	cs := &ClientSessionState{ticket: &cp, peerCerts: c.state().PeerCertificates, verifiedChains: c.state().VerifiedChains}
+	if v := c.verdict.Load(); v != nil && v.ViaException {
 		// Trust came from an exception: the session ends with it.
 		cs.until = v.Until
 	}

@@ -160,8 +160,8 @@ func names(v []uint16, f func(uint16) string) string {
 func (c *Conn) trace(sent bool, msg []byte) {
 	if f := c.config.HandshakeTrace; f != nil && len(msg) >= wire.HandshakeHeaderLen {
 		var v uint16
-		if c.st != nil {
-			v = c.st.Version
+		if c.state() != nil {
+			v = c.state().Version
 		}
 		f(HandshakeMessage{Sent: sent, Type: msg[0], Raw: msg, Version: v})
 	}

@@ -35,7 +35,7 @@ func (c *Conn) trustPeer(st *engine.State) error {
 		in.Usage = trust.ClientAuth
 	}
 	v := cfg.Trust.Verify(context.Background(), in)
-	c.verdict = v
+	c.verdict.Store(v)
 	if v.Trusted {
 		if len(v.Chain) > 0 {
 			st.VerifiedChains = append(st.VerifiedChains[:0], v.Chain)

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"crypto/hmac"
+	"errors"
 	"slices"
 	"time"
 
@@ -59,21 +60,27 @@ func (c *Client) CCSAllowed() bool { return c.state > cStart && c.state < cConne
 
 // Start builds and sends ClientHello1.
 func (c *Client) Start() ([]Action, error) {
-	c.reset()
-	if c.state != cStart {
-		return nil, fail(wire.AlertInternalError, "handshake already started")
+	if err := c.begin(); err != nil {
+		return nil, err
 	}
+	if c.state != cStart {
+		return nil, errors.New("handshake already started")
+	}
+	return c.result(c.start())
+}
+
+func (c *Client) start() error {
 	cfg := c.cfg
 	c.hello = &wire.ClientHello{Vers: wire.VersionTLS12, Padding: -1}
 	h := c.hello
 	if err := readRandom(cfg.Rand, h.Random[:]); err != nil {
-		return nil, err
+		return err
 	}
 	c.st.ClientRandom = h.Random
 	if !cfg.NoCompatMode {
 		h.SessionID = c.sessionID[:]
 		if err := readRandom(cfg.Rand, h.SessionID); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	max, min := cfg.maxVersion(), cfg.minVersion()
@@ -121,7 +128,7 @@ func (c *Client) Start() ([]Action, error) {
 		c.st.PostHandshakeAuth = cfg.PostHandshakeAuth
 		var err error
 		if c.shares, err = kex.Generate(cfg.KeyShares, cfg.Rand); err != nil {
-			return nil, fail(wire.AlertInternalError, "%v", err)
+			return fail(wire.AlertInternalError, "%v", err)
 		}
 		for _, p := range c.shares {
 			h.KeyShares = append(h.KeyShares, wire.KeyShare{Group: p.Group, Data: p.Public()})
@@ -146,7 +153,7 @@ func (c *Client) Start() ([]Action, error) {
 				// acceptance by.
 				h.SessionID = c.sessionID[:]
 				if err := readRandom(cfg.Rand, h.SessionID); err != nil {
-					return nil, err
+					return err
 				}
 			}
 		}
@@ -160,7 +167,7 @@ func (c *Client) Start() ([]Action, error) {
 	c.marshalHello()
 	c.send(LevelInitial, h.Raw)
 	c.state = cWaitServerHello
-	return c.acts, nil
+	return nil
 }
 
 // addPSK puts the session's ticket and binder in the hello, which must be
@@ -206,7 +213,16 @@ func (c *Client) marshalHello() {
 
 // Handle consumes one handshake message.
 func (c *Client) Handle(level Level, msg []byte) ([]Action, error) {
-	c.reset()
+	if err := c.begin(); err != nil {
+		return nil, err
+	}
+	if err := checkMessage(msg); err != nil {
+		return c.result(err)
+	}
+	return c.result(c.handle(level, msg))
+}
+
+func (c *Client) handle(level Level, msg []byte) error {
 	typ := msg[0]
 	var err error
 	switch c.state {
@@ -214,14 +230,14 @@ func (c *Client) Handle(level Level, msg []byte) ([]Action, error) {
 		err = c.handle12(typ, msg)
 	case cWaitServerHello:
 		if typ != wire.TypeServerHello {
-			return nil, unexpected(typ, "ServerHello")
+			return unexpected(typ, "ServerHello")
 		}
 		if err = checkLevel(level, LevelInitial, typ); err == nil {
 			err = c.readServerHello(msg)
 		}
 	case cWaitEncryptedExtensions:
 		if typ != wire.TypeEncryptedExtensions {
-			return nil, unexpected(typ, "EncryptedExtensions")
+			return unexpected(typ, "EncryptedExtensions")
 		}
 		if err = checkLevel(level, LevelHandshake, typ); err == nil {
 			err = c.readEncryptedExtensions(msg)
@@ -236,18 +252,18 @@ func (c *Client) Handle(level Level, msg []byte) ([]Action, error) {
 		case typ == wire.TypeCertificate:
 			err = c.readCertificate(msg)
 		default:
-			return nil, unexpected(typ, "Certificate")
+			return unexpected(typ, "Certificate")
 		}
 	case cWaitCertVerify:
 		if typ != wire.TypeCertificateVerify {
-			return nil, unexpected(typ, "CertificateVerify")
+			return unexpected(typ, "CertificateVerify")
 		}
 		if err = checkLevel(level, LevelHandshake, typ); err == nil {
 			err = c.readCertificateVerify(msg)
 		}
 	case cWaitFinished:
 		if typ != wire.TypeFinished {
-			return nil, unexpected(typ, "Finished")
+			return unexpected(typ, "Finished")
 		}
 		if err = checkLevel(level, LevelHandshake, typ); err == nil {
 			err = c.readFinished(msg)
@@ -257,10 +273,10 @@ func (c *Client) Handle(level Level, msg []byte) ([]Action, error) {
 			// A HelloRequest asks us to renegotiate: hasp never does, and
 			// says so with a warning (RFC 5246 section 7.4.1.1).
 			if typ != wire.TypeHelloRequest || len(msg) != 4 {
-				return nil, unexpected(typ, "nothing after a TLS 1.2 handshake")
+				return unexpected(typ, "nothing after a TLS 1.2 handshake")
 			}
 			c.acts = append(c.acts, Action{Kind: ActWarning, Alert: wire.AlertNoRenegotiation})
-			return c.acts, nil
+			return nil
 		}
 		if err = checkLevel(level, LevelApplication, typ); err != nil {
 			break
@@ -274,19 +290,16 @@ func (c *Client) Handle(level Level, msg []byte) ([]Action, error) {
 			if c.phaTranscript == nil {
 				// RFC 8446 section 4.6.2: without post_handshake_auth
 				// offered, a CertificateRequest is unexpected_message.
-				return nil, unexpected(typ, "NewSessionTicket or KeyUpdate")
+				return unexpected(typ, "NewSessionTicket or KeyUpdate")
 			}
 			err = c.answerPostHandshakeAuth(msg)
 		default:
-			return nil, unexpected(typ, "NewSessionTicket, KeyUpdate or CertificateRequest")
+			return unexpected(typ, "NewSessionTicket, KeyUpdate or CertificateRequest")
 		}
 	default:
-		return nil, unexpected(typ, "nothing")
+		return unexpected(typ, "nothing")
 	}
-	if err != nil {
-		return nil, err
-	}
-	return c.acts, nil
+	return err
 }
 
 // readServerHello handles ServerHello or HelloRetryRequest (RFC 8446
@@ -741,13 +754,14 @@ func (c *Client) readNewSessionTicket(msg []byte) error {
 
 // UpdateKeys sends a KeyUpdate and moves to the next write secret.
 func (c *Client) UpdateKeys(requestPeer bool) ([]Action, error) {
-	c.reset()
-	if c.state != cConnected {
-		return nil, fail(wire.AlertInternalError, "KeyUpdate before the handshake completed")
-	}
-	c.updateWrite(requestPeer, &c.clientApp)
-	return c.acts, nil
+	return c.updateKeys(c.state == cConnected, requestPeer, &c.clientApp)
 }
+
+// SendTicket: a client sends no tickets.
+func (c *Client) SendTicket() ([]Action, error) { return nil, ErrServerOnly }
+
+// RequestCertificate: only a server asks for certificates.
+func (c *Client) RequestCertificate() ([]Action, error) { return nil, ErrServerOnly }
 
 func isIP(s string) bool {
 	for _, r := range s {

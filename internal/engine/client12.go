@@ -335,12 +335,14 @@ func (c *Client) secondFlight12() error {
 
 // HandleCCS switches the read keys in TLS 1.2.
 func (c *Client) HandleCCS() ([]Action, error) {
-	c.reset()
+	if err := c.begin(); err != nil {
+		return nil, err
+	}
 	if c.st.Version != wire.VersionTLS12 {
 		return c.acts, nil
 	}
 	if c.state != c12WaitCCS {
-		return nil, fail(wire.AlertUnexpectedMessage, "change_cipher_spec out of order")
+		return c.result(fail(wire.AlertUnexpectedMessage, "change_cipher_spec out of order"))
 	}
 	c.readKeyAtCCS12(false)
 	c.state = c12WaitFinished

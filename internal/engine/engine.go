@@ -11,6 +11,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -149,9 +150,11 @@ type Config struct {
 	// Client: choose a certificate when the server asks for one; nil or
 	// a nil result sends an empty Certificate.
 	GetClientCertificate func(*CertRequestInfo) (*Certificate, error)
-	// VerifyPeer checks the peer's chain; an error that is a *wire.Error
-	// picks the alert, any other error sends bad_certificate.
-	VerifyPeer func(st *State) error
+	// VerifyPeer checks the peer's chain in st (a snapshot of what is
+	// negotiated so far, with the candidate chain) and returns the
+	// verified chains, which the engine records. An error that is a
+	// *wire.Error picks the alert, any other error sends bad_certificate.
+	VerifyPeer func(st State) ([][]*x509.Certificate, error)
 
 	// Server: ask for a client certificate, and whether one is required.
 	RequestClientCert bool
@@ -269,29 +272,52 @@ type State struct {
 	MasterSecret12 []byte
 }
 
-// Engine is a handshake state machine: client or server.
+// Engine is a handshake state machine: client or server. A transport
+// drives it only through these methods. After an error that ends the
+// handshake or connection (a *wire.Error), every later call returns that
+// same error: the engine stays failed. Capabilities the negotiated
+// protocol lacks (KeyUpdate and tickets after a TLS 1.2 handshake,
+// post-handshake authentication without the client's offer) are errors
+// that leave the engine as it was.
 type Engine interface {
 	// Start begins the handshake; a client answers with its ClientHello.
 	Start() ([]Action, error)
 	// Handle consumes one whole handshake message that arrived at level.
 	Handle(level Level, msg []byte) ([]Action, error)
-	// UpdateKeys makes a KeyUpdate after the handshake; requestPeer asks
-	// the peer to update too.
+	// HandleCCS takes a change_cipher_spec in TLS 1.2, where it switches
+	// the read keys.
+	HandleCCS() ([]Action, error)
+	// UpdateKeys makes a KeyUpdate after a TLS 1.3 handshake; requestPeer
+	// asks the peer to update too. ErrNotInThisVersion on TLS 1.2.
 	UpdateKeys(requestPeer bool) ([]Action, error)
-	// State reports what was negotiated so far.
-	State() *State
+	// SendTicket makes one more NewSessionTicket (TLS 1.3 server).
+	SendTicket() ([]Action, error)
+	// RequestCertificate starts a post-handshake authentication (TLS 1.3
+	// server, when the client offered it).
+	RequestCertificate() ([]Action, error)
+	// NoteAppData says application data arrived, which resets the
+	// KeyUpdate flood counter.
+	NoteAppData()
+	// State returns a snapshot of what was negotiated so far; the engine
+	// never changes it afterwards.
+	State() State
 	// Done reports whether the handshake is complete.
 	Done() bool
+	// Err is the error the engine failed with, or nil.
+	Err() error
 	// Idle drops the engine's hold on the actions it last returned.
 	Idle()
 	// CCSAllowed reports whether a change_cipher_spec record may arrive
 	// now (RFC 8446 section 5: during the handshake, after the first
 	// ClientHello).
 	CCSAllowed() bool
-	// HandleCCS takes a change_cipher_spec in TLS 1.2, where it switches
-	// the read keys.
-	HandleCCS() ([]Action, error)
 }
+
+// Errors for capabilities the role or the negotiated protocol lacks.
+var (
+	ErrNotInThisVersion = errors.New("not in this protocol version")
+	ErrServerOnly       = errors.New("only a server can do that")
+)
 
 func fail(a wire.Alert, format string, args ...any) error {
 	return wire.Errorf(a, format, args...)
@@ -309,6 +335,9 @@ type common struct {
 	sched      *keysched.Schedule
 	acts       []Action
 	done       bool
+	// failed is the error that ended the engine; every later call
+	// returns it.
+	failed error
 
 	clientHS, serverHS   []byte
 	clientApp, serverApp []byte
@@ -316,8 +345,43 @@ type common struct {
 	master12             []byte
 }
 
-func (c *common) State() *State { return &c.st }
-func (c *common) Done() bool    { return c.done }
+func (c *common) State() State { return c.st }
+func (c *common) Done() bool   { return c.done }
+func (c *common) Err() error   { return c.failed }
+
+// result ends a public call: a protocol error fails the engine for good.
+func (c *common) result(err error) ([]Action, error) {
+	if err != nil {
+		var we *wire.Error
+		if errors.As(err, &we) {
+			c.failed = err
+		}
+		return nil, err
+	}
+	return c.acts, nil
+}
+
+// begin starts a public call: a failed engine answers with its error;
+// otherwise the previous call's actions are dropped.
+func (c *common) begin() error {
+	if c.failed != nil {
+		return c.failed
+	}
+	c.reset()
+	return nil
+}
+
+// checkMessage refuses a message whose header is short or whose length
+// field disagrees with its size (the transport hands over whole messages).
+func checkMessage(msg []byte) error {
+	if len(msg) < wire.HandshakeHeaderLen {
+		return fail(wire.AlertDecodeError, "handshake message of %d bytes", len(msg))
+	}
+	if n := int(msg[1])<<16 | int(msg[2])<<8 | int(msg[3]); n != len(msg)-wire.HandshakeHeaderLen {
+		return fail(wire.AlertDecodeError, "%s says %d bytes, has %d", wire.HandshakeName(msg[0]), n, len(msg)-wire.HandshakeHeaderLen)
+	}
+	return nil
+}
 
 func (c *common) send(level Level, msg []byte) {
 	c.transcript.Write(msg)
@@ -411,6 +475,21 @@ const maxKeyUpdates = 32
 // KeyUpdate flood counter.
 func (c *common) NoteAppData() { c.keyUpdatesSeen = 0 }
 
+// updateKeys is UpdateKeys for either role: TLS 1.3 only, once connected.
+func (c *common) updateKeys(connected bool, requestPeer bool, write *[]byte) ([]Action, error) {
+	if err := c.begin(); err != nil {
+		return nil, err
+	}
+	switch {
+	case !connected:
+		return nil, errors.New("KeyUpdate before the handshake completed")
+	case c.st.Version != wire.VersionTLS13:
+		return nil, fmt.Errorf("KeyUpdate: %w (%s)", ErrNotInThisVersion, wire.VersionName(c.st.Version))
+	}
+	c.updateWrite(requestPeer, write)
+	return c.acts, nil
+}
+
 // handleKeyUpdate processes a received KeyUpdate (RFC 8446 section 4.6.3).
 // ourRead/ourWrite point at the traffic secrets of the two directions.
 func (c *common) handleKeyUpdate(msg []byte, read, write *[]byte) error {
@@ -499,12 +578,14 @@ func (c *common) verifyPeer() error {
 	if c.cfg.VerifyPeer == nil {
 		return nil
 	}
-	if err := c.cfg.VerifyPeer(&c.st); err != nil {
+	chains, err := c.cfg.VerifyPeer(c.st)
+	if err != nil {
 		if we, ok := err.(*wire.Error); ok {
 			return we
 		}
 		return &wire.Error{Alert: wire.AlertBadCertificate, Reason: err.Error()}
 	}
+	c.st.VerifiedChains = chains
 	return nil
 }
 

@@ -355,7 +355,7 @@ func TestHostileHandshakes(t *testing.T) {
 		}, "client", wire.AlertUnexpectedMessage},
 		{"out of order: Finished before ClientHello", nil, func(from string, m []msg) []msg {
 			if from == "client" && m[0].data[0] == wire.TypeClientHello {
-				return []msg{{LevelInitial, []byte{wire.TypeFinished, 0, 0, 32}}}
+				return []msg{{LevelInitial, append([]byte{wire.TypeFinished, 0, 0, 32}, make([]byte, 32)...)}}
 			}
 			return m
 		}, "server", wire.AlertUnexpectedMessage},
@@ -391,10 +391,10 @@ func TestHostileHandshakes(t *testing.T) {
 			return (&wire.Certificate{Entries: []wire.CertificateEntry{{Data: []byte{0x30, 0x03, 1, 2, 3}}}}).Marshal()
 		}), "client", wire.AlertBadCertificate},
 		{"verification refused", func(c, s *Config) {
-			c.VerifyPeer = func(*State) error { return errors.New("nope") }
+			c.VerifyPeer = func(State) ([][]*x509.Certificate, error) { return nil, errors.New("nope") }
 		}, nil, "client", wire.AlertBadCertificate},
 		{"verification with a typed alert", func(c, s *Config) {
-			c.VerifyPeer = func(*State) error { return &wire.Error{Alert: wire.AlertUnknownCA} }
+			c.VerifyPeer = func(State) ([][]*x509.Certificate, error) { return nil, &wire.Error{Alert: wire.AlertUnknownCA} }
 		}, nil, "client", wire.AlertUnknownCA},
 		{"client certificate required but not sent", func(c, s *Config) {
 			s.RequestClientCert, s.RequireClientCert = true, true

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -68,38 +69,52 @@ func (s *Server) CCSAllowed() bool {
 }
 
 // Start does nothing for a server: it waits for the ClientHello.
-func (s *Server) Start() ([]Action, error) { return s.reset(), nil }
+func (s *Server) Start() ([]Action, error) {
+	if err := s.begin(); err != nil {
+		return nil, err
+	}
+	return s.acts, nil
+}
 
 // Handle consumes one handshake message.
 func (s *Server) Handle(level Level, msg []byte) ([]Action, error) {
-	s.reset()
+	if err := s.begin(); err != nil {
+		return nil, err
+	}
+	if err := checkMessage(msg); err != nil {
+		return s.result(err)
+	}
+	return s.result(s.handle(level, msg))
+}
+
+func (s *Server) handle(level Level, msg []byte) error {
 	typ := msg[0]
 	var err error
 	switch s.state {
 	case sWaitClientHello, sWaitClientHello2:
 		if typ != wire.TypeClientHello {
-			return nil, unexpected(typ, "ClientHello")
+			return unexpected(typ, "ClientHello")
 		}
 		if err = checkLevel(level, LevelInitial, typ); err == nil {
 			err = s.readClientHello(msg)
 		}
 	case sWaitClientCert:
 		if typ != wire.TypeCertificate {
-			return nil, unexpected(typ, "Certificate")
+			return unexpected(typ, "Certificate")
 		}
 		if err = checkLevel(level, LevelHandshake, typ); err == nil {
 			err = s.readClientCertificate(msg)
 		}
 	case sWaitClientCertVerify:
 		if typ != wire.TypeCertificateVerify {
-			return nil, unexpected(typ, "CertificateVerify")
+			return unexpected(typ, "CertificateVerify")
 		}
 		if err = checkLevel(level, LevelHandshake, typ); err == nil {
 			err = s.readClientCertVerify(msg)
 		}
 	case sWaitClientFinished:
 		if typ != wire.TypeFinished {
-			return nil, unexpected(typ, "Finished")
+			return unexpected(typ, "Finished")
 		}
 		if err = checkLevel(level, LevelHandshake, typ); err == nil {
 			err = s.readClientFinished(msg)
@@ -112,14 +127,14 @@ func (s *Server) Handle(level Level, msg []byte) ([]Action, error) {
 			// renegotiating ClientHello gets a no_renegotiation warning,
 			// and the connection goes on. hasp never renegotiates.
 			if typ != wire.TypeClientHello {
-				return nil, unexpected(typ, "nothing after a TLS 1.2 handshake")
+				return unexpected(typ, "nothing after a TLS 1.2 handshake")
 			}
 			var ch wire.ClientHello
 			if err := ch.Unmarshal(msg); err != nil {
-				return nil, err
+				return err
 			}
 			s.acts = append(s.acts, Action{Kind: ActWarning, Alert: wire.AlertNoRenegotiation})
-			return s.acts, nil
+			return nil
 		}
 		if err = checkLevel(level, LevelApplication, typ); err != nil {
 			break
@@ -130,15 +145,12 @@ func (s *Server) Handle(level Level, msg []byte) ([]Action, error) {
 		case s.pha != nil:
 			err = s.readPostHandshakeAuth(typ, msg)
 		default:
-			return nil, unexpected(typ, "KeyUpdate")
+			return unexpected(typ, "KeyUpdate")
 		}
 	default:
-		return nil, unexpected(typ, "nothing")
+		return unexpected(typ, "nothing")
 	}
-	if err != nil {
-		return nil, err
-	}
-	return s.acts, nil
+	return err
 }
 
 // readClientHello handles ClientHello1 and, after a HelloRetryRequest,
@@ -713,24 +725,21 @@ func (s *Server) sendTicket() error {
 
 // SendTicket sends one more NewSessionTicket on an established connection.
 func (s *Server) SendTicket() ([]Action, error) {
-	s.reset()
-	if s.state != sConnected {
-		return nil, fail(wire.AlertInternalError, "ticket before the handshake completed")
-	}
-	if err := s.sendTicket(); err != nil {
+	if err := s.begin(); err != nil {
 		return nil, err
 	}
-	return s.acts, nil
+	switch {
+	case s.state != sConnected:
+		return nil, errors.New("ticket before the handshake completed")
+	case s.st.Version != wire.VersionTLS13:
+		return nil, fmt.Errorf("NewSessionTicket after the handshake: %w (%s)", ErrNotInThisVersion, wire.VersionName(s.st.Version))
+	}
+	return s.result(s.sendTicket())
 }
 
 // UpdateKeys sends a KeyUpdate and moves to the next write secret.
 func (s *Server) UpdateKeys(requestPeer bool) ([]Action, error) {
-	s.reset()
-	if s.state != sConnected {
-		return nil, fail(wire.AlertInternalError, "KeyUpdate before the handshake completed")
-	}
-	s.updateWrite(requestPeer, &s.serverApp)
-	return s.acts, nil
+	return s.updateKeys(s.state == sConnected, requestPeer, &s.serverApp)
 }
 
 // phaExchange is a post-handshake authentication in progress.
@@ -750,10 +759,12 @@ var ErrNoPostHandshakeAuth = errors.New("the client did not offer post-handshake
 // section 4.6.2): it sends a CertificateRequest; the client's answer
 // arrives through Handle and ends with ActAuthDone.
 func (s *Server) RequestCertificate() ([]Action, error) {
-	s.reset()
+	if err := s.begin(); err != nil {
+		return nil, err
+	}
 	switch {
 	case s.state != sConnected:
-		return nil, fail(wire.AlertInternalError, "certificate request before the handshake completed")
+		return nil, errors.New("certificate request before the handshake completed")
 	case !s.st.PostHandshakeAuth || s.phaTranscript == nil:
 		return nil, ErrNoPostHandshakeAuth
 	case s.pha != nil:

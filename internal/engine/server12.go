@@ -375,12 +375,14 @@ func (s *Server) handle12(typ uint8, msg []byte) error {
 // HandleCCS switches the read keys in TLS 1.2; in TLS 1.3 the transport
 // has already checked that the one compatibility CCS is allowed.
 func (s *Server) HandleCCS() ([]Action, error) {
-	s.reset()
+	if err := s.begin(); err != nil {
+		return nil, err
+	}
 	if s.st.Version != wire.VersionTLS12 {
 		return s.acts, nil
 	}
 	if s.state != s12WaitCCS {
-		return nil, fail(wire.AlertUnexpectedMessage, "change_cipher_spec out of order")
+		return s.result(fail(wire.AlertUnexpectedMessage, "change_cipher_spec out of order"))
 	}
 	s.readKeyAtCCS12(true)
 	s.state = s12WaitFinished
