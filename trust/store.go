@@ -10,18 +10,19 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/hasp-tls/hasp/internal/atomicfile"
+	"github.com/hasp-tls/hasp/internal/filelock"
 )
 
 // A store file is text, one entry a line, fields separated by spaces;
 // lines starting with # are comments. Writes take an exclusive lock on
-// FILE.lock, read the file again, change it, write a temporary file in the
-// same directory, fsync it and rename it over the old one: a crash leaves
-// the old file or the new one, and two writers never lose each other's
-// entries.
+// FILE.lock (internal/filelock), read the file again, change it, write a
+// temporary file in the same directory, fsync it and rename it over the
+// old one: a crash leaves the old file or the new one, and two writers
+// never lose each other's entries. A crash can leave the temporary file;
+// the next write removes it once it is stale (atomicfile.CleanStale).
 
 // maxStoreLine bounds a line of a store file.
 const maxStoreLine = 4096
@@ -38,15 +39,13 @@ func (s *storeFile) update(f func(lines [][]string) ([][]string, error)) error {
 	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
 		return err
 	}
-	lock, err := os.OpenFile(s.path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	lock, err := filelock.Lock(s.path + ".lock")
 	if err != nil {
 		return err
 	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return err
-	}
-	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	defer lock.Unlock()
+	// Temporary files of writes killed halfway; best effort.
+	atomicfile.CleanStale(s.path)
 	lines, err := s.read()
 	if err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hasp-tls/hasp"
 	"github.com/hasp-tls/hasp/internal/atomicfile"
+	"github.com/hasp-tls/hasp/internal/filelock"
 )
 
 // localCA is the development CA hasp keeps in the user's config
@@ -36,37 +37,122 @@ func configDir() (string, error) {
 	return filepath.Join(dir, "hasp"), nil
 }
 
+// The local CA's files in the config directory. ca.key is written before
+// ca.pem, and both only while ca.lock is held and ca.pem is missing; so
+// once ca.pem exists, ca.key is its key and never changes again, and a key
+// without a certificate is a CA whose making was cut short.
+const (
+	caCertFile = "ca.pem"
+	caKeyFile  = "ca.key"
+	caLockFile = "ca.lock"
+)
+
+// errNoCA: there is no local CA yet, or its making was cut short.
+var errNoCA = errors.New("no local CA yet")
+
 // loadOrCreateCA reads ca.pem and ca.key from dir, making them if absent.
+// Processes doing so at once agree on one CA: it is made under an
+// exclusive lock on dir/ca.lock, by whichever gets the lock first and
+// still finds no CA. The bool reports whether this call made it.
 func loadOrCreateCA(dir string) (*localCA, bool, error) {
-	certPath, keyPath := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "ca.key")
-	certPEM, err1 := os.ReadFile(certPath)
-	keyPEM, err2 := os.ReadFile(keyPath)
-	if err1 == nil && err2 == nil {
-		cb, _ := pem.Decode(certPEM)
-		kb, _ := pem.Decode(keyPEM)
-		if cb == nil || kb == nil {
-			return nil, false, fmt.Errorf("%s or %s is not PEM", certPath, keyPath)
-		}
-		cert, err := x509.ParseCertificate(cb.Bytes)
-		if err != nil {
-			return nil, false, err
-		}
-		k, err := x509.ParsePKCS8PrivateKey(kb.Bytes)
-		if err != nil {
-			return nil, false, err
-		}
-		key, ok := k.(*ecdsa.PrivateKey)
-		if !ok {
-			return nil, false, errors.New("the local CA key is not ECDSA")
-		}
-		return &localCA{cert, key, certPath}, false, nil
+	ca, loadErr := loadCA(dir)
+	if loadErr == nil {
+		// Temporary files of a write killed halfway; best effort, and
+		// only files too old to be some live write's.
+		cleanStaleCA(dir)
+		return ca, false, nil
 	}
-	if !errors.Is(err1, os.ErrNotExist) && err1 != nil {
-		return nil, false, err1
+	// Missing, or (maybe only seen so while another process was making
+	// it) broken: look again under the lock, which decides.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, false, lockFailed(loadErr, err)
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	lock, err := filelock.Lock(filepath.Join(dir, caLockFile))
+	if err != nil {
+		return nil, false, lockFailed(loadErr, err)
+	}
+	defer lock.Unlock()
+	cleanStaleCA(dir)
+	if ca, err := loadCA(dir); !errors.Is(err, errNoCA) {
+		return ca, false, err
+	}
+	ca, err = createCA(dir)
 	if err != nil {
 		return nil, false, err
+	}
+	return ca, true, nil
+}
+
+// lockFailed is the error when the lock for making the CA could not be
+// taken: what was wrong with the CA found, if anything was found.
+func lockFailed(loadErr, lockErr error) error {
+	if errors.Is(loadErr, errNoCA) {
+		return lockErr
+	}
+	return loadErr
+}
+
+func cleanStaleCA(dir string) {
+	atomicfile.CleanStale(filepath.Join(dir, caKeyFile))
+	atomicfile.CleanStale(filepath.Join(dir, caCertFile))
+}
+
+// loadCA reads the local CA from dir: errNoCA if there is no ca.pem, and
+// an error saying what to do if the files are there but unusable.
+func loadCA(dir string) (*localCA, error) {
+	certPath, keyPath := filepath.Join(dir, caCertFile), filepath.Join(dir, caKeyFile)
+	// ca.pem first: a certificate read is then never newer than the key
+	// read next (see caCertFile).
+	certPEM, err := os.ReadFile(certPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, errNoCA
+	}
+	if err != nil {
+		return nil, err
+	}
+	keyPEM, err := os.ReadFile(keyPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("the local CA certificate %s is there but its private key %s is not; delete %s and run hasp serve again to make a new CA; tools that trusted the old CA must trust the new one", certPath, keyPath, certPath)
+	}
+	if err != nil {
+		return nil, err
+	}
+	broken := func(path, what string) error {
+		return fmt.Errorf("%s %s; delete %s and %s and run hasp serve again to make a new CA; tools that trusted the old CA must trust the new one", path, what, certPath, keyPath)
+	}
+	cb, _ := pem.Decode(certPEM)
+	if cb == nil {
+		return nil, broken(certPath, "is not PEM")
+	}
+	cert, err := x509.ParseCertificate(cb.Bytes)
+	if err != nil {
+		return nil, broken(certPath, "is not a certificate ("+err.Error()+")")
+	}
+	kb, _ := pem.Decode(keyPEM)
+	if kb == nil {
+		return nil, broken(keyPath, "is not PEM")
+	}
+	k, err := x509.ParsePKCS8PrivateKey(kb.Bytes)
+	if err != nil {
+		return nil, broken(keyPath, "is not a PKCS #8 private key ("+err.Error()+")")
+	}
+	key, ok := k.(*ecdsa.PrivateKey)
+	if !ok {
+		return nil, broken(keyPath, "is not an ECDSA key")
+	}
+	if !key.PublicKey.Equal(cert.PublicKey) {
+		return nil, fmt.Errorf("the local CA certificate %s and private key %s are from different key pairs; delete both and run hasp serve again to make a new CA; tools that trusted the old CA must trust the new one", certPath, keyPath)
+	}
+	return &localCA{cert, key, certPath}, nil
+}
+
+// createCA makes a new CA in dir, overwriting any ca.key there. The caller
+// holds the lock and has found no ca.pem.
+func createCA(dir string) (*localCA, error) {
+	certPath, keyPath := filepath.Join(dir, caCertFile), filepath.Join(dir, caKeyFile)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
 	}
 	serial, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
 	host, _ := os.Hostname()
@@ -82,23 +168,24 @@ func loadOrCreateCA(dir string) (*localCA, bool, error) {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	cert, _ := x509.ParseCertificate(der)
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
 	kder, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, false, err
-	}
+	// The key first, the certificate last: see caCertFile.
 	if err := atomicfile.Write(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	if err := atomicfile.Write(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	return &localCA{cert, key, certPath}, true, nil
+	return &localCA{cert, key, certPath}, nil
 }
 
 // issueLeaf makes a server certificate for localhost and the loopback
