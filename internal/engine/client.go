@@ -71,30 +71,31 @@ func (c *Client) Start() ([]Action, error) {
 
 func (c *Client) start() error {
 	cfg := c.cfg
-	c.hello = &wire.ClientHello{Vers: wire.VersionTLS12, Padding: -1}
+	v := cfg.variant()
+	c.hello = &wire.ClientHello{Vers: v.legacyVersion, Padding: -1}
 	h := c.hello
 	if err := readRandom(cfg.Rand, h.Random[:]); err != nil {
 		return err
 	}
 	c.st.ClientRandom = h.Random
-	if !cfg.NoCompatMode {
+	if c.compat() {
 		h.SessionID = c.sessionID[:]
 		if err := readRandom(cfg.Rand, h.SessionID); err != nil {
 			return err
 		}
 	}
-	max, min := cfg.maxVersion(), cfg.minVersion()
+	offer13, offer12 := cfg.offers(gen13), cfg.offers(gen12)
 	switch {
-	case max >= wire.VersionTLS13 && min <= wire.VersionTLS12 && cfg.OfferedSuites != nil:
+	case offer13 && offer12 && cfg.OfferedSuites != nil:
 		h.CipherSuites = cfg.OfferedSuites
-	case max >= wire.VersionTLS13 && min <= wire.VersionTLS12:
+	case offer13 && offer12:
 		h.CipherSuites = append(append([]uint16(nil), cfg.CipherSuites...), cfg.CipherSuites12...)
-	case max >= wire.VersionTLS13:
+	case offer13:
 		h.CipherSuites = cfg.CipherSuites
 	default:
 		h.CipherSuites = cfg.CipherSuites12
 	}
-	if min <= wire.VersionTLS12 {
+	if offer12 {
 		// TLS 1.2 extensions: extended master secret, secure
 		// renegotiation indication (empty: hasp never renegotiates),
 		// uncompressed points.
@@ -108,11 +109,8 @@ func (c *Client) start() error {
 	h.SupportedGroups = cfg.Groups
 	h.SigSchemes = cfg.SigSchemes
 	h.SigSchemesCert = sig.CertSchemes()
-	switch {
-	case max >= wire.VersionTLS13 && min <= wire.VersionTLS12:
-		h.SupportedVersions = []uint16{wire.VersionTLS13, wire.VersionTLS12}
-	case max >= wire.VersionTLS13:
-		h.SupportedVersions = []uint16{wire.VersionTLS13}
+	if offer13 {
+		h.SupportedVersions = cfg.versions()
 	}
 	if cfg.OnTicket != nil || cfg.Session != nil {
 		// Only a client that keeps tickets asks for them: with no
@@ -122,7 +120,7 @@ func (c *Client) start() error {
 	h.ALPN = cfg.NextProtos
 	h.StatusRequest = true
 	h.SCT = true
-	if max >= wire.VersionTLS13 {
+	if offer13 {
 		h.HasKeyShare = true
 		h.PostHandshakeAuth = cfg.PostHandshakeAuth
 		c.st.PostHandshakeAuth = cfg.PostHandshakeAuth
@@ -137,11 +135,11 @@ func (c *Client) start() error {
 		h.SupportedGroups = groups12(cfg.Groups)
 		h.PSKModes = nil
 	}
-	if min <= wire.VersionTLS12 {
+	if offer12 {
 		// Ask for a TLS 1.2 ticket when there is a cache to keep it, or
 		// offer the one we hold (RFC 5077).
 		h.HasSessionTicket = cfg.OnTicket != nil
-		if t := cfg.Session; t != nil && t.Version == wire.VersionTLS12 && t.Suite != nil && !t.Expired(cfg.now()) && slices.Contains(h.CipherSuites, t.Suite.ID) {
+		if t := cfg.Session; t != nil && v.gen(t.Version) == gen12 && t.Suite != nil && !t.Expired(cfg.now()) && slices.Contains(h.CipherSuites, t.Suite.ID) {
 			c.session12 = t
 			h.SessionTicket = t.Ticket
 			h.HasSessionTicket = h.HasSessionTicket || len(t.Ticket) > 0
@@ -158,7 +156,7 @@ func (c *Client) start() error {
 			}
 		}
 	}
-	if t := cfg.Session; t != nil && t.Version != wire.VersionTLS12 && t.Suite != nil && !t.Expired(cfg.now()) && slices.Contains(h.CipherSuites, t.Suite.ID) && max >= wire.VersionTLS13 {
+	if t := cfg.Session; t != nil && v.gen(t.Version) == gen13 && t.Suite != nil && !t.Expired(cfg.now()) && slices.Contains(h.CipherSuites, t.Suite.ID) && offer13 {
 		c.session = t
 		if cfg.PSKWithoutDHE {
 			h.PSKModes = []uint8{wire.PSKModeDHEKE, wire.PSKModeKE}
@@ -169,6 +167,10 @@ func (c *Client) start() error {
 	c.state = cWaitServerHello
 	return nil
 }
+
+// compat reports whether the middlebox compatibility mode is on: the
+// variant has it and the configuration did not turn it off.
+func (c *Client) compat() bool { return c.cfg.variant().compatCCS && !c.cfg.NoCompatMode }
 
 // addPSK puts the session's ticket and binder in the hello, which must be
 // marshalled without them first (RFC 8446 section 4.2.11.2).
@@ -269,7 +271,7 @@ func (c *Client) handle(level Level, msg []byte) error {
 			err = c.readFinished(msg)
 		}
 	case cConnected:
-		if c.st.Version == wire.VersionTLS12 {
+		if c.gen() == gen12 {
 			// A HelloRequest asks us to renegotiate: hasp never does, and
 			// says so with a warning (RFC 5246 section 7.4.1.1).
 			if typ != wire.TypeHelloRequest || len(msg) != 4 {
@@ -314,15 +316,15 @@ func (c *Client) readServerHello(msg []byte) error {
 		if c.sawHRR {
 			return fail(wire.AlertIllegalParameter, "TLS 1.2 ServerHello after a HelloRetryRequest")
 		}
-		if c.cfg.minVersion() > wire.VersionTLS12 || len(c.cfg.CipherSuites12) == 0 {
+		if !c.cfg.offers(gen12) || len(c.cfg.CipherSuites12) == 0 {
 			return fail(wire.AlertProtocolVersion, "server chose %s; only TLS 1.3 was offered", wire.VersionName(sh.Vers))
 		}
 		return c.readServerHello12(&sh)
 	}
-	if sh.SupportedVersion != wire.VersionTLS13 {
+	if c.cfg.variant().gen(sh.SupportedVersion) != gen13 || !slices.Contains(c.hello.SupportedVersions, sh.SupportedVersion) {
 		return fail(wire.AlertIllegalParameter, "server selected %s, which was not offered", wire.VersionName(sh.SupportedVersion))
 	}
-	if sh.Vers != wire.VersionTLS12 {
+	if sh.Vers != c.cfg.variant().legacyVersion {
 		return fail(wire.AlertIllegalParameter, "ServerHello legacy_version %s", wire.VersionName(sh.Vers))
 	}
 	if !bytes.Equal(sh.SessionID, c.hello.SessionID) {
@@ -345,7 +347,7 @@ func (c *Client) readServerHello(msg []byte) error {
 	if err := c.checkServerHelloExtensions(&sh, hrr); err != nil {
 		return err
 	}
-	c.st.Version = wire.VersionTLS13
+	c.st.Version = sh.SupportedVersion
 	c.st.Suite = s
 	if hrr {
 		return c.readHelloRetryRequest(&sh)
@@ -500,7 +502,7 @@ func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello) error {
 		ch.PSKIdentities, ch.PSKBinders = nil, nil
 	}
 	c.marshalHello()
-	if !c.cfg.NoCompatMode && !c.sentCCS {
+	if c.compat() && !c.sentCCS {
 		c.sentCCS = true
 		c.acts = append(c.acts, Action{Kind: ActSendCCS})
 	}
@@ -648,7 +650,7 @@ func (c *Client) readFinished(msg []byte) error {
 	c.readKey(LevelApplication, c.serverApp)
 
 	// The client's second flight.
-	if !c.cfg.NoCompatMode && !c.sentCCS {
+	if c.compat() && !c.sentCCS {
 		c.sentCCS = true
 		c.acts = append(c.acts, Action{Kind: ActSendCCS})
 	}
@@ -742,7 +744,7 @@ func (c *Client) readNewSessionTicket(msg []byte) error {
 		PeerChain:        c.st.PeerChain,
 		ServerName:       c.cfg.ServerName,
 		ALPN:             c.st.ALPN,
-		Version:          wire.VersionTLS13,
+		Version:          c.st.Version,
 	}
 	// The engine keeps no tickets: an idle connection should not hold
 	// them when nobody will resume from them.

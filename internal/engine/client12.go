@@ -37,13 +37,14 @@ type client12 struct {
 // readServerHello12 handles a ServerHello that chose TLS 1.2.
 func (c *Client) readServerHello12(sh *wire.ServerHello) error {
 	cfg := c.cfg
-	if sh.Vers != wire.VersionTLS12 || cfg.minVersion() > wire.VersionTLS12 {
-		return fail(wire.AlertProtocolVersion, "server chose %s; this client speaks %s to %s",
-			wire.VersionName(sh.Vers), wire.VersionName(cfg.minVersion()), wire.VersionName(cfg.maxVersion()))
+	v := cfg.variant()
+	if v.gen(sh.Vers) != gen12 || !cfg.offers(gen12) {
+		return fail(wire.AlertProtocolVersion, "server chose %s; this client offers %s",
+			wire.VersionName(sh.Vers), versionNames(cfg.versions()))
 	}
 	// RFC 8446 section 4.1.3: a TLS 1.3 client that gets a downgrade
 	// sentinel aborts.
-	if cfg.maxVersion() >= wire.VersionTLS13 && bytes.Equal(sh.Random[24:], wire.DowngradeTLS12[:]) {
+	if cfg.offers(gen13) && bytes.Equal(sh.Random[24:], wire.DowngradeTLS12[:]) {
 		return fail(wire.AlertIllegalParameter, "server signals a downgrade from TLS 1.3 (RFC 8446 section 4.1.3)")
 	}
 	if sh.Compression != 0 {
@@ -77,7 +78,7 @@ func (c *Client) readServerHello12(sh *wire.ServerHello) error {
 	if sh.ALPN != "" && !slices.Contains(c.hello.ALPN, sh.ALPN) {
 		return fail(wire.AlertIllegalParameter, "server chose ALPN protocol %q, which was not offered", sh.ALPN)
 	}
-	c.st.Version = wire.VersionTLS12
+	c.st.Version = sh.Vers
 	c.st.Suite = st
 	c.st.ServerRandom = sh.Random
 	c.st.ALPN = sh.ALPN
@@ -248,7 +249,7 @@ func (c *Client) handle12(typ uint8, msg []byte) error {
 			c.cfg.OnTicket(&Ticket{
 				Ticket: append([]byte(nil), nst.Ticket...), Lifetime: life, ReceivedAt: c.cfg.now(),
 				Suite: c.st.Suite, ResumptionSecret: c.master12, PeerChain: c.st.PeerChain,
-				ServerName: c.cfg.ServerName, ALPN: c.st.ALPN, Version: wire.VersionTLS12,
+				ServerName: c.cfg.ServerName, ALPN: c.st.ALPN, Version: c.st.Version,
 			})
 		}
 	case c12WaitFinished:
@@ -263,7 +264,7 @@ func (c *Client) handle12(typ uint8, msg []byte) error {
 			c.cfg.OnTicket(&Ticket{
 				SessionID: c.v12.sessionID, Lifetime: maxTicketLifetime, ReceivedAt: c.cfg.now(),
 				Suite: c.st.Suite, ResumptionSecret: c.master12, PeerChain: c.st.PeerChain,
-				ServerName: c.cfg.ServerName, ALPN: c.st.ALPN, Version: wire.VersionTLS12,
+				ServerName: c.cfg.ServerName, ALPN: c.st.ALPN, Version: c.st.Version,
 			})
 		}
 		if c.st.Resumed {
@@ -338,7 +339,7 @@ func (c *Client) HandleCCS() ([]Action, error) {
 	if err := c.begin(); err != nil {
 		return nil, err
 	}
-	if c.st.Version != wire.VersionTLS12 {
+	if c.gen() != gen12 {
 		return c.acts, nil
 	}
 	if c.state != c12WaitCCS {

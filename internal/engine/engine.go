@@ -114,6 +114,9 @@ type CertRequestInfo struct {
 
 // Config configures one engine.
 type Config struct {
+	// Variant is the transport: TLS (the zero value), DTLS or QUIC.
+	Variant Variant
+
 	Rand io.Reader
 	Now  func() time.Time
 
@@ -127,8 +130,9 @@ type Config struct {
 	// OfferedSuites, when set, is CipherSuites followed by
 	// CipherSuites12, computed once by the caller.
 	OfferedSuites []uint16
-	// MinVersion and MaxVersion bound the versions (TLS 1.2 and 1.3;
-	// zero means both).
+	// MinVersion and MaxVersion bound the versions, as wire versions of
+	// the variant (zero means no bound); they are compared by protocol
+	// generation, not numerically.
 	MinVersion, MaxVersion uint16
 	// RequireEMS refuses TLS 1.2 without the extended master secret.
 	RequireEMS bool
@@ -483,8 +487,8 @@ func (c *common) updateKeys(connected bool, requestPeer bool, write *[]byte) ([]
 	switch {
 	case !connected:
 		return nil, errors.New("KeyUpdate before the handshake completed")
-	case c.st.Version != wire.VersionTLS13:
-		return nil, fmt.Errorf("KeyUpdate: %w (%s)", ErrNotInThisVersion, wire.VersionName(c.st.Version))
+	case c.gen() != gen13 || !c.cfg.variant().keyUpdate:
+		return nil, fmt.Errorf("KeyUpdate: %w (%s over %s)", ErrNotInThisVersion, wire.VersionName(c.st.Version), c.cfg.Variant)
 	}
 	c.updateWrite(requestPeer, write)
 	return c.acts, nil
@@ -493,6 +497,10 @@ func (c *common) updateKeys(connected bool, requestPeer bool, write *[]byte) ([]
 // handleKeyUpdate processes a received KeyUpdate (RFC 8446 section 4.6.3).
 // ourRead/ourWrite point at the traffic secrets of the two directions.
 func (c *common) handleKeyUpdate(msg []byte, read, write *[]byte) error {
+	if !c.cfg.variant().keyUpdate {
+		// RFC 9001 section 6: QUIC forbids the TLS KeyUpdate message.
+		return fail(wire.AlertUnexpectedMessage, "KeyUpdate over %s", c.cfg.Variant)
+	}
 	var ku wire.KeyUpdate
 	if err := ku.Unmarshal(msg); err != nil {
 		return err
@@ -587,20 +595,6 @@ func (c *common) verifyPeer() error {
 	}
 	c.st.VerifiedChains = chains
 	return nil
-}
-
-func (c *Config) maxVersion() uint16 {
-	if c.MaxVersion == 0 {
-		return wire.VersionTLS13
-	}
-	return c.MaxVersion
-}
-
-func (c *Config) minVersion() uint16 {
-	if c.MinVersion == 0 {
-		return wire.VersionTLS12
-	}
-	return c.MinVersion
 }
 
 // key12 installs TLS 1.2 keys in one direction.

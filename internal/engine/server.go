@@ -122,7 +122,7 @@ func (s *Server) handle(level Level, msg []byte) error {
 	case s12WaitClientCert, s12WaitClientKeyExchange, s12WaitCertVerify, s12WaitCCS, s12WaitFinished:
 		err = s.handle12(typ, msg)
 	case sConnected:
-		if s.st.Version == wire.VersionTLS12 {
+		if s.gen() == gen12 {
 			// RFC 5746 section 4.4 / RFC 5246 section 7.2.2: a
 			// renegotiating ClientHello gets a no_renegotiation warning,
 			// and the connection goes on. hasp never renegotiates.
@@ -170,11 +170,11 @@ func (s *Server) readClientHello(msg []byte) error {
 		if err != nil {
 			return err
 		}
-		if v == wire.VersionTLS12 {
+		if s.cfg.variant().gen(v) == gen12 {
 			return s.readClientHello12(&ch, msg)
 		}
 	}
-	if err := checkHello13(&ch); err != nil {
+	if err := s.checkHello13(&ch); err != nil {
 		return err
 	}
 
@@ -270,7 +270,7 @@ func (s *Server) readClientHello(msg []byte) error {
 		s.st.Group = share.Group
 	}
 
-	s.st.Version = wire.VersionTLS13
+	s.st.Version = s.cfg.variant().v13
 	s.st.Suite = st
 	s.st.ALPN = alpn
 	s.st.ServerName = ch.ServerName
@@ -282,10 +282,10 @@ func (s *Server) readClientHello(msg []byte) error {
 	s.st.PeerRecordLimit = ch.RecordSizeLimit
 
 	sh := wire.ServerHello{
-		Vers:             wire.VersionTLS12,
+		Vers:             s.cfg.variant().legacyVersion,
 		SessionID:        ch.SessionID,
 		CipherSuite:      st.ID,
-		SupportedVersion: wire.VersionTLS13,
+		SupportedVersion: s.cfg.variant().v13,
 	}
 	if share != nil {
 		sh.KeyShare = wire.KeyShare{Group: share.Group, Data: serverShare}
@@ -310,7 +310,7 @@ func (s *Server) readClientHello(msg []byte) error {
 	}
 	s.transcript.Write(msg)
 	s.send(LevelInitial, sh.Marshal())
-	if len(ch.SessionID) > 0 && !s.sentCCS {
+	if len(ch.SessionID) > 0 && s.cfg.variant().compatCCS && !s.sentCCS {
 		// Middlebox compatibility (RFC 8446 appendix D.4).
 		s.sentCCS = true
 		s.acts = append(s.acts, Action{Kind: ActSendCCS})
@@ -363,15 +363,14 @@ func (s *Server) readClientHello(msg []byte) error {
 
 // checkHello13 applies the ClientHello rules of RFC 8446 sections 4.1.2,
 // 4.2 and 9.2 that do not depend on the server's choices.
-func checkHello13(ch *wire.ClientHello) error {
-	if !slices.Contains(ch.SupportedVersions, wire.VersionTLS13) {
-		v := ch.Vers
-		for _, sv := range ch.SupportedVersions {
-			if sv > v && sv < wire.VersionTLS13 {
-				v = sv
-			}
-		}
-		return fail(wire.AlertProtocolVersion, "client offers %s at most; this server speaks TLS 1.3", wire.VersionName(v))
+func (s *Server) checkHello13(ch *wire.ClientHello) error {
+	v := s.cfg.variant()
+	if !slices.Contains(ch.SupportedVersions, v.v13) {
+		return fail(wire.AlertProtocolVersion, "ClientHello2 no longer offers %s", wire.VersionName(v.v13))
+	}
+	if len(ch.SessionID) > 0 && !v.sessionIDAllowed {
+		// RFC 9001 section 8.4.
+		return fail(wire.AlertIllegalParameter, "non-empty legacy_session_id over %s", s.cfg.Variant)
 	}
 	if len(ch.Compression) != 1 || ch.Compression[0] != 0 {
 		return fail(wire.AlertIllegalParameter, "TLS 1.3 ClientHello with compression methods %v", ch.Compression)
@@ -434,7 +433,7 @@ func (s *Server) pickSession(ch *wire.ClientHello, st *suite.Suite, msg []byte) 
 			continue
 		}
 		sess, err := ParseSession(plain)
-		if err != nil || sess.Version != wire.VersionTLS13 {
+		if err != nil || s.cfg.variant().gen(sess.Version) != gen13 {
 			continue
 		}
 		if orig := suite.ByID(sess.Suite); orig == nil || orig.Hash != st.Hash {
@@ -519,16 +518,16 @@ func (s *Server) helloRetry(ch *wire.ClientHello, st *suite.Suite, g uint16) err
 	h.Write(ch.Raw)
 	s.transcript.Reset(st.Hash, wire.MessageHash(h.Sum(nil)))
 	hrr := wire.ServerHello{
-		Vers:             wire.VersionTLS12,
+		Vers:             s.cfg.variant().legacyVersion,
 		Random:           wire.HelloRetryRequestRandom,
 		SessionID:        ch.SessionID,
 		CipherSuite:      st.ID,
-		SupportedVersion: wire.VersionTLS13,
+		SupportedVersion: s.cfg.variant().v13,
 		SelectedGroup:    g,
 		Cookie:           s.cookie,
 	}
 	s.send(LevelInitial, hrr.Marshal())
-	if len(ch.SessionID) > 0 {
+	if len(ch.SessionID) > 0 && s.cfg.variant().compatCCS {
 		s.sentCCS = true
 		s.acts = append(s.acts, Action{Kind: ActSendCCS})
 	}
@@ -731,7 +730,7 @@ func (s *Server) SendTicket() ([]Action, error) {
 	switch {
 	case s.state != sConnected:
 		return nil, errors.New("ticket before the handshake completed")
-	case s.st.Version != wire.VersionTLS13:
+	case s.gen() != gen13:
 		return nil, fmt.Errorf("NewSessionTicket after the handshake: %w (%s)", ErrNotInThisVersion, wire.VersionName(s.st.Version))
 	}
 	return s.result(s.sendTicket())

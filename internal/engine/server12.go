@@ -36,32 +36,59 @@ type server12 struct {
 // negotiateVersion picks TLS 1.3 or 1.2 from a ClientHello (RFC 8446
 // appendix D.2; RFC 5246 appendix E.1).
 func (s *Server) negotiateVersion(ch *wire.ClientHello) (uint16, error) {
-	max, min := s.cfg.maxVersion(), s.cfg.minVersion()
+	v := s.cfg.variant()
 	offered := ch.SupportedVersions
 	if len(offered) == 0 {
-		// Legacy negotiation: the client's highest version.
-		if ch.Vers >= wire.VersionTLS12 {
-			offered = []uint16{wire.VersionTLS12}
-		} else {
-			offered = []uint16{ch.Vers}
+		// Legacy negotiation (RFC 5246 appendix E.1): legacy_version is
+		// the client's highest version; 1.3 is never negotiated this way
+		// (RFC 8446 4.2.1).
+		offered = []uint16{ch.Vers}
+		if ch.Vers == v.v12 || newerThan12(v, ch.Vers) {
+			offered = []uint16{v.v12}
 		}
 	}
-	for _, v := range []uint16{wire.VersionTLS13, wire.VersionTLS12} {
-		if v <= max && v >= min && slices.Contains(offered, v) {
-			return v, nil
+	// Our preference order, from the variant's table; never a numeric
+	// comparison (DTLS versions count down).
+	for _, g := range []generation{gen13, gen12} {
+		if w := v.wire(g); s.cfg.offers(g) && slices.Contains(offered, w) {
+			return w, nil
 		}
 	}
-	best := uint16(0)
-	for _, v := range offered {
-		if v > best && v&0x0f00 == 0x0300 {
-			best = v
+	best := offered[0]
+	for _, w := range offered[1:] {
+		if newerInFamily(v, w, best) {
+			best = w
 		}
 	}
-	if ch.Vers > best && len(ch.SupportedVersions) == 0 {
-		best = ch.Vers
+	return 0, fail(wire.AlertProtocolVersion, "client offers %s at most; this server speaks %s",
+		wire.VersionName(best), versionNames(s.cfg.versions()))
+}
+
+// newerThan12 reports whether a legacy_version names a version after
+// 1.2 of the variant's family (TLS 0x0304 and up; DTLS below 0xfefd).
+func newerThan12(v *variantInfo, w uint16) bool { return newerInFamily(v, w, v.v12) }
+
+// newerInFamily reports whether wire version a is newer than b in the
+// variant's family: TLS counts up (0x03xx), DTLS down (0xfexx).
+func newerInFamily(v *variantInfo, a, b uint16) bool {
+	if v.datagram {
+		return a&0xff00 == 0xfe00 && (b&0xff00 != 0xfe00 || a < b)
 	}
-	return 0, fail(wire.AlertProtocolVersion, "client offers %s at most; this server speaks %s to %s",
-		wire.VersionName(best), wire.VersionName(min), wire.VersionName(max))
+	return a&0xff00 == 0x0300 && (b&0xff00 != 0x0300 || a > b)
+}
+
+func versionNames(vs []uint16) string {
+	if len(vs) == 0 {
+		return "no version"
+	}
+	out := ""
+	for i, w := range vs {
+		if i > 0 {
+			out += " and "
+		}
+		out += wire.VersionName(w)
+	}
+	return out
 }
 
 // readClientHello12 answers a ClientHello that negotiates TLS 1.2 with
@@ -72,7 +99,7 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 		return fail(wire.AlertIllegalParameter, "no null compression offered")
 	}
 	// RFC 7507: a fallback retry while we could do better.
-	if slices.Contains(ch.CipherSuites, wire.TLS_FALLBACK_SCSV) && s.cfg.maxVersion() > wire.VersionTLS12 {
+	if slices.Contains(ch.CipherSuites, wire.TLS_FALLBACK_SCSV) && s.cfg.offers(gen13) {
 		return fail(wire.AlertInappropriateFallback, "client fell back to TLS 1.2; this server speaks TLS 1.3")
 	}
 	// RFC 5746: an initial handshake carries an empty renegotiation_info.
@@ -90,7 +117,7 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 		return s.resume12(ch, msg, sess)
 	}
 	info := &HelloInfo{ServerName: ch.ServerName, CipherSuites: ch.CipherSuites, SupportedGroups: ch.SupportedGroups,
-		SignatureSchemes: ch.SigSchemes, SupportedVersions: []uint16{wire.VersionTLS12}, ALPN: ch.ALPN}
+		SignatureSchemes: ch.SigSchemes, SupportedVersions: []uint16{s.cfg.variant().v12}, ALPN: ch.ALPN}
 	cert, err := s.cfg.GetCertificate(info)
 	if err != nil {
 		if we, ok := err.(*wire.Error); ok {
@@ -144,7 +171,7 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 		return fail(wire.AlertInternalError, "%v", err)
 	}
 
-	s.st.Version = wire.VersionTLS12
+	s.st.Version = s.cfg.variant().v12
 	s.st.Suite = st
 	s.st.Group = group
 	s.st.ALPN = alpn
@@ -157,13 +184,13 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 	s.v12 = &server12{priv: privs[0]}
 
 	sh := wire.ServerHello{
-		Vers: wire.VersionTLS12, CipherSuite: st.ID, HasSecureReneg: true, EMS: ch.EMS, ALPN: alpn,
+		Vers: s.st.Version, CipherSuite: st.ID, HasSecureReneg: true, EMS: ch.EMS, ALPN: alpn,
 		HasPointFormats: len(ch.PointFormats) > 0, PointFormats: []uint8{0},
 	}
 	if err := readRandom(s.cfg.Rand, sh.Random[:]); err != nil {
 		return err
 	}
-	if s.cfg.maxVersion() >= wire.VersionTLS13 {
+	if s.cfg.offers(gen13) {
 		// RFC 8446 section 4.1.3: tell a TLS 1.3 client it was
 		// downgraded.
 		copy(sh.Random[24:], wire.DowngradeTLS12[:])
@@ -378,7 +405,7 @@ func (s *Server) HandleCCS() ([]Action, error) {
 	if err := s.begin(); err != nil {
 		return nil, err
 	}
-	if s.st.Version != wire.VersionTLS12 {
+	if s.gen() != gen12 {
 		return s.acts, nil
 	}
 	if s.state != s12WaitCCS {
@@ -425,7 +452,7 @@ func (s *Server) pickSession12(ch *wire.ClientHello) *Session {
 		return nil
 	}
 	sess, err := ParseSession(plain)
-	if err != nil || sess.Version != wire.VersionTLS12 || !s.cfg.now().Before(sess.ExpiresAt) ||
+	if err != nil || s.cfg.variant().gen(sess.Version) != gen12 || !s.cfg.now().Before(sess.ExpiresAt) ||
 		sess.ServerName != ch.ServerName || !slices.Contains(ch.CipherSuites, sess.Suite) || !slices.Contains(s.cfg.CipherSuites12, sess.Suite) {
 		return nil
 	}
@@ -443,7 +470,7 @@ func (s *Server) resume12(ch *wire.ClientHello, msg []byte, sess *Session) error
 	if err != nil {
 		return err
 	}
-	s.st.Version = wire.VersionTLS12
+	s.st.Version = s.cfg.variant().v12
 	s.st.Suite = st
 	s.st.ALPN = alpn
 	s.st.ServerName = ch.ServerName
@@ -460,13 +487,13 @@ func (s *Server) resume12(ch *wire.ClientHello, msg []byte, sess *Session) error
 	}
 	s.v12 = &server12{}
 	sh := wire.ServerHello{
-		Vers: wire.VersionTLS12, SessionID: ch.SessionID, CipherSuite: st.ID, HasSecureReneg: true, EMS: true, ALPN: alpn,
+		Vers: s.st.Version, SessionID: ch.SessionID, CipherSuite: st.ID, HasSecureReneg: true, EMS: true, ALPN: alpn,
 		HasPointFormats: len(ch.PointFormats) > 0, PointFormats: []uint8{0},
 	}
 	if err := readRandom(s.cfg.Rand, sh.Random[:]); err != nil {
 		return err
 	}
-	if s.cfg.maxVersion() >= wire.VersionTLS13 {
+	if s.cfg.offers(gen13) {
 		copy(sh.Random[24:], wire.DowngradeTLS12[:])
 	}
 	s.st.ServerRandom = sh.Random
@@ -492,7 +519,7 @@ func (s *Server) session12() (*Session, bool) {
 	if life < time.Second {
 		return nil, false
 	}
-	return &Session{Version: wire.VersionTLS12, Suite: s.st.Suite.ID, CreatedAt: now, ExpiresAt: now.Add(life),
+	return &Session{Version: s.st.Version, Suite: s.st.Suite.ID, CreatedAt: now, ExpiresAt: now.Add(life),
 		ResumptionSecret: s.master12, ALPN: s.st.ALPN, ServerName: s.st.ServerName, PeerChain: s.st.PeerChain}, true
 }
 
