@@ -172,6 +172,12 @@ type Config struct {
 	TicketLifetime time.Duration
 	SealTicket     func(plaintext []byte) ([]byte, error)
 	OpenTicket     func(ticket []byte) ([]byte, error)
+	// Server: SealCookie and OpenCookie, both set, make HelloRetryRequest
+	// stateless: what ClientHello2 must be checked against travels sealed
+	// in the cookie, and a fresh engine can take ClientHello2 (RFC 8446
+	// 4.2.2). OpenCookie fails for a cookie that is not ours.
+	SealCookie func(plaintext []byte) ([]byte, error)
+	OpenCookie func(cookie []byte) ([]byte, error)
 	// TLS 1.2 session IDs (server): a bounded cache of sessions by ID.
 	LoadSession  func(id []byte) ([]byte, bool)
 	StoreSession func(id, session []byte)

@@ -160,6 +160,12 @@ func (s *Server) readClientHello(msg []byte) error {
 	if err := ch.Unmarshal(msg); err != nil {
 		return err
 	}
+	if s.state == sWaitClientHello && len(ch.Cookie) > 0 && s.statelessRetry() {
+		// ClientHello2 of a stateless HelloRetryRequest.
+		if err := s.resumeRetry(&ch); err != nil {
+			return err
+		}
+	}
 	retry := s.state == sWaitClientHello2
 	if retry {
 		if err := s.checkSecondHello(&ch); err != nil {
@@ -504,15 +510,25 @@ func (s *Server) helloRetry(ch *wire.ClientHello, st *suite.Suite, g uint16) err
 	s.st.Suite = st
 	s.st.HelloRetry = true
 	s.hrrWant = g
-	s.cookie = make([]byte, 32)
-	if err := readRandom(s.cfg.Rand, s.cookie); err != nil {
-		return err
-	}
-	// Keep a copy of ClientHello1 to compare ClientHello2 with.
-	s.ch1Raw = append([]byte(nil), ch.Raw...)
-	s.ch1 = new(wire.ClientHello)
-	if err := s.ch1.Unmarshal(s.ch1Raw); err != nil {
-		return err
+	if s.statelessRetry() {
+		// All we must remember goes into the sealed cookie; the engine
+		// keeps nothing and may be dropped (see cookie.go).
+		cookie, err := s.sealRetry(ch, st, g)
+		if err != nil {
+			return err
+		}
+		s.cookie = cookie
+	} else {
+		s.cookie = make([]byte, 32)
+		if err := readRandom(s.cfg.Rand, s.cookie); err != nil {
+			return err
+		}
+		// Keep a copy of ClientHello1 to compare ClientHello2 with.
+		s.ch1Raw = append([]byte(nil), ch.Raw...)
+		s.ch1 = new(wire.ClientHello)
+		if err := s.ch1.Unmarshal(s.ch1Raw); err != nil {
+			return err
+		}
 	}
 	h := st.Hash.New()
 	h.Write(ch.Raw)
@@ -539,9 +555,14 @@ func (s *Server) helloRetry(ch *wire.ClientHello, st *suite.Suite, g uint16) err
 // ClientHello1 with the key share replaced by one for the group asked for,
 // the cookie added, early_data removed and padding changed.
 func (s *Server) checkSecondHello(ch *wire.ClientHello) error {
-	c1 := s.ch1
 	bad := func(what string) error {
 		return fail(wire.AlertIllegalParameter, "ClientHello2 changed %s", what)
+	}
+	c1 := s.ch1
+	if c1 == nil {
+		// Stateless: the cookie's digest of ClientHello1 was checked in
+		// resumeRetry; c1 stands for ClientHello1 in what follows.
+		c1 = ch
 	}
 	switch {
 	case ch.Vers != c1.Vers:
