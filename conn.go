@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/hasp-tls/hasp/internal/engine"
-	"github.com/hasp-tls/hasp/internal/keysched"
 	"github.com/hasp-tls/hasp/internal/record"
 	"github.com/hasp-tls/hasp/internal/sig"
 	"github.com/hasp-tls/hasp/internal/wire"
@@ -36,15 +35,11 @@ const (
 // Conn is a TLS connection over a net.Conn. Read and Write may run at
 // once from two goroutines; Close is safe at any time.
 type Conn struct {
-	conn     net.Conn
-	isClient bool
-	config   *Config
+	handshaker
+	conn net.Conn
 
-	handshakeMu   sync.Mutex
-	handshakeErr  error
-	handshakeDone atomic.Bool
-	eng           engine.Engine
-	st            atomic.Pointer[engine.State] // a snapshot, replaced after each engine call
+	handshakeMu  sync.Mutex
+	handshakeErr error
 
 	rec *record.Conn
 
@@ -64,13 +59,7 @@ type Conn struct {
 	wLevel     engine.Level
 	closedSend bool
 
-	closed    atomic.Bool
-	verifyErr atomic.Value // *CertificateVerificationError
-
-	// session is the cached session a client offered.
-	session *ClientSessionState
-	// verdict is the trust decision on the peer, with Config.Trust.
-	verdict atomic.Pointer[trust.Verdict]
+	closed atomic.Bool
 
 	// Post-handshake authentication (server): the result channel of the
 	// exchange in progress, and application data that arrived while
@@ -91,12 +80,12 @@ type Conn struct {
 
 // Client returns a client-side connection over conn.
 func Client(conn net.Conn, config *Config) *Conn {
-	return &Conn{conn: conn, isClient: true, config: config, rec: record.New(conn)}
+	return &Conn{handshaker: handshaker{config: config, isClient: true, remote: conn.RemoteAddr()}, conn: conn, rec: record.New(conn)}
 }
 
 // Server returns a server-side connection over conn.
 func Server(conn net.Conn, config *Config) *Conn {
-	return &Conn{conn: conn, config: config, rec: record.New(conn)}
+	return &Conn{handshaker: handshaker{config: config, remote: conn.RemoteAddr()}, conn: conn, rec: record.New(conn)}
 }
 
 // NetConn returns the underlying connection.
@@ -168,81 +157,6 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 		c.startLifetime()
 	}
 	return err
-}
-
-func (c *Conn) newEngine() (engine.Engine, error) {
-	cfg := c.config
-	if cfg == nil {
-		return nil, errors.New("hasp: nil Config")
-	}
-	if err := cfg.init(); err != nil {
-		return nil, err
-	}
-	groups := cfg.groups()
-	ec := &engine.Config{
-		Rand:           cfg.rand(),
-		Now:            cfg.Time,
-		ServerName:     cfg.ServerName,
-		NextProtos:     cfg.NextProtos,
-		CipherSuites:   cfg.suites(),
-		CipherSuites12: cfg.suites12(),
-		OfferedSuites:  cfg.offered,
-		MinVersion:     cfg.MinVersion,
-		MaxVersion:     cfg.MaxVersion,
-		RequireEMS:     cfg.RequireExtendedMasterSecret,
-		PreferChaCha:   !hasAESHardware,
-		Groups:         groups,
-		SigSchemes:     defaultSigSchemes,
-		NoCompatMode:   cfg.DisableCompatibilityMode,
-		VerifyPeer:     c.verifyPeer,
-	}
-	if cfg.KeyLogWriter != nil {
-		ec.KeyLog = cfg.writeKeyLog
-	}
-	if c.isClient {
-		if cfg.ServerName == "" && !cfg.InsecureSkipVerify {
-			return nil, errors.New("hasp: either ServerName or InsecureSkipVerify must be set in the Config")
-		}
-		ec.KeyShares = cfg.keyShares(groups)
-		ec.GetClientCertificate = c.clientCertificate
-		ec.PostHandshakeAuth = cfg.PostHandshakeAuth
-		if !cfg.SessionTicketsDisabled && cfg.ClientSessionCache != nil {
-			if cs := c.resumableSession(); cs != nil {
-				c.session = cs
-				ec.Session = cs.ticket
-			}
-			ec.OnTicket = c.storeTicket
-			ec.PSKWithoutDHE = cfg.ResumptionWithoutDHE
-		}
-		return engine.NewClient(ec), nil
-	}
-	if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil {
-		return nil, errors.New("hasp: a server needs Certificates or GetCertificate")
-	}
-	ec.GetCertificate = c.serverCertificate
-	if cfg.ClientAuth != NoClientCert {
-		ec.RequestClientCert = true
-		ec.RequireClientCert = cfg.ClientAuth == RequireAnyClientCert || cfg.ClientAuth == RequireAndVerifyClientCert
-		if cfg.ClientCAs != nil {
-			//lint:ignore SA1019 Subjects lists the DNs of the pool's certificates, which is what certificate_authorities carries.
-			ec.ClientCAs = cfg.ClientCAs.Subjects() //nolint:staticcheck
-		}
-	}
-	if !cfg.SessionTicketsDisabled {
-		ec.Tickets = cfg.TicketCount
-		if ec.Tickets == 0 {
-			ec.Tickets = 2
-		}
-		ec.TicketLifetime = cfg.TicketLifetime
-		ec.SealTicket = cfg.sealTicket
-		ec.OpenTicket = cfg.openTicket
-		ec.PSKWithoutDHE = cfg.ResumptionWithoutDHE
-	}
-	if cfg.SessionIDCacheSize >= 0 && cfg.MinVersion <= VersionTLS12 {
-		sc := cfg.sessionCache()
-		ec.LoadSession, ec.StoreSession = sc.load, sc.store
-	}
-	return engine.NewServer(ec), nil
 }
 
 func (c *Conn) handshake() (err error) {
@@ -607,18 +521,6 @@ func (c *Conn) engineCall(f func() ([]engine.Action, error)) ([]engine.Action, e
 	return slices.Clone(acts), err
 }
 
-// state is the latest snapshot of what the engine negotiated (nil before
-// the handshake starts). Snapshots are never written after publication,
-// so readers on any goroutine need no lock.
-func (c *Conn) state() *engine.State { return c.st.Load() }
-
-// publish takes a new snapshot from the engine; call it after each engine
-// call, from the goroutine that made it.
-func (c *Conn) publish() {
-	s := c.eng.State()
-	c.st.Store(&s)
-}
-
 // postHandshake feeds a post-handshake message to the engine. New read
 // keys take effect at once; what must be written (a KeyUpdate in answer)
 // goes out now if the write side is free, or else before the writer's
@@ -947,67 +849,6 @@ func (c *Conn) connectionStateLocked() ConnectionState {
 	return c.connectionStateOf(c.state())
 }
 
-// connectionStateOf builds the ConnectionState of a snapshot.
-func (c *Conn) connectionStateOf(st *engine.State) ConnectionState {
-	var cs ConnectionState
-	if st == nil {
-		return cs
-	}
-	cs.HandshakeComplete = c.handshakeDone.Load()
-	cs.Version = st.Version
-	if st.Suite != nil {
-		cs.CipherSuite = st.Suite.ID
-	}
-	cs.CurveID = CurveID(st.Group)
-	cs.NegotiatedProtocol = st.ALPN
-	cs.ServerName = st.ServerName
-	cs.PeerCertificates = st.PeerCertificates
-	cs.VerifiedChains = st.VerifiedChains
-	cs.SignedCertificateTimestamps = st.SCTs
-	cs.OCSPResponse = st.OCSP
-	cs.HelloRetryRequest = st.HelloRetry
-	cs.DidResume = st.Resumed
-	cs.Verdict = c.verdict.Load()
-	cs.SignatureScheme = SignatureScheme(st.SignatureScheme)
-	if cs.HandshakeComplete && st.Version == VersionTLS12 && st.MasterSecret12 != nil {
-		h, master, cr, sr, ems := st.Suite.Hash, st.MasterSecret12, st.ClientRandom, st.ServerRandom, st.EMS
-		cs.exporter = func(label string, context []byte, length int) ([]byte, error) {
-			if !ems {
-				return nil, errors.New("hasp: exporters need the extended master secret in TLS 1.2")
-			}
-			return keysched.Export12(h, master, cr[:], sr[:], label, context, length), nil
-		}
-	}
-	if cs.HandshakeComplete && st.ExporterSecret != nil {
-		h, secret := st.Suite.Hash, st.ExporterSecret
-		cs.exporter = func(label string, context []byte, length int) ([]byte, error) {
-			if length < 0 || length > 255*h.Size() {
-				return nil, errors.New("hasp: exporter length out of range")
-			}
-			return keysched.Export(h, secret, label, context, length), nil
-		}
-	}
-	return cs
-}
-
-// clientCertificate picks the client's certificate for a
-// CertificateRequest.
-func (c *Conn) clientCertificate(info *engine.CertRequestInfo) (*engine.Certificate, error) {
-	cfg := c.config
-	if cfg.GetClientCertificate != nil {
-		ri := &CertificateRequestInfo{AcceptableCAs: info.AcceptableCAs}
-		for _, s := range info.SignatureSchemes {
-			ri.SignatureSchemes = append(ri.SignatureSchemes, SignatureScheme(s))
-		}
-		cert, err := cfg.GetClientCertificate(ri)
-		if err != nil || cert == nil || len(cert.Certificate) == 0 {
-			return nil, err
-		}
-		return cert.engineCert()
-	}
-	return chooseClientCertificate(cfg.certs, cfg.Certificates, info), nil
-}
-
 // chooseClientCertificate picks the first certificate whose key can sign
 // with a scheme the server accepts and whose chain names one of the CAs
 // it listed (any, when it listed none). With no match it sends none, and
@@ -1039,117 +880,6 @@ func issuedBy(c Certificate, cas [][]byte) bool {
 		}
 	}
 	return false
-}
-
-// serverCertificate picks the server's certificate for a ClientHello.
-func (c *Conn) serverCertificate(h *engine.HelloInfo) (*engine.Certificate, error) {
-	cfg := c.config
-	if cfg.GetCertificate != nil {
-		info := &ClientHelloInfo{
-			ServerName: h.ServerName, CipherSuites: h.CipherSuites, SupportedProtos: h.ALPN,
-			SupportedVersions: h.SupportedVersions,
-		}
-		for _, g := range h.SupportedGroups {
-			info.SupportedCurves = append(info.SupportedCurves, CurveID(g))
-		}
-		for _, s := range h.SignatureSchemes {
-			info.SignatureSchemes = append(info.SignatureSchemes, SignatureScheme(s))
-		}
-		cert, err := cfg.GetCertificate(info)
-		if err != nil {
-			return nil, err
-		}
-		if cert != nil {
-			return cert.engineCert()
-		}
-	}
-	return pickCertificate(cfg.certs, cfg.Certificates, h.ServerName), nil
-}
-
-// verifyPeer checks the peer's chain as the Config asks, then runs the
-// VerifyPeerCertificate and VerifyConnection hooks, and returns the
-// verified chains for the engine to record. st is the engine's snapshot
-// with the candidate chain; the hooks see it, not the published state.
-func (c *Conn) verifyPeer(st engine.State) ([][]*x509.Certificate, error) {
-	err := c.verifyPeerState(&st)
-	return st.VerifiedChains, err
-}
-
-func (c *Conn) verifyPeerState(st *engine.State) error {
-	cfg := c.config
-	if st.Resumed && c.phaResult == nil {
-		// The PSK authenticates the peer; its chain was checked when the
-		// session was made (and, on the client, its validity and name
-		// before the session was offered). Only VerifyConnection runs.
-		if c.isClient && c.session != nil {
-			st.VerifiedChains = c.session.verifiedChains
-			if cfg.Trust != nil {
-				// The session was trusted again before it was offered.
-				if err := c.trustPeer(st); err != nil {
-					return err
-				}
-			}
-		}
-		if cfg.VerifyConnection != nil {
-			if err := cfg.VerifyConnection(c.connectionStateOf(st)); err != nil {
-				return &wire.Error{Alert: wire.AlertBadCertificate, Reason: err.Error()}
-			}
-		}
-		return nil
-	}
-	certs := st.PeerCertificates
-	if cfg.Trust != nil && len(certs) > 0 {
-		if err := c.trustPeer(st); err != nil {
-			return err
-		}
-		return c.verifyHooks(st)
-	}
-	// A server verifies client chains when ClientAuth says so, and in a
-	// post-handshake authentication whenever it has ClientCAs.
-	verify := c.isClient && !cfg.InsecureSkipVerify ||
-		!c.isClient && (cfg.ClientAuth == VerifyClientCertIfGiven || cfg.ClientAuth == RequireAndVerifyClientCert ||
-			c.phaResult != nil && cfg.ClientCAs != nil)
-	if verify && len(certs) > 0 {
-		opts := x509.VerifyOptions{
-			CurrentTime:   cfg.now(),
-			Intermediates: x509.NewCertPool(),
-		}
-		for _, ic := range certs[1:] {
-			opts.Intermediates.AddCert(ic)
-		}
-		if c.isClient {
-			opts.Roots = cfg.RootCAs
-			opts.DNSName = cfg.ServerName
-			opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		} else {
-			opts.Roots = cfg.ClientCAs
-			opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-		}
-		chains, err := certs[0].Verify(opts)
-		if err != nil {
-			ve := &CertificateVerificationError{UnverifiedCertificates: certs, Err: err}
-			c.verifyErr.Store(ve)
-			return &wire.Error{Alert: alertForVerify(err), Reason: ve.Error()}
-		}
-		st.VerifiedChains = chains
-	}
-	return c.verifyHooks(st)
-}
-
-// verifyHooks runs VerifyPeerCertificate and VerifyConnection.
-func (c *Conn) verifyHooks(st *engine.State) error {
-	cfg := c.config
-	if cfg.VerifyPeerCertificate != nil {
-		if err := cfg.VerifyPeerCertificate(st.PeerChain, st.VerifiedChains); err != nil {
-			return &wire.Error{Alert: wire.AlertBadCertificate, Reason: err.Error()}
-		}
-	}
-	if cfg.VerifyConnection != nil {
-		if err := cfg.VerifyConnection(c.connectionStateOf(st)); err != nil {
-			return &wire.Error{Alert: wire.AlertBadCertificate, Reason: err.Error()}
-		}
-	}
-	return nil
 }
 
 // LocalCertificateChain returns the chain this side presented in the

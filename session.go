@@ -2,15 +2,12 @@ package hasp
 
 import (
 	"container/list"
-	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/sha256"
 	"crypto/x509"
 	"errors"
 	"io"
-	"net"
-	"strconv"
 	"sync"
 	"time"
 
@@ -18,7 +15,6 @@ import (
 
 	"github.com/hasp-tls/hasp/internal/engine"
 	"github.com/hasp-tls/hasp/internal/suite"
-	"github.com/hasp-tls/hasp/trust"
 )
 
 // Session tickets (RFC 8446 section 4.6.1) are sealed with AES-256-GCM
@@ -348,94 +344,6 @@ func (c *lruCache) Put(key string, cs *ClientSessionState) {
 		delete(c.m, old.Value.(*lruEntry).key)
 	}
 	c.m[key] = c.q.PushFront(&lruEntry{key, cs})
-}
-
-// sessionKey names the server for the session cache: the name asked for
-// (or the address) and the port.
-func (c *Conn) sessionKey() string {
-	name := c.config.ServerName
-	port := ""
-	if a, ok := c.conn.RemoteAddr().(*net.TCPAddr); ok {
-		port = strconv.Itoa(a.Port)
-		if name == "" {
-			name = a.IP.String()
-		}
-	}
-	return net.JoinHostPort(name, port)
-}
-
-// resumableSession returns the cached session to offer, if it may be
-// used: within its lifetime, the server certificate still valid and (when
-// verifying) still valid for the name asked for. Sessions never outlive
-// the certificate that authenticated them.
-func (c *Conn) resumableSession() *ClientSessionState {
-	cfg := c.config
-	if cfg.ClientSessionCache == nil {
-		return nil
-	}
-	key := c.sessionKey()
-	now := cfg.now()
-	var cs *ClientSessionState
-	var ok bool
-	if cc, clocked := cfg.ClientSessionCache.(clockedSessionCache); clocked {
-		cs, ok = cc.getAt(key, now)
-	} else {
-		cs, ok = cfg.ClientSessionCache.Get(key)
-	}
-	if !ok || cs == nil || cs.ticket == nil {
-		return nil
-	}
-	if !now.Before(cs.Expires()) || len(cs.peerCerts) == 0 {
-		cfg.ClientSessionCache.Put(key, nil)
-		return nil
-	}
-	if cfg.Trust != nil {
-		// Ask again: exceptions end, known hosts change, pins move.
-		in := trust.Input{Chain: cs.peerCerts, Host: cfg.ServerName, Time: now}
-		if a, ok := c.conn.RemoteAddr().(*net.TCPAddr); ok {
-			in.Port = strconv.Itoa(a.Port)
-		}
-		if v := cfg.Trust.Verify(context.Background(), in); !v.Trusted || cs.ticket.ServerName != cfg.ServerName {
-			cfg.ClientSessionCache.Put(key, nil)
-			return nil
-		}
-		return cs
-	}
-	if !cfg.InsecureSkipVerify {
-		if cs.ticket.ServerName != cfg.ServerName || cs.peerCerts[0].VerifyHostname(cfg.ServerName) != nil {
-			return nil
-		}
-		if cs.verifiedChains == nil {
-			// Loaded from storage: verify the chain again.
-			opts := x509.VerifyOptions{Roots: cfg.RootCAs, CurrentTime: now, DNSName: cfg.ServerName,
-				Intermediates: x509.NewCertPool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-			for _, ic := range cs.peerCerts[1:] {
-				opts.Intermediates.AddCert(ic)
-			}
-			chains, err := cs.peerCerts[0].Verify(opts)
-			if err != nil {
-				cfg.ClientSessionCache.Put(key, nil)
-				return nil
-			}
-			cs.verifiedChains = chains
-		}
-	}
-	return cs
-}
-
-// storeTicket puts a ticket the server sent into the cache.
-func (c *Conn) storeTicket(t *engine.Ticket) {
-	cfg := c.config
-	if cfg.ClientSessionCache == nil || len(c.state().PeerCertificates) == 0 {
-		return
-	}
-	cp := *t
-	cs := &ClientSessionState{ticket: &cp, peerCerts: c.state().PeerCertificates, verifiedChains: c.state().VerifiedChains}
-	if v := c.verdict.Load(); v != nil && v.ViaException {
-		// Trust came from an exception: the session ends with it.
-		cs.until = v.Until
-	}
-	cfg.ClientSessionCache.Put(c.sessionKey(), cs)
 }
 
 // serverSessions is a TLS 1.2 server's bounded cache of sessions by ID,

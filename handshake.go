@@ -1,0 +1,456 @@
+package hasp
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"net"
+	"sync/atomic"
+
+	"github.com/hasp-tls/hasp/internal/engine"
+	"github.com/hasp-tls/hasp/internal/keysched"
+	"github.com/hasp-tls/hasp/internal/wire"
+	"github.com/hasp-tls/hasp/trust"
+)
+
+// handshaker is the layer between a transport and the engine that every
+// transport shares: it translates the Config for the engine, picks
+// certificates, verifies and trusts the peer, keeps the session cache,
+// holds the published state and builds ConnectionState and exporters.
+// Conn (TLS over a stream) and QUICConn drive an engine through it; a
+// datagram transport will too. It knows no socket: the peer's address, when
+// there is one, is a net.Addr of any kind.
+type handshaker struct {
+	config   *Config
+	isClient bool
+	// variant and tune say which transport drives the engine and set the
+	// engine options only it has (QUIC transport parameters).
+	variant engine.Variant
+	tune    func(*engine.Config)
+	// remote is the peer's address, for the session cache key and the
+	// trust input (nil when unknown).
+	remote net.Addr
+
+	eng           engine.Engine
+	st            atomic.Pointer[engine.State] // a snapshot, replaced after each engine call
+	handshakeDone atomic.Bool
+	verifyErr     atomic.Value // *CertificateVerificationError
+	// verdict is the trust decision on the peer, with Config.Trust.
+	verdict atomic.Pointer[trust.Verdict]
+	// session is the cached session a client offered.
+	session *ClientSessionState
+	// phaActive: a post-handshake authentication is in progress (its
+	// chain is checked even on a resumed connection).
+	phaActive atomic.Bool
+}
+
+// hostPort splits an address of any kind into host and port ("" when
+// there is none).
+func hostPort(a net.Addr) (host, port string) {
+	if a == nil {
+		return "", ""
+	}
+	h, p, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String(), ""
+	}
+	return h, p
+}
+
+func (c *handshaker) newEngine() (engine.Engine, error) {
+	ec, err := c.engineConfig()
+	if err != nil {
+		return nil, err
+	}
+	if c.isClient {
+		return engine.NewClient(ec), nil
+	}
+	return engine.NewServer(ec), nil
+}
+
+// engineConfig translates the Config for the engine, for this transport.
+func (c *handshaker) engineConfig() (*engine.Config, error) {
+	cfg := c.config
+	if cfg == nil {
+		return nil, errors.New("hasp: nil Config")
+	}
+	if err := cfg.init(); err != nil {
+		return nil, err
+	}
+	groups := cfg.groups()
+	ec := &engine.Config{
+		Rand:           cfg.rand(),
+		Now:            cfg.Time,
+		ServerName:     cfg.ServerName,
+		NextProtos:     cfg.NextProtos,
+		CipherSuites:   cfg.suites(),
+		CipherSuites12: cfg.suites12(),
+		OfferedSuites:  cfg.offered,
+		MinVersion:     cfg.MinVersion,
+		MaxVersion:     cfg.MaxVersion,
+		RequireEMS:     cfg.RequireExtendedMasterSecret,
+		PreferChaCha:   !hasAESHardware,
+		Groups:         groups,
+		SigSchemes:     defaultSigSchemes,
+		NoCompatMode:   cfg.DisableCompatibilityMode,
+		VerifyPeer:     c.verifyPeer,
+	}
+	if cfg.KeyLogWriter != nil {
+		ec.KeyLog = cfg.writeKeyLog
+	}
+	if c.isClient {
+		if cfg.ServerName == "" && !cfg.InsecureSkipVerify {
+			return nil, errors.New("hasp: either ServerName or InsecureSkipVerify must be set in the Config")
+		}
+		ec.KeyShares = cfg.keyShares(groups)
+		ec.GetClientCertificate = c.clientCertificate
+		ec.PostHandshakeAuth = cfg.PostHandshakeAuth
+		if !cfg.SessionTicketsDisabled && cfg.ClientSessionCache != nil {
+			if cs := c.resumableSession(); cs != nil {
+				c.session = cs
+				ec.Session = cs.ticket
+			}
+			ec.OnTicket = c.storeTicket
+			ec.PSKWithoutDHE = cfg.ResumptionWithoutDHE
+		}
+		return c.tuned(ec)
+	}
+	if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil {
+		return nil, errors.New("hasp: a server needs Certificates or GetCertificate")
+	}
+	ec.GetCertificate = c.serverCertificate
+	if cfg.ClientAuth != NoClientCert {
+		ec.RequestClientCert = true
+		ec.RequireClientCert = cfg.ClientAuth == RequireAnyClientCert || cfg.ClientAuth == RequireAndVerifyClientCert
+		if cfg.ClientCAs != nil {
+			//lint:ignore SA1019 Subjects lists the DNs of the pool's certificates, which is what certificate_authorities carries.
+			ec.ClientCAs = cfg.ClientCAs.Subjects() //nolint:staticcheck
+		}
+	}
+	if !cfg.SessionTicketsDisabled {
+		ec.Tickets = cfg.TicketCount
+		if ec.Tickets == 0 {
+			ec.Tickets = 2
+		}
+		ec.TicketLifetime = cfg.TicketLifetime
+		ec.SealTicket = cfg.sealTicket
+		ec.OpenTicket = cfg.openTicket
+		ec.PSKWithoutDHE = cfg.ResumptionWithoutDHE
+	}
+	if cfg.SessionIDCacheSize >= 0 && cfg.MinVersion <= VersionTLS12 {
+		sc := cfg.sessionCache()
+		ec.LoadSession, ec.StoreSession = sc.load, sc.store
+	}
+	return c.tuned(ec)
+}
+
+// tuned applies the transport's own settings (a variant, its extensions).
+func (c *handshaker) tuned(ec *engine.Config) (*engine.Config, error) {
+	ec.Variant = c.variant
+	if c.tune != nil {
+		c.tune(ec)
+	}
+	return ec, nil
+}
+
+// state is the latest snapshot of what the engine negotiated (nil before
+// the handshake starts). Snapshots are never written after publication,
+// so readers on any goroutine need no lock.
+func (c *handshaker) state() *engine.State { return c.st.Load() }
+
+// publish takes a new snapshot from the engine; call it after each engine
+// call, from the goroutine that made it.
+func (c *handshaker) publish() {
+	s := c.eng.State()
+	c.st.Store(&s)
+}
+
+// connectionStateOf builds the ConnectionState of a snapshot.
+func (c *handshaker) connectionStateOf(st *engine.State) ConnectionState {
+	var cs ConnectionState
+	if st == nil {
+		return cs
+	}
+	cs.HandshakeComplete = c.handshakeDone.Load()
+	cs.Version = st.Version
+	if st.Suite != nil {
+		cs.CipherSuite = st.Suite.ID
+	}
+	cs.CurveID = CurveID(st.Group)
+	cs.NegotiatedProtocol = st.ALPN
+	cs.ServerName = st.ServerName
+	cs.PeerCertificates = st.PeerCertificates
+	cs.VerifiedChains = st.VerifiedChains
+	cs.SignedCertificateTimestamps = st.SCTs
+	cs.OCSPResponse = st.OCSP
+	cs.HelloRetryRequest = st.HelloRetry
+	cs.DidResume = st.Resumed
+	cs.Verdict = c.verdict.Load()
+	cs.SignatureScheme = SignatureScheme(st.SignatureScheme)
+	if cs.HandshakeComplete && st.Version == VersionTLS12 && st.MasterSecret12 != nil {
+		h, master, cr, sr, ems := st.Suite.Hash, st.MasterSecret12, st.ClientRandom, st.ServerRandom, st.EMS
+		cs.exporter = func(label string, context []byte, length int) ([]byte, error) {
+			if !ems {
+				return nil, errors.New("hasp: exporters need the extended master secret in TLS 1.2")
+			}
+			return keysched.Export12(h, master, cr[:], sr[:], label, context, length), nil
+		}
+	}
+	if cs.HandshakeComplete && st.ExporterSecret != nil {
+		h, secret := st.Suite.Hash, st.ExporterSecret
+		cs.exporter = func(label string, context []byte, length int) ([]byte, error) {
+			if length < 0 || length > 255*h.Size() {
+				return nil, errors.New("hasp: exporter length out of range")
+			}
+			return keysched.Export(h, secret, label, context, length), nil
+		}
+	}
+	return cs
+}
+
+// clientCertificate picks the client's certificate for a
+// CertificateRequest.
+func (c *handshaker) clientCertificate(info *engine.CertRequestInfo) (*engine.Certificate, error) {
+	cfg := c.config
+	if cfg.GetClientCertificate != nil {
+		ri := &CertificateRequestInfo{AcceptableCAs: info.AcceptableCAs}
+		for _, s := range info.SignatureSchemes {
+			ri.SignatureSchemes = append(ri.SignatureSchemes, SignatureScheme(s))
+		}
+		cert, err := cfg.GetClientCertificate(ri)
+		if err != nil || cert == nil || len(cert.Certificate) == 0 {
+			return nil, err
+		}
+		return cert.engineCert()
+	}
+	return chooseClientCertificate(cfg.certs, cfg.Certificates, info), nil
+}
+
+// serverCertificate picks the server's certificate for a ClientHello.
+func (c *handshaker) serverCertificate(h *engine.HelloInfo) (*engine.Certificate, error) {
+	cfg := c.config
+	if cfg.GetCertificate != nil {
+		info := &ClientHelloInfo{
+			ServerName: h.ServerName, CipherSuites: h.CipherSuites, SupportedProtos: h.ALPN,
+			SupportedVersions: h.SupportedVersions,
+		}
+		for _, g := range h.SupportedGroups {
+			info.SupportedCurves = append(info.SupportedCurves, CurveID(g))
+		}
+		for _, s := range h.SignatureSchemes {
+			info.SignatureSchemes = append(info.SignatureSchemes, SignatureScheme(s))
+		}
+		cert, err := cfg.GetCertificate(info)
+		if err != nil {
+			return nil, err
+		}
+		if cert != nil {
+			return cert.engineCert()
+		}
+	}
+	return pickCertificate(cfg.certs, cfg.Certificates, h.ServerName), nil
+}
+
+// verifyPeer checks the peer's chain as the Config asks, then runs the
+// VerifyPeerCertificate and VerifyConnection hooks, and returns the
+// verified chains for the engine to record. st is the engine's snapshot
+// with the candidate chain; the hooks see it, not the published state.
+func (c *handshaker) verifyPeer(st engine.State) ([][]*x509.Certificate, error) {
+	err := c.verifyPeerState(&st)
+	return st.VerifiedChains, err
+}
+
+func (c *handshaker) verifyPeerState(st *engine.State) error {
+	cfg := c.config
+	if st.Resumed && !c.phaActive.Load() {
+		// The PSK authenticates the peer; its chain was checked when the
+		// session was made (and, on the client, its validity and name
+		// before the session was offered). Only VerifyConnection runs.
+		if c.isClient && c.session != nil {
+			st.VerifiedChains = c.session.verifiedChains
+			if cfg.Trust != nil {
+				// The session was trusted again before it was offered.
+				if err := c.trustPeer(st); err != nil {
+					return err
+				}
+			}
+		}
+		if cfg.VerifyConnection != nil {
+			if err := cfg.VerifyConnection(c.connectionStateOf(st)); err != nil {
+				return &wire.Error{Alert: wire.AlertBadCertificate, Reason: err.Error()}
+			}
+		}
+		return nil
+	}
+	certs := st.PeerCertificates
+	if cfg.Trust != nil && len(certs) > 0 {
+		if err := c.trustPeer(st); err != nil {
+			return err
+		}
+		return c.verifyHooks(st)
+	}
+	// A server verifies client chains when ClientAuth says so, and in a
+	// post-handshake authentication whenever it has ClientCAs.
+	verify := c.isClient && !cfg.InsecureSkipVerify ||
+		!c.isClient && (cfg.ClientAuth == VerifyClientCertIfGiven || cfg.ClientAuth == RequireAndVerifyClientCert ||
+			c.phaActive.Load() && cfg.ClientCAs != nil)
+	if verify && len(certs) > 0 {
+		opts := x509.VerifyOptions{
+			CurrentTime:   cfg.now(),
+			Intermediates: x509.NewCertPool(),
+		}
+		for _, ic := range certs[1:] {
+			opts.Intermediates.AddCert(ic)
+		}
+		if c.isClient {
+			opts.Roots = cfg.RootCAs
+			opts.DNSName = cfg.ServerName
+			opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		} else {
+			opts.Roots = cfg.ClientCAs
+			opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+		}
+		chains, err := certs[0].Verify(opts)
+		if err != nil {
+			ve := &CertificateVerificationError{UnverifiedCertificates: certs, Err: err}
+			c.verifyErr.Store(ve)
+			return &wire.Error{Alert: alertForVerify(err), Reason: ve.Error()}
+		}
+		st.VerifiedChains = chains
+	}
+	return c.verifyHooks(st)
+}
+
+// verifyHooks runs VerifyPeerCertificate and VerifyConnection.
+func (c *handshaker) verifyHooks(st *engine.State) error {
+	cfg := c.config
+	if cfg.VerifyPeerCertificate != nil {
+		if err := cfg.VerifyPeerCertificate(st.PeerChain, st.VerifiedChains); err != nil {
+			return &wire.Error{Alert: wire.AlertBadCertificate, Reason: err.Error()}
+		}
+	}
+	if cfg.VerifyConnection != nil {
+		if err := cfg.VerifyConnection(c.connectionStateOf(st)); err != nil {
+			return &wire.Error{Alert: wire.AlertBadCertificate, Reason: err.Error()}
+		}
+	}
+	return nil
+}
+
+// sessionKey names the server for the session cache: the name asked for
+// (or the address) and the port.
+func (c *handshaker) sessionKey() string {
+	name := c.config.ServerName
+	host, port := hostPort(c.remote)
+	if name == "" {
+		name = host
+	}
+	return net.JoinHostPort(name, port)
+}
+
+// resumableSession returns the cached session to offer, if it may be
+// used: within its lifetime, the server certificate still valid and (when
+// verifying) still valid for the name asked for. Sessions never outlive
+// the certificate that authenticated them.
+func (c *handshaker) resumableSession() *ClientSessionState {
+	cfg := c.config
+	if cfg.ClientSessionCache == nil {
+		return nil
+	}
+	key := c.sessionKey()
+	now := cfg.now()
+	var cs *ClientSessionState
+	var ok bool
+	if cc, clocked := cfg.ClientSessionCache.(clockedSessionCache); clocked {
+		cs, ok = cc.getAt(key, now)
+	} else {
+		cs, ok = cfg.ClientSessionCache.Get(key)
+	}
+	if !ok || cs == nil || cs.ticket == nil {
+		return nil
+	}
+	if !now.Before(cs.Expires()) || len(cs.peerCerts) == 0 {
+		cfg.ClientSessionCache.Put(key, nil)
+		return nil
+	}
+	if cfg.Trust != nil {
+		// Ask again: exceptions end, known hosts change, pins move.
+		in := trust.Input{Chain: cs.peerCerts, Host: cfg.ServerName, Time: now}
+		_, in.Port = hostPort(c.remote)
+		if v := cfg.Trust.Verify(context.Background(), in); !v.Trusted || cs.ticket.ServerName != cfg.ServerName {
+			cfg.ClientSessionCache.Put(key, nil)
+			return nil
+		}
+		return cs
+	}
+	if !cfg.InsecureSkipVerify {
+		if cs.ticket.ServerName != cfg.ServerName || cs.peerCerts[0].VerifyHostname(cfg.ServerName) != nil {
+			return nil
+		}
+		if cs.verifiedChains == nil {
+			// Loaded from storage: verify the chain again.
+			opts := x509.VerifyOptions{Roots: cfg.RootCAs, CurrentTime: now, DNSName: cfg.ServerName,
+				Intermediates: x509.NewCertPool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+			for _, ic := range cs.peerCerts[1:] {
+				opts.Intermediates.AddCert(ic)
+			}
+			chains, err := cs.peerCerts[0].Verify(opts)
+			if err != nil {
+				cfg.ClientSessionCache.Put(key, nil)
+				return nil
+			}
+			cs.verifiedChains = chains
+		}
+	}
+	return cs
+}
+
+// storeTicket puts a ticket the server sent into the cache.
+func (c *handshaker) storeTicket(t *engine.Ticket) {
+	cfg := c.config
+	if cfg.ClientSessionCache == nil || len(c.state().PeerCertificates) == 0 {
+		return
+	}
+	cp := *t
+	cs := &ClientSessionState{ticket: &cp, peerCerts: c.state().PeerCertificates, verifiedChains: c.state().VerifiedChains}
+	if v := c.verdict.Load(); v != nil && v.ViaException {
+		// Trust came from an exception: the session ends with it.
+		cs.until = v.Until
+	}
+	cfg.ClientSessionCache.Put(c.sessionKey(), cs)
+}
+
+// trustPeer asks Config.Trust about the peer's chain. An untrusted
+// verdict is refused with the alert that names its main failure, and the
+// error carries the Verdict (*trust.Error).
+func (c *handshaker) trustPeer(st *engine.State) error {
+	cfg := c.config
+	in := trust.Input{
+		Chain: st.PeerCertificates,
+		Time:  cfg.now(),
+		OCSP:  st.OCSP,
+		SCTs:  st.SCTs,
+		Usage: trust.ServerAuth,
+	}
+	if c.isClient {
+		in.Host = cfg.ServerName
+		var host string
+		host, in.Port = hostPort(c.remote)
+		if in.Host == "" {
+			in.Host = host
+		}
+	} else {
+		in.Usage = trust.ClientAuth
+	}
+	v := cfg.Trust.Verify(context.Background(), in)
+	c.verdict.Store(v)
+	if v.Trusted {
+		if len(v.Chain) > 0 {
+			st.VerifiedChains = append(st.VerifiedChains[:0], v.Chain)
+		}
+		return nil
+	}
+	te := &trust.Error{Verdict: v}
+	c.verifyErr.Store(&CertificateVerificationError{UnverifiedCertificates: st.PeerCertificates, Err: te})
+	return &wire.Error{Alert: alertForVerdict(v), Reason: te.Error()}
+}
