@@ -76,60 +76,61 @@ func marshalMessage(typ uint8, sizeHint int, f cryptobyte.BuilderContinuation) [
 }
 
 // readExtensions walks an extension block, calling fn for each extension in
-// order. A missing block is allowed where allowEmpty; duplicates are
+// order. A missing block (s already empty) is allowed; duplicates are
 // refused with illegal_parameter (RFC 8446 section 4.2: "There MUST NOT be
 // more than one extension of the same type in a given extension block").
-// It returns the types in the order they appeared.
-func readExtensions(s *cryptobyte.String, name string, fn func(typ uint16, data cryptobyte.String) error) ([]uint16, error) {
+// It returns the extensions in the order they appeared, their data
+// pointing into s.
+func readExtensions(s *cryptobyte.String, name string, fn func(typ uint16, data cryptobyte.String) error) ([]Extension, error) {
 	if s.Empty() {
 		return nil, nil
 	}
-	types, err := readExtBlock(s, name, fn)
+	exts, err := readExtBlock(s, name, fn)
 	if err == nil && !s.Empty() {
 		return nil, decodeErr(name + " (trailing bytes)")
 	}
-	return types, err
+	return exts, err
 }
 
 // readExtBlock reads one extension block from s and leaves what follows.
-func readExtBlock(s *cryptobyte.String, name string, fn func(typ uint16, data cryptobyte.String) error) ([]uint16, error) {
-	var exts cryptobyte.String
-	if !s.ReadUint16LengthPrefixed(&exts) {
+func readExtBlock(s *cryptobyte.String, name string, fn func(typ uint16, data cryptobyte.String) error) ([]Extension, error) {
+	var block cryptobyte.String
+	if !s.ReadUint16LengthPrefixed(&block) {
 		return nil, decodeErr(name + " extensions")
 	}
-	if exts.Empty() {
+	if block.Empty() {
 		return nil, nil
 	}
-	types := make([]uint16, 0, 16)
-	for !exts.Empty() {
+	exts := make([]Extension, 0, 16)
+	for !block.Empty() {
 		var typ uint16
 		var data cryptobyte.String
-		if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&data) {
+		if !block.ReadUint16(&typ) || !block.ReadUint16LengthPrefixed(&data) {
 			return nil, decodeErr(name + " extensions")
 		}
-		types = append(types, typ)
+		exts = append(exts, Extension{Type: typ, Data: data[:len(data):len(data)]})
 		if err := fn(typ, data); err != nil {
 			return nil, err
 		}
 	}
-	if hasDuplicate(types) {
+	if hasDuplicate(exts) {
 		return nil, Errorf(AlertIllegalParameter, "duplicate extension in %s", name)
 	}
-	return types, nil
+	return exts, nil
 }
 
-func hasDuplicate(types []uint16) bool {
-	if len(types) <= 32 {
-		for i := range types {
-			for j := i + 1; j < len(types); j++ {
-				if types[i] == types[j] {
+func hasDuplicate(exts []Extension) bool {
+	if len(exts) <= 32 {
+		for i := range exts {
+			for j := i + 1; j < len(exts); j++ {
+				if exts[i].Type == exts[j].Type {
 					return true
 				}
 			}
 		}
 		return false
 	}
-	s := slices.Clone(types)
+	s := extTypes(exts)
 	slices.Sort(s)
 	for i := 1; i < len(s); i++ {
 		if s[i] == s[i-1] {
@@ -167,6 +168,13 @@ func addUint16List(b *cryptobyte.Builder, v []uint16) {
 func addExtension(b *cryptobyte.Builder, typ uint16, f cryptobyte.BuilderContinuation) {
 	b.AddUint16(typ)
 	b.AddUint16LengthPrefixed(f)
+}
+
+// addExtra writes extensions a caller supplied as they are.
+func addExtra(b *cryptobyte.Builder, extra []Extension) {
+	for _, e := range extra {
+		addExtension(b, e.Type, func(b *cryptobyte.Builder) { b.AddBytes(e.Data) })
+	}
 }
 
 func empty(*cryptobyte.Builder) {}

@@ -3,10 +3,14 @@ package wire
 import (
 	"bytes"
 	"testing"
+
+	"golang.org/x/crypto/cryptobyte"
 )
 
 // Every parser takes arbitrary bytes without panicking; whatever parses
-// re-encodes to something that parses again to the same encoding.
+// re-encodes to something that parses again to the same encoding. Parsed
+// Extensions cover each extension block exactly, and unknown extensions
+// handed back as Extra come through a second encoding unchanged.
 
 type message interface {
 	Unmarshal([]byte) error
@@ -25,15 +29,180 @@ func fuzzMessage(f *testing.F, seeds [][]byte, newMsg func() message) {
 			}
 			return
 		}
+		checkExtensionsCover(t, m)
+		unknown := unknownExtensions(m)
 		enc := m.Marshal()
 		m2 := newMsg()
 		if err := m2.Unmarshal(enc); err != nil {
 			t.Fatalf("re-encoded message does not parse: %v\n%x", err, enc)
 		}
+		checkExtensionsCover(t, m2)
 		if enc2 := m2.Marshal(); !bytes.Equal(enc, enc2) {
 			t.Fatalf("encoding not stable:\n%x\n%x", enc, enc2)
 		}
+		if unknown == nil {
+			return
+		}
+		// The extensions hasp does not encode itself, given back as
+		// Extra, come out again in the same order with the same data.
+		setExtra(m2, unknown)
+		enc3 := m2.Marshal()
+		m3 := newMsg()
+		if err := m3.Unmarshal(enc3); err != nil {
+			t.Fatalf("message with Extra does not parse: %v\n%x", err, enc3)
+		}
+		checkExtensionsCover(t, m3)
+		again := unknownExtensions(m3)
+		if len(again) != len(unknown) {
+			t.Fatalf("Extra %v came back as %v", unknown, again)
+		}
+		for i := range unknown {
+			if again[i].Type != unknown[i].Type || !bytes.Equal(again[i].Data, unknown[i].Data) {
+				t.Fatalf("Extra %v came back as %v", unknown, again)
+			}
+		}
+		setExtra(m3, again)
+		if enc4 := m3.Marshal(); !bytes.Equal(enc3, enc4) {
+			t.Fatalf("encoding with Extra not stable:\n%x\n%x", enc3, enc4)
+		}
 	})
+}
+
+// extensionBlocks finds the extension blocks of a parsed message from its
+// Raw, independently of the parser, and pairs each with the Extensions
+// the parser reported for it. A message with no block at all gets an
+// empty one.
+func extensionBlocks(m message) (blocks []cryptobyte.String, parsed [][]Extension) {
+	var raw []byte
+	switch m := m.(type) {
+	case *ClientHello:
+		raw = m.Raw
+	case *ServerHello:
+		raw = m.Raw
+	case *EncryptedExtensions:
+		raw = m.Raw
+	case *CertificateRequest:
+		raw = m.Raw
+	case *NewSessionTicket:
+		raw = m.Raw
+	case *Certificate:
+		raw = m.Raw
+	default:
+		return nil, nil
+	}
+	s := cryptobyte.String(raw[HandshakeHeaderLen:])
+	var skip, block cryptobyte.String
+	tail := func(exts []Extension) {
+		if !s.Empty() && !s.ReadUint16LengthPrefixed(&block) {
+			panic("no extension block")
+		}
+		blocks, parsed = append(blocks, block), append(parsed, exts)
+	}
+	switch m := m.(type) {
+	case *ClientHello:
+		_ = s.Skip(2+32) && s.ReadUint8LengthPrefixed(&skip) && s.ReadUint16LengthPrefixed(&skip) && s.ReadUint8LengthPrefixed(&skip)
+		tail(m.Extensions)
+	case *ServerHello:
+		_ = s.Skip(2+32) && s.ReadUint8LengthPrefixed(&skip) && s.Skip(3)
+		tail(m.Extensions)
+	case *EncryptedExtensions:
+		tail(m.Extensions)
+	case *CertificateRequest:
+		s.ReadUint8LengthPrefixed(&skip)
+		tail(m.Extensions)
+	case *NewSessionTicket:
+		_ = s.Skip(8) && s.ReadUint8LengthPrefixed(&skip) && s.ReadUint16LengthPrefixed(&skip)
+		tail(m.Extensions)
+	case *Certificate:
+		var list cryptobyte.String
+		s.ReadUint8LengthPrefixed(&skip)
+		s.ReadUint24LengthPrefixed(&list)
+		for _, e := range m.Entries {
+			if !list.ReadUint24LengthPrefixed(&skip) || !list.ReadUint16LengthPrefixed(&block) {
+				panic("entry without an extension block")
+			}
+			blocks, parsed = append(blocks, block), append(parsed, e.Extensions)
+		}
+	}
+	return blocks, parsed
+}
+
+// checkExtensionsCover asserts that the parsed Extensions account for
+// every byte of each extension block, in order, and that Exts agrees.
+func checkExtensionsCover(t *testing.T, m message) {
+	t.Helper()
+	blocks, parsed := extensionBlocks(m)
+	for i, block := range blocks {
+		n := 0
+		b := cryptobyte.NewBuilder(nil)
+		for _, e := range parsed[i] {
+			n += 4 + len(e.Data)
+			addExtension(b, e.Type, func(b *cryptobyte.Builder) { b.AddBytes(e.Data) })
+		}
+		if n != len(block) {
+			t.Fatalf("block %d: extensions cover %d bytes of %d", i, n, len(block))
+		}
+		if !bytes.Equal(b.BytesOrPanic(), block) {
+			t.Fatalf("block %d: extensions do not re-encode to the block", i)
+		}
+	}
+	var exts []uint16
+	switch m := m.(type) {
+	case *ClientHello:
+		exts = m.Exts
+	case *ServerHello:
+		exts = m.Exts
+	case *EncryptedExtensions:
+		exts = m.Exts
+	case *CertificateRequest:
+		exts = m.Exts
+	default:
+		return
+	}
+	if len(exts) != len(parsed[0]) {
+		t.Fatalf("Exts %v, Extensions %v", exts, parsed[0])
+	}
+	for i, e := range parsed[0] {
+		if exts[i] != e.Type {
+			t.Fatalf("Exts %v, Extensions %v", exts, parsed[0])
+		}
+	}
+}
+
+// unknownExtensions lists the parsed extensions of a ClientHello,
+// ServerHello or EncryptedExtensions that hasp does not encode itself
+// (nil for other messages), copied.
+func unknownExtensions(m message) []Extension {
+	var typ uint8
+	var exts []Extension
+	switch m := m.(type) {
+	case *ClientHello:
+		typ, exts = TypeClientHello, m.Extensions
+	case *ServerHello:
+		typ, exts = TypeServerHello, m.Extensions
+	case *EncryptedExtensions:
+		typ, exts = TypeEncryptedExtensions, m.Extensions
+	default:
+		return nil
+	}
+	out := []Extension{}
+	for _, e := range exts {
+		if !marshalsItself(typ, e.Type) {
+			out = append(out, Extension{e.Type, bytes.Clone(e.Data)})
+		}
+	}
+	return out
+}
+
+func setExtra(m message, extra []Extension) {
+	switch m := m.(type) {
+	case *ClientHello:
+		m.Extra = extra
+	case *ServerHello:
+		m.Extra = extra
+	case *EncryptedExtensions:
+		m.Extra = extra
+	}
 }
 
 func seedHello() []byte {
@@ -50,19 +219,26 @@ func seedHello() []byte {
 }
 
 func FuzzClientHello(f *testing.F) {
-	fuzzMessage(f, [][]byte{seedHello(), {1, 0, 0, 0}}, func() message { return &ClientHello{} })
+	quic := ClientHello{
+		Vers: VersionTLS12, CipherSuites: []uint16{0x1301}, Compression: []uint8{0}, SupportedVersions: []uint16{0x0304},
+		Padding: 2, Extra: []Extension{{ExtQUICTransportParameters, []byte{1, 2, 0x40, 0x64}}, {0x0a0a, nil}},
+		PSKIdentities: []PSKIdentity{{Identity: []byte("id")}}, PSKBinders: [][]byte{make([]byte, 32)},
+	}
+	fuzzMessage(f, [][]byte{seedHello(), quic.Marshal(), {1, 0, 0, 0}}, func() message { return &ClientHello{} })
 }
 
 func FuzzServerHello(f *testing.F) {
 	sh := ServerHello{Vers: VersionTLS12, CipherSuite: 0x1301, SupportedVersion: VersionTLS13, KeyShare: KeyShare{29, make([]byte, 32)}}
 	hrr := ServerHello{Vers: VersionTLS12, Random: HelloRetryRequestRandom, CipherSuite: 0x1301, SupportedVersion: VersionTLS13, SelectedGroup: 23, Cookie: []byte("cookie")}
 	tls12 := ServerHello{Vers: VersionTLS12, CipherSuite: 0xc02b, ALPN: "h2", EMS: true, HasSecureReneg: true, TicketSupported: true, HasPointFormats: true, PointFormats: []uint8{0}, SCTs: [][]byte{{1}}, StatusRequest: true}
-	fuzzMessage(f, [][]byte{sh.Marshal(), hrr.Marshal(), tls12.Marshal()}, func() message { return &ServerHello{} })
+	dtls := ServerHello{Vers: VersionTLS12, CipherSuite: 0x1301, SupportedVersion: VersionTLS13, Extra: []Extension{{ExtConnectionID, []byte{1, 7}}}}
+	fuzzMessage(f, [][]byte{sh.Marshal(), hrr.Marshal(), tls12.Marshal(), dtls.Marshal()}, func() message { return &ServerHello{} })
 }
 
 func FuzzEncryptedExtensions(f *testing.F) {
 	ee := EncryptedExtensions{ServerNameAck: true, ALPN: "h2", SupportedGroups: []uint16{29}, RecordSizeLimit: 0x4001, EarlyData: true}
-	fuzzMessage(f, [][]byte{ee.Marshal()}, func() message { return &EncryptedExtensions{} })
+	quic := EncryptedExtensions{ALPN: "h3", Extra: []Extension{{ExtQUICTransportParameters, []byte{0x0f, 0}}}}
+	fuzzMessage(f, [][]byte{ee.Marshal(), quic.Marshal()}, func() message { return &EncryptedExtensions{} })
 }
 
 func FuzzCertificateRequest(f *testing.F) {

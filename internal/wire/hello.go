@@ -58,7 +58,24 @@ type ClientHello struct {
 
 	// Exts lists the extension types in the order they appeared.
 	Exts []uint16
+
+	// Extensions is every extension of the parsed hello, known or not,
+	// in wire order, with Data pointing into Raw. Unmarshal sets it;
+	// Marshal does not read it and clears it along with Exts.
+	Extensions []Extension
+
+	// Extra holds extensions a caller (a transport such as QUIC) adds
+	// when marshalling, written as they are after those hasp encodes
+	// from the fields above and before padding and pre_shared_key, which
+	// stay last (RFC 8446 section 4.2.11). Types hasp encodes itself
+	// (those KnownExtension reports) and repeated types are refused:
+	// see CheckExtra. Unmarshal leaves it empty.
+	Extra []Extension
 }
+
+// CheckExtra reports whether Extra can be marshalled: Marshal panics
+// where this returns an error.
+func (m *ClientHello) CheckExtra() error { return checkExtra(TypeClientHello, m.Extra) }
 
 // Has reports whether the hello carried extension typ.
 func (m *ClientHello) Has(typ uint16) bool {
@@ -94,7 +111,7 @@ func (m *ClientHello) Unmarshal(msg []byte) error {
 	}
 	m.Compression = comp
 	pskSeen := false
-	m.Exts, err = readExtensions(&s, "ClientHello", func(typ uint16, d cryptobyte.String) error {
+	m.Extensions, err = readExtensions(&s, "ClientHello", func(typ uint16, d cryptobyte.String) error {
 		if pskSeen {
 			// RFC 8446 section 4.2.11: pre_shared_key MUST be the last
 			// extension in the ClientHello.
@@ -190,6 +207,7 @@ func (m *ClientHello) Unmarshal(msg []byte) error {
 		}
 		return nil
 	})
+	m.Exts = extTypes(m.Extensions)
 	return err
 }
 
@@ -243,9 +261,13 @@ func (m *ClientHello) readPSK(d cryptobyte.String) bool {
 	return len(m.PSKBinders) == len(m.PSKIdentities)
 }
 
-// Marshal encodes the hello, sets Raw, and returns it.
+// Marshal encodes the hello, sets Raw, and returns it. It panics if Extra
+// holds an extension CheckExtra refuses.
 func (m *ClientHello) Marshal() []byte {
-	size := 256 + len(m.Cookie)
+	if err := m.CheckExtra(); err != nil {
+		panic("wire: ClientHello.Marshal: " + err.Error())
+	}
+	size := 256 + len(m.Cookie) + extraSize(m.Extra)
 	for _, ks := range m.KeyShares {
 		size += 4 + len(ks.Data)
 	}
@@ -259,7 +281,7 @@ func (m *ClientHello) Marshal() []byte {
 			m.addExtensions(b)
 		})
 	})
-	m.Exts = nil
+	m.Exts, m.Extensions = nil, nil
 	return m.Raw
 }
 
@@ -351,6 +373,10 @@ func (m *ClientHello) addExtensions(b *cryptobyte.Builder) {
 	if m.EarlyData {
 		addExtension(b, ExtEarlyData, empty)
 	}
+	// The caller's extensions: after hasp's own, so that AppendPadding
+	// (which pads at the very end) gives what Padding does; before
+	// pre_shared_key, whose binders the engine finds at the very end.
+	addExtra(b, m.Extra)
 	if m.Padding >= 0 {
 		addExtension(b, ExtPadding, func(b *cryptobyte.Builder) { b.AddBytes(make([]byte, m.Padding)) })
 	}
@@ -401,7 +427,22 @@ type ServerHello struct {
 	HasRenegotiation bool
 
 	Exts []uint16
+
+	// Extensions is every extension of the parsed message, known or
+	// not, in wire order, with Data pointing into Raw. Unmarshal sets
+	// it; Marshal does not read it.
+	Extensions []Extension
+
+	// Extra holds extensions a caller adds when marshalling, written as
+	// they are after those hasp encodes from the fields above. Types
+	// hasp encodes itself in a ServerHello and repeated types are
+	// refused: see CheckExtra. Unmarshal leaves it empty.
+	Extra []Extension
 }
+
+// CheckExtra reports whether Extra can be marshalled: Marshal panics
+// where this returns an error.
+func (m *ServerHello) CheckExtra() error { return checkExtra(TypeServerHello, m.Extra) }
 
 // IsHelloRetryRequest reports whether the message is a HelloRetryRequest.
 func (m *ServerHello) IsHelloRetryRequest() bool { return m.Random == HelloRetryRequestRandom }
@@ -432,7 +473,7 @@ func (m *ServerHello) Unmarshal(msg []byte) error {
 	copy(m.Random[:], random)
 	m.SessionID = sid
 	hrr := m.IsHelloRetryRequest()
-	m.Exts, err = readExtensions(&s, "ServerHello", func(typ uint16, d cryptobyte.String) error {
+	m.Extensions, err = readExtensions(&s, "ServerHello", func(typ uint16, d cryptobyte.String) error {
 		ok := true
 		switch typ {
 		case ExtSupportedVersions:
@@ -484,12 +525,17 @@ func (m *ServerHello) Unmarshal(msg []byte) error {
 		}
 		return nil
 	})
+	m.Exts = extTypes(m.Extensions)
 	return err
 }
 
-// Marshal encodes the message and sets Raw.
+// Marshal encodes the message and sets Raw. It panics if Extra holds an
+// extension CheckExtra refuses.
 func (m *ServerHello) Marshal() []byte {
-	m.Raw = marshalMessage(TypeServerHello, 128+len(m.KeyShare.Data)+len(m.Cookie), func(b *cryptobyte.Builder) {
+	if err := m.CheckExtra(); err != nil {
+		panic("wire: ServerHello.Marshal: " + err.Error())
+	}
+	m.Raw = marshalMessage(TypeServerHello, 128+len(m.KeyShare.Data)+len(m.Cookie)+extraSize(m.Extra), func(b *cryptobyte.Builder) {
 		b.AddUint16(m.Vers)
 		b.AddBytes(m.Random[:])
 		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.SessionID) })
@@ -543,63 +589,27 @@ func (m *ServerHello) Marshal() []byte {
 			if m.SupportedVersion != 0 {
 				addExtension(b, ExtSupportedVersions, func(b *cryptobyte.Builder) { b.AddUint16(m.SupportedVersion) })
 			}
+			addExtra(b, m.Extra)
 		})
 	})
 	return m.Raw
 }
 
 func extName(t uint16) string {
-	switch t {
-	case ExtServerName:
-		return "server_name"
-	case ExtStatusRequest:
-		return "status_request"
-	case ExtSupportedGroups:
-		return "supported_groups"
-	case ExtECPointFormats:
-		return "ec_point_formats"
-	case ExtSignatureAlgorithms:
-		return "signature_algorithms"
-	case ExtALPN:
-		return "application_layer_protocol_negotiation"
-	case ExtSCT:
-		return "signed_certificate_timestamp"
-	case ExtPadding:
-		return "padding"
-	case ExtExtendedMasterSecret:
-		return "extended_master_secret"
-	case ExtRecordSizeLimit:
-		return "record_size_limit"
-	case ExtSessionTicket:
-		return "session_ticket"
-	case ExtPreSharedKey:
-		return "pre_shared_key"
-	case ExtEarlyData:
-		return "early_data"
-	case ExtSupportedVersions:
-		return "supported_versions"
-	case ExtCookie:
-		return "cookie"
-	case ExtPSKModes:
-		return "psk_key_exchange_modes"
-	case ExtCertAuthorities:
-		return "certificate_authorities"
-	case ExtPostHandshakeAuth:
-		return "post_handshake_auth"
-	case ExtSignatureAlgsCert:
-		return "signature_algorithms_cert"
-	case ExtKeyShare:
-		return "key_share"
-	case ExtRenegotiationInfo:
-		return "renegotiation_info"
+	if info, ok := extensionTable[t]; ok {
+		return info.name
 	}
 	return "extension(" + itoa(int(t)) + ")"
 }
 
-// KnownExtension reports whether hasp knows extension type t by name.
-func KnownExtension(t uint16) bool { return extName(t) != "extension("+itoa(int(t))+")" }
+// KnownExtension reports whether hasp itself parses extension type t into
+// the typed fields of a ClientHello (and encodes it from them). Types
+// that are only named (see ExtName) or only listed by ExtensionAllowed
+// are not known in this sense.
+func KnownExtension(t uint16) bool { return parsesItself(t) }
 
-// ExtName names an extension type.
+// ExtName names an extension type as the IANA registry does, or
+// "extension(N)" for a type hasp has no name for.
 func ExtName(t uint16) string { return extName(t) }
 
 func itoa(n int) string {

@@ -13,6 +13,24 @@ type EncryptedExtensions struct {
 	EarlyData       bool
 	RecordSizeLimit uint16
 	Exts            []uint16
+
+	// Extensions is every extension of the parsed message, known or
+	// not, in wire order, with Data pointing into Raw. Unmarshal sets
+	// it; Marshal does not read it.
+	Extensions []Extension
+
+	// Extra holds extensions a caller (a transport: QUIC's
+	// quic_transport_parameters, say) adds when marshalling, written as
+	// they are after those hasp encodes from the fields above. Types
+	// hasp encodes itself in EncryptedExtensions and repeated types are
+	// refused: see CheckExtra. Unmarshal leaves it empty.
+	Extra []Extension
+}
+
+// CheckExtra reports whether Extra can be marshalled: Marshal panics
+// where this returns an error.
+func (m *EncryptedExtensions) CheckExtra() error {
+	return checkExtra(TypeEncryptedExtensions, m.Extra)
 }
 
 // Unmarshal parses a whole EncryptedExtensions message.
@@ -25,7 +43,7 @@ func (m *EncryptedExtensions) Unmarshal(msg []byte) error {
 	if s.Empty() {
 		return decodeErr("EncryptedExtensions")
 	}
-	m.Exts, err = readExtensions(&s, "EncryptedExtensions", func(typ uint16, d cryptobyte.String) error {
+	m.Extensions, err = readExtensions(&s, "EncryptedExtensions", func(typ uint16, d cryptobyte.String) error {
 		ok := true
 		switch typ {
 		case ExtServerName:
@@ -54,12 +72,17 @@ func (m *EncryptedExtensions) Unmarshal(msg []byte) error {
 		}
 		return nil
 	})
+	m.Exts = extTypes(m.Extensions)
 	return err
 }
 
-// Marshal encodes the message and sets Raw.
+// Marshal encodes the message and sets Raw. It panics if Extra holds an
+// extension CheckExtra refuses.
 func (m *EncryptedExtensions) Marshal() []byte {
-	m.Raw = marshalMessage(TypeEncryptedExtensions, 64, func(b *cryptobyte.Builder) {
+	if err := m.CheckExtra(); err != nil {
+		panic("wire: EncryptedExtensions.Marshal: " + err.Error())
+	}
+	m.Raw = marshalMessage(TypeEncryptedExtensions, 64+extraSize(m.Extra), func(b *cryptobyte.Builder) {
 		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
 			if len(m.SupportedGroups) > 0 {
 				addExtension(b, ExtSupportedGroups, func(b *cryptobyte.Builder) { addUint16List(b, m.SupportedGroups) })
@@ -76,6 +99,7 @@ func (m *EncryptedExtensions) Marshal() []byte {
 			if m.EarlyData {
 				addExtension(b, ExtEarlyData, empty)
 			}
+			addExtra(b, m.Extra)
 		})
 	})
 	return m.Raw
@@ -91,6 +115,11 @@ type CertificateRequest struct {
 	StatusRequest   bool
 	SCT             bool
 	Exts            []uint16
+
+	// Extensions is every extension of the parsed message, known or
+	// not, in wire order, with Data pointing into Raw. Unmarshal sets
+	// it; Marshal does not read it.
+	Extensions []Extension
 }
 
 // Unmarshal parses a whole TLS 1.3 CertificateRequest.
@@ -105,7 +134,7 @@ func (m *CertificateRequest) Unmarshal(msg []byte) error {
 		return decodeErr("CertificateRequest")
 	}
 	m.Context = ctx
-	m.Exts, err = readExtensions(&s, "CertificateRequest", func(typ uint16, d cryptobyte.String) error {
+	m.Extensions, err = readExtensions(&s, "CertificateRequest", func(typ uint16, d cryptobyte.String) error {
 		ok := true
 		switch typ {
 		case ExtSignatureAlgorithms:
@@ -125,6 +154,7 @@ func (m *CertificateRequest) Unmarshal(msg []byte) error {
 		}
 		return nil
 	})
+	m.Exts = extTypes(m.Extensions)
 	if err != nil {
 		return err
 	}
@@ -168,6 +198,11 @@ type CertificateEntry struct {
 	Data []byte
 	OCSP []byte
 	SCTs [][]byte
+
+	// Extensions is every extension of the parsed entry, known or not,
+	// in wire order, with Data pointing into the message. Unmarshal sets
+	// it; Marshal does not read it.
+	Extensions []Extension
 }
 
 // Certificate is the TLS 1.3 Certificate message (RFC 8446 section 4.4.2).
@@ -197,7 +232,7 @@ func (m *Certificate) Unmarshal(msg []byte) error {
 		}
 		e.Data = data
 		// Every entry carries an extensions field, even when empty.
-		if _, err := readExtBlock(&list, "CertificateEntry", func(typ uint16, d cryptobyte.String) error {
+		e.Extensions, err = readExtBlock(&list, "CertificateEntry", func(typ uint16, d cryptobyte.String) error {
 			ok := true
 			switch typ {
 			case ExtStatusRequest:
@@ -213,7 +248,8 @@ func (m *Certificate) Unmarshal(msg []byte) error {
 				return decodeErr("CertificateEntry extension " + extName(typ))
 			}
 			return nil
-		}); err != nil {
+		})
+		if err != nil {
 			return err
 		}
 		m.Entries = append(m.Entries, e)
@@ -318,6 +354,11 @@ type NewSessionTicket struct {
 	Ticket       []byte
 	MaxEarlyData uint32
 	HasEarlyData bool
+
+	// Extensions is every extension of the parsed message, known or
+	// not, in wire order, with Data pointing into Raw. Unmarshal sets
+	// it; Marshal does not read it.
+	Extensions []Extension
 }
 
 // Unmarshal parses a whole TLS 1.3 NewSessionTicket.
@@ -336,7 +377,7 @@ func (m *NewSessionTicket) Unmarshal(msg []byte) error {
 		return decodeErr("NewSessionTicket")
 	}
 	m.Nonce, m.Ticket = nonce, ticket
-	_, err = readExtensions(&s, "NewSessionTicket", func(typ uint16, d cryptobyte.String) error {
+	m.Extensions, err = readExtensions(&s, "NewSessionTicket", func(typ uint16, d cryptobyte.String) error {
 		if typ == ExtEarlyData {
 			if !d.ReadUint32(&m.MaxEarlyData) || !d.Empty() {
 				return decodeErr("NewSessionTicket early_data")

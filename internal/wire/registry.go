@@ -120,34 +120,36 @@ func HandshakeName(t uint8) string {
 
 // Extension types (IANA "TLS ExtensionType Values").
 const (
-	ExtServerName           uint16 = 0
-	ExtMaxFragmentLength    uint16 = 1
-	ExtStatusRequest        uint16 = 5
-	ExtSupportedGroups      uint16 = 10
-	ExtECPointFormats       uint16 = 11
-	ExtSignatureAlgorithms  uint16 = 13
-	ExtUseSRTP              uint16 = 14
-	ExtHeartbeat            uint16 = 15
-	ExtALPN                 uint16 = 16
-	ExtSCT                  uint16 = 18
-	ExtClientCertType       uint16 = 19
-	ExtServerCertType       uint16 = 20
-	ExtPadding              uint16 = 21
-	ExtExtendedMasterSecret uint16 = 23
-	ExtCompressCertificate  uint16 = 27
-	ExtRecordSizeLimit      uint16 = 28
-	ExtSessionTicket        uint16 = 35
-	ExtPreSharedKey         uint16 = 41
-	ExtEarlyData            uint16 = 42
-	ExtSupportedVersions    uint16 = 43
-	ExtCookie               uint16 = 44
-	ExtPSKModes             uint16 = 45
-	ExtCertAuthorities      uint16 = 47
-	ExtOIDFilters           uint16 = 48
-	ExtPostHandshakeAuth    uint16 = 49
-	ExtSignatureAlgsCert    uint16 = 50
-	ExtKeyShare             uint16 = 51
-	ExtRenegotiationInfo    uint16 = 0xff01
+	ExtServerName              uint16 = 0
+	ExtMaxFragmentLength       uint16 = 1
+	ExtStatusRequest           uint16 = 5
+	ExtSupportedGroups         uint16 = 10
+	ExtECPointFormats          uint16 = 11
+	ExtSignatureAlgorithms     uint16 = 13
+	ExtUseSRTP                 uint16 = 14
+	ExtHeartbeat               uint16 = 15
+	ExtALPN                    uint16 = 16
+	ExtSCT                     uint16 = 18
+	ExtClientCertType          uint16 = 19
+	ExtServerCertType          uint16 = 20
+	ExtPadding                 uint16 = 21
+	ExtExtendedMasterSecret    uint16 = 23
+	ExtCompressCertificate     uint16 = 27
+	ExtRecordSizeLimit         uint16 = 28
+	ExtSessionTicket           uint16 = 35
+	ExtPreSharedKey            uint16 = 41
+	ExtEarlyData               uint16 = 42
+	ExtSupportedVersions       uint16 = 43
+	ExtCookie                  uint16 = 44
+	ExtPSKModes                uint16 = 45
+	ExtCertAuthorities         uint16 = 47
+	ExtOIDFilters              uint16 = 48
+	ExtPostHandshakeAuth       uint16 = 49
+	ExtSignatureAlgsCert       uint16 = 50
+	ExtKeyShare                uint16 = 51
+	ExtConnectionID            uint16 = 54 // RFC 9146 (DTLS)
+	ExtQUICTransportParameters uint16 = 57 // RFC 9001 section 8.2
+	ExtRenegotiationInfo       uint16 = 0xff01
 )
 
 // Cipher suites (TLS 1.3 and the TLS 1.2 ECDHE AEAD suites).
