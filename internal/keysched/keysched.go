@@ -1,6 +1,13 @@
 // Package keysched is the TLS 1.3 key schedule (RFC 8446 section 7): HKDF
 // with the TLS labels, the secrets of each stage, traffic keys, Finished
 // and exporters.
+//
+// Two APIs coexist. Schedule and the functions over bare []byte secrets
+// derive any label at any stage. The typed schedule (NewEarly, Early,
+// HandshakeStage, MasterStage) derives each secret only at the stage where
+// section 7.1 derives it, hands out typed secrets (TrafficSecret,
+// BinderKey, ExporterSecret, ResumptionSecret), and takes the labels of
+// TLS 1.3, QUIC (RFC 9001) and DTLS 1.3 (RFC 9147) as parameters.
 package keysched
 
 import (
@@ -32,15 +39,22 @@ const (
 
 // ExpandLabel is HKDF-Expand-Label (RFC 8446 section 7.1).
 func ExpandLabel(h crypto.Hash, secret []byte, label string, context []byte, length int) []byte {
-	if len(label) > 255-6 || len(context) > 255 {
+	return expandLabel(h, prefixTLS13, secret, label, context, length)
+}
+
+// expandLabel is HKDF-Expand-Label with the label prefix as a parameter:
+// "tls13 " for TLS 1.3 and QUIC, "dtls13" for DTLS 1.3 (RFC 9147 section
+// 5.9).
+func expandLabel(h crypto.Hash, prefix string, secret []byte, label string, context []byte, length int) []byte {
+	if len(prefix)+len(label) > 255 || len(context) > 255 {
 		panic("keysched: label or context too long: " + label)
 	}
-	// HkdfLabel: uint16 length, opaque label<7..255> = "tls13 " + label,
+	// HkdfLabel: uint16 length, opaque label<7..255> = prefix + label,
 	// opaque context<0..255>. Built in one go: this runs some twenty times
 	// per handshake.
 	var buf [2 + 1 + 255 + 1 + 255]byte
-	info := append(buf[:0], byte(length>>8), byte(length), byte(6+len(label)))
-	info = append(info, "tls13 "...)
+	info := append(buf[:0], byte(length>>8), byte(length), byte(len(prefix)+len(label)))
+	info = append(info, prefix...)
 	info = append(info, label...)
 	info = append(info, byte(len(context)))
 	info = append(info, context...)
