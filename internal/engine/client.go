@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"golang.org/x/crypto/cryptobyte"
+
 	"github.com/hasp-tls/hasp/internal/kex"
 	"github.com/hasp-tls/hasp/internal/keysched"
 	"github.com/hasp-tls/hasp/internal/sig"
@@ -35,8 +37,10 @@ type Client struct {
 	shares  []*kex.Private
 	sawHRR  bool
 	sentCCS bool
-	certReq *wire.CertificateRequest
-	v12     *client12
+	// sentExts lists the extension types of our last ClientHello.
+	sentExts []uint16
+	certReq  *wire.CertificateRequest
+	v12      *client12
 	// sessionID backs the compatibility-mode legacy_session_id.
 	sessionID [32]byte
 	// session12 is a TLS 1.2 session offered by ticket.
@@ -161,6 +165,10 @@ func (c *Client) start() error {
 		if cfg.PSKWithoutDHE {
 			h.PSKModes = []uint8{wire.PSKModeDHEKE, wire.PSKModeKE}
 		}
+	}
+	if cfg.Variant == QUIC {
+		// RFC 9001 section 8.2.
+		h.Extra = []wire.Extension{{Type: wire.ExtQUICTransportParameters, Data: cfg.TransportParams}}
 	}
 	c.marshalHello()
 	c.send(LevelInitial, h.Raw)
@@ -344,7 +352,7 @@ func (c *Client) readServerHello(msg []byte) error {
 		return fail(wire.AlertIllegalParameter, "ServerHello cipher suite differs from the HelloRetryRequest's")
 	}
 	hrr := sh.IsHelloRetryRequest()
-	if err := c.checkServerHelloExtensions(&sh, hrr); err != nil {
+	if err := c.checkExtensions(wire.TypeServerHello, hrr, sh.Extensions); err != nil {
 		return err
 	}
 	c.st.Version = sh.SupportedVersion
@@ -414,48 +422,33 @@ func (c *Client) readServerHello(msg []byte) error {
 	return nil
 }
 
-// checkServerHelloExtensions applies RFC 8446 section 4.2: a response to an
-// extension we did not send is unsupported_extension; one we know that does
-// not belong in this message is illegal_parameter.
-func (c *Client) checkServerHelloExtensions(sh *wire.ServerHello, hrr bool) error {
-	for _, t := range sh.Exts {
-		allowed := t == wire.ExtSupportedVersions || t == wire.ExtKeyShare || t == wire.ExtPreSharedKey
-		if hrr {
-			allowed = t == wire.ExtSupportedVersions || t == wire.ExtKeyShare || t == wire.ExtCookie
-		}
-		sent := t == wire.ExtCookie || c.sentExtension(t)
+// checkExtensions applies RFC 8446 section 4.2 to the extensions of a
+// server's TLS 1.3 message, one rule for every message: a response to an
+// extension we did not send is unsupported_extension; one we sent that
+// may not appear in this message (the table in internal/wire) is
+// illegal_parameter. A HelloRetryRequest's cookie is the one extension a
+// server starts (RFC 8446 4.2.2).
+func (c *Client) checkExtensions(msg uint8, hrr bool, exts []wire.Extension) error {
+	for _, e := range exts {
+		t := e.Type
 		switch {
-		case !sent:
+		case !(hrr && t == wire.ExtCookie) && !c.sentExtension(t):
 			return fail(wire.AlertUnsupportedExtension, "server sent %s, which was not offered", wire.ExtName(t))
-		case !allowed:
-			return fail(wire.AlertIllegalParameter, "%s not allowed in ServerHello", wire.ExtName(t))
+		case !wire.ExtensionAllowed(t, msg, hrr):
+			return fail(wire.AlertIllegalParameter, "%s not allowed in %s", wire.ExtName(t), wire.HandshakeName(msg))
 		}
 	}
 	return nil
 }
 
+// sentExtension reports whether our last ClientHello carried extension t:
+// read from the hello as marshalled, so that no second list of rules can
+// disagree with what went on the wire.
 func (c *Client) sentExtension(t uint16) bool {
-	h := c.hello
-	switch t {
-	case wire.ExtServerName:
-		return h.ServerName != ""
-	case wire.ExtSupportedGroups, wire.ExtSignatureAlgorithms, wire.ExtSignatureAlgsCert,
-		wire.ExtSupportedVersions, wire.ExtKeyShare, wire.ExtPSKModes:
-		return true
-	case wire.ExtALPN:
-		return len(h.ALPN) > 0
-	case wire.ExtStatusRequest:
-		return h.StatusRequest
-	case wire.ExtSCT:
-		return h.SCT
-	case wire.ExtEarlyData:
-		return h.EarlyData
-	case wire.ExtPreSharedKey:
-		return len(h.PSKIdentities) > 0
-	case wire.ExtCookie:
-		return len(h.Cookie) > 0
+	if c.sentExts == nil {
+		c.sentExts = helloExtensionTypes(c.hello.Raw, c.cfg.variant().datagram)
 	}
-	return false
+	return slices.Contains(c.sentExts, t)
 }
 
 // readHelloRetryRequest answers a HelloRetryRequest with ClientHello2
@@ -502,6 +495,7 @@ func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello) error {
 		ch.PSKIdentities, ch.PSKBinders = nil, nil
 	}
 	c.marshalHello()
+	c.sentExts = nil
 	if c.compat() && !c.sentCCS {
 		c.sentCCS = true
 		c.acts = append(c.acts, Action{Kind: ActSendCCS})
@@ -515,31 +509,26 @@ func (c *Client) readEncryptedExtensions(msg []byte) error {
 	if err := ee.Unmarshal(msg); err != nil {
 		return err
 	}
-	for _, t := range ee.Exts {
-		switch t {
-		case wire.ExtServerName, wire.ExtALPN, wire.ExtEarlyData:
-			if !c.sentExtension(t) {
-				return fail(wire.AlertUnsupportedExtension, "server sent %s, which was not offered", wire.ExtName(t))
-			}
-		case wire.ExtSupportedGroups, wire.ExtRecordSizeLimit, wire.ExtMaxFragmentLength,
-			wire.ExtUseSRTP, wire.ExtHeartbeat, wire.ExtClientCertType, wire.ExtServerCertType:
-			// Allowed in EncryptedExtensions; supported_groups is
-			// informational. The others hasp did not offer.
-			if t != wire.ExtSupportedGroups {
-				return fail(wire.AlertUnsupportedExtension, "server sent %s, which was not offered", wire.ExtName(t))
-			}
-		default:
-			if c.sentExtension(t) || wire.KnownExtension(t) {
-				return fail(wire.AlertIllegalParameter, "%s not allowed in EncryptedExtensions", wire.ExtName(t))
-			}
-			return fail(wire.AlertUnsupportedExtension, "server sent %s, which was not offered", wire.ExtName(t))
-		}
+	if err := c.checkExtensions(wire.TypeEncryptedExtensions, false, ee.Extensions); err != nil {
+		return err
 	}
 	if ee.ALPN != "" {
 		if !slices.Contains(c.hello.ALPN, ee.ALPN) {
 			return fail(wire.AlertIllegalParameter, "server chose ALPN protocol %q, which was not offered", ee.ALPN)
 		}
 		c.st.ALPN = ee.ALPN
+	}
+	if c.cfg.Variant == QUIC {
+		tp, ok := wire.FindExtension(ee.Extensions, wire.ExtQUICTransportParameters)
+		if !ok {
+			// RFC 9001 section 8.2.
+			return fail(wire.AlertMissingExtension, "server sent no quic_transport_parameters")
+		}
+		c.st.PeerTransportParams = bytes.Clone(tp)
+		if ee.ALPN == "" {
+			// RFC 9001 section 8.1.
+			return fail(wire.AlertNoApplicationProtocol, "server chose no application protocol, which QUIC requires")
+		}
 	}
 	c.st.ServerName = c.cfg.ServerName
 	c.transcript.Write(msg)
@@ -827,4 +816,29 @@ func (c *Client) answerPostHandshakeAuth(msg []byte) error {
 	fin := keysched.FinishedMAC(c.st.Suite.Hash, c.clientApp, t.Sum())
 	c.sendPost((&wire.Finished{VerifyData: fin}).Marshal())
 	return nil
+}
+
+// helloExtensionTypes lists the extension types of a marshalled
+// ClientHello (with a DTLS cookie field when datagram) (nil if it does not parse, which our own never fails to).
+func helloExtensionTypes(raw []byte, datagram bool) []uint16 {
+	s := cryptobyte.String(raw)
+	var body, skip, exts cryptobyte.String
+	if !s.Skip(1) || !s.ReadUint24LengthPrefixed(&body) || !body.Skip(2+32) ||
+		!body.ReadUint8LengthPrefixed(&skip) ||
+		// DTLS: legacy_cookie (RFC 6347 4.2.1, RFC 9147 5.3).
+		datagram && !body.ReadUint8LengthPrefixed(&skip) ||
+		!body.ReadUint16LengthPrefixed(&skip) ||
+		!body.ReadUint8LengthPrefixed(&skip) || !body.ReadUint16LengthPrefixed(&exts) {
+		return []uint16{}
+	}
+	out := []uint16{}
+	for !exts.Empty() {
+		var t uint16
+		var d cryptobyte.String
+		if !exts.ReadUint16(&t) || !exts.ReadUint16LengthPrefixed(&d) {
+			break
+		}
+		out = append(out, t)
+	}
+	return out
 }

@@ -192,6 +192,12 @@ type Config struct {
 	// (RFC 8446 section 4.6.2).
 	PostHandshakeAuth bool
 
+	// QUIC: our transport parameters (RFC 9001 section 8.2); a server
+	// may instead give them through QUICParams, called with the client's
+	// once they are known.
+	TransportParams []byte
+	QUICParams      func(peer []byte) ([]byte, error)
+
 	// KeyLog receives secrets in NSS key log form.
 	KeyLog func(label string, clientRandom, secret []byte)
 }
@@ -266,6 +272,8 @@ type State struct {
 	// the transport skips records it cannot decrypt until the client's
 	// handshake keys work.
 	EarlyDataOffered bool
+	// PeerTransportParams are the peer's QUIC transport parameters.
+	PeerTransportParams []byte
 	// PeerRecordLimit is the peer's record_size_limit (0 when absent).
 	PeerRecordLimit uint16
 	// CertRequested: the server asked for a client certificate.

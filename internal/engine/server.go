@@ -253,17 +253,26 @@ func (s *Server) readClientHello(msg []byte) error {
 		s.notAfter = sess.ExpiresAt
 	}
 
-	// ALPN (RFC 7301 section 3.2).
-	var alpn string
-	if len(ch.ALPN) > 0 && len(s.cfg.NextProtos) > 0 {
-		for _, p := range s.cfg.NextProtos {
-			if slices.Contains(ch.ALPN, p) {
-				alpn = p
-				break
-			}
-		}
+	// ALPN (RFC 7301 section 3.2), which QUIC requires (RFC 9001 8.1).
+	alpn, err := s.pickALPN(&ch)
+	if err != nil {
+		return err
+	}
+	var quicParams []byte
+	if s.cfg.Variant == QUIC {
 		if alpn == "" {
-			return fail(wire.AlertNoApplicationProtocol, "no application protocol in common (client offers %q)", ch.ALPN)
+			return fail(wire.AlertNoApplicationProtocol, "no application protocol agreed, which QUIC requires (client offers %q)", ch.ALPN)
+		}
+		tp, ok := wire.FindExtension(ch.Extensions, wire.ExtQUICTransportParameters)
+		if !ok {
+			return fail(wire.AlertMissingExtension, "client sent no quic_transport_parameters (RFC 9001 8.2)")
+		}
+		s.st.PeerTransportParams = bytes.Clone(tp)
+		quicParams = s.cfg.TransportParams
+		if s.cfg.QUICParams != nil {
+			if quicParams, err = s.cfg.QUICParams(s.st.PeerTransportParams); err != nil {
+				return fail(wire.AlertInternalError, "transport parameters: %v", err)
+			}
 		}
 	}
 
@@ -325,9 +334,14 @@ func (s *Server) readClientHello(msg []byte) error {
 	s.writeKey(LevelHandshake, s.serverHS)
 
 	ee := wire.EncryptedExtensions{ALPN: alpn, ServerNameAck: ch.ServerName != "" && sess == nil}
-	if ch.RecordSizeLimit != 0 {
+	if ch.RecordSizeLimit != 0 && s.cfg.Variant != QUIC {
 		// RFC 8449 section 4: TLS 1.3 counts the content type byte.
+		// (QUIC has no TLS records: RFC 9001 8.4 forbids the
+		// extension's use there.)
 		ee.RecordSizeLimit = 1<<14 + 1
+	}
+	if s.cfg.Variant == QUIC {
+		ee.Extra = []wire.Extension{{Type: wire.ExtQUICTransportParameters, Data: quicParams}}
 	}
 	s.send(LevelHandshake, ee.Marshal())
 
