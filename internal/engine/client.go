@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/hmac"
 	"errors"
 	"slices"
@@ -58,9 +59,16 @@ func NewClient(cfg *Config) *Client {
 	return &Client{common: common{cfg: cfg, acts: make([]Action, 0, 12)}}
 }
 
-// CCSAllowed: a client may see the server's CCS any time before the
-// server's Finished.
-func (c *Client) CCSAllowed() bool { return c.state > cStart && c.state < cConnected }
+// CCSAllowed: a client may see the server's compatibility CCS any time
+// before the server's Finished (TLS 1.3); in TLS 1.2 HandleCCS decides.
+func (c *Client) CCSAllowed() bool {
+	if c.v12 != nil {
+		return c.v12.state == c12WaitCCS && !c.v12.ticketExpected
+	}
+	// RFC 8446 section 5's allowance is TLS 1.3's: a client that offered
+	// only TLS 1.2 takes no CCS before the ServerHello (RFC 5246 7.4).
+	return c.state > cStart && c.state < cConnected && c.cfg.offers(gen13)
+}
 
 // Start builds and sends ClientHello1.
 func (c *Client) Start() ([]Action, error) {
@@ -235,9 +243,11 @@ func (c *Client) Handle(level Level, msg []byte) ([]Action, error) {
 func (c *Client) handle(level Level, msg []byte) error {
 	typ := msg[0]
 	var err error
+	if c.v12 != nil {
+		// A ServerHello chose TLS 1.2: its handshaker has the rest.
+		return c.v12.handle(level, typ, msg)
+	}
 	switch c.state {
-	case c12WaitCert, c12WaitServerKeyExchange, c12WaitCertReqOrDone, c12WaitDone, c12WaitCCS, c12WaitFinished:
-		err = c.handle12(typ, msg)
 	case cWaitServerHello:
 		if typ != wire.TypeServerHello {
 			return unexpected(typ, "ServerHello")
@@ -279,15 +289,6 @@ func (c *Client) handle(level Level, msg []byte) error {
 			err = c.readFinished(msg)
 		}
 	case cConnected:
-		if c.gen() == gen12 {
-			// A HelloRequest asks us to renegotiate: hasp never does, and
-			// says so with a warning (RFC 5246 section 7.4.1.1).
-			if typ != wire.TypeHelloRequest || len(msg) != 4 {
-				return unexpected(typ, "nothing after a TLS 1.2 handshake")
-			}
-			c.acts = append(c.acts, Action{Kind: ActWarning, Alert: wire.AlertNoRenegotiation})
-			return nil
-		}
 		if err = checkLevel(level, LevelApplication, typ); err != nil {
 			break
 		}
@@ -663,24 +664,32 @@ func (c *Client) readFinished(msg []byte) error {
 	return nil
 }
 
-func (c *Client) sendClientCertificate() error {
-	var cert *Certificate
-	if c.cfg.GetClientCertificate != nil {
-		var err error
-		cert, err = c.cfg.GetClientCertificate(&CertRequestInfo{
-			SignatureSchemes: c.certReq.SigSchemes,
-			AcceptableCAs:    c.certReq.CertAuthorities,
-		})
-		if err != nil {
-			return fail(wire.AlertInternalError, "client certificate: %v", err)
-		}
+// chooseCertificate asks for the client's certificate for a request
+// (during a TLS 1.3 or 1.2 handshake, or after one) and the scheme to
+// sign with, picked by pick from the schemes the server accepts. nil when
+// there is none or none the server accepts: an empty Certificate goes.
+func (c *Client) chooseCertificate(schemes []uint16, cas [][]byte, pick func(crypto.PublicKey, []uint16) (uint16, error)) (*Certificate, uint16, error) {
+	if c.cfg.GetClientCertificate == nil {
+		return nil, 0, nil
 	}
-	var scheme uint16
-	if cert != nil && len(cert.Chain) > 0 {
-		var err error
-		if scheme, err = sig.Pick(cert.Signer.Public(), c.certReq.SigSchemes); err != nil {
-			cert = nil // nothing the server accepts: send none
-		}
+	cert, err := c.cfg.GetClientCertificate(&CertRequestInfo{SignatureSchemes: schemes, AcceptableCAs: cas})
+	if err != nil {
+		return nil, 0, fail(wire.AlertInternalError, "client certificate: %v", err)
+	}
+	if cert == nil || len(cert.Chain) == 0 {
+		return nil, 0, nil
+	}
+	scheme, err := pick(cert.Signer.Public(), schemes)
+	if err != nil {
+		return nil, 0, nil // nothing the server accepts: send none
+	}
+	return cert, scheme, nil
+}
+
+func (c *Client) sendClientCertificate() error {
+	cert, scheme, err := c.chooseCertificate(c.certReq.SigSchemes, c.certReq.CertAuthorities, sig.Pick)
+	if err != nil {
+		return err
 	}
 	cm := wire.Certificate{Context: c.certReq.Context}
 	if cert != nil {
@@ -745,7 +754,7 @@ func (c *Client) readNewSessionTicket(msg []byte) error {
 
 // UpdateKeys sends a KeyUpdate and moves to the next write secret.
 func (c *Client) UpdateKeys(requestPeer bool) ([]Action, error) {
-	return c.updateKeys(c.state == cConnected, requestPeer, &c.clientApp)
+	return c.updateKeys(c.done, requestPeer, &c.clientApp)
 }
 
 // SendTicket: a client sends no tickets.
@@ -780,20 +789,9 @@ func (c *Client) answerPostHandshakeAuth(msg []byte) error {
 	}
 	t := c.phaTranscript.Clone()
 	t.Write(msg)
-	var cert *Certificate
-	if c.cfg.GetClientCertificate != nil {
-		var err error
-		cert, err = c.cfg.GetClientCertificate(&CertRequestInfo{SignatureSchemes: cr.SigSchemes, AcceptableCAs: cr.CertAuthorities})
-		if err != nil {
-			return fail(wire.AlertInternalError, "client certificate: %v", err)
-		}
-	}
-	var scheme uint16
-	if cert != nil && len(cert.Chain) > 0 {
-		var err error
-		if scheme, err = sig.Pick(cert.Signer.Public(), cr.SigSchemes); err != nil {
-			cert = nil
-		}
+	cert, scheme, err := c.chooseCertificate(cr.SigSchemes, cr.CertAuthorities, sig.Pick)
+	if err != nil {
+		return err
 	}
 	cm := wire.Certificate{Context: cr.Context}
 	if cert != nil {

@@ -13,16 +13,28 @@ import (
 
 // TLS 1.2 client (RFC 5246 section 7.3, RFC 8422, RFC 7627, RFC 5746).
 
+// client12State is where the TLS 1.2 client handshaker stands; it has
+// its own states, apart from the router's and TLS 1.3's.
+type client12State uint8
+
 const (
-	c12WaitCert clientState = iota + 20
+	c12WaitCert client12State = iota + 1
 	c12WaitServerKeyExchange
 	c12WaitCertReqOrDone
 	c12WaitDone
 	c12WaitCCS
 	c12WaitFinished
+	c12Connected
 )
 
+// client12 is the TLS 1.2 client handshaker: the Client hands over to it
+// once a ServerHello chose TLS 1.2. Capabilities TLS 1.2 lacks (KeyUpdate,
+// tickets after the handshake, post-handshake authentication) do not
+// exist here.
 type client12 struct {
+	*Client
+	state client12State
+
 	ske      wire.ServerKeyExchange
 	certReq  *wire.CertificateRequest12
 	messages []byte // whole, for our CertificateVerify
@@ -86,7 +98,7 @@ func (c *Client) readServerHello12(sh *wire.ServerHello) error {
 	c.st.ServerName = cfg.ServerName
 	c.st.SCTs = sh.SCTs
 	c.shares = nil
-	c.v12 = &client12{}
+	c.v12 = &client12{Client: c}
 	c.v12.messages = append(c.v12.messages, c.transcript.Buffered()...)
 	c.transcript.SetHash(st.Hash)
 	c.write12(sh.Raw)
@@ -116,10 +128,10 @@ func (c *Client) readServerHello12(sh *wire.ServerHello) error {
 			}
 			c.st.PeerChain, c.st.PeerCertificates = raw, certs
 		}
-		c.state = c12WaitCCS
+		c.v12.state = c12WaitCCS
 		return nil
 	}
-	c.state = c12WaitCert
+	c.v12.state = c12WaitCert
 	return nil
 }
 
@@ -149,7 +161,17 @@ func (c *Client) send12(m []byte) {
 	c.acts = append(c.acts, Action{Kind: ActSend, Level: LevelInitial, Msg: m})
 }
 
-func (c *Client) handle12(typ uint8, msg []byte) error {
+// handle takes one message of the TLS 1.2 handshake. Until the server's
+// ChangeCipherSpec everything arrives in the clear (the initial level);
+// its Finished arrives under the new keys (RFC 5246 7.1).
+func (c *client12) handle(level Level, typ uint8, msg []byte) error {
+	want := LevelInitial
+	if c.state == c12WaitFinished || c.state == c12Connected {
+		want = LevelApplication
+	}
+	if err := checkLevel(level, want, typ); err != nil {
+		return err
+	}
 	switch c.state {
 	case c12WaitCert:
 		if typ != wire.TypeCertificate {
@@ -170,20 +192,20 @@ func (c *Client) handle12(typ uint8, msg []byte) error {
 		c.write12(msg)
 		c.state = c12WaitServerKeyExchange
 	case c12WaitServerKeyExchange:
-		if typ == wire.TypeCertificateStatus && c.v12.statusExpected {
+		if typ == wire.TypeCertificateStatus && c.statusExpected {
 			var cs wire.CertificateStatus
 			if err := cs.Unmarshal(msg); err != nil {
 				return err
 			}
 			c.st.OCSP = append([]byte(nil), cs.Response...)
-			c.v12.statusExpected = false
+			c.statusExpected = false
 			c.write12(msg)
 			return nil
 		}
 		if typ != wire.TypeServerKeyExchange {
 			return unexpected(typ, "ServerKeyExchange")
 		}
-		ske := &c.v12.ske
+		ske := &c.ske
 		if err := ske.Unmarshal(msg); err != nil {
 			return err
 		}
@@ -218,7 +240,7 @@ func (c *Client) handle12(typ uint8, msg []byte) error {
 				cas[i] = append([]byte(nil), ca...)
 			}
 			cr.CertAuthorities = cas
-			c.v12.certReq = cr
+			c.certReq = cr
 			c.st.CertRequested = true
 			c.write12(msg)
 			c.state = c12WaitDone
@@ -232,14 +254,14 @@ func (c *Client) handle12(typ uint8, msg []byte) error {
 			return unexpected(typ, "ServerHelloDone")
 		}
 	case c12WaitCCS:
-		if typ != wire.TypeNewSessionTicket || !c.v12.ticketExpected {
+		if typ != wire.TypeNewSessionTicket || !c.ticketExpected {
 			return unexpected(typ, "ChangeCipherSpec")
 		}
 		var nst wire.NewSessionTicket12
 		if err := nst.Unmarshal(msg); err != nil {
 			return err
 		}
-		c.v12.ticketExpected = false
+		c.ticketExpected = false
 		c.write12(msg)
 		if len(nst.Ticket) > 0 && c.st.EMS && c.cfg.OnTicket != nil {
 			life := time.Duration(nst.Lifetime) * time.Second
@@ -259,10 +281,10 @@ func (c *Client) handle12(typ uint8, msg []byte) error {
 		if err := c.checkFinished12(msg, false); err != nil {
 			return err
 		}
-		if !c.st.Resumed && c.v12.sessionID != nil && c.st.EMS && c.cfg.OnTicket != nil {
+		if !c.st.Resumed && c.sessionID != nil && c.st.EMS && c.cfg.OnTicket != nil {
 			// No ticket, but the server keeps the session by ID.
 			c.cfg.OnTicket(&Ticket{
-				SessionID: c.v12.sessionID, Lifetime: maxTicketLifetime, ReceivedAt: c.cfg.now(),
+				SessionID: c.sessionID, Lifetime: maxTicketLifetime, ReceivedAt: c.cfg.now(),
 				Suite: c.st.Suite, ResumptionSecret: c.master12, PeerChain: c.st.PeerChain,
 				ServerName: c.cfg.ServerName, ALPN: c.st.ALPN, Version: c.st.Version,
 			})
@@ -276,7 +298,14 @@ func (c *Client) handle12(typ uint8, msg []byte) error {
 		}
 		c.acts = append(c.acts, Action{Kind: ActDone})
 		c.done = true
-		c.state = cConnected
+		c.state = c12Connected
+	case c12Connected:
+		// A HelloRequest asks us to renegotiate: hasp never does, and
+		// says so with a warning (RFC 5246 section 7.4.1.1).
+		if typ != wire.TypeHelloRequest || len(msg) != 4 {
+			return unexpected(typ, "nothing after a TLS 1.2 handshake")
+		}
+		c.acts = append(c.acts, Action{Kind: ActWarning, Alert: wire.AlertNoRenegotiation})
 	default:
 		return unexpected(typ, "nothing")
 	}
@@ -285,24 +314,16 @@ func (c *Client) handle12(typ uint8, msg []byte) error {
 
 // secondFlight12 sends [Certificate], ClientKeyExchange,
 // [CertificateVerify], ChangeCipherSpec, Finished.
-func (c *Client) secondFlight12() error {
+func (c *client12) secondFlight12() error {
 	if err := c.verifyPeer(); err != nil {
 		return err
 	}
 	var cert *Certificate
 	var scheme uint16
-	if cr := c.v12.certReq; cr != nil {
-		if c.cfg.GetClientCertificate != nil {
-			var err error
-			if cert, err = c.cfg.GetClientCertificate(&CertRequestInfo{SignatureSchemes: cr.SigSchemes, AcceptableCAs: cr.CertAuthorities}); err != nil {
-				return fail(wire.AlertInternalError, "client certificate: %v", err)
-			}
-		}
-		if cert != nil && len(cert.Chain) > 0 {
-			var err error
-			if scheme, err = sig.Pick12(cert.Signer.Public(), cr.SigSchemes); err != nil {
-				cert = nil
-			}
+	if cr := c.certReq; cr != nil {
+		var err error
+		if cert, scheme, err = c.chooseCertificate(cr.SigSchemes, cr.CertAuthorities, sig.Pick12); err != nil {
+			return err
 		}
 		cm := wire.Certificate12{}
 		if cert != nil {
@@ -311,25 +332,25 @@ func (c *Client) secondFlight12() error {
 		}
 		c.send12(cm.Marshal())
 	}
-	privs, err := kex.Generate([]uint16{c.v12.ske.Group}, c.cfg.Rand)
+	privs, err := kex.Generate([]uint16{c.ske.Group}, c.cfg.Rand)
 	if err != nil {
 		return fail(wire.AlertInternalError, "%v", err)
 	}
-	shared, err := privs[0].Shared(c.v12.ske.Public)
+	shared, err := privs[0].Shared(c.ske.Public)
 	if err != nil {
-		return fail(wire.AlertIllegalParameter, "server key share for %s: %v", wire.GroupName(c.v12.ske.Group), err)
+		return fail(wire.AlertIllegalParameter, "server key share for %s: %v", wire.GroupName(c.ske.Group), err)
 	}
 	c.send12((&wire.ClientKeyExchange{Public: privs[0].Public()}).Marshal())
 	c.masterSecret12(shared)
 	if cert != nil && len(cert.Chain) > 0 {
-		s, err := sig.Sign(cert.Signer, scheme, c.cfg.Rand, c.v12.messages)
+		s, err := sig.Sign(cert.Signer, scheme, c.cfg.Rand, c.messages)
 		if err != nil {
 			return fail(wire.AlertInternalError, "signing CertificateVerify: %v", err)
 		}
 		c.send12((&wire.CertificateVerify{Scheme: scheme, Signature: s}).Marshal())
 	}
 	c.finish12(true)
-	c.v12.messages = nil
+	c.messages = nil
 	c.state = c12WaitCCS
 	return nil
 }
@@ -339,13 +360,19 @@ func (c *Client) HandleCCS() ([]Action, error) {
 	if err := c.begin(); err != nil {
 		return nil, err
 	}
-	if c.gen() != gen12 {
+	if c.v12 == nil {
+		// TLS 1.3: the transport checked the one compatibility CCS.
 		return c.acts, nil
 	}
-	if c.state != c12WaitCCS {
+	if c.v12.state != c12WaitCCS {
 		return c.result(fail(wire.AlertUnexpectedMessage, "change_cipher_spec out of order"))
 	}
+	if c.v12.ticketExpected {
+		// RFC 5077 section 3.3: a server that promised a ticket sends it
+		// before its ChangeCipherSpec.
+		return c.result(fail(wire.AlertUnexpectedMessage, "change_cipher_spec before the promised NewSessionTicket"))
+	}
 	c.readKeyAtCCS12(false)
-	c.state = c12WaitFinished
+	c.v12.state = c12WaitFinished
 	return c.acts, nil
 }

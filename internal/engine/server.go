@@ -65,6 +65,9 @@ func NewServer(cfg *Config) *Server {
 // CCSAllowed: the client may send its CCS after its first ClientHello and
 // before its Finished.
 func (s *Server) CCSAllowed() bool {
+	if s.v12 != nil {
+		return s.v12.state == s12WaitCCS
+	}
 	return s.state > sWaitClientHello && s.state < sConnected || s.state == sWaitClientHello2
 }
 
@@ -89,6 +92,10 @@ func (s *Server) Handle(level Level, msg []byte) ([]Action, error) {
 
 func (s *Server) handle(level Level, msg []byte) error {
 	typ := msg[0]
+	if s.v12 != nil {
+		// Version negotiation chose TLS 1.2: its handshaker has the rest.
+		return s.v12.handle(level, typ, msg)
+	}
 	var err error
 	switch s.state {
 	case sWaitClientHello, sWaitClientHello2:
@@ -119,23 +126,7 @@ func (s *Server) handle(level Level, msg []byte) error {
 		if err = checkLevel(level, LevelHandshake, typ); err == nil {
 			err = s.readClientFinished(msg)
 		}
-	case s12WaitClientCert, s12WaitClientKeyExchange, s12WaitCertVerify, s12WaitCCS, s12WaitFinished:
-		err = s.handle12(typ, msg)
 	case sConnected:
-		if s.gen() == gen12 {
-			// RFC 5746 section 4.4 / RFC 5246 section 7.2.2: a
-			// renegotiating ClientHello gets a no_renegotiation warning,
-			// and the connection goes on. hasp never renegotiates.
-			if typ != wire.TypeClientHello {
-				return unexpected(typ, "nothing after a TLS 1.2 handshake")
-			}
-			var ch wire.ClientHello
-			if err := ch.Unmarshal(msg); err != nil {
-				return err
-			}
-			s.acts = append(s.acts, Action{Kind: ActWarning, Alert: wire.AlertNoRenegotiation})
-			return nil
-		}
 		if err = checkLevel(level, LevelApplication, typ); err != nil {
 			break
 		}
@@ -714,6 +705,21 @@ func (s *Server) readClientFinished(msg []byte) error {
 // maxTicketLifetime is RFC 8446 section 4.6.1's seven days.
 const maxTicketLifetime = 7 * 24 * time.Hour
 
+// ticketLifetime is how long a ticket (or a TLS 1.2 cached session) made
+// now may live: seven days at most (RFC 8446 4.6.1), the configured
+// lifetime, and never past the certificate that authenticated the session
+// (or a resumed session's own bound). false when under a second is left.
+func (s *Server) ticketLifetime(now time.Time) (time.Duration, bool) {
+	life := maxTicketLifetime
+	if s.cfg.TicketLifetime > 0 && s.cfg.TicketLifetime < life {
+		life = s.cfg.TicketLifetime
+	}
+	if na := s.notAfter; !na.IsZero() && na.Sub(now) < life {
+		life = na.Sub(now)
+	}
+	return life, life >= time.Second
+}
+
 // sendTicket sends one NewSessionTicket carrying the sealed session.
 // Tickets never outlive the certificate that authenticated the session.
 func (s *Server) sendTicket() error {
@@ -721,16 +727,8 @@ func (s *Server) sendTicket() error {
 		return nil
 	}
 	now := s.cfg.now()
-	life := maxTicketLifetime
-	if s.cfg.TicketLifetime > 0 && s.cfg.TicketLifetime < life {
-		life = s.cfg.TicketLifetime
-	}
-	if na := s.notAfter; !na.IsZero() {
-		if left := na.Sub(now); left < life {
-			life = left
-		}
-	}
-	if life < time.Second {
+	life, ok := s.ticketLifetime(now)
+	if !ok {
 		return nil
 	}
 	rnd := s.ticketRand[:] // 8-byte nonce, 4-byte age_add
@@ -763,7 +761,7 @@ func (s *Server) SendTicket() ([]Action, error) {
 		return nil, err
 	}
 	switch {
-	case s.state != sConnected:
+	case !s.done:
 		return nil, errors.New("ticket before the handshake completed")
 	case s.gen() != gen13:
 		return nil, fmt.Errorf("NewSessionTicket after the handshake: %w (%s)", ErrNotInThisVersion, wire.VersionName(s.st.Version))
@@ -773,7 +771,7 @@ func (s *Server) SendTicket() ([]Action, error) {
 
 // UpdateKeys sends a KeyUpdate and moves to the next write secret.
 func (s *Server) UpdateKeys(requestPeer bool) ([]Action, error) {
-	return s.updateKeys(s.state == sConnected, requestPeer, &s.serverApp)
+	return s.updateKeys(s.done, requestPeer, &s.serverApp)
 }
 
 // phaExchange is a post-handshake authentication in progress.
@@ -797,7 +795,7 @@ func (s *Server) RequestCertificate() ([]Action, error) {
 		return nil, err
 	}
 	switch {
-	case s.state != sConnected:
+	case !s.done:
 		return nil, errors.New("certificate request before the handshake completed")
 	case !s.st.PostHandshakeAuth || s.phaTranscript == nil:
 		return nil, ErrNoPostHandshakeAuth

@@ -14,15 +14,24 @@ import (
 // TLS 1.2 server (RFC 5246 section 7.3 with RFC 8422 ECDHE, RFC 7627 and
 // RFC 5746): full handshakes with ECDHE and AEAD suites only.
 
+// server12State is where the TLS 1.2 server handshaker stands.
+type server12State uint8
+
 const (
-	s12WaitClientCert serverState = iota + 20
+	s12WaitClientCert server12State = iota + 1
 	s12WaitClientKeyExchange
 	s12WaitCertVerify
 	s12WaitCCS
 	s12WaitFinished
+	s12Connected
 )
 
+// server12 is the TLS 1.2 server handshaker: the Server hands over to it
+// once version negotiation chose TLS 1.2.
 type server12 struct {
+	*Server
+	state server12State
+
 	priv        *kex.Private
 	clientCert  bool
 	issueTicket bool
@@ -181,7 +190,7 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 	s.st.LocalCertificate = cert
 	s.st.EMS = ch.EMS
 	s.cert, s.scheme, s.notAfter = cert, scheme, cert.NotAfter
-	s.v12 = &server12{priv: privs[0]}
+	s.v12 = &server12{Server: s, priv: privs[0]}
 
 	sh := wire.ServerHello{
 		Vers: s.st.Version, CipherSuite: st.ID, HasSecureReneg: true, EMS: ch.EMS, ALPN: alpn,
@@ -236,9 +245,9 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 			SigSchemes: sig.TLS12Schemes(), CertAuthorities: s.cfg.ClientCAs}
 		s.send12(cr.Marshal())
 		s.st.CertRequested = true
-		s.state = s12WaitClientCert
+		s.v12.state = s12WaitClientCert
 	} else {
-		s.state = s12WaitClientKeyExchange
+		s.v12.state = s12WaitClientKeyExchange
 	}
 	s.send12(wire.ServerHelloDone)
 	return nil
@@ -297,7 +306,19 @@ func onlyLegacy(ids []uint16) bool {
 	return true
 }
 
-func (s *Server) handle12(typ uint8, msg []byte) error {
+// handle takes one message of the TLS 1.2 handshake: in the clear until
+// the client's ChangeCipherSpec, its Finished under the new keys (RFC
+// 5246 7.1). After the handshake a renegotiating ClientHello gets a
+// no_renegotiation warning and the connection goes on (RFC 5746 4.4, RFC
+// 5246 7.2.2): hasp never renegotiates.
+func (s *server12) handle(level Level, typ uint8, msg []byte) error {
+	want := LevelInitial
+	if s.state == s12WaitFinished || s.state == s12Connected {
+		want = LevelApplication
+	}
+	if err := checkLevel(level, want, typ); err != nil {
+		return err
+	}
 	switch s.state {
 	case s12WaitClientCert:
 		if typ != wire.TypeCertificate {
@@ -320,7 +341,7 @@ func (s *Server) handle12(typ uint8, msg []byte) error {
 			return err
 		}
 		s.st.PeerChain, s.st.PeerCertificates = raw, certs
-		s.v12.clientCert = true
+		s.clientCert = true
 		s.state = s12WaitClientKeyExchange
 	case s12WaitClientKeyExchange:
 		if typ != wire.TypeClientKeyExchange {
@@ -330,14 +351,14 @@ func (s *Server) handle12(typ uint8, msg []byte) error {
 		if err := cke.Unmarshal(msg); err != nil {
 			return err
 		}
-		shared, err := s.v12.priv.Shared(cke.Public)
+		shared, err := s.priv.Shared(cke.Public)
 		if err != nil {
 			return fail(wire.AlertIllegalParameter, "client key share for %s: %v", wire.GroupName(s.st.Group), err)
 		}
 		s.write12(msg)
 		// The session hash of RFC 7627 ends with ClientKeyExchange.
 		s.masterSecret12(shared)
-		if s.v12.clientCert {
+		if s.clientCert {
 			s.state = s12WaitCertVerify
 		} else {
 			if err := s.verifyPeer(); err != nil {
@@ -356,7 +377,7 @@ func (s *Server) handle12(typ uint8, msg []byte) error {
 		if !slices.Contains(sig.TLS12Schemes(), cv.Scheme) {
 			return fail(wire.AlertIllegalParameter, "client signed with %s, which was not offered", wire.SchemeName(cv.Scheme))
 		}
-		if err := sig.Verify12(s.st.PeerCertificates[0].PublicKey, cv.Scheme, s.v12.messages, cv.Signature); err != nil {
+		if err := sig.Verify12(s.st.PeerCertificates[0].PublicKey, cv.Scheme, s.messages, cv.Signature); err != nil {
 			return fail(wire.AlertDecryptError, "CertificateVerify: %v", err)
 		}
 		if err := s.verifyPeer(); err != nil {
@@ -375,15 +396,15 @@ func (s *Server) handle12(typ uint8, msg []byte) error {
 		if s.st.Resumed {
 			s.acts = append(s.acts, Action{Kind: ActDone})
 			s.done = true
-			s.state = sConnected
+			s.state = s12Connected
 			return nil
 		}
-		if s.v12.issueTicket {
+		if s.issueTicket {
 			if err := s.sendTicket12(); err != nil {
 				return err
 			}
 		}
-		if id := s.v12.sessionID; id != nil {
+		if id := s.sessionID; id != nil {
 			if sess, ok := s.session12(); ok {
 				s.cfg.StoreSession(id, sess.Marshal())
 			}
@@ -392,7 +413,16 @@ func (s *Server) handle12(typ uint8, msg []byte) error {
 		s.finish12(false)
 		s.acts = append(s.acts, Action{Kind: ActDone})
 		s.done = true
-		s.state = sConnected
+		s.state = s12Connected
+	case s12Connected:
+		if typ != wire.TypeClientHello {
+			return unexpected(typ, "nothing after a TLS 1.2 handshake")
+		}
+		var ch wire.ClientHello
+		if err := ch.Unmarshal(msg); err != nil {
+			return err
+		}
+		s.acts = append(s.acts, Action{Kind: ActWarning, Alert: wire.AlertNoRenegotiation})
 	default:
 		return unexpected(typ, "nothing")
 	}
@@ -405,14 +435,14 @@ func (s *Server) HandleCCS() ([]Action, error) {
 	if err := s.begin(); err != nil {
 		return nil, err
 	}
-	if s.gen() != gen12 {
+	if s.v12 == nil {
 		return s.acts, nil
 	}
-	if s.state != s12WaitCCS {
+	if s.v12.state != s12WaitCCS {
 		return s.result(fail(wire.AlertUnexpectedMessage, "change_cipher_spec out of order"))
 	}
 	s.readKeyAtCCS12(true)
-	s.state = s12WaitFinished
+	s.v12.state = s12WaitFinished
 	return s.acts, nil
 }
 
@@ -485,7 +515,7 @@ func (s *Server) resume12(ch *wire.ClientHello, msg []byte, sess *Session) error
 			return err
 		}
 	}
-	s.v12 = &server12{}
+	s.v12 = &server12{Server: s}
 	sh := wire.ServerHello{
 		Vers: s.st.Version, SessionID: ch.SessionID, CipherSuite: st.ID, HasSecureReneg: true, EMS: true, ALPN: alpn,
 		HasPointFormats: len(ch.PointFormats) > 0, PointFormats: []uint8{0},
@@ -501,7 +531,7 @@ func (s *Server) resume12(ch *wire.ClientHello, msg []byte, sess *Session) error
 	s.write12(msg)
 	s.send12(sh.Marshal())
 	s.finish12(false)
-	s.state = s12WaitCCS
+	s.v12.state = s12WaitCCS
 	return nil
 }
 
@@ -509,14 +539,8 @@ func (s *Server) resume12(ch *wire.ClientHello, msg []byte, sess *Session) error
 // cache, bounded by the certificate; false when too little time is left.
 func (s *Server) session12() (*Session, bool) {
 	now := s.cfg.now()
-	life := maxTicketLifetime
-	if s.cfg.TicketLifetime > 0 && s.cfg.TicketLifetime < life {
-		life = s.cfg.TicketLifetime
-	}
-	if !s.notAfter.IsZero() && s.notAfter.Sub(now) < life {
-		life = s.notAfter.Sub(now)
-	}
-	if life < time.Second {
+	life, ok := s.ticketLifetime(now)
+	if !ok {
 		return nil, false
 	}
 	return &Session{Version: s.st.Version, Suite: s.st.Suite.ID, CreatedAt: now, ExpiresAt: now.Add(life),
