@@ -82,18 +82,33 @@ func (c *Client) Start() ([]Action, error) {
 }
 
 func (c *Client) start() error {
-	cfg := c.cfg
-	v := cfg.variant()
-	c.hello = &wire.ClientHello{Vers: v.legacyVersion, Padding: -1}
-	h := c.hello
-	if err := readRandom(cfg.Rand, h.Random[:]); err != nil {
+	spec, err := c.helloSpec()
+	if err != nil {
 		return err
 	}
-	c.st.ClientRandom = h.Random
+	c.hello = BuildHello(spec)
+	c.st.ClientRandom = spec.Random
+	c.st.PostHandshakeAuth = spec.PostHandshakeAuth
+	c.marshalHello()
+	c.send(LevelInitial, c.hello.Raw)
+	c.state = cWaitServerHello
+	return nil
+}
+
+// helloSpec decides what our ClientHello carries from the Config: the
+// versions and suites it allows, a fresh random and key shares, and the
+// session to offer (remembered in c.session or c.session12).
+func (c *Client) helloSpec() (*HelloSpec, error) {
+	cfg := c.cfg
+	v := cfg.variant()
+	h := &HelloSpec{LegacyVersion: v.legacyVersion}
+	if err := readRandom(cfg.Rand, h.Random[:]); err != nil {
+		return nil, err
+	}
 	if c.compat() {
 		h.SessionID = c.sessionID[:]
 		if err := readRandom(cfg.Rand, h.SessionID); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	offer13, offer12 := cfg.offers(gen13), cfg.offers(gen12)
@@ -111,50 +126,44 @@ func (c *Client) start() error {
 		// TLS 1.2 extensions: extended master secret, secure
 		// renegotiation indication (empty: hasp never renegotiates),
 		// uncompressed points.
-		h.EMS, h.HasSecureReneg, h.PointFormats = true, true, []uint8{0}
+		h.EMS, h.SecureReneg, h.PointFormats = true, true, []uint8{0}
 	}
-	h.Compression = []uint8{0}
 	if cfg.ServerName != "" && !isIP(cfg.ServerName) {
 		// RFC 6066 section 3: literal IP addresses are not sent.
 		h.ServerName = cfg.ServerName
 	}
-	h.SupportedGroups = cfg.Groups
+	h.Groups = cfg.Groups
 	h.SigSchemes = cfg.SigSchemes
 	h.SigSchemesCert = sig.CertSchemes()
-	if offer13 {
-		h.SupportedVersions = cfg.versions()
-	}
-	if cfg.OnTicket != nil || cfg.Session != nil {
-		// Only a client that keeps tickets asks for them: with no
-		// psk_key_exchange_modes the server sends none (RFC 8446 4.2.9).
-		h.PSKModes = []uint8{wire.PSKModeDHEKE}
-	}
 	h.ALPN = cfg.NextProtos
-	h.StatusRequest = true
-	h.SCT = true
+	h.StatusRequest, h.SCT = true, true
 	if offer13 {
-		h.HasKeyShare = true
+		h.Versions = cfg.versions()
+		if cfg.OnTicket != nil || cfg.Session != nil {
+			// Only a client that keeps tickets asks for them: with no
+			// psk_key_exchange_modes the server sends none (RFC 8446
+			// 4.2.9).
+			h.PSKModes = []uint8{wire.PSKModeDHEKE}
+		}
+		h.SendKeyShares = true
 		h.PostHandshakeAuth = cfg.PostHandshakeAuth
-		c.st.PostHandshakeAuth = cfg.PostHandshakeAuth
 		var err error
 		if c.shares, err = kex.Generate(cfg.KeyShares, cfg.Rand); err != nil {
-			return fail(wire.AlertInternalError, "%v", err)
+			return nil, fail(wire.AlertInternalError, "%v", err)
 		}
 		for _, p := range c.shares {
 			h.KeyShares = append(h.KeyShares, wire.KeyShare{Group: p.Group, Data: p.Public()})
 		}
 	} else {
-		h.SupportedGroups = groups12(cfg.Groups)
-		h.PSKModes = nil
+		h.Groups = groups12(cfg.Groups)
 	}
 	if offer12 {
 		// Ask for a TLS 1.2 ticket when there is a cache to keep it, or
 		// offer the one we hold (RFC 5077).
-		h.HasSessionTicket = cfg.OnTicket != nil
+		h.AskTicket = cfg.OnTicket != nil
 		if t := cfg.Session; t != nil && v.gen(t.Version) == gen12 && t.Suite != nil && !t.Expired(cfg.now()) && slices.Contains(h.CipherSuites, t.Suite.ID) {
 			c.session12 = t
 			h.SessionTicket = t.Ticket
-			h.HasSessionTicket = h.HasSessionTicket || len(t.Ticket) > 0
 			if len(t.SessionID) > 0 {
 				// A session the server keeps by ID.
 				h.SessionID = t.SessionID
@@ -163,7 +172,7 @@ func (c *Client) start() error {
 				// acceptance by.
 				h.SessionID = c.sessionID[:]
 				if err := readRandom(cfg.Rand, h.SessionID); err != nil {
-					return err
+					return nil, err
 				}
 			}
 		}
@@ -178,10 +187,7 @@ func (c *Client) start() error {
 		// RFC 9001 section 8.2.
 		h.Extra = []wire.Extension{{Type: wire.ExtQUICTransportParameters, Data: cfg.TransportParams}}
 	}
-	c.marshalHello()
-	c.send(LevelInitial, h.Raw)
-	c.state = cWaitServerHello
-	return nil
+	return h, nil
 }
 
 // compat reports whether the middlebox compatibility mode is on: the
