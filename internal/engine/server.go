@@ -144,165 +144,250 @@ func (s *Server) handle(level Level, msg []byte) error {
 	return err
 }
 
-// readClientHello handles ClientHello1 and, after a HelloRetryRequest,
-// ClientHello2 (RFC 8446 sections 4.1.2, 4.1.4, 4.2.11 and 9.2).
-func (s *Server) readClientHello(msg []byte) error {
-	var ch wire.ClientHello
-	if err := ch.Unmarshal(msg); err != nil {
-		return err
-	}
-	if s.state == sWaitClientHello && len(ch.Cookie) > 0 && s.statelessRetry() {
-		// ClientHello2 of a stateless HelloRetryRequest.
-		if err := s.resumeRetry(&ch); err != nil {
-			return err
-		}
-	}
-	retry := s.state == sWaitClientHello2
-	if retry {
-		if err := s.checkSecondHello(&ch); err != nil {
-			return err
-		}
-	} else {
-		v, err := s.negotiateVersion(&ch)
-		if err != nil {
-			return err
-		}
-		if s.cfg.variant().gen(v) == gen12 {
-			return s.readClientHello12(&ch, msg)
-		}
-	}
-	if err := s.checkHello13(&ch); err != nil {
-		return err
-	}
+// hello13 is what the server decided for a TLS 1.3 handshake, step by
+// step, from one ClientHello.
+type hello13 struct {
+	ch        *wire.ClientHello
+	msg       []byte
+	retry     bool // this is ClientHello2
+	suite     *suite.Suite
+	sess      *Session // resumed, or nil
+	pskIndex  int
+	dhe       bool           // (EC)DHE is used: always unless psk_ke
+	share     *wire.KeyShare // the client's share we answer
+	cert      *Certificate
+	scheme    uint16
+	alpn      string
+	quicTP    []byte
+	ourShare  []byte
+	shared    []byte
+	retrySent bool // a HelloRetryRequest went instead
+}
 
-	// Cipher suite.
-	st := s.pickSuite(ch.CipherSuites)
-	if st == nil {
+// readClientHello handles ClientHello1 and, after a HelloRetryRequest,
+// ClientHello2 (RFC 8446 sections 4.1.2, 4.1.4, 4.2.11 and 9.2), one
+// named step per decision, then the server's flight.
+func (s *Server) readClientHello(msg []byte) error {
+	h := &hello13{ch: new(wire.ClientHello), msg: msg}
+	if err := h.ch.Unmarshal(msg); err != nil {
+		return err
+	}
+	if to12, err := s.routeHello(h); to12 || err != nil {
+		return err
+	}
+	steps := []func(*hello13) error{
+		s.checkHello13, s.chooseSuite, s.chooseSession, s.chooseKeyShare,
+		s.chooseCertificate13, s.chooseApplication, s.keyExchange,
+	}
+	for _, step := range steps {
+		if err := step(h); err != nil || h.retrySent {
+			return err
+		}
+	}
+	s.record13(h)
+	if err := s.sendServerHello(h); err != nil {
+		return err
+	}
+	s.sendEncryptedExtensions(h)
+	if h.sess == nil {
+		if err := s.sendCertificate13(h); err != nil {
+			return err
+		}
+	}
+	s.sendServerFinished()
+	return nil
+}
+
+// routeHello places a ClientHello: the second of a stateless retry (its
+// state rebuilt from the cookie), the second of a retry (checked against
+// the first), or a first one whose version is negotiated here; TLS 1.2
+// goes to its handshaker (to12).
+func (s *Server) routeHello(h *hello13) (to12 bool, err error) {
+	if s.state == sWaitClientHello && len(h.ch.Cookie) > 0 && s.statelessRetry() {
+		if err := s.resumeRetry(h.ch); err != nil {
+			return false, err
+		}
+	}
+	h.retry = s.state == sWaitClientHello2
+	if h.retry {
+		return false, s.checkSecondHello(h.ch)
+	}
+	v, err := s.negotiateVersion(h.ch)
+	if err != nil {
+		return false, err
+	}
+	if s.cfg.variant().gen(v) == gen12 {
+		return true, s.readClientHello12(h.ch, h.msg)
+	}
+	return false, nil
+}
+
+// chooseSuite takes our most preferred TLS 1.3 suite the client offers;
+// after a HelloRetryRequest it must be the same one (RFC 8446 4.1.4).
+func (s *Server) chooseSuite(h *hello13) error {
+	h.suite = s.pickSuite(h.ch.CipherSuites)
+	if h.suite == nil {
 		return fail(wire.AlertHandshakeFailure, "no TLS 1.3 cipher suite in common")
 	}
-	if retry && st != s.st.Suite {
+	if h.retry && h.suite != s.st.Suite {
 		return fail(wire.AlertIllegalParameter, "cipher suite changed after HelloRetryRequest")
 	}
+	return nil
+}
 
-	// Resumption: the first offered ticket that opens, fits and whose
-	// binder verifies.
-	sess, pskIndex, dhe, err := s.pickSession(&ch, st, msg)
+// chooseSession resumes with the first offered ticket that opens, fits
+// and whose binder verifies, and notes whether tickets are of use to this
+// client: only if it listed a PSK mode we accept (RFC 8446 4.2.9).
+func (s *Server) chooseSession(h *hello13) error {
+	sess, i, dhe, err := s.pickSession(h.ch, h.suite, h.msg)
 	if err != nil {
 		return err
 	}
-	// A ticket is only of use to a client that listed a PSK mode we would
-	// accept; RFC 8446 section 4.2.9 says not to send it one otherwise.
-	s.ticketsWanted = slices.Contains(ch.PSKModes, wire.PSKModeDHEKE) ||
-		(slices.Contains(ch.PSKModes, wire.PSKModeKE) && s.cfg.PSKWithoutDHE)
+	h.sess, h.pskIndex, h.dhe = sess, i, dhe
+	s.ticketsWanted = slices.Contains(h.ch.PSKModes, wire.PSKModeDHEKE) ||
+		(slices.Contains(h.ch.PSKModes, wire.PSKModeKE) && s.cfg.PSKWithoutDHE)
+	return nil
+}
 
-	// Key exchange group: the most preferred one the client sent a share
-	// for; otherwise ask for the most preferred one it supports.
-	var share *wire.KeyShare
-	if dhe {
-		if share = s.pickShare(&ch); share == nil {
-			if retry {
-				return fail(wire.AlertIllegalParameter, "ClientHello2 has no share for %s", wire.GroupName(s.hrrWant))
-			}
-			for _, g := range s.cfg.Groups {
-				if slices.Contains(ch.SupportedGroups, g) {
-					return s.helloRetry(&ch, st, g)
-				}
-			}
-			return fail(wire.AlertHandshakeFailure, "no key exchange group in common (client offers %v)", groupNames(ch.SupportedGroups))
+// chooseKeyShare answers the client's share for our most preferred group
+// it sent one for; without one, a HelloRetryRequest asks for our most
+// preferred group it supports (RFC 8446 4.1.1, 4.2.8).
+func (s *Server) chooseKeyShare(h *hello13) error {
+	if !h.dhe {
+		return nil // psk_ke: no (EC)DHE
+	}
+	if h.share = s.pickShare(h.ch); h.share != nil {
+		return nil
+	}
+	if h.retry {
+		return fail(wire.AlertIllegalParameter, "ClientHello2 has no share for %s", wire.GroupName(s.hrrWant))
+	}
+	for _, g := range s.cfg.Groups {
+		if slices.Contains(h.ch.SupportedGroups, g) {
+			h.retrySent = true
+			return s.helloRetry(h.ch, h.suite, g)
 		}
 	}
+	return fail(wire.AlertHandshakeFailure, "no key exchange group in common (client offers %v)", groupNames(h.ch.SupportedGroups))
+}
 
-	// Certificate and signature scheme, unless the PSK authenticates.
-	var cert *Certificate
-	var scheme uint16
-	if sess == nil {
-		info := &HelloInfo{
-			ServerName:        ch.ServerName,
-			CipherSuites:      ch.CipherSuites,
-			SupportedGroups:   ch.SupportedGroups,
-			SignatureSchemes:  ch.SigSchemes,
-			SupportedVersions: ch.SupportedVersions,
-			ALPN:              ch.ALPN,
-		}
-		if cert, err = s.cfg.GetCertificate(info); err != nil {
-			if we, ok := err.(*wire.Error); ok {
-				return we
-			}
-			return fail(wire.AlertHandshakeFailure, "no certificate: %v", err)
-		}
-		if cert == nil || len(cert.Chain) == 0 {
-			return fail(wire.AlertHandshakeFailure, "no certificate for %q", ch.ServerName)
-		}
-		if scheme, err = sig.Pick(cert.Signer.Public(), ch.SigSchemes); err != nil {
-			return fail(wire.AlertHandshakeFailure, "%v", err)
-		}
+// chooseCertificate13 picks the certificate and signature scheme, unless
+// a PSK authenticates the server.
+func (s *Server) chooseCertificate13(h *hello13) error {
+	if h.sess != nil {
+		s.notAfter = h.sess.ExpiresAt
+		return nil
 	}
-	s.cert, s.scheme = cert, scheme
-	if cert != nil {
-		s.notAfter = cert.NotAfter
-	} else {
-		s.notAfter = sess.ExpiresAt
-	}
-
-	// ALPN (RFC 7301 section 3.2), which QUIC requires (RFC 9001 8.1).
-	alpn, err := s.pickALPN(&ch)
+	cert, err := s.certificateFor(h.ch, h.ch.SupportedVersions)
 	if err != nil {
 		return err
 	}
-	var quicParams []byte
-	if s.cfg.Variant == QUIC {
-		if alpn == "" {
-			return fail(wire.AlertNoApplicationProtocol, "no application protocol agreed, which QUIC requires (client offers %q)", ch.ALPN)
+	if h.scheme, err = sig.Pick(cert.Signer.Public(), h.ch.SigSchemes); err != nil {
+		return fail(wire.AlertHandshakeFailure, "%v", err)
+	}
+	h.cert = cert
+	s.cert, s.scheme, s.notAfter = cert, h.scheme, cert.NotAfter
+	return nil
+}
+
+// certificateFor asks the Config's GetCertificate for a ClientHello.
+func (s *Server) certificateFor(ch *wire.ClientHello, versions []uint16) (*Certificate, error) {
+	cert, err := s.cfg.GetCertificate(&HelloInfo{
+		ServerName:        ch.ServerName,
+		CipherSuites:      ch.CipherSuites,
+		SupportedGroups:   ch.SupportedGroups,
+		SignatureSchemes:  ch.SigSchemes,
+		SupportedVersions: versions,
+		ALPN:              ch.ALPN,
+	})
+	if err != nil {
+		if we, ok := err.(*wire.Error); ok {
+			return nil, we
 		}
-		tp, ok := wire.FindExtension(ch.Extensions, wire.ExtQUICTransportParameters)
-		if !ok {
-			return fail(wire.AlertMissingExtension, "client sent no quic_transport_parameters (RFC 9001 8.2)")
-		}
-		s.st.PeerTransportParams = bytes.Clone(tp)
-		quicParams = s.cfg.TransportParams
-		if s.cfg.QUICParams != nil {
-			if quicParams, err = s.cfg.QUICParams(s.st.PeerTransportParams); err != nil {
-				return fail(wire.AlertInternalError, "transport parameters: %v", err)
-			}
+		return nil, fail(wire.AlertHandshakeFailure, "no certificate: %v", err)
+	}
+	if cert == nil || len(cert.Chain) == 0 {
+		return nil, fail(wire.AlertHandshakeFailure, "no certificate for %q", ch.ServerName)
+	}
+	return cert, nil
+}
+
+// chooseApplication agrees on ALPN (RFC 7301 3.2), which QUIC requires
+// (RFC 9001 8.1), and takes QUIC's transport parameters (8.2).
+func (s *Server) chooseApplication(h *hello13) error {
+	var err error
+	if h.alpn, err = s.pickALPN(h.ch); err != nil {
+		return err
+	}
+	if s.cfg.Variant != QUIC {
+		return nil
+	}
+	if h.alpn == "" {
+		return fail(wire.AlertNoApplicationProtocol, "no application protocol agreed, which QUIC requires (client offers %q)", h.ch.ALPN)
+	}
+	tp, ok := wire.FindExtension(h.ch.Extensions, wire.ExtQUICTransportParameters)
+	if !ok {
+		return fail(wire.AlertMissingExtension, "client sent no quic_transport_parameters (RFC 9001 8.2)")
+	}
+	s.st.PeerTransportParams = bytes.Clone(tp)
+	h.quicTP = s.cfg.TransportParams
+	if s.cfg.QUICParams != nil {
+		if h.quicTP, err = s.cfg.QUICParams(s.st.PeerTransportParams); err != nil {
+			return fail(wire.AlertInternalError, "transport parameters: %v", err)
 		}
 	}
+	return nil
+}
 
-	// Key exchange.
-	var serverShare, shared []byte
-	if share != nil {
-		if serverShare, shared, err = kex.Respond(share.Group, s.cfg.Rand, share.Data); err != nil {
-			return fail(wire.AlertIllegalParameter, "client key share for %s: %v", wire.GroupName(share.Group), err)
-		}
-		s.st.Group = share.Group
+// keyExchange answers the client's share.
+func (s *Server) keyExchange(h *hello13) error {
+	if h.share == nil {
+		return nil
 	}
+	var err error
+	if h.ourShare, h.shared, err = kex.Respond(h.share.Group, s.cfg.Rand, h.share.Data); err != nil {
+		return fail(wire.AlertIllegalParameter, "client key share for %s: %v", wire.GroupName(h.share.Group), err)
+	}
+	s.st.Group = h.share.Group
+	return nil
+}
 
+// record13 writes the decisions into the negotiated state.
+func (s *Server) record13(h *hello13) {
+	ch := h.ch
 	s.st.Version = s.cfg.variant().v13
-	s.st.Suite = st
-	s.st.ALPN = alpn
+	s.st.Suite = h.suite
+	s.st.ALPN = h.alpn
 	s.st.ServerName = ch.ServerName
 	s.st.ClientRandom = ch.Random
-	s.st.SignatureScheme = scheme
-	s.st.LocalCertificate = cert
+	s.st.SignatureScheme = h.scheme
+	s.st.LocalCertificate = h.cert
 	s.st.EarlyDataOffered = ch.EarlyData
 	s.st.PostHandshakeAuth = ch.PostHandshakeAuth
 	s.st.PeerRecordLimit = ch.RecordSizeLimit
+}
 
+// sendServerHello sends ServerHello (and the compatibility CCS), then
+// derives the handshake secrets and installs our handshake write key.
+func (s *Server) sendServerHello(h *hello13) error {
+	v := s.cfg.variant()
 	sh := wire.ServerHello{
-		Vers:             s.cfg.variant().legacyVersion,
-		SessionID:        ch.SessionID,
-		CipherSuite:      st.ID,
-		SupportedVersion: s.cfg.variant().v13,
+		Vers:             v.legacyVersion,
+		SessionID:        h.ch.SessionID,
+		CipherSuite:      h.suite.ID,
+		SupportedVersion: v.v13,
 	}
-	if share != nil {
-		sh.KeyShare = wire.KeyShare{Group: share.Group, Data: serverShare}
+	if h.share != nil {
+		sh.KeyShare = wire.KeyShare{Group: h.share.Group, Data: h.ourShare}
 	}
 	var psk []byte
-	if sess != nil {
-		sh.SelectedPSK, sh.HasSelectedPSK = uint16(pskIndex), true
-		psk = sess.PSK(st)
+	if h.sess != nil {
+		sh.SelectedPSK, sh.HasSelectedPSK = uint16(h.pskIndex), true
+		psk = h.sess.PSK(h.suite)
 		s.st.Resumed = true
-		if len(sess.PeerChain) > 0 {
-			if s.st.PeerChain, s.st.PeerCertificates, err = parseChain(entries(sess.PeerChain)); err != nil {
+		if len(h.sess.PeerChain) > 0 {
+			var err error
+			if s.st.PeerChain, s.st.PeerCertificates, err = parseChain(entries(h.sess.PeerChain)); err != nil {
 				return err
 			}
 		}
@@ -311,55 +396,63 @@ func (s *Server) readClientHello(msg []byte) error {
 		return err
 	}
 	s.st.ServerRandom = sh.Random
-	if !retry {
-		s.transcript.SetHash(st.Hash)
+	if !h.retry {
+		s.transcript.SetHash(h.suite.Hash)
 	}
-	s.transcript.Write(msg)
+	s.transcript.Write(h.msg)
 	s.send(LevelInitial, sh.Marshal())
-	if len(ch.SessionID) > 0 && s.cfg.variant().compatCCS && !s.sentCCS {
+	if len(h.ch.SessionID) > 0 && v.compatCCS && !s.sentCCS {
 		// Middlebox compatibility (RFC 8446 appendix D.4).
 		s.sentCCS = true
 		s.acts = append(s.acts, Action{Kind: ActSendCCS})
 	}
-	s.handshakeSecretsPSK(psk, shared)
+	s.handshakeSecretsPSK(psk, h.shared)
 	s.writeKey(LevelHandshake, s.serverHS)
+	return nil
+}
 
-	ee := wire.EncryptedExtensions{ALPN: alpn, ServerNameAck: ch.ServerName != "" && sess == nil}
-	if ch.RecordSizeLimit != 0 && s.cfg.Variant != QUIC {
+func (s *Server) sendEncryptedExtensions(h *hello13) {
+	ee := wire.EncryptedExtensions{ALPN: h.alpn, ServerNameAck: h.ch.ServerName != "" && h.sess == nil}
+	if h.ch.RecordSizeLimit != 0 && s.cfg.Variant != QUIC {
 		// RFC 8449 section 4: TLS 1.3 counts the content type byte.
 		// (QUIC has no TLS records: RFC 9001 8.4 forbids the
 		// extension's use there.)
 		ee.RecordSizeLimit = 1<<14 + 1
 	}
 	if s.cfg.Variant == QUIC {
-		ee.Extra = []wire.Extension{{Type: wire.ExtQUICTransportParameters, Data: quicParams}}
+		ee.Extra = []wire.Extension{{Type: wire.ExtQUICTransportParameters, Data: h.quicTP}}
 	}
 	s.send(LevelHandshake, ee.Marshal())
+}
 
-	if sess == nil {
-		if s.cfg.RequestClientCert {
-			cr := wire.CertificateRequest{SigSchemes: s.cfg.SigSchemes, SigSchemesCert: sig.CertSchemes(), CertAuthorities: s.cfg.ClientCAs}
-			s.send(LevelHandshake, cr.Marshal())
-			s.st.CertRequested = true
-		}
-		cm := wire.Certificate{}
-		for i, d := range cert.Chain {
-			e := wire.CertificateEntry{Data: d}
-			if i == 0 {
-				if ch.StatusRequest {
-					e.OCSP = cert.OCSP
-				}
-				if ch.SCT {
-					e.SCTs = cert.SCTs
-				}
-			}
-			cm.Entries = append(cm.Entries, e)
-		}
-		s.send(LevelHandshake, cm.Marshal())
-		if err := signCertificateVerify(&s.common, cert, scheme, true); err != nil {
-			return err
-		}
+// sendCertificate13 sends [CertificateRequest], Certificate (with the
+// OCSP staple and SCTs when asked for) and CertificateVerify.
+func (s *Server) sendCertificate13(h *hello13) error {
+	if s.cfg.RequestClientCert {
+		cr := wire.CertificateRequest{SigSchemes: s.cfg.SigSchemes, SigSchemesCert: sig.CertSchemes(), CertAuthorities: s.cfg.ClientCAs}
+		s.send(LevelHandshake, cr.Marshal())
+		s.st.CertRequested = true
 	}
+	cm := wire.Certificate{}
+	for i, d := range h.cert.Chain {
+		e := wire.CertificateEntry{Data: d}
+		if i == 0 {
+			if h.ch.StatusRequest {
+				e.OCSP = h.cert.OCSP
+			}
+			if h.ch.SCT {
+				e.SCTs = h.cert.SCTs
+			}
+		}
+		cm.Entries = append(cm.Entries, e)
+	}
+	s.send(LevelHandshake, cm.Marshal())
+	return signCertificateVerify(&s.common, h.cert, h.scheme, true)
+}
+
+// sendServerFinished ends the server's flight: Finished, the application
+// secrets, and the wait for the client's flight.
+func (s *Server) sendServerFinished() {
 	s.send(LevelHandshake, (&wire.Finished{VerifyData: s.finished(s.serverHS)}).Marshal())
 	s.appSecrets()
 	s.writeKey(LevelApplication, s.serverApp)
@@ -369,12 +462,12 @@ func (s *Server) readClientHello(msg []byte) error {
 	} else {
 		s.state = sWaitClientFinished
 	}
-	return nil
 }
 
 // checkHello13 applies the ClientHello rules of RFC 8446 sections 4.1.2,
 // 4.2 and 9.2 that do not depend on the server's choices.
-func (s *Server) checkHello13(ch *wire.ClientHello) error {
+func (s *Server) checkHello13(h *hello13) error {
+	ch := h.ch
 	v := s.cfg.variant()
 	if !slices.Contains(ch.SupportedVersions, v.v13) {
 		return fail(wire.AlertProtocolVersion, "ClientHello2 no longer offers %s", wire.VersionName(v.v13))

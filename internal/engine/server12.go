@@ -125,17 +125,9 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 	if sess := s.pickSession12(ch); sess != nil {
 		return s.resume12(ch, msg, sess)
 	}
-	info := &HelloInfo{ServerName: ch.ServerName, CipherSuites: ch.CipherSuites, SupportedGroups: ch.SupportedGroups,
-		SignatureSchemes: ch.SigSchemes, SupportedVersions: []uint16{s.cfg.variant().v12}, ALPN: ch.ALPN}
-	cert, err := s.cfg.GetCertificate(info)
+	cert, err := s.certificateFor(ch, []uint16{s.cfg.variant().v12})
 	if err != nil {
-		if we, ok := err.(*wire.Error); ok {
-			return we
-		}
-		return fail(wire.AlertHandshakeFailure, "no certificate: %v", err)
-	}
-	if cert == nil || len(cert.Chain) == 0 {
-		return fail(wire.AlertHandshakeFailure, "no certificate for %q", ch.ServerName)
+		return err
 	}
 	pub := cert.Signer.Public()
 	rsaKey := sig.IsRSA(pub)
