@@ -48,7 +48,7 @@ type Client struct {
 	session12 *Ticket
 	// session offered for resumption, and its PSK.
 	session *Ticket
-	psk     []byte
+	psk     keysched.PSK
 	// phaTranscript is the handshake's transcript, kept for
 	// post-handshake authentication.
 	phaTranscript *keysched.Transcript
@@ -201,9 +201,8 @@ func (c *Client) addPSK() {
 	h.PSKIdentities = []wire.PSKIdentity{{Identity: t.Ticket, ObfuscatedTicketAge: t.ObfuscatedAge(c.cfg.now())}}
 	h.PSKBinders = [][]byte{make([]byte, t.Suite.Hash.Size())}
 	raw := h.Marshal()
-	psk := keysched.ResumptionPSK(t.Suite.Hash, t.ResumptionSecret, t.Nonce)
-	c.psk = psk
-	b := binder(t.Suite, psk, binderHash(&c.transcript, t.Suite, raw, bindersLen(h.PSKBinders)))
+	c.psk = t.PSK()
+	b := binder(c.psk, binderHash(&c.transcript, t.Suite, raw, bindersLen(h.PSKBinders)))
 	copy(raw[len(raw)-len(b):], b)
 	h.PSKBinders[0] = b
 }
@@ -372,7 +371,7 @@ func (c *Client) readServerHello(msg []byte) error {
 		c.transcript.SetHash(s.Hash)
 	}
 	c.transcript.Write(msg)
-	var psk []byte
+	var psk keysched.PSK
 	if sh.HasSelectedPSK {
 		// Only one identity is ever offered (RFC 8446 section 4.2.11).
 		if c.session == nil || sh.SelectedPSK != 0 {
@@ -660,7 +659,7 @@ func (c *Client) readFinished(msg []byte) error {
 		c.phaTranscript = c.transcript.Clone()
 	}
 	c.writeKey(LevelApplication, c.clientApp)
-	c.st.ResumptionSecret = c.sched.Derive(keysched.LabelResumption, c.transcript.Sum())
+	c.st.ResumptionSecret = c.resumptionSecret()
 	c.acts = append(c.acts, Action{Kind: ActDone})
 	c.done = true
 	c.state = cConnected
@@ -817,7 +816,7 @@ func (c *Client) answerPostHandshakeAuth(msg []byte) error {
 		t.Write(m)
 		c.sendPost(m)
 	}
-	fin := keysched.FinishedMAC(c.st.Suite.Hash, c.clientApp, t.Sum())
+	fin := c.clientApp.VerifyData(t.Sum())
 	c.sendPost((&wire.Finished{VerifyData: fin}).Marshal())
 	return nil
 }

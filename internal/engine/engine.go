@@ -243,8 +243,8 @@ func (t *Ticket) ObfuscatedAge(now time.Time) uint32 {
 }
 
 // PSK derives the ticket's pre-shared key (RFC 8446 section 4.6.1).
-func (t *Ticket) PSK() []byte {
-	return keysched.ResumptionPSK(t.Suite.Hash, t.ResumptionSecret, t.Nonce)
+func (t *Ticket) PSK() keysched.PSK {
+	return keysched.NewTicketPSK(t.Suite.Hash, t.ResumptionSecret, t.Nonce)
 }
 
 // State is what was negotiated, filled in as the handshake goes.
@@ -350,15 +350,19 @@ type common struct {
 	cfg        *Config
 	st         State
 	transcript keysched.Transcript
-	sched      *keysched.Schedule
+	// The key schedule, typed by stage (RFC 8446 7.1): the handshake
+	// stage until the server's Finished, then the master stage until the
+	// resumption secret is taken.
+	hsStage *keysched.HandshakeStage
+	master  *keysched.MasterStage
 	acts       []Action
 	done       bool
 	// failed is the error that ended the engine; every later call
 	// returns it.
 	failed error
 
-	clientHS, serverHS   []byte
-	clientApp, serverApp []byte
+	clientHS, serverHS   keysched.TrafficSecret
+	clientApp, serverApp keysched.TrafficSecret
 	keyUpdatesSeen       int
 	master12             []byte
 }
@@ -411,12 +415,12 @@ func (c *common) sendPost(msg []byte) {
 	c.acts = append(c.acts, Action{Kind: ActSend, Level: LevelApplication, Msg: msg})
 }
 
-func (c *common) readKey(level Level, secret []byte) {
-	c.acts = append(c.acts, Action{Kind: ActReadKey, Level: level, Suite: c.st.Suite, Secret: secret})
+func (c *common) readKey(level Level, secret keysched.TrafficSecret) {
+	c.acts = append(c.acts, Action{Kind: ActReadKey, Level: level, Suite: c.st.Suite, Secret: secret.Secret})
 }
 
-func (c *common) writeKey(level Level, secret []byte) {
-	c.acts = append(c.acts, Action{Kind: ActWriteKey, Level: level, Suite: c.st.Suite, Secret: secret})
+func (c *common) writeKey(level Level, secret keysched.TrafficSecret) {
+	c.acts = append(c.acts, Action{Kind: ActWriteKey, Level: level, Suite: c.st.Suite, Secret: secret.Secret})
 }
 
 func (c *common) keyLog(label string, secret []byte) {
@@ -439,9 +443,9 @@ func (c *common) reset() []Action {
 // handshake traffic secrets. An idle connection keeps only its traffic
 // secrets and what resumption and exporters need.
 func (c *common) releaseHandshake() {
-	c.sched = nil
+	c.hsStage, c.master = nil, nil
 	c.transcript = keysched.Transcript{}
-	c.clientHS, c.serverHS = nil, nil
+	c.clientHS, c.serverHS = keysched.TrafficSecret{}, keysched.TrafficSecret{}
 }
 
 // Idle tells the engine that the caller is done with the actions of its
@@ -457,32 +461,39 @@ func (c *common) handshakeSecrets(shared []byte) { c.handshakeSecretsPSK(nil, sh
 
 // handshakeSecretsPSK is handshakeSecrets with a PSK in the early secret;
 // shared is nil in psk_ke mode.
-func (c *common) handshakeSecretsPSK(psk, shared []byte) {
-	h := c.st.Suite.Hash
-	c.sched = keysched.New(h, psk)
-	c.sched.Handshake(shared)
+func (c *common) handshakeSecretsPSK(psk keysched.PSK, shared []byte) {
+	early := keysched.NewEarlyVariant(c.cfg.variant().keys, c.st.Suite.Hash, psk)
+	c.hsStage = early.Handshake(shared)
 	th := c.transcript.Sum()
-	c.clientHS = c.sched.Derive(keysched.LabelClientHandshake, th)
-	c.serverHS = c.sched.Derive(keysched.LabelServerHandshake, th)
-	c.keyLog("CLIENT_HANDSHAKE_TRAFFIC_SECRET", c.clientHS)
-	c.keyLog("SERVER_HANDSHAKE_TRAFFIC_SECRET", c.serverHS)
+	c.clientHS = c.hsStage.ClientTraffic(th)
+	c.serverHS = c.hsStage.ServerTraffic(th)
+	c.keyLog("CLIENT_HANDSHAKE_TRAFFIC_SECRET", c.clientHS.Secret)
+	c.keyLog("SERVER_HANDSHAKE_TRAFFIC_SECRET", c.serverHS.Secret)
 }
 
 // appSecrets derives the application traffic and exporter secrets from the
 // transcript through the server's Finished.
 func (c *common) appSecrets() {
-	c.sched.Master()
+	c.master = c.hsStage.Master()
+	c.hsStage = nil
 	th := c.transcript.Sum()
-	c.clientApp = c.sched.Derive(keysched.LabelClientApp, th)
-	c.serverApp = c.sched.Derive(keysched.LabelServerApp, th)
-	c.st.ExporterSecret = c.sched.Derive(keysched.LabelExporter, th)
-	c.keyLog("CLIENT_TRAFFIC_SECRET_0", c.clientApp)
-	c.keyLog("SERVER_TRAFFIC_SECRET_0", c.serverApp)
+	c.clientApp = c.master.ClientTraffic(th)
+	c.serverApp = c.master.ServerTraffic(th)
+	c.st.ExporterSecret = c.master.Exporter(th).Secret
+	c.keyLog("CLIENT_TRAFFIC_SECRET_0", c.clientApp.Secret)
+	c.keyLog("SERVER_TRAFFIC_SECRET_0", c.serverApp.Secret)
 	c.keyLog("EXPORTER_SECRET", c.st.ExporterSecret)
 }
 
-func (c *common) finished(base []byte) []byte {
-	return keysched.FinishedMAC(c.st.Suite.Hash, base, c.transcript.Sum())
+// resumptionSecret is taken from the master stage over the whole
+// handshake (RFC 8446 7.1), the last secret the schedule gives.
+func (c *common) resumptionSecret() []byte {
+	return c.master.Resumption(c.transcript.Sum()).Secret
+}
+
+// finished is the verify_data of a Finished keyed by base (RFC 8446 4.4.4).
+func (c *common) finished(base keysched.TrafficSecret) []byte {
+	return base.VerifyData(c.transcript.Sum())
 }
 
 // maxKeyUpdates bounds KeyUpdates received back to back without
@@ -494,7 +505,7 @@ const maxKeyUpdates = 32
 func (c *common) NoteAppData() { c.keyUpdatesSeen = 0 }
 
 // updateKeys is UpdateKeys for either role: TLS 1.3 only, once connected.
-func (c *common) updateKeys(connected bool, requestPeer bool, write *[]byte) ([]Action, error) {
+func (c *common) updateKeys(connected bool, requestPeer bool, write *keysched.TrafficSecret) ([]Action, error) {
 	if err := c.begin(); err != nil {
 		return nil, err
 	}
@@ -510,7 +521,7 @@ func (c *common) updateKeys(connected bool, requestPeer bool, write *[]byte) ([]
 
 // handleKeyUpdate processes a received KeyUpdate (RFC 8446 section 4.6.3).
 // ourRead/ourWrite point at the traffic secrets of the two directions.
-func (c *common) handleKeyUpdate(msg []byte, read, write *[]byte) error {
+func (c *common) handleKeyUpdate(msg []byte, read, write *keysched.TrafficSecret) error {
 	if !c.cfg.variant().keyUpdate {
 		// RFC 9001 section 6: QUIC forbids the TLS KeyUpdate message.
 		return fail(wire.AlertUnexpectedMessage, "KeyUpdate over %s", c.cfg.Variant)
@@ -523,7 +534,7 @@ func (c *common) handleKeyUpdate(msg []byte, read, write *[]byte) error {
 	if c.keyUpdatesSeen > maxKeyUpdates {
 		return fail(wire.AlertUnexpectedMessage, "too many KeyUpdates without application data")
 	}
-	*read = keysched.NextTrafficSecret(c.st.Suite.Hash, *read)
+	*read = read.Next()
 	c.readKey(LevelApplication, *read)
 	if ku.Request == wire.KeyUpdateRequested {
 		c.updateWrite(false, write)
@@ -531,13 +542,13 @@ func (c *common) handleKeyUpdate(msg []byte, read, write *[]byte) error {
 	return nil
 }
 
-func (c *common) updateWrite(requestPeer bool, write *[]byte) {
+func (c *common) updateWrite(requestPeer bool, write *keysched.TrafficSecret) {
 	ku := wire.KeyUpdate{}
 	if requestPeer {
 		ku.Request = wire.KeyUpdateRequested
 	}
 	c.sendPost(ku.Marshal())
-	*write = keysched.NextTrafficSecret(c.st.Suite.Hash, *write)
+	*write = write.Next()
 	c.writeKey(LevelApplication, *write)
 }
 

@@ -888,13 +888,13 @@ func TestEnginesReleaseHandshakeState(t *testing.T) {
 	}
 	c.Idle()
 	s.Idle()
-	if c.hello != nil || c.shares != nil || c.sched != nil || c.clientHS != nil || c.acts != nil {
+	if c.hello != nil || c.shares != nil || c.hsStage != nil || c.master != nil || c.clientHS.Secret != nil || c.acts != nil {
 		t.Error("client keeps handshake state")
 	}
-	if s.ch1 != nil || s.sched != nil || s.serverHS != nil || s.acts != nil {
+	if s.ch1 != nil || s.hsStage != nil || s.master != nil || s.serverHS.Secret != nil || s.acts != nil {
 		t.Error("server keeps handshake state")
 	}
-	if len(c.clientApp) == 0 || len(s.serverApp) == 0 || len(c.st.ResumptionSecret) == 0 || len(s.st.ExporterSecret) == 0 {
+	if len(c.clientApp.Secret) == 0 || len(s.serverApp.Secret) == 0 || len(c.st.ResumptionSecret) == 0 || len(s.st.ExporterSecret) == 0 {
 		t.Error("traffic, resumption or exporter secrets were dropped")
 	}
 	// Post-handshake work still runs on the released engines.

@@ -135,33 +135,35 @@ func sha256sum(msgs ...[]byte) []byte {
 	return h.Sum(nil)
 }
 
+// RFC 8448 section 3 through the typed schedule the engine uses.
 func TestRFC8448KeySchedule(t *testing.T) {
 	h := crypto.SHA256
-	s := keysched.New(h, nil)
-	eq(t, "early secret", s.Secret(), rfcEarlySecret)
-	s.Handshake(rfcSharedSecret)
+	early := keysched.NewEarly(h, nil)
+	hs := early.Handshake(rfcSharedSecret)
 	thSH := sha256sum(rfcClientHello, rfcServerHello)
-	eq(t, "c hs traffic", s.Derive(keysched.LabelClientHandshake, thSH), rfcClientHS)
-	eq(t, "s hs traffic", s.Derive(keysched.LabelServerHandshake, thSH), rfcServerHS)
-	key, iv := keysched.TrafficKey(h, rfcServerHS, 16, 12)
+	chs, shs := hs.ClientTraffic(thSH), hs.ServerTraffic(thSH)
+	eq(t, "c hs traffic", chs.Secret, rfcClientHS)
+	eq(t, "s hs traffic", shs.Secret, rfcServerHS)
+	key, iv := shs.Keys(keysched.TLS13Labels, 16, 12)
 	eq(t, "server handshake key", key, rfcServerHSKey)
 	eq(t, "server handshake iv", iv, rfcServerHSIV)
 
 	// Finished: server's over the transcript through CertificateVerify,
 	// client's through the server's Finished.
 	thCV := sha256sum(rfcClientHello, rfcServerHello, rfcEncryptedExtensions, rfcCertificate, rfcCertificateVerify)
-	eq(t, "server Finished", keysched.FinishedMAC(h, rfcServerHS, thCV), rfcServerFinished[4:])
+	eq(t, "server Finished", shs.VerifyData(thCV), rfcServerFinished[4:])
 	thSF := sha256sum(rfcClientHello, rfcServerHello, rfcEncryptedExtensions, rfcCertificate, rfcCertificateVerify, rfcServerFinished)
-	eq(t, "client Finished", keysched.FinishedMAC(h, rfcClientHS, thSF), rfcClientFinished[4:])
+	eq(t, "client Finished", chs.VerifyData(thSF), rfcClientFinished[4:])
 
-	s.Master()
-	eq(t, "c ap traffic", s.Derive(keysched.LabelClientApp, thSF), rfcClientApp)
-	eq(t, "s ap traffic", s.Derive(keysched.LabelServerApp, thSF), rfcServerApp)
-	eq(t, "exp master", s.Derive(keysched.LabelExporter, thSF), rfcExporterMaster)
-	_, civ := keysched.TrafficKey(h, rfcClientApp, 16, 12)
+	m := hs.Master()
+	capp := m.ClientTraffic(thSF)
+	eq(t, "c ap traffic", capp.Secret, rfcClientApp)
+	eq(t, "s ap traffic", m.ServerTraffic(thSF).Secret, rfcServerApp)
+	eq(t, "exp master", m.Exporter(thSF).Secret, rfcExporterMaster)
+	_, civ := capp.Keys(keysched.TLS13Labels, 16, 12)
 	eq(t, "client application iv", civ, rfcClientAppIV)
 	thCF := sha256sum(rfcClientHello, rfcServerHello, rfcEncryptedExtensions, rfcCertificate, rfcCertificateVerify, rfcServerFinished, rfcClientFinished)
-	eq(t, "res master", s.Derive(keysched.LabelResumption, thCF), rfcResMaster)
+	eq(t, "res master", m.Resumption(thCF).Secret, rfcResMaster)
 }
 
 func eq(t *testing.T, what string, got, want []byte) {

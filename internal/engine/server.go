@@ -380,7 +380,7 @@ func (s *Server) sendServerHello(h *hello13) error {
 	if h.share != nil {
 		sh.KeyShare = wire.KeyShare{Group: h.share.Group, Data: h.ourShare}
 	}
-	var psk []byte
+	var psk keysched.PSK
 	if h.sess != nil {
 		sh.SelectedPSK, sh.HasSelectedPSK = uint16(h.pskIndex), true
 		psk = h.sess.PSK(h.suite)
@@ -553,7 +553,7 @@ func (s *Server) pickSession(ch *wire.ClientHello, st *suite.Suite, msg []byte) 
 			// That session did not authenticate the client.
 			continue
 		}
-		want := binder(st, sess.PSK(st), binderHash(&s.transcript, st, msg, bindersLen(ch.PSKBinders)))
+		want := binder(sess.PSK(st), binderHash(&s.transcript, st, msg, bindersLen(ch.PSKBinders)))
 		if !hmac.Equal(want, ch.PSKBinders[i]) {
 			return nil, 0, false, fail(wire.AlertDecryptError, "PSK binder %d does not verify", i)
 		}
@@ -777,7 +777,7 @@ func (s *Server) readClientFinished(msg []byte) error {
 		}
 	}
 	s.transcript.Write(msg)
-	s.st.ResumptionSecret = s.sched.Derive(keysched.LabelResumption, s.transcript.Sum())
+	s.st.ResumptionSecret = s.resumptionSecret()
 	if s.st.PostHandshakeAuth {
 		s.phaTranscript = s.transcript.Clone()
 	}
@@ -961,7 +961,7 @@ func (s *Server) readPostHandshakeAuth(typ uint8, msg []byte) error {
 		if err := fin.Unmarshal(msg); err != nil {
 			return err
 		}
-		want := keysched.FinishedMAC(s.st.Suite.Hash, s.clientApp, p.transcript.Sum())
+		want := s.clientApp.VerifyData(p.transcript.Sum())
 		if !hmac.Equal(fin.VerifyData, want) {
 			return fail(wire.AlertDecryptError, "post-handshake Finished does not verify")
 		}

@@ -90,8 +90,8 @@ func ParseSession(b []byte) (*Session, error) {
 }
 
 // PSK derives the session's resumption PSK.
-func (s *Session) PSK(h *suite.Suite) []byte {
-	return keysched.ResumptionPSK(h.Hash, s.ResumptionSecret, s.Nonce)
+func (s *Session) PSK(h *suite.Suite) keysched.PSK {
+	return keysched.NewTicketPSK(h.Hash, s.ResumptionSecret, s.Nonce)
 }
 
 // maxTicketAgeSkew is how far the client's idea of a ticket's age may be
@@ -119,10 +119,10 @@ func bindersLen(binders [][]byte) int {
 	return n
 }
 
-// binder computes one PSK binder value.
-func binder(st *suite.Suite, psk, transcriptHash []byte) []byte {
-	bk := keysched.New(st.Hash, psk).BinderKey(true)
-	return keysched.FinishedMAC(st.Hash, bk, transcriptHash)
+// binder computes one PSK binder value: the early stage's binder key
+// (RFC 8446 7.1) as a Finished key over the partial transcript.
+func binder(psk keysched.PSK, transcriptHash []byte) []byte {
+	return keysched.NewEarly(psk.Hash(), psk).BinderKey().Binder(transcriptHash)
 }
 
 // ticketAgeOK checks the client's view of the ticket's age against ours.

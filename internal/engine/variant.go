@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/hasp-tls/hasp/internal/keysched"
 	"github.com/hasp-tls/hasp/internal/wire"
 )
 
@@ -63,13 +64,16 @@ type variantInfo struct {
 	// alpnRequired: the handshake fails without an application protocol
 	// (RFC 9001 8.1).
 	alpnRequired bool
+	// keys is the key schedule's flavour: DTLS 1.3 labels its secrets
+	// "dtls13" (RFC 9147 5.9).
+	keys keysched.Variant
 }
 
 var variants = [...]variantInfo{
 	TLS: {name: "TLS", v13: wire.VersionTLS13, v12: wire.VersionTLS12, legacyVersion: wire.VersionTLS12,
 		compatCCS: true, sessionIDAllowed: true, endOfEarlyData: true, keyUpdate: true},
 	DTLS: {name: "DTLS", v13: versionDTLS13, v12: versionDTLS12, legacyVersion: versionDTLS12,
-		datagram: true, sessionIDAllowed: true, keyUpdate: true},
+		datagram: true, sessionIDAllowed: true, keyUpdate: true, keys: keysched.DTLS13},
 	QUIC: {name: "QUIC", v13: wire.VersionTLS13, legacyVersion: wire.VersionTLS12,
 		keyUpdate: false, alpnRequired: true},
 }
