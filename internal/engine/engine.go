@@ -355,8 +355,8 @@ type common struct {
 	// resumption secret is taken.
 	hsStage *keysched.HandshakeStage
 	master  *keysched.MasterStage
-	acts       []Action
-	done       bool
+	acts    []Action
+	done    bool
 	// failed is the error that ended the engine; every later call
 	// returns it.
 	failed error

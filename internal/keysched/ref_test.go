@@ -71,4 +71,3 @@ func FinishedMAC(h crypto.Hash, baseKey, transcriptHash []byte) []byte {
 func ResumptionPSK(h crypto.Hash, resumptionMaster, nonce []byte) []byte {
 	return ExpandLabel(h, resumptionMaster, LabelResumptionPSK, nonce, h.Size())
 }
-
