@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"net"
+	"slices"
 	"sync/atomic"
 
 	"github.com/hasp-tls/hasp/internal/engine"
@@ -39,9 +40,6 @@ type handshaker struct {
 	verdict atomic.Pointer[trust.Verdict]
 	// session is the cached session a client offered.
 	session *ClientSessionState
-	// phaActive: a post-handshake authentication is in progress (its
-	// chain is checked even on a resumed connection).
-	phaActive atomic.Bool
 }
 
 // hostPort splits an address of any kind into host and port ("" when
@@ -262,12 +260,14 @@ func (c *handshaker) verifyPeer(st engine.State) ([][]*x509.Certificate, error) 
 
 func (c *handshaker) verifyPeerState(st *engine.State) error {
 	cfg := c.config
-	if st.Resumed && !c.phaActive.Load() {
+	if st.Resumed && !st.PostHandshakeAuthInProgress {
 		// The PSK authenticates the peer; its chain was checked when the
 		// session was made (and, on the client, its validity and name
 		// before the session was offered). Only VerifyConnection runs.
 		if c.isClient && c.session != nil {
-			st.VerifiedChains = c.session.verifiedChains
+			// A copy: the cached session is shared with other
+			// connections and their published states.
+			st.VerifiedChains = slices.Clone(c.session.verifiedChains)
 			if cfg.Trust != nil {
 				// The session was trusted again before it was offered.
 				if err := c.trustPeer(st); err != nil {
@@ -293,7 +293,7 @@ func (c *handshaker) verifyPeerState(st *engine.State) error {
 	// post-handshake authentication whenever it has ClientCAs.
 	verify := c.isClient && !cfg.InsecureSkipVerify ||
 		!c.isClient && (cfg.ClientAuth == VerifyClientCertIfGiven || cfg.ClientAuth == RequireAndVerifyClientCert ||
-			c.phaActive.Load() && cfg.ClientCAs != nil)
+			st.PostHandshakeAuthInProgress && cfg.ClientCAs != nil)
 	if verify && len(certs) > 0 {
 		opts := x509.VerifyOptions{
 			CurrentTime:   cfg.now(),
@@ -399,7 +399,11 @@ func (c *handshaker) resumableSession() *ClientSessionState {
 				cfg.ClientSessionCache.Put(key, nil)
 				return nil
 			}
-			cs.verifiedChains = chains
+			// The cached entry is shared: give this connection its own
+			// copy with the chains rather than writing into it.
+			cp := *cs
+			cp.verifiedChains = chains
+			cs = &cp
 		}
 	}
 	return cs
@@ -408,11 +412,15 @@ func (c *handshaker) resumableSession() *ClientSessionState {
 // storeTicket puts a ticket the server sent into the cache.
 func (c *handshaker) storeTicket(t *engine.Ticket) {
 	cfg := c.config
-	if cfg.ClientSessionCache == nil || len(c.state().PeerCertificates) == 0 {
+	// Called from inside the engine call: ask the engine for its state
+	// now (a TLS 1.2 ticket arrives before the handshake's last message,
+	// later than the last published snapshot).
+	st := c.eng.State()
+	if cfg.ClientSessionCache == nil || len(st.PeerCertificates) == 0 {
 		return
 	}
 	cp := *t
-	cs := &ClientSessionState{ticket: &cp, peerCerts: c.state().PeerCertificates, verifiedChains: c.state().VerifiedChains}
+	cs := &ClientSessionState{ticket: &cp, peerCerts: st.PeerCertificates, verifiedChains: st.VerifiedChains}
 	if v := c.verdict.Load(); v != nil && v.ViaException {
 		// Trust came from an exception: the session ends with it.
 		cs.until = v.Until
@@ -446,7 +454,7 @@ func (c *handshaker) trustPeer(st *engine.State) error {
 	c.verdict.Store(v)
 	if v.Trusted {
 		if len(v.Chain) > 0 {
-			st.VerifiedChains = append(st.VerifiedChains[:0], v.Chain)
+			st.VerifiedChains = [][]*x509.Certificate{v.Chain}
 		}
 		return nil
 	}

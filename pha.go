@@ -46,7 +46,6 @@ func (c *Conn) RequestClientCertificate(ctx context.Context) ([]*x509.Certificat
 	if err == nil {
 		c.phaMu.Lock()
 		c.phaResult = result
-		c.phaActive.Store(true)
 		c.phaMu.Unlock()
 		err = c.applyPostLocked(acts)
 	}
@@ -114,7 +113,6 @@ func (c *Conn) finishPostHandshakeAuth(err error) {
 	if c.phaResult != nil {
 		c.phaResult <- err
 		c.phaResult = nil
-		c.phaActive.Store(false)
 	}
 }
 

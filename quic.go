@@ -153,6 +153,9 @@ func (q *QUICConn) SetTransportParameters(params []byte) {
 	if params == nil {
 		params = []byte{}
 	}
+	if q.failed != nil {
+		return
+	}
 	q.params, q.paramsSet = params, true
 	before := q.failed
 	defer func() {
@@ -183,6 +186,10 @@ func (q *QUICConn) Start(ctx context.Context) error {
 	}
 	if q.h.config.MinVersion != 0 && q.h.config.MinVersion > VersionTLS13 || q.h.config.MaxVersion != 0 && q.h.config.MaxVersion < VersionTLS13 {
 		return errors.New("hasp: QUIC needs TLS 1.3")
+	}
+	if len(q.h.config.NextProtos) == 0 {
+		// RFC 9001 section 8.1: QUIC agrees on the application by ALPN.
+		return errors.New("hasp: QUIC needs Config.NextProtos (ALPN, RFC 9001 section 8.1)")
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -233,7 +240,11 @@ func (q *QUICConn) HandleData(level QUICEncryptionLevel, data []byte) error {
 	if level < QUICEncryptionLevelInitial || level > QUICEncryptionLevelApplication {
 		return q.fail(wire.Errorf(wire.AlertInternalError, "handshake data at unknown level %d", int(level)))
 	}
-	if level < q.readLevel && level != QUICEncryptionLevelEarly {
+	if level == QUICEncryptionLevelEarly {
+		// RFC 9001 section 8.3 / RFC 9000 12.4: no CRYPTO frames in 0-RTT.
+		return q.fail(wire.Errorf(wire.AlertUnexpectedMessage, "handshake data at the 0-RTT level"))
+	}
+	if level < q.readLevel {
 		return q.fail(wire.Errorf(wire.AlertUnexpectedMessage, "handshake data at the %s level after its keys were discarded", level))
 	}
 	if len(q.in[level])+len(data) > maxQUICBuffered {

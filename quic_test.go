@@ -343,6 +343,27 @@ func TestQUICRules(t *testing.T) {
 			t.Error("hasp client finished with no application protocol")
 		}
 	})
+	t.Run("no CRYPTO data at the 0-RTT level", func(t *testing.T) {
+		_, hs, _, _ := quicConfigs()
+		sq := hasp.QUICServer(&hasp.QUICConfig{TLSConfig: hs})
+		sq.SetTransportParameters(serverTP)
+		if err := sq.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		var ae *hasp.AlertError
+		if err := sq.HandleData(hasp.QUICEncryptionLevelEarly, []byte{1}); !errors.As(err, &ae) || ae.Alert != hasp.AlertUnexpectedMessage {
+			t.Errorf("CRYPTO data at the 0-RTT level: %v", err)
+		}
+	})
+	t.Run("a client without ALPN does not start", func(t *testing.T) {
+		hc, _, _, _ := quicConfigs()
+		hc.NextProtos = nil
+		q := hasp.QUICClient(&hasp.QUICConfig{TLSConfig: hc})
+		q.SetTransportParameters(clientTP)
+		if err := q.Start(context.Background()); err == nil {
+			t.Error("started without NextProtos")
+		}
+	})
 	t.Run("legacy_session_id refused", func(t *testing.T) {
 		hc, hs, _, _ := quicConfigs()
 		cq := hasp.QUICClient(&hasp.QUICConfig{TLSConfig: hc})

@@ -201,8 +201,9 @@ func (c *Client) addPSK() {
 	h.PSKIdentities = []wire.PSKIdentity{{Identity: t.Ticket, ObfuscatedTicketAge: t.ObfuscatedAge(c.cfg.now())}}
 	h.PSKBinders = [][]byte{make([]byte, t.Suite.Hash.Size())}
 	raw := h.Marshal()
-	c.psk = t.PSK()
-	b := binder(c.psk, binderHash(&c.transcript, t.Suite, raw, bindersLen(h.PSKBinders)))
+	keys := c.cfg.variant().keys
+	c.psk = t.PSK(keys)
+	b := binder(keys, c.psk, binderHash(&c.transcript, t.Suite, raw, bindersLen(h.PSKBinders)))
 	copy(raw[len(raw)-len(b):], b)
 	h.PSKBinders[0] = b
 }

@@ -37,6 +37,9 @@ type retryState struct {
 	// invariant is SHA-256 over the ClientHello1 fields that ClientHello2
 	// must repeat (RFC 8446 section 4.1.2).
 	invariant [32]byte
+	// binding is Config.CookieBinding (the client's address, for a
+	// datagram or QUIC server): a cookie is good only where it was made.
+	binding []byte
 }
 
 func (r *retryState) marshal() []byte {
@@ -47,6 +50,7 @@ func (r *retryState) marshal() []byte {
 	b.AddUint16(r.group)
 	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(r.ch1Hash) })
 	b.AddBytes(r.invariant[:])
+	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(r.binding) })
 	return b.BytesOrPanic()
 }
 
@@ -54,13 +58,15 @@ func (r *retryState) unmarshal(p []byte) bool {
 	s := cryptobyte.String(p)
 	var format uint8
 	var ms uint64
-	var h cryptobyte.String
+	var h, binding cryptobyte.String
 	if !s.ReadUint8(&format) || format != cookieFormat || !s.ReadUint64(&ms) || !s.ReadUint16(&r.suite) ||
-		!s.ReadUint16(&r.group) || !s.ReadUint8LengthPrefixed(&h) || !s.CopyBytes(r.invariant[:]) || !s.Empty() {
+		!s.ReadUint16(&r.group) || !s.ReadUint8LengthPrefixed(&h) || !s.CopyBytes(r.invariant[:]) ||
+		!s.ReadUint16LengthPrefixed(&binding) || !s.Empty() {
 		return false
 	}
 	r.created = time.UnixMilli(int64(ms))
 	r.ch1Hash = []byte(h)
+	r.binding = []byte(binding)
 	return true
 }
 
@@ -105,7 +111,8 @@ func (s *Server) statelessRetry() bool { return s.cfg.SealCookie != nil && s.cfg
 func (s *Server) sealRetry(ch *wire.ClientHello, st *suite.Suite, g uint16) ([]byte, error) {
 	h := st.Hash.New()
 	h.Write(ch.Raw)
-	r := retryState{created: s.cfg.now(), suite: st.ID, group: g, ch1Hash: h.Sum(nil), invariant: helloInvariant(ch)}
+	r := retryState{created: s.cfg.now(), suite: st.ID, group: g, ch1Hash: h.Sum(nil), invariant: helloInvariant(ch), binding: s.cfg.CookieBinding}
+	s.retryDigest = r.invariant
 	c, err := s.cfg.SealCookie(r.marshal())
 	if err != nil {
 		return nil, fail(wire.AlertInternalError, "sealing the cookie: %v", err)
@@ -126,6 +133,11 @@ func (s *Server) resumeRetry(ch *wire.ClientHello) error {
 	now := s.cfg.now()
 	if age := now.Sub(r.created); age < -time.Minute || age > maxCookieAge {
 		return fail(wire.AlertIllegalParameter, "cookie expired (%s old)", age.Round(time.Second))
+	}
+	if !bytes.Equal(r.binding, s.cfg.CookieBinding) {
+		// Made for another client address: a replayed ClientHello2 must
+		// not make us send a flight to a spoofed one.
+		return fail(wire.AlertIllegalParameter, "cookie made for another client")
 	}
 	st := suite.ByID(r.suite)
 	if st == nil || !st.TLS13 || len(r.ch1Hash) != st.Hash.Size() {
@@ -150,6 +162,7 @@ func (s *Server) resumeRetry(ch *wire.ClientHello) error {
 	s.st.HelloRetry = true
 	s.st.Version = v.v13
 	s.hrrWant = r.group
+	s.retryDigest = r.invariant
 	s.cookie = bytes.Clone(ch.Cookie)
 	// The compatibility CCS went with the HelloRetryRequest.
 	s.sentCCS = len(ch.SessionID) > 0 && v.compatCCS

@@ -155,3 +155,42 @@ func TestStatelessHelloRetryRefusals(t *testing.T) {
 		})
 	}
 }
+
+// A ClientHello2 that comes back to the engine that sent the stateless
+// HelloRetryRequest is checked against ClientHello1 too (RFC 8446 4.1.2).
+func TestStatelessRetrySameEngine(t *testing.T) {
+	cc, sc := retryConfigs(t)
+	c, s := NewClient(cc), NewServer(sc)
+	ch2 := firstRound(t, c, s)
+	var ch wire.ClientHello
+	if err := ch.Unmarshal(ch2[0].data); err != nil {
+		t.Fatal(err)
+	}
+	ch.Random[0] ^= 1
+	ch.Raw = nil
+	if _, err := s.Handle(LevelInitial, ch.Marshal()); wire.AlertOf(err) != wire.AlertIllegalParameter {
+		t.Fatalf("changed ClientHello2 on the same engine: %v", err)
+	}
+	// And the unchanged one completes there.
+	c, s = NewClient(cc), NewServer(sc)
+	if err := pump(c, s, firstRound(t, c, s)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A cookie is bound to CookieBinding (the client's address): replayed
+// from elsewhere it is refused.
+func TestCookieBinding(t *testing.T) {
+	cc, sc := retryConfigs(t)
+	sc.CookieBinding = []byte("192.0.2.1:4433")
+	c := NewClient(cc)
+	ch2 := firstRound(t, c, NewServer(sc))
+	other := *sc
+	other.CookieBinding = []byte("198.51.100.7:4433")
+	if _, err := NewServer(&other).Handle(ch2[0].level, ch2[0].data); wire.AlertOf(err) != wire.AlertIllegalParameter {
+		t.Fatalf("cookie from another address: %v", err)
+	}
+	if err := pump(c, NewServer(sc), ch2); err != nil {
+		t.Fatalf("cookie from its own address: %v", err)
+	}
+}

@@ -178,6 +178,11 @@ type Config struct {
 	// 4.2.2). OpenCookie fails for a cookie that is not ours.
 	SealCookie func(plaintext []byte) ([]byte, error)
 	OpenCookie func(cookie []byte) ([]byte, error)
+	// CookieBinding is sealed into each cookie and must match when one
+	// comes back: a datagram or QUIC server puts the client's address
+	// here, so that a replayed ClientHello2 cannot direct a flight at
+	// another address (the reason to send a cookie at all).
+	CookieBinding []byte
 	// TLS 1.2 session IDs (server): a bounded cache of sessions by ID.
 	LoadSession  func(id []byte) ([]byte, bool)
 	StoreSession func(id, session []byte)
@@ -242,9 +247,10 @@ func (t *Ticket) ObfuscatedAge(now time.Time) uint32 {
 	return uint32(now.Sub(t.ReceivedAt)/time.Millisecond) + t.AgeAdd
 }
 
-// PSK derives the ticket's pre-shared key (RFC 8446 section 4.6.1).
-func (t *Ticket) PSK() keysched.PSK {
-	return keysched.NewTicketPSK(t.Suite.Hash, t.ResumptionSecret, t.Nonce)
+// PSK derives the ticket's pre-shared key (RFC 8446 section 4.6.1) with
+// the variant's labels.
+func (t *Ticket) PSK(v keysched.Variant) keysched.PSK {
+	return keysched.ResumptionSecret{Hash: t.Suite.Hash, Secret: t.ResumptionSecret, Variant: v}.TicketPSK(t.Nonce)
 }
 
 // State is what was negotiated, filled in as the handshake goes.
@@ -281,6 +287,10 @@ type State struct {
 	// PostHandshakeAuth: the client offered post-handshake
 	// authentication.
 	PostHandshakeAuth bool
+	// PostHandshakeAuthInProgress is set in the snapshot VerifyPeer gets
+	// for a chain sent in a post-handshake authentication, which must be
+	// verified even on a resumed connection.
+	PostHandshakeAuthInProgress bool
 
 	ExporterSecret   []byte
 	ResumptionSecret []byte
@@ -335,6 +345,9 @@ type Engine interface {
 var (
 	ErrNotInThisVersion = errors.New("not in this protocol version")
 	ErrServerOnly       = errors.New("only a server can do that")
+	// ErrTicketNotWanted: the client listed no PSK mode the server
+	// accepts, so a ticket would be of no use to it (RFC 8446 4.2.9).
+	ErrTicketNotWanted = errors.New("the client takes no tickets (no psk_key_exchange_modes we accept)")
 )
 
 func fail(a wire.Alert, format string, args ...any) error {

@@ -39,9 +39,13 @@ type Server struct {
 	ch1Raw        []byte
 	hrrWant       uint16 // the group asked for in the HelloRetryRequest
 	cookie        []byte
-	cert          *Certificate
-	scheme        uint16
-	sentCCS       bool
+	// retryDigest: a stateless HelloRetryRequest keeps only the digest of
+	// what ClientHello2 must repeat, for a ClientHello2 that comes back
+	// to this same engine.
+	retryDigest [32]byte
+	cert        *Certificate
+	scheme      uint16
+	sentCCS     bool
 	// peerVerified: the VerifyPeer callback ran for a client certificate.
 	peerVerified bool
 	// notAfter bounds the tickets of this session: the certificate's
@@ -383,7 +387,7 @@ func (s *Server) sendServerHello(h *hello13) error {
 	var psk keysched.PSK
 	if h.sess != nil {
 		sh.SelectedPSK, sh.HasSelectedPSK = uint16(h.pskIndex), true
-		psk = h.sess.PSK(h.suite)
+		psk = h.sess.PSK(h.suite, s.cfg.variant().keys)
 		s.st.Resumed = true
 		if len(h.sess.PeerChain) > 0 {
 			var err error
@@ -553,7 +557,7 @@ func (s *Server) pickSession(ch *wire.ClientHello, st *suite.Suite, msg []byte) 
 			// That session did not authenticate the client.
 			continue
 		}
-		want := binder(sess.PSK(st), binderHash(&s.transcript, st, msg, bindersLen(ch.PSKBinders)))
+		want := binder(s.cfg.variant().keys, sess.PSK(st, s.cfg.variant().keys), binderHash(&s.transcript, st, msg, bindersLen(ch.PSKBinders)))
 		if !hmac.Equal(want, ch.PSKBinders[i]) {
 			return nil, 0, false, fail(wire.AlertDecryptError, "PSK binder %d does not verify", i)
 		}
@@ -658,8 +662,12 @@ func (s *Server) checkSecondHello(ch *wire.ClientHello) error {
 	}
 	c1 := s.ch1
 	if c1 == nil {
-		// Stateless: the cookie's digest of ClientHello1 was checked in
-		// resumeRetry; c1 stands for ClientHello1 in what follows.
+		// Stateless: ClientHello2 must match the digest of ClientHello1
+		// (kept, or rebuilt from the cookie in resumeRetry); then c1
+		// stands for ClientHello1 in what follows.
+		if helloInvariant(ch) != s.retryDigest {
+			return fail(wire.AlertIllegalParameter, "ClientHello2 differs from ClientHello1")
+		}
 		c1 = ch
 	}
 	switch {
@@ -858,6 +866,9 @@ func (s *Server) SendTicket() ([]Action, error) {
 		return nil, errors.New("ticket before the handshake completed")
 	case s.gen() != gen13:
 		return nil, fmt.Errorf("NewSessionTicket after the handshake: %w (%s)", ErrNotInThisVersion, wire.VersionName(s.st.Version))
+	case !s.ticketsWanted:
+		// RFC 8446 section 4.2.9: no tickets a client could not use.
+		return nil, ErrTicketNotWanted
 	}
 	return s.result(s.sendTicket())
 }
@@ -950,7 +961,10 @@ func (s *Server) readPostHandshakeAuth(typ uint8, msg []byte) error {
 		}
 		prevChain, prevCerts := s.st.PeerChain, s.st.PeerCertificates
 		s.st.PeerChain, s.st.PeerCertificates, s.st.VerifiedChains = p.chain, p.certs, nil
-		if err := s.verifyPeer(); err != nil {
+		s.st.PostHandshakeAuthInProgress = true
+		err := s.verifyPeer()
+		s.st.PostHandshakeAuthInProgress = false
+		if err != nil {
 			s.st.PeerChain, s.st.PeerCertificates = prevChain, prevCerts
 			return err
 		}

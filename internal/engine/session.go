@@ -89,9 +89,9 @@ func ParseSession(b []byte) (*Session, error) {
 	return s, nil
 }
 
-// PSK derives the session's resumption PSK.
-func (s *Session) PSK(h *suite.Suite) keysched.PSK {
-	return keysched.NewTicketPSK(h.Hash, s.ResumptionSecret, s.Nonce)
+// PSK derives the session's resumption PSK with the variant's labels.
+func (s *Session) PSK(h *suite.Suite, v keysched.Variant) keysched.PSK {
+	return keysched.ResumptionSecret{Hash: h.Hash, Secret: s.ResumptionSecret, Variant: v}.TicketPSK(s.Nonce)
 }
 
 // maxTicketAgeSkew is how far the client's idea of a ticket's age may be
@@ -121,8 +121,8 @@ func bindersLen(binders [][]byte) int {
 
 // binder computes one PSK binder value: the early stage's binder key
 // (RFC 8446 7.1) as a Finished key over the partial transcript.
-func binder(psk keysched.PSK, transcriptHash []byte) []byte {
-	return keysched.NewEarly(psk.Hash(), psk).BinderKey().Binder(transcriptHash)
+func binder(v keysched.Variant, psk keysched.PSK, transcriptHash []byte) []byte {
+	return keysched.NewEarlyVariant(v, psk.Hash(), psk).BinderKey().Binder(transcriptHash)
 }
 
 // ticketAgeOK checks the client's view of the ticket's age against ours.

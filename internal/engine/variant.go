@@ -135,7 +135,8 @@ func (v *variantInfo) familyGen(w uint16) generation {
 		case 0xfeff:
 			return 11
 		}
-		return 0
+		// A TLS version as a bound on DTLS (hasp.Config speaks TLS
+		// versions): the DTLS version of the same generation.
 	}
 	if w >= 0x0301 && w <= 0x0304 {
 		return generation(w - 0x0301 + 10)

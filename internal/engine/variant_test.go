@@ -22,6 +22,8 @@ func TestVariantVersions(t *testing.T) {
 		{DTLS, 0, 0, []uint16{versionDTLS13, versionDTLS12}},
 		{DTLS, versionDTLS13, 0, []uint16{versionDTLS13}},
 		{DTLS, 0, versionDTLS12, []uint16{versionDTLS12}},
+		{DTLS, 0, wire.VersionTLS12, []uint16{versionDTLS12}}, // TLS bounds carry over
+		{DTLS, wire.VersionTLS13, 0, []uint16{versionDTLS13}},
 		{QUIC, 0, 0, []uint16{wire.VersionTLS13}},
 		{QUIC, 0, wire.VersionTLS12, nil},
 	} {
