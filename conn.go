@@ -154,6 +154,7 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 	c.handshakeErr = err
 	if err == nil {
 		c.handshakeDone.Store(true)
+		c.publish() // the first snapshot others may hold
 		c.startLifetime()
 	}
 	return err

@@ -34,6 +34,7 @@ type handshaker struct {
 
 	eng           engine.Engine
 	st            atomic.Pointer[engine.State] // a snapshot, replaced after each engine call
+	scratch       engine.State                 // the snapshot's buffer during the handshake
 	handshakeDone atomic.Bool
 	verifyErr     atomic.Value // *CertificateVerificationError
 	// verdict is the trust decision on the peer, with Config.Trust.
@@ -157,8 +158,19 @@ func (c *handshaker) tuned(ec *engine.Config) (*engine.Config, error) {
 func (c *handshaker) state() *engine.State { return c.st.Load() }
 
 // publish takes a new snapshot from the engine; call it after each engine
-// call, from the goroutine that made it.
+// call, from the goroutine that made it. Until the handshake is done the
+// snapshot lives in one buffer of the handshaker's, rewritten in place:
+// only the goroutine running the handshake reads it then (Conn holds
+// handshakeMu, a QUICConn has one caller), and a handshake makes no
+// garbage for it. From the first publication after the handshake on,
+// each snapshot is a new value that is never written again, so any
+// goroutine may hold it.
 func (c *handshaker) publish() {
+	if !c.handshakeDone.Load() {
+		c.scratch = c.eng.State()
+		c.st.Store(&c.scratch)
+		return
+	}
 	s := c.eng.State()
 	c.st.Store(&s)
 }

@@ -315,6 +315,7 @@ func (q *QUICConn) run(acts []engine.Action, err error) {
 			q.events = append(q.events, QUICEvent{Kind: QUICSetWriteSecret, Level: QUICEncryptionLevel(a.Level), Suite: a.Suite.ID, Data: a.Secret})
 		case engine.ActDone:
 			q.h.handshakeDone.Store(true)
+			q.h.publish()
 			q.events = append(q.events, QUICEvent{Kind: QUICHandshakeDone})
 		case engine.ActSendCCS, engine.ActWarning:
 			q.fail(wire.Errorf(wire.AlertInternalError, "the engine asked for a record over QUIC"))
