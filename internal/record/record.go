@@ -1,17 +1,16 @@
-// Package record carries TLS records over a byte stream: framing, record
-// protection (TLS 1.3 inner plaintext and AEAD nonces), size limits and
-// the buffers, which are reused so that steady-state reads and writes
+// Package record carries TLS records over a byte stream: framing, sequence
+// numbers, size limits and the buffers (record protection itself is
+// internal/protect), which are reused so that steady-state reads and writes
 // allocate nothing.
 package record
 
 import (
-	"crypto/cipher"
 	"encoding/binary"
 	"io"
 	"slices"
 	"sync"
 
-	"github.com/hasp-tls/hasp/internal/keysched"
+	"github.com/hasp-tls/hasp/internal/protect"
 	"github.com/hasp-tls/hasp/internal/suite"
 	"github.com/hasp-tls/hasp/internal/wire"
 )
@@ -30,83 +29,6 @@ const (
 // small message) in the first read after idling.
 const wakeLen = 64
 
-// half is one direction's protection state.
-type half struct {
-	aead  cipher.AEAD
-	iv    [12]byte
-	nonce [12]byte
-	seq   uint64
-	// Count of records under this key, for AEAD limits.
-	records uint64
-	// TLS 1.2: the record type is outside the protection, the additional
-	// data is seq||type||version||length, and AES-GCM carries an explicit
-	// 8-byte nonce (RFC 5288) after a 4-byte implicit salt.
-	tls12    bool
-	explicit bool
-	aad      [13]byte
-}
-
-// set12 installs TLS 1.2 AEAD keys.
-func (h *half) set12(s *suite.Suite, key, iv []byte) error {
-	a, err := s.NewAEAD(key)
-	if err != nil {
-		return err
-	}
-	*h = half{aead: a, tls12: true, explicit: !s.ChaCha}
-	copy(h.iv[:], iv)
-	return nil
-}
-
-// nonce12 builds a TLS 1.2 nonce, salt||explicit for AES-GCM and iv XOR
-// seq for ChaCha20 (RFC 7905), and moves on to the next record.
-func (h *half) nonce12(explicit []byte) []byte {
-	if !h.explicit {
-		return h.nextNonce()
-	}
-	copy(h.nonce[:4], h.iv[:4])
-	copy(h.nonce[4:], explicit)
-	h.seq++
-	h.records++
-	return h.nonce[:]
-}
-
-func (h *half) additionalData12(typ wire.ContentType, n int) []byte {
-	binary.BigEndian.PutUint64(h.aad[:8], h.seq)
-	h.aad[8], h.aad[9], h.aad[10] = byte(typ), 3, 3
-	h.aad[11], h.aad[12] = byte(n>>8), byte(n)
-	return h.aad[:]
-}
-
-func (h *half) set(s *suite.Suite, secret []byte) error {
-	if s == nil {
-		h.aead = nil
-		return nil
-	}
-	key, iv := keysched.TrafficKey(s.Hash, secret, s.KeyLen, 12)
-	a, err := s.NewAEAD(key)
-	if err != nil {
-		return err
-	}
-	h.aead = a
-	copy(h.iv[:], iv)
-	h.seq = 0
-	h.records = 0
-	return nil
-}
-
-// nextNonce computes the per-record nonce (RFC 8446 section 5.3).
-func (h *half) nextNonce() []byte {
-	h.nonce = h.iv
-	var seq [8]byte
-	binary.BigEndian.PutUint64(seq[:], h.seq)
-	for i := 0; i < 8; i++ {
-		h.nonce[4+i] ^= seq[i]
-	}
-	h.seq++
-	h.records++
-	return h.nonce[:]
-}
-
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2*maxRecord); return &b }}
 
 // Conn reads and writes records on a stream. Reading and writing may run
@@ -114,8 +36,11 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2*maxRecord); ret
 type Conn struct {
 	rw io.ReadWriter
 
-	in  half
-	out half
+	// Record protection of each direction, and the sequence number of
+	// the next record under its key (RFC 8446 section 5.3, RFC 5246
+	// section 6.1).
+	in, out       protect.Half
+	inSeq, outSeq uint64
 
 	rbuf         *[]byte // raw bytes read, not yet consumed
 	rstart, rend int
@@ -144,25 +69,49 @@ func New(rw io.ReadWriter) *Conn {
 // SetReadKey installs (or with a nil suite removes) the read protection.
 func (c *Conn) SetReadKey(s *suite.Suite, secret []byte) error {
 	c.inProtected = s != nil
-	return c.in.set(s, secret)
+	if s == nil {
+		c.in = protect.Half{}
+		return nil
+	}
+	if err := c.in.SetTLS13(s, secret); err != nil {
+		return err
+	}
+	c.inSeq = 0 // RFC 8446 section 5.3
+	return nil
 }
 
-// SetWriteKey installs the write protection.
+// SetWriteKey installs (or with a nil suite removes) the write protection.
 func (c *Conn) SetWriteKey(s *suite.Suite, secret []byte) error {
 	c.outProtected = s != nil
-	return c.out.set(s, secret)
+	if s == nil {
+		c.out = protect.Half{}
+		return nil
+	}
+	if err := c.out.SetTLS13(s, secret); err != nil {
+		return err
+	}
+	c.outSeq = 0 // RFC 8446 section 5.3
+	return nil
 }
 
 // SetReadKey12 installs TLS 1.2 read keys.
 func (c *Conn) SetReadKey12(s *suite.Suite, key, iv []byte) error {
 	c.inProtected = true
-	return c.in.set12(s, key, iv)
+	if err := c.in.SetTLS12(s, key, iv); err != nil {
+		return err
+	}
+	c.inSeq = 0 // RFC 5246 section 6.1
+	return nil
 }
 
 // SetWriteKey12 installs TLS 1.2 write keys.
 func (c *Conn) SetWriteKey12(s *suite.Suite, key, iv []byte) error {
 	c.outProtected = true
-	return c.out.set12(s, key, iv)
+	if err := c.out.SetTLS12(s, key, iv); err != nil {
+		return err
+	}
+	c.outSeq = 0 // RFC 5246 section 6.1
+	return nil
 }
 
 // MaxCiphertext12 bounds a protected TLS 1.2 record (RFC 5246 6.2.3).
@@ -173,7 +122,7 @@ func (c *Conn) ReadProtected() bool { return c.inProtected }
 
 // WriteRecords returns how many records were written under the current
 // write key.
-func (c *Conn) WriteRecords() uint64 { return c.out.records }
+func (c *Conn) WriteRecords() uint64 { return c.out.Records() }
 
 // SkipEarlyData lets the next n bytes of records that fail to decrypt be
 // dropped: 0-RTT data of a client whose early data the server declined
@@ -279,7 +228,7 @@ func (c *Conn) ReadRecord() (wire.ContentType, []byte, error) {
 		if hdr[1] != 3 {
 			return 0, nil, wire.Errorf(wire.AlertDecodeError, "record version 0x%02x%02x", hdr[1], hdr[2])
 		}
-		if n > MaxCiphertext12 || (!c.in.tls12 && n > MaxCiphertext13) || (!c.inProtected && n > MaxPlaintext) {
+		if n > MaxCiphertext12 || (!c.in.TLS12() && n > MaxCiphertext13) || (!c.inProtected && n > MaxPlaintext) {
 			return 0, nil, wire.Errorf(wire.AlertRecordOverflow, "record of %d bytes", n)
 		}
 		if err := c.fill(HeaderLen + n); err != nil {
@@ -307,8 +256,8 @@ func (c *Conn) ReadRecord() (wire.ContentType, []byte, error) {
 			}
 			return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "application data before the handshake keys")
 		}
-		if c.in.tls12 {
-			return c.open12(typ, hdr, payload)
+		if c.in.TLS12() {
+			return c.open12(typ, payload)
 		}
 		if typ != wire.TypeApplicationData {
 			if typ == wire.TypeAlert && n == 2 {
@@ -320,67 +269,58 @@ func (c *Conn) ReadRecord() (wire.ContentType, []byte, error) {
 			}
 			return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "unprotected %s record after keys were set", typ)
 		}
-		if n < c.in.aead.Overhead()+1 {
-			return 0, nil, wire.Errorf(wire.AlertBadRecordMAC, "record too short to be protected")
-		}
-		seq := c.in.seq
-		plain, err := c.in.aead.Open(payload[:0], c.in.nextNonce(), payload, hdr)
-		if err != nil {
+		inner, content, err := c.in.Open13(c.inSeq, hdr, payload)
+		switch err {
+		case nil:
+		case protect.ErrDecrypt:
 			if c.skipEarly > 0 {
 				// RFC 8446 section 4.2.10: skip 0-RTT records that do
-				// not decrypt, up to the early data limit.
-				c.in.seq = seq
-				c.in.records--
+				// not decrypt, up to the early data limit; the sequence
+				// number stays for the next record.
 				if n > c.skipEarly {
 					return 0, nil, wire.Errorf(wire.AlertBadRecordMAC, "record does not decrypt")
 				}
 				c.skipEarly -= n
 				continue
 			}
+			c.inSeq++
 			return 0, nil, wire.Errorf(wire.AlertBadRecordMAC, "record does not decrypt")
-		}
-		c.skipEarly = 0
-		// Strip padding: the content type is the last non-zero byte.
-		i := len(plain) - 1
-		for i >= 0 && plain[i] == 0 {
-			i--
-		}
-		if i < 0 {
+		case protect.ErrNoContentType:
+			c.inSeq++
+			c.skipEarly = 0
 			return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "protected record with no content type")
+		default: // protect.ErrShort
+			return 0, nil, wire.Errorf(wire.AlertBadRecordMAC, "record too short to be protected")
 		}
-		if i > MaxPlaintext {
-			return 0, nil, wire.Errorf(wire.AlertRecordOverflow, "record plaintext of %d bytes", i)
+		c.inSeq++
+		c.skipEarly = 0
+		if len(content) > MaxPlaintext {
+			return 0, nil, wire.Errorf(wire.AlertRecordOverflow, "record plaintext of %d bytes", len(content))
 		}
-		inner := wire.ContentType(plain[i])
 		if inner == wire.TypeChangeCipherSpec {
 			return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "protected change_cipher_spec")
 		}
-		if inner != wire.TypeApplicationData && i == 0 {
+		if inner != wire.TypeApplicationData && len(content) == 0 {
 			return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "empty %s record", inner)
 		}
-		return inner, plain[:i], nil
+		return inner, content, nil
 	}
 }
 
 // open12 removes TLS 1.2 AEAD protection.
-func (c *Conn) open12(typ wire.ContentType, hdr, payload []byte) (wire.ContentType, []byte, error) {
-	h := &c.in
-	var explicit []byte
-	if h.explicit {
-		if len(payload) < 8 {
-			return 0, nil, wire.Errorf(wire.AlertBadRecordMAC, "record too short for its nonce")
-		}
-		explicit, payload = payload[:8], payload[8:]
-	}
-	n := len(payload) - h.aead.Overhead()
-	if n < 0 {
+func (c *Conn) open12(typ wire.ContentType, payload []byte) (wire.ContentType, []byte, error) {
+	plain, err := c.in.Open12(c.inSeq, typ, wire.VersionTLS12, payload)
+	switch err {
+	case nil:
+	case protect.ErrDecrypt:
+		c.inSeq++
+		return 0, nil, wire.Errorf(wire.AlertBadRecordMAC, "record does not decrypt")
+	case protect.ErrShortNonce:
+		return 0, nil, wire.Errorf(wire.AlertBadRecordMAC, "record too short for its nonce")
+	default: // protect.ErrShort
 		return 0, nil, wire.Errorf(wire.AlertBadRecordMAC, "record too short to be protected")
 	}
-	aad := h.additionalData12(typ, n)
-	plain, err := h.aead.Open(payload[:0], h.nonce12(explicit), payload, aad)
-	if err != nil {
-		return 0, nil, wire.Errorf(wire.AlertBadRecordMAC, "record does not decrypt")
-	}
+	c.inSeq++
 	if len(plain) > MaxPlaintext {
 		return 0, nil, wire.Errorf(wire.AlertRecordOverflow, "record plaintext of %d bytes", len(plain))
 	}
@@ -439,50 +379,24 @@ func (c *Conn) writeOne(typ wire.ContentType, data []byte) error {
 		*wb = append(b, data...)
 		return nil
 	}
-	if c.out.seq == ^uint64(0) {
+	if c.outSeq == ^uint64(0) {
 		return wire.Errorf(wire.AlertInternalError, "sequence number exhausted")
 	}
-	if c.out.tls12 {
-		return c.seal12(typ, data)
-	}
-	overhead := c.out.aead.Overhead()
-	n := len(data) + 1 + overhead
-	// Room for the tag, so that Seal works in place.
+	n := len(data) + c.out.Overhead()
+	// Room for the whole record, so that sealing works in place.
 	b = slices.Grow(b, HeaderLen+n)
-	b = append(b, byte(wire.TypeApplicationData), 3, 3, byte(n>>8), byte(n))
-	b = append(b, data...)
-	b = append(b, byte(typ))
-	hdr := b[start : start+HeaderLen]
-	payload := b[start+HeaderLen:]
-	sealed := c.out.aead.Seal(payload[:0], c.out.nextNonce(), payload, hdr)
-	*wb = b[:start+HeaderLen+len(sealed)]
-	return nil
-}
-
-// seal12 appends one TLS 1.2 protected record.
-func (c *Conn) seal12(typ wire.ContentType, data []byte) error {
-	h := &c.out
-	wb := c.wb()
-	b := *wb
-	explicitLen := 0
-	if h.explicit {
-		explicitLen = 8
+	if c.out.TLS12() {
+		// TLS 1.2: the real type in the header, protection appended.
+		b = append(b, byte(typ), 3, 3, byte(n>>8), byte(n))
+		b = c.out.Seal12(b, c.outSeq, typ, wire.VersionTLS12, data)
+	} else {
+		// TLS 1.3: an application_data header, which is the additional
+		// data, and the type inside.
+		b = append(b, byte(wire.TypeApplicationData), 3, 3, byte(n>>8), byte(n))
+		b = c.out.Seal13(b, c.outSeq, b[start:start+HeaderLen], typ, data)
 	}
-	n := explicitLen + len(data) + h.aead.Overhead()
-	b = slices.Grow(b, HeaderLen+n)
-	b = append(b, byte(typ), 3, 3, byte(n>>8), byte(n))
-	aad := h.additionalData12(typ, len(data))
-	var explicit []byte
-	if h.explicit {
-		// The explicit nonce is the sequence number (RFC 5288 section 3).
-		b = binary.BigEndian.AppendUint64(b, h.seq)
-		explicit = b[len(b)-8:]
-	}
-	nonce := h.nonce12(explicit)
-	p := len(b)
-	b = append(b, data...)
-	sealed := h.aead.Seal(b[p:p], nonce, b[p:], aad)
-	*wb = b[:p+len(sealed)]
+	c.outSeq++
+	*wb = b
 	return nil
 }
 
