@@ -60,13 +60,7 @@ func TestNoAutomaticRekeyOnTLS12(t *testing.T) {
 // a post-handshake authentication replaces the peer's chain: the engine
 // hands out snapshots (go test -race checks this).
 func TestConnectionStateDuringPostHandshakeAuth(t *testing.T) {
-	client := testCA.IssueWith(testcerts.P256, testcerts.Options{Client: true}, "late-client")
-	cc := haspClientConfig()
-	cc.PostHandshakeAuth = true
-	cc.Certificates = []hasp.Certificate{haspCert(client)}
-	sc := haspServerConfig(testcerts.P256)
-	sc.ClientCAs = testCA.Pool()
-	cli, srv := haspPair(t, cc, sc)
+	cli, srv := phaPair(t)
 	go io.Copy(io.Discard, cli) // answers the requests
 	stop := make(chan struct{})
 	var wg sync.WaitGroup

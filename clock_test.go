@@ -36,16 +36,6 @@ func roundTrip(t *testing.T, a, b *hasp.Conn) {
 	}
 }
 
-// clockPair connects a hasp client and server and runs the handshake.
-func clockPair(t *testing.T, cc, sc *hasp.Config) (*hasp.Conn, *hasp.Conn) {
-	t.Helper()
-	c, s := pair(t)
-	cli, srv := hasp.Client(c, cc), hasp.Server(s, sc)
-	if cerr, serr := handshake(cli, srv); cerr != nil || serr != nil {
-		t.Fatalf("handshake: client %v, server %v", cerr, serr)
-	}
-	return cli, srv
-}
 
 // expectClosed: after the clock has passed a limit, one more round trip
 // from the side with the limit makes it see so; it then closes with
@@ -72,7 +62,7 @@ func TestMaxSessionAgeFollowsConfigTime(t *testing.T) {
 	clk := newFakeClock(time.Now())
 	cc := haspClientConfig()
 	cc.Time, cc.MaxSessionAge = clk.Now, 100*time.Millisecond
-	cli, srv := clockPair(t, cc, haspServerConfig(testcerts.P256))
+	cli, srv := haspPair(t, cc, haspServerConfig(testcerts.P256))
 	time.Sleep(300 * time.Millisecond)
 	roundTrip(t, cli, srv)
 	clk.Advance(101 * time.Millisecond)
@@ -84,7 +74,7 @@ func TestIdleTimeoutFollowsConfigTime(t *testing.T) {
 	clk := newFakeClock(time.Now())
 	sc := haspServerConfig(testcerts.P256)
 	sc.Time, sc.IdleTimeout = clk.Now, 100*time.Millisecond
-	cli, srv := clockPair(t, haspClientConfig(), sc)
+	cli, srv := haspPair(t, haspClientConfig(), sc)
 	time.Sleep(300 * time.Millisecond)
 	roundTrip(t, cli, srv)
 	// Activity by the configured clock keeps it open.
@@ -104,7 +94,7 @@ func TestCloseAtCertificateExpiryFollowsConfigTime(t *testing.T) {
 	clk := newFakeClock(l.Cert.NotAfter.Add(-100 * time.Millisecond))
 	cc := haspClientConfig()
 	cc.Time, cc.CloseAtCertificateExpiry = clk.Now, true
-	cli, srv := clockPair(t, cc, haspServerConfig(testcerts.P256))
+	cli, srv := haspPair(t, cc, haspServerConfig(testcerts.P256))
 	time.Sleep(300 * time.Millisecond)
 	roundTrip(t, cli, srv)
 	clk.Advance(200 * time.Millisecond)
@@ -125,7 +115,7 @@ func TestSessionCacheFollowsConfigTime(t *testing.T) {
 	cc.Time, cc.ClientSessionCache = clock, hasp.NewLRUClientSessionCache(8)
 	connect := func() bool {
 		t.Helper()
-		cli, srv := clockPair(t, cc, sc)
+		cli, srv := haspPair(t, cc, sc)
 		readTickets(t, cli, srv)
 		defer cli.Close()
 		defer srv.Close()

@@ -19,14 +19,22 @@ import (
 
 // Post-handshake authentication between hasp client and server, with
 // application data in flight around it.
-func TestPostHandshakeAuth(t *testing.T) {
+// phaPair connects a hasp client that offers post-handshake
+// authentication (with a certificate "late-client") to a hasp server that
+// can verify it.
+func phaPair(t *testing.T) (*hasp.Conn, *hasp.Conn) {
+	t.Helper()
 	client := testCA.IssueWith(testcerts.P256, testcerts.Options{Client: true}, "late-client")
 	cc := haspClientConfig()
 	cc.PostHandshakeAuth = true
 	cc.Certificates = []hasp.Certificate{haspCert(client)}
 	sc := haspServerConfig(testcerts.P256)
 	sc.ClientCAs = testCA.Pool()
-	cli, srv := haspPair(t, cc, sc)
+	return haspPair(t, cc, sc)
+}
+
+func TestPostHandshakeAuth(t *testing.T) {
+	cli, srv := phaPair(t)
 	// The client keeps reading (and so answers the request, which may
 	// come before or after the server's "ping") and writing.
 	go func() {

@@ -237,13 +237,7 @@ func (c *Client) marshalHello() {
 
 // Handle consumes one handshake message.
 func (c *Client) Handle(level Level, msg []byte) ([]Action, error) {
-	if err := c.begin(); err != nil {
-		return nil, err
-	}
-	if err := checkMessage(msg); err != nil {
-		return c.result(err)
-	}
-	return c.result(c.handle(level, msg))
+	return c.handleMessage(level, msg, c.handle)
 }
 
 func (c *Client) handle(level Level, msg []byte) error {

@@ -406,6 +406,19 @@ func (c *common) begin() error {
 	return nil
 }
 
+// handleMessage runs one Handle call for either role: a failed engine
+// answers with its error, a malformed message fails it, and the role's
+// state machine takes the rest.
+func (c *common) handleMessage(level Level, msg []byte, handle func(Level, []byte) error) ([]Action, error) {
+	if err := c.begin(); err != nil {
+		return nil, err
+	}
+	if err := checkMessage(msg); err != nil {
+		return c.result(err)
+	}
+	return c.result(handle(level, msg))
+}
+
 // checkMessage refuses a message whose header is short or whose length
 // field disagrees with its size (the transport hands over whole messages).
 func checkMessage(msg []byte) error {

@@ -85,13 +85,7 @@ func (s *Server) Start() ([]Action, error) {
 
 // Handle consumes one handshake message.
 func (s *Server) Handle(level Level, msg []byte) ([]Action, error) {
-	if err := s.begin(); err != nil {
-		return nil, err
-	}
-	if err := checkMessage(msg); err != nil {
-		return s.result(err)
-	}
-	return s.result(s.handle(level, msg))
+	return s.handleMessage(level, msg, s.handle)
 }
 
 func (s *Server) handle(level Level, msg []byte) error {
