@@ -36,7 +36,6 @@ func roundTrip(t *testing.T, a, b *hasp.Conn) {
 	}
 }
 
-
 // expectClosed: after the clock has passed a limit, one more round trip
 // from the side with the limit makes it see so; it then closes with
 // close_notify, and its Read says why.
