@@ -264,7 +264,9 @@ func (c *Conn) readHandshakeMessage() ([]byte, error) {
 			if c.state().Version == wire.VersionTLS12 {
 				// TLS 1.2: the CCS switches the read keys.
 				if len(payload) != 1 || payload[0] != 1 {
-					return nil, wire.Errorf(wire.AlertDecodeError, "malformed change_cipher_spec")
+					// Not the single byte 0x01 (RFC 5246 7.1): refused as
+					// RFC 8446 section 5 words it, unexpected_message.
+					return nil, wire.Errorf(wire.AlertUnexpectedMessage, "change_cipher_spec of %d bytes", len(payload))
 				}
 				acts, err := c.eng.HandleCCS()
 				c.publish()
@@ -542,6 +544,12 @@ func (c *Conn) postHandshake(msg []byte) error {
 	for _, a := range acts {
 		switch a.Kind {
 		case engine.ActReadKey:
+			if len(c.hsBuf) > len(msg) {
+				// RFC 8446 section 5.1: a key change must fall on a record
+				// boundary; more handshake data in the record that carried
+				// the KeyUpdate would be read under the wrong key.
+				return c.readFailure(wire.Errorf(wire.AlertUnexpectedMessage, "%s does not end its record", wire.HandshakeName(msg[0])))
+			}
 			if err := c.rec.SetReadKey(a.Suite, a.Secret); err != nil {
 				return c.readFailure(err)
 			}

@@ -210,24 +210,29 @@ func TestHostileFirstFlight(t *testing.T) {
 		{"ServerHello to a server", append([]byte{22, 3, 3, 0, 4}, 2, 0, 0, 0), wire.AlertUnexpectedMessage},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			c, s := pair(t)
-			srv := hasp.Server(s, haspServerConfig(testcerts.P256))
-			go c.Write(tc.bytes)
-			err := srv.Handshake()
-			var ae *hasp.AlertError
-			if !errors.As(err, &ae) || ae.Alert != tc.alert || ae.Remote {
-				t.Fatalf("server: %v; want %s", err, tc.alert)
-			}
-			c.SetReadDeadline(time.Now().Add(5 * time.Second))
-			hdr := make([]byte, 7)
-			if _, err := io.ReadFull(c, hdr); err != nil {
-				t.Fatalf("no alert record: %v", err)
-			}
-			if hdr[0] != byte(wire.TypeAlert) || hdr[5] != wire.AlertLevelFatal || hasp.Alert(hdr[6]) != tc.alert {
-				t.Fatalf("wire alert %x; want %s", hdr, tc.alert)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { expectFirstFlightAlert(t, tc.bytes, tc.alert) })
+	}
+}
+
+// expectFirstFlightAlert sends bytes to a fresh hasp server and checks
+// that its handshake fails with alert a, raised locally and sent.
+func expectFirstFlightAlert(t *testing.T, bytes []byte, a hasp.Alert) {
+	t.Helper()
+	c, s := pair(t)
+	srv := hasp.Server(s, haspServerConfig(testcerts.P256))
+	go c.Write(bytes)
+	err := srv.Handshake()
+	var ae *hasp.AlertError
+	if !errors.As(err, &ae) || ae.Alert != a || ae.Remote {
+		t.Fatalf("server: %v; want %s", err, a)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	hdr := make([]byte, 7)
+	if _, err := io.ReadFull(c, hdr); err != nil {
+		t.Fatalf("no alert record: %v", err)
+	}
+	if hdr[0] != byte(wire.TypeAlert) || hdr[5] != wire.AlertLevelFatal || hasp.Alert(hdr[6]) != a {
+		t.Fatalf("wire alert %x; want %s", hdr, a)
 	}
 }
 

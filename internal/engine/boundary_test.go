@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/hasp-tls/hasp/internal/wire"
@@ -67,5 +68,18 @@ func TestRoleCapabilities(t *testing.T) {
 	}
 	if _, err := c.UpdateKeys(false); err != nil || c.Err() != nil {
 		t.Errorf("client UpdateKeys after a misuse: %v, %v", err, c.Err())
+	}
+}
+
+// A ClientHello with no group in common names at most eight of the
+// groups it offered in the error, which goes to logs: one 64 KB hello
+// must not write hundreds of kilobytes.
+func TestNoGroupErrorBounded(t *testing.T) {
+	gs := make([]uint16, 30000)
+	for i := range gs {
+		gs[i] = uint16(0x7000 + i)
+	}
+	if s := groupNames(gs); len(s) > 200 || !strings.Contains(s, "and 29992 more") {
+		t.Fatalf("%d bytes: %.200s", len(s), s)
 	}
 }

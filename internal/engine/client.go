@@ -333,6 +333,10 @@ func (c *Client) readServerHello(msg []byte) error {
 	if c.cfg.variant().gen(sh.SupportedVersion) != gen13 || !slices.Contains(c.hello.SupportedVersions, sh.SupportedVersion) {
 		return fail(wire.AlertIllegalParameter, "server selected %s, which was not offered", wire.VersionName(sh.SupportedVersion))
 	}
+	if !c.cfg.variant().datagram && sh.Vers <= wire.VersionSSL30 {
+		// RFC 8446 appendix D.5.
+		return fail(wire.AlertProtocolVersion, "ServerHello legacy_version %s (RFC 8446 D.5)", wire.VersionName(sh.Vers))
+	}
 	if sh.Vers != c.cfg.variant().legacyVersion {
 		return fail(wire.AlertIllegalParameter, "ServerHello legacy_version %s", wire.VersionName(sh.Vers))
 	}

@@ -240,11 +240,61 @@ func TestResumption12WithoutEMS(t *testing.T) {
 		sh.EMS = false
 	})))
 	wantAlert(t, r, "client", wire.AlertHandshakeFailure)
-	// And a client that drops it gets a full handshake, not resumption.
+	// And a ClientHello that would resume an extended-master-secret
+	// session without the extension is aborted (RFC 7627 section 5.3: the
+	// server MUST abort), not answered with a full handshake.
 	cc, sc = resumable12(t)
 	c, s := NewClient(cc), NewServer(sc)
-	drive12(t, c, s, modify12(wire.TypeClientHello, modifyHello(func(ch *wire.ClientHello) { ch.EMS = false })))
+	r = drive12(t, c, s, modify12(wire.TypeClientHello, modifyHello(func(ch *wire.ClientHello) { ch.EMS = false })))
+	wantAlert(t, r, "server", wire.AlertHandshakeFailure)
 	if s.State().Resumed {
 		t.Fatal("server resumed a session for a hello without the extended master secret")
 	}
+}
+
+// RFC 5746 section 3.6 and RFC 5246 7.4.1.4: renegotiation_info goes in
+// the ServerHello only when the client offered it or its SCSV.
+func TestRenegotiationInfoOnlyWhenOffered(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		ext, scsv bool
+		want      bool
+	}{{"extension", true, false, true}, {"SCSV", false, true, true}, {"neither", false, false, false}} {
+		cc, sc := configs12()
+		var got *bool
+		drive12(t, NewClient(cc), NewServer(sc), func(from string, m []msg) []msg {
+			for i := range m {
+				switch {
+				case from == "client" && m[i].data != nil && m[i].data[0] == wire.TypeClientHello:
+					m[i].data = modifyHello(func(ch *wire.ClientHello) {
+						ch.HasSecureReneg = tc.ext
+						if tc.scsv {
+							ch.CipherSuites = append(ch.CipherSuites, 0x00ff)
+						}
+					})(m[i].data)
+				case from == "server" && m[i].data != nil && m[i].data[0] == wire.TypeServerHello && got == nil:
+					var sh wire.ServerHello
+					if err := sh.Unmarshal(m[i].data); err != nil {
+						t.Fatal(err)
+					}
+					got = &sh.HasSecureReneg
+				}
+			}
+			return m
+		})
+		if got == nil || *got != tc.want {
+			t.Errorf("%s: ServerHello renegotiation_info %v, want %v", tc.name, got != nil && *got, tc.want)
+		}
+	}
+}
+
+// RFC 5246 7.4.1.4.1: a TLS 1.2 ClientHello without signature_algorithms
+// accepts only SHA-1 signatures, which hasp does not make (RFC 9155):
+// handshake_failure, not a SHA-256 signature the client never offered.
+func TestTLS12WithoutSignatureAlgorithms(t *testing.T) {
+	cc, sc := configs12()
+	r := drive12(t, NewClient(cc), NewServer(sc), modify12(wire.TypeClientHello, modifyHello(func(ch *wire.ClientHello) {
+		ch.SigSchemes = nil
+	})))
+	wantAlert(t, r, "server", wire.AlertHandshakeFailure)
 }

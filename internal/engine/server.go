@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hasp-tls/hasp/internal/kex"
@@ -266,7 +267,7 @@ func (s *Server) chooseKeyShare(h *hello13) error {
 			return s.helloRetry(h.ch, h.suite, g)
 		}
 	}
-	return fail(wire.AlertHandshakeFailure, "no key exchange group in common (client offers %v)", groupNames(h.ch.SupportedGroups))
+	return fail(wire.AlertHandshakeFailure, "no key exchange group in common (client offers %s)", groupNames(h.ch.SupportedGroups))
 }
 
 // chooseCertificate13 picks the certificate and signature scheme, unless
@@ -568,12 +569,24 @@ func entries(chain [][]byte) []wire.CertificateEntry {
 	return out
 }
 
-func groupNames(gs []uint16) []string {
-	out := make([]string, len(gs))
+// groupNames names the groups a client offered, the first eight of them:
+// a hello may list thousands, and the error goes to logs.
+func groupNames(gs []uint16) string {
+	const most = 8
+	var b strings.Builder
+	b.WriteByte('[')
 	for i, g := range gs {
-		out[i] = wire.GroupName(g)
+		if i == most {
+			fmt.Fprintf(&b, " and %d more", len(gs)-most)
+			break
+		}
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(wire.GroupName(g))
 	}
-	return out
+	b.WriteByte(']')
+	return b.String()
 }
 
 // pickSuite picks the server's most preferred suite the client offers.

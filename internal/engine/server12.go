@@ -46,6 +46,11 @@ type server12 struct {
 // appendix D.2; RFC 5246 appendix E.1).
 func (s *Server) negotiateVersion(ch *wire.ClientHello) (uint16, error) {
 	v := s.cfg.variant()
+	if !v.datagram && ch.Vers <= wire.VersionSSL30 {
+		// RFC 8446 appendix D.5: a ClientHello with legacy_version 0x0300
+		// or less is aborted, whatever supported_versions says.
+		return 0, fail(wire.AlertProtocolVersion, "ClientHello legacy_version %s (RFC 8446 D.5)", wire.VersionName(ch.Vers))
+	}
 	offered := ch.SupportedVersions
 	if len(offered) == 0 {
 		// Legacy negotiation (RFC 5246 appendix E.1): legacy_version is
@@ -86,6 +91,17 @@ func newerInFamily(v *variantInfo, a, b uint16) bool {
 	return a&0xff00 == 0x0300 && (b&0xff00 != 0x0300 || a > b)
 }
 
+// secureReneg: the ServerHello carries renegotiation_info only when the
+// client signalled RFC 5746 (the extension or
+// TLS_EMPTY_RENEGOTIATION_INFO_SCSV, section 3.6); a server sends no
+// extension the client did not offer (RFC 5246 7.4.1.4).
+func secureReneg(ch *wire.ClientHello) bool {
+	return ch.HasSecureReneg || slices.Contains(ch.CipherSuites, scsvRenegotiation)
+}
+
+// scsvRenegotiation is TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746 3.3).
+const scsvRenegotiation = 0x00ff
+
 func versionNames(vs []uint16) string {
 	if len(vs) == 0 {
 		return "no version"
@@ -122,7 +138,11 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 		return fail(wire.AlertIllegalParameter, "client does not accept uncompressed points")
 	}
 
-	if sess := s.pickSession12(ch); sess != nil {
+	sess, err := s.pickSession12(ch)
+	if err != nil {
+		return err
+	}
+	if sess != nil {
 		return s.resume12(ch, msg, sess)
 	}
 	cert, err := s.certificateFor(ch, []uint16{s.cfg.variant().v12})
@@ -138,14 +158,13 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 		}
 		return fail(wire.AlertHandshakeFailure, "no TLS 1.2 ECDHE AEAD cipher suite in common for this certificate")
 	}
-	peerSchemes := ch.SigSchemes
-	if len(peerSchemes) == 0 {
-		// RFC 5246 section 7.4.1.4.1 defaults are SHA-1; hasp signs with
-		// SHA-256, which every TLS 1.2 client that omits the extension
-		// in practice accepts.
-		peerSchemes = []uint16{wire.PKCS1WithSHA256, wire.ECDSAWithP256AndSHA256}
+	if len(ch.SigSchemes) == 0 {
+		// RFC 5246 section 7.4.1.4.1: without signature_algorithms the
+		// client accepts only SHA-1 signatures, which hasp never makes
+		// (RFC 9155).
+		return fail(wire.AlertHandshakeFailure, "client sent no signature_algorithms, so it accepts only SHA-1 signatures (RFC 5246 7.4.1.4.1), which hasp does not make (RFC 9155)")
 	}
-	scheme, err := sig.Pick12(pub, peerSchemes)
+	scheme, err := sig.Pick12(pub, ch.SigSchemes)
 	if err != nil {
 		return fail(wire.AlertHandshakeFailure, "%v", err)
 	}
@@ -161,7 +180,7 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 		}
 	}
 	if group == 0 {
-		return fail(wire.AlertHandshakeFailure, "no ECDHE group in common for TLS 1.2 (client offers %v)", groupNames(ch.SupportedGroups))
+		return fail(wire.AlertHandshakeFailure, "no ECDHE group in common for TLS 1.2 (client offers %s)", groupNames(ch.SupportedGroups))
 	}
 	alpn, err := s.pickALPN(ch)
 	if err != nil {
@@ -185,7 +204,7 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 	s.v12 = &server12{Server: s, priv: privs[0]}
 
 	sh := wire.ServerHello{
-		Vers: s.st.Version, CipherSuite: st.ID, HasSecureReneg: true, EMS: ch.EMS, ALPN: alpn,
+		Vers: s.st.Version, CipherSuite: st.ID, HasSecureReneg: secureReneg(ch), EMS: ch.EMS, ALPN: alpn,
 		HasPointFormats: len(ch.PointFormats) > 0, PointFormats: []uint8{0},
 	}
 	if err := readRandom(s.cfg.Rand, sh.Random[:]); err != nil {
@@ -452,36 +471,37 @@ func (s *Server) pickALPN(ch *wire.ClientHello) (string, error) {
 
 // pickSession12 opens a TLS 1.2 ticket (RFC 5077). Anything wrong with
 // it means a full handshake, never a failure.
-func (s *Server) pickSession12(ch *wire.ClientHello) *Session {
-	if !ch.EMS {
-		// RFC 7627 section 5.3: no resumption without the extended
-		// master secret.
-		return nil
-	}
+func (s *Server) pickSession12(ch *wire.ClientHello) (*Session, error) {
 	var plain []byte
 	switch {
 	case len(ch.SessionTicket) > 0 && s.cfg.OpenTicket != nil:
 		var err error
 		if plain, err = s.cfg.OpenTicket(ch.SessionTicket); err != nil {
-			return nil
+			return nil, nil
 		}
 	case len(ch.SessionID) == 32 && s.cfg.LoadSession != nil:
 		var ok bool
 		if plain, ok = s.cfg.LoadSession(ch.SessionID); !ok {
-			return nil
+			return nil, nil
 		}
 	default:
-		return nil
+		return nil, nil
 	}
 	sess, err := ParseSession(plain)
 	if err != nil || s.cfg.variant().gen(sess.Version) != gen12 || !s.cfg.now().Before(sess.ExpiresAt) ||
 		sess.ServerName != ch.ServerName || !slices.Contains(ch.CipherSuites, sess.Suite) || !slices.Contains(s.cfg.CipherSuites12, sess.Suite) {
-		return nil
+		return nil, nil
+	}
+	if !ch.EMS {
+		// Every session hasp makes uses the extended master secret; RFC
+		// 7627 section 5.3: a ClientHello without it that would resume
+		// one is aborted, not answered with a full handshake.
+		return nil, fail(wire.AlertHandshakeFailure, "resumption of an extended-master-secret session without the extension (RFC 7627 5.3)")
 	}
 	if s.cfg.RequireClientCert && len(sess.PeerChain) == 0 {
-		return nil
+		return nil, nil
 	}
-	return sess
+	return sess, nil
 }
 
 // resume12 runs the abbreviated TLS 1.2 handshake: ServerHello,
@@ -509,7 +529,7 @@ func (s *Server) resume12(ch *wire.ClientHello, msg []byte, sess *Session) error
 	}
 	s.v12 = &server12{Server: s}
 	sh := wire.ServerHello{
-		Vers: s.st.Version, SessionID: ch.SessionID, CipherSuite: st.ID, HasSecureReneg: true, EMS: true, ALPN: alpn,
+		Vers: s.st.Version, SessionID: ch.SessionID, CipherSuite: st.ID, HasSecureReneg: secureReneg(ch), EMS: true, ALPN: alpn,
 		HasPointFormats: len(ch.PointFormats) > 0, PointFormats: []uint8{0},
 	}
 	if err := readRandom(s.cfg.Rand, sh.Random[:]); err != nil {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/hasp-tls/hasp/internal/keysched"
 	"github.com/hasp-tls/hasp/internal/suite"
 	"github.com/hasp-tls/hasp/internal/wire"
 )
@@ -86,5 +87,35 @@ func TestParkedReadHoldsNoBuffer(t *testing.T) {
 	close(br.data)
 	if got := <-out; got.err != io.EOF {
 		t.Fatalf("at the end: %v, want EOF", got.err)
+	}
+}
+
+// RFC 8446 section 5.4: a TLSInnerPlaintext (content, type and padding)
+// over 2^14 + 1 bytes is record_overflow, even when the content alone
+// fits: here 2^14 content bytes, the type and one byte of padding.
+func TestInnerPlaintextOverflow(t *testing.T) {
+	s := suite.ByID(wire.TLS_AES_128_GCM_SHA256)
+	secret := make([]byte, 32)
+	key, iv := keysched.TrafficKey(s.Hash, secret, s.KeyLen, 12)
+	aead, err := s.NewAEAD(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		padding int
+		want    wire.Alert
+	}{{0, 0}, {1, wire.AlertRecordOverflow}} {
+		inner := append(bytes.Repeat([]byte{'x'}, MaxPlaintext), byte(wire.TypeApplicationData))
+		inner = append(inner, make([]byte, tc.padding)...)
+		n := len(inner) + aead.Overhead()
+		hdr := []byte{byte(wire.TypeApplicationData), 3, 3, byte(n >> 8), byte(n)}
+		// The first record: the nonce is the IV itself (sequence 0).
+		rec := aead.Seal(append([]byte(nil), hdr...), iv, inner, hdr)
+		r := New(rw{bytes.NewReader(rec), nil})
+		r.SetReadKey(s, secret)
+		_, _, err := r.ReadRecord()
+		if tc.want == 0 && err != nil || tc.want != 0 && wire.AlertOf(err) != tc.want {
+			t.Errorf("padding %d: %v, want alert %v", tc.padding, err, tc.want)
+		}
 	}
 }

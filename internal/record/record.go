@@ -294,6 +294,12 @@ func (c *Conn) ReadRecord() (wire.ContentType, []byte, error) {
 		}
 		c.inSeq++
 		c.skipEarly = 0
+		// RFC 8446 section 5.4: the whole TLSInnerPlaintext (content,
+		// type and padding) is at most 2^14 + 1 bytes.
+		// (Overhead counts the tag and the type byte.)
+		if innerLen := len(payload) - c.in.Overhead() + 1; innerLen > MaxPlaintext+1 {
+			return 0, nil, wire.Errorf(wire.AlertRecordOverflow, "TLSInnerPlaintext of %d bytes", innerLen)
+		}
 		if len(content) > MaxPlaintext {
 			return 0, nil, wire.Errorf(wire.AlertRecordOverflow, "record plaintext of %d bytes", len(content))
 		}

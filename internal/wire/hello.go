@@ -120,7 +120,9 @@ func (m *ClientHello) Unmarshal(msg []byte) error {
 		ok := true
 		switch typ {
 		case ExtServerName:
-			ok = m.readServerName(d)
+			if err := m.readServerName(d); err != nil {
+				return err
+			}
 		case ExtSupportedGroups:
 			ok = readUint16List(&d, &m.SupportedGroups) && d.Empty()
 		case ExtECPointFormats:
@@ -211,17 +213,17 @@ func (m *ClientHello) Unmarshal(msg []byte) error {
 	return err
 }
 
-func (m *ClientHello) readServerName(d cryptobyte.String) bool {
+func (m *ClientHello) readServerName(d cryptobyte.String) error {
 	// RFC 6066 section 3.
 	var list cryptobyte.String
 	if !d.ReadUint16LengthPrefixed(&list) || !d.Empty() || list.Empty() {
-		return false
+		return decodeErr("ClientHello extension server_name")
 	}
 	for !list.Empty() {
 		var nameType uint8
 		var name cryptobyte.String
 		if !list.ReadUint8(&nameType) || !list.ReadUint16LengthPrefixed(&name) || len(name) == 0 {
-			return false
+			return decodeErr("ClientHello extension server_name")
 		}
 		if nameType != 0 {
 			continue
@@ -229,11 +231,51 @@ func (m *ClientHello) readServerName(d cryptobyte.String) bool {
 		if m.HasServerName {
 			// "The ServerNameList MUST NOT contain more than one name of
 			// the same name_type."
-			return false
+			return Errorf(AlertIllegalParameter, "server_name with two host_names")
+		}
+		if !validHostName(name) {
+			// Peer bytes that are no DNS name (NUL, control, escape or
+			// non-ASCII bytes) never reach a log or a callback.
+			return Errorf(AlertIllegalParameter, "server_name %q is not an ASCII DNS name (RFC 6066 section 3)", truncate(string(name), 64))
 		}
 		m.ServerName, m.HasServerName = string(name), true
 	}
-	return true
+	return nil
+}
+
+// validHostName accepts what RFC 6066 section 3 calls a HostName: an
+// ASCII DNS name without a trailing dot: labels of letters, digits,
+// hyphens (and underscores, which some names carry), 1 to 63 bytes each,
+// 253 bytes in all.
+func validHostName(b []byte) bool {
+	if len(b) > 253 || b[len(b)-1] == '.' {
+		return false
+	}
+	label := 0
+	for _, c := range b {
+		switch {
+		case c == '.':
+			if label == 0 {
+				return false
+			}
+			label = 0
+			continue
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
+		default:
+			return false
+		}
+		if label++; label > 63 {
+			return false
+		}
+	}
+	return label > 0
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
 }
 
 func (m *ClientHello) readPSK(d cryptobyte.String) bool {

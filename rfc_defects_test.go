@@ -1,0 +1,106 @@
+package hasp_test
+
+import (
+	"errors"
+	"io"
+	"testing"
+
+	"github.com/hasp-tls/hasp"
+	"github.com/hasp-tls/hasp/internal/testcerts"
+	"github.com/hasp-tls/hasp/internal/wire"
+)
+
+// Defects found by a hostile-client run, each pinned by the exact bytes
+// that showed it.
+
+// clientHelloRecord is a TLS 1.3 ClientHello a hasp server would accept,
+// changed by edit, in a record.
+func clientHelloRecord(edit func(*wire.ClientHello)) []byte {
+	ch := wire.ClientHello{
+		Vers: wire.VersionTLS12, SessionID: make([]byte, 32), CipherSuites: []uint16{wire.TLS_AES_128_GCM_SHA256},
+		Compression: []uint8{0}, ServerName: "localhost", SupportedGroups: []uint16{wire.GroupX25519},
+		SigSchemes: []uint16{wire.ECDSAWithP256AndSHA256}, SupportedVersions: []uint16{wire.VersionTLS13},
+		HasKeyShare: true, KeyShares: []wire.KeyShare{{Group: wire.GroupX25519, Data: x25519Point()}}, Padding: -1,
+	}
+	edit(&ch)
+	m := ch.Marshal()
+	return append([]byte{22, 3, 1, byte(len(m) >> 8), byte(len(m))}, m...)
+}
+
+// x25519Point is a valid X25519 public value (the base point, 9).
+func x25519Point() []byte {
+	p := make([]byte, 32)
+	p[0] = 9
+	return p
+}
+
+// RFC 8446 appendix D.5: legacy_version 0x0300 or less is
+// protocol_version, even when supported_versions offers TLS 1.3.
+func TestLegacyVersionSSL3(t *testing.T) {
+	for _, v := range []uint16{0x0300, 0x0200, 0x0000} {
+		expectFirstFlightAlert(t, clientHelloRecord(func(ch *wire.ClientHello) { ch.Vers = v }), hasp.AlertProtocolVersion)
+	}
+}
+
+// RFC 6066 section 3: a HostName is an ASCII DNS name without a trailing
+// dot; NUL, BEL, escape sequences and non-ASCII bytes are refused with
+// illegal_parameter before they reach a log.
+func TestServerNameBytes(t *testing.T) {
+	for _, name := range []string{"evil\x00.example", "bell\x07", "\x1b[31mred", "ex\xc3\xa4mple.com", "trailing.dot.", "a..b", "[::1]"} {
+		expectFirstFlightAlert(t, clientHelloRecord(func(ch *wire.ClientHello) { ch.ServerName = name }), hasp.AlertIllegalParameter)
+	}
+}
+
+// RFC 6066 section 3: two host_names in one ServerNameList is
+// illegal_parameter (the list is well formed, so not decode_error).
+func TestServerNameTwice(t *testing.T) {
+	rec := clientHelloRecord(func(ch *wire.ClientHello) { ch.ServerName = "" })
+	// server_name extension: list of two host_name entries, a and b.
+	sni := []byte{0x00, 0x00, 0x00, 0x0a, 0x00, 0x08, 0x00, 0x00, 0x01, 'a', 0x00, 0x00, 0x01, 'b'}
+	rec = withExtension(rec, sni)
+	expectFirstFlightAlert(t, rec, hasp.AlertIllegalParameter)
+}
+
+// withExtension appends a raw extension (type, length and body) to the
+// extensions of a ClientHello record, fixing up every length.
+func withExtension(rec, ext []byte) []byte {
+	body := append([]byte(nil), rec[5+4:]...) // ClientHello body
+	// legacy_version, random, session id, suites, compression
+	i := 2 + 32
+	i += 1 + int(body[i])
+	i += 2 + (int(body[i])<<8 | int(body[i+1]))
+	i += 1 + int(body[i])
+	extLen := (int(body[i])<<8 | int(body[i+1])) + len(ext)
+	body[i], body[i+1] = byte(extLen>>8), byte(extLen)
+	body = append(body, ext...)
+	msg := append([]byte{1, byte(len(body) >> 16), byte(len(body) >> 8), byte(len(body))}, body...)
+	return append([]byte{22, 3, 1, byte(len(msg) >> 8), byte(len(msg))}, msg...)
+}
+
+// RFC 8446 section 5: a change_cipher_spec that is not the single byte
+// 0x01 is unexpected_message (after the ClientHello, where one CCS may
+// come).
+func TestChangeCipherSpecTwoBytes(t *testing.T) {
+	rec := clientHelloRecord(func(*wire.ClientHello) {})
+	rec = append(rec, 20, 3, 3, 0, 2, 1, 1)
+	c, s := pair(t)
+	srv := hasp.Server(s, haspServerConfig(testcerts.P256))
+	go func() {
+		c.Write(rec)
+		io.Copy(io.Discard, c)
+	}()
+	var ae *hasp.AlertError
+	if err := srv.Handshake(); !errors.As(err, &ae) || ae.Alert != hasp.AlertUnexpectedMessage || ae.Remote {
+		t.Fatalf("server: %v; want unexpected_message", err)
+	}
+}
+
+// RFC 8446 section 5.1: a KeyUpdate must end its record; a second
+// handshake message after it in the same record is unexpected_message.
+func TestKeyUpdateNotAtRecordEnd(t *testing.T) {
+	rec, _, srv := rawClient(t)
+	ku := (&wire.KeyUpdate{}).Marshal()
+	rec.WriteRecord(wire.TypeHandshake, append(append([]byte(nil), ku...), ku...))
+	rec.Flush()
+	expectAlert(t, srv, rec, hasp.AlertUnexpectedMessage)
+}
