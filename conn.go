@@ -190,6 +190,12 @@ func (c *Conn) handshake() (err error) {
 		if err := c.apply(acts); err != nil {
 			return err
 		}
+		if st := c.state(); !c.isClient && st.HelloRetry && st.EarlyDataOffered && c.rLevel == engine.LevelInitial {
+			// We answered with a HelloRetryRequest: the client's early
+			// data, if it sent any, is skipped up to the limit until
+			// ClientHello2 (RFC 8446 section 4.2.10).
+			c.rec.SkipEarlyData(maxEarlyDataSkip)
+		}
 	}
 	// An idle connection holds nothing of the handshake's messages (the
 	// handshake buffer went in consumeHandshakeMessage).

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/hasp-tls/hasp"
+	"github.com/hasp-tls/hasp/internal/record"
 	"github.com/hasp-tls/hasp/internal/testcerts"
 	"github.com/hasp-tls/hasp/internal/wire"
 )
@@ -103,4 +104,62 @@ func TestKeyUpdateNotAtRecordEnd(t *testing.T) {
 	rec.WriteRecord(wire.TypeHandshake, append(append([]byte(nil), ku...), ku...))
 	rec.Flush()
 	expectAlert(t, srv, rec, hasp.AlertUnexpectedMessage)
+}
+
+// RFC 8446 section 4.2.10: a server that answers a ClientHello offering
+// early data with a HelloRetryRequest skips the client's 0-RTT records
+// (encrypted, so of type application_data) until ClientHello2, and goes
+// on with the handshake.
+func TestEarlyDataSkippedAfterHelloRetry(t *testing.T) {
+	c, s := pair(t)
+	srv := hasp.Server(s, haspServerConfig(testcerts.P256))
+	go srv.Handshake()
+	// No share for a group the server takes: it must ask for P-256.
+	ch1 := func(ch *wire.ClientHello) {
+		ch.SupportedGroups = []uint16{wire.GroupSecp256r1}
+		ch.KeyShares = nil
+		ch.EarlyData = true
+	}
+	rand1 := [32]byte{1}
+	if _, err := c.Write(clientHelloRecord(func(ch *wire.ClientHello) { ch1(ch); ch.Random = rand1 })); err != nil {
+		t.Fatal(err)
+	}
+	r := record.New(c)
+	typ, payload, err := r.ReadRecord()
+	if err != nil || typ != wire.TypeHandshake {
+		t.Fatalf("after ClientHello1: %s %v", typ, err)
+	}
+	var hrr wire.ServerHello
+	if err := hrr.Unmarshal(payload); err != nil || !hrr.IsHelloRetryRequest() {
+		t.Fatalf("no HelloRetryRequest: %v", err)
+	}
+	cookie := append([]byte(nil), hrr.Cookie...)
+	// Two 0-RTT records, then ClientHello2.
+	early := append([]byte{23, 3, 3, 0, 40}, make([]byte, 40)...)
+	c.Write(append(early, early...))
+	ch2 := clientHelloRecord(func(ch *wire.ClientHello) {
+		ch1(ch)
+		ch.Random = rand1
+		ch.EarlyData = false
+		ch.Cookie = cookie
+		p256 := make([]byte, 65)
+		p256[0] = 4
+		ch.KeyShares = []wire.KeyShare{{Group: wire.GroupSecp256r1, Data: p256}}
+	})
+	c.Write(ch2)
+	for {
+		typ, payload, err = r.ReadRecord()
+		if err != nil {
+			t.Fatalf("reading the server's answer to ClientHello2: %v", err)
+		}
+		if typ != wire.TypeChangeCipherSpec {
+			break
+		}
+	}
+	// The point is invalid (not on the curve), so the server refuses the
+	// share: with illegal_parameter, not unexpected_message for the early
+	// data it had to skip.
+	if typ != wire.TypeAlert || len(payload) != 2 || hasp.Alert(payload[1]) != hasp.AlertIllegalParameter {
+		t.Fatalf("server answered ClientHello2 with %s %x; want the illegal_parameter alert about the share", typ, payload)
+	}
 }

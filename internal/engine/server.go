@@ -618,6 +618,9 @@ func (s *Server) pickSuite(offered []uint16) *suite.Suite {
 func (s *Server) helloRetry(ch *wire.ClientHello, st *suite.Suite, g uint16) error {
 	s.st.Suite = st
 	s.st.HelloRetry = true
+	// The transport must skip the client's 0-RTT records until
+	// ClientHello2 (RFC 8446 4.2.10).
+	s.st.EarlyDataOffered = ch.EarlyData
 	s.hrrWant = g
 	if s.statelessRetry() {
 		// All we must remember goes into the sealed cookie; the engine
