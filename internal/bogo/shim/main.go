@@ -1,0 +1,324 @@
+// Command shim runs hasp under BoringSSL's BoGo conformance runner
+// (ssl/test/runner). The runner starts it with -port, -shim-id and the
+// test's flags; the shim dials the runner, sends its id, runs hasp as a
+// client (or with -server, a server) and echoes what it reads with each
+// byte XORed with 0xff. Exit 0 is a pass; a failure prints the error on
+// stderr and exits 1; a flag the shim does not know, or an -expect-* it
+// does not check, exits 89 (unimplemented), never silently ignored.
+//
+// Flags may carry a prefix that limits them to one connection:
+// -on-initial- (the first), -on-resume- (the later ones of -resume-count)
+// and -on-retry- (not supported: 89).
+package main
+
+import (
+	"crypto/x509"
+	"encoding/binary"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/hasp-tls/hasp"
+)
+
+// exitUnimplemented tells the runner the test needs what the shim lacks.
+const exitUnimplemented = 89
+
+// settings are the flags of one connection.
+type settings struct {
+	server, ipv6                   bool
+	port, shimID                   int
+	resumeCount                    int
+	minVersion, maxVersion         uint16
+	expectVersion                  uint16
+	noTLS13, noTLS12, noTLS11, no1 bool
+	writesFirst, shutsDown         bool
+	certFile, keyFile, trustCert   string
+	advertiseALPN                  []string
+	selectALPN, expectALPN         string
+	declineALPN                    bool
+	hostName                       string
+	expectSessionMiss              bool
+	expectResume                   bool
+	requireClientCert              bool
+	verifyPeer                     bool
+	curves                         []hasp.CurveID
+	expectCurve                    int
+}
+
+type flagKind int
+
+const (
+	boolFlag flagKind = iota
+	intFlag
+	stringFlag
+)
+
+// flags lists what the shim implements: name, kind, and how it sets a
+// connection's settings.
+var flags = map[string]struct {
+	kind flagKind
+	set  func(s *settings, v string) error
+}{
+	"server":                         {boolFlag, func(s *settings, _ string) error { s.server = true; return nil }},
+	"ipv6":                           {boolFlag, func(s *settings, _ string) error { s.ipv6 = true; return nil }},
+	"port":                           {intFlag, func(s *settings, v string) error { return atoi(v, &s.port) }},
+	"shim-id":                        {intFlag, func(s *settings, v string) error { return atoi(v, &s.shimID) }},
+	"resume-count":                   {intFlag, func(s *settings, v string) error { return atoi(v, &s.resumeCount) }},
+	"min-version":                    {intFlag, func(s *settings, v string) error { return atou16(v, &s.minVersion) }},
+	"max-version":                    {intFlag, func(s *settings, v string) error { return atou16(v, &s.maxVersion) }},
+	"expect-version":                 {intFlag, func(s *settings, v string) error { return atou16(v, &s.expectVersion) }},
+	"no-tls13":                       {boolFlag, func(s *settings, _ string) error { s.noTLS13 = true; return nil }},
+	"no-tls12":                       {boolFlag, func(s *settings, _ string) error { s.noTLS12 = true; return nil }},
+	"no-tls11":                       {boolFlag, func(s *settings, _ string) error { s.noTLS11 = true; return nil }},
+	"no-tls1":                        {boolFlag, func(s *settings, _ string) error { s.no1 = true; return nil }},
+	"shim-writes-first":              {boolFlag, func(s *settings, _ string) error { s.writesFirst = true; return nil }},
+	"shim-shuts-down":                {boolFlag, func(s *settings, _ string) error { s.shutsDown = true; return nil }},
+	"cert-file":                      {stringFlag, func(s *settings, v string) error { s.certFile = v; return nil }},
+	"key-file":                       {stringFlag, func(s *settings, v string) error { s.keyFile = v; return nil }},
+	"trust-cert":                     {stringFlag, func(s *settings, v string) error { s.trustCert = v; return nil }},
+	"host-name":                      {stringFlag, func(s *settings, v string) error { s.hostName = v; return nil }},
+	"select-alpn":                    {stringFlag, func(s *settings, v string) error { s.selectALPN = v; return nil }},
+	"expect-alpn":                    {stringFlag, func(s *settings, v string) error { s.expectALPN = v; return nil }},
+	"decline-alpn":                   {boolFlag, func(s *settings, _ string) error { s.declineALPN = true; return nil }},
+	"expect-session-miss":            {boolFlag, func(s *settings, _ string) error { s.expectSessionMiss = true; return nil }},
+	"require-any-client-certificate": {boolFlag, func(s *settings, _ string) error { s.requireClientCert = true; return nil }},
+	"verify-peer":                    {boolFlag, func(s *settings, _ string) error { s.verifyPeer = true; return nil }},
+	"expect-curve-id":                {intFlag, func(s *settings, v string) error { return atoi(v, &s.expectCurve) }},
+	"curves": {intFlag, func(s *settings, v string) error {
+		var c int
+		err := atoi(v, &c)
+		s.curves = append(s.curves, hasp.CurveID(c))
+		return err
+	}},
+	"advertise-alpn": {stringFlag, func(s *settings, v string) error {
+		for len(v) > 0 {
+			n := int(v[0])
+			if 1+n > len(v) {
+				return errors.New("bad -advertise-alpn")
+			}
+			s.advertiseALPN = append(s.advertiseALPN, v[1:1+n])
+			v = v[1+n:]
+		}
+		return nil
+	}},
+	// Settings a plain TLS shim can ignore: where the runner wants the
+	// handshake's settings written (for its split-handshake tests).
+	"write-settings": {stringFlag, func(*settings, string) error { return nil }},
+}
+
+func atoi(v string, p *int) (err error) { *p, err = strconv.Atoi(v); return err }
+
+func atou16(v string, p *uint16) error {
+	n, err := strconv.ParseUint(v, 10, 16)
+	*p = uint16(n)
+	return err
+}
+
+func main() {
+	for _, a := range os.Args[1:] {
+		if a == "-is-handshaker-supported" {
+			fmt.Println("No")
+			return
+		}
+	}
+	initial, resume, err := parse(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		var u unimplemented
+		if errors.As(err, &u) {
+			os.Exit(exitUnimplemented)
+		}
+		os.Exit(1)
+	}
+	cache := hasp.NewLRUClientSessionCache(8)
+	ticketKeys := [][32]byte{{1, 2, 3}}
+	for i := 0; i <= initial.resumeCount; i++ {
+		s := initial
+		if i > 0 {
+			s = resume
+		}
+		if err := connect(s, i > 0, cache, ticketKeys); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+}
+
+type unimplemented string
+
+func (u unimplemented) Error() string { return "unimplemented: " + string(u) }
+
+// parse reads the flags into the settings of the first connection and of
+// the resumed ones.
+func parse(args []string) (initial, resume settings, err error) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "-") {
+			return initial, resume, fmt.Errorf("unexpected argument %q", a)
+		}
+		name := a[1:]
+		targets := []*settings{&initial, &resume}
+		switch {
+		case strings.HasPrefix(name, "on-initial-"):
+			name, targets = strings.TrimPrefix(name, "on-initial-"), []*settings{&initial}
+		case strings.HasPrefix(name, "on-resume-"):
+			name, targets = strings.TrimPrefix(name, "on-resume-"), []*settings{&resume}
+		case strings.HasPrefix(name, "on-retry-"):
+			return initial, resume, unimplemented(a)
+		}
+		f, ok := flags[name]
+		if !ok {
+			return initial, resume, unimplemented(a)
+		}
+		v := ""
+		if f.kind != boolFlag {
+			if i+1 >= len(args) {
+				return initial, resume, fmt.Errorf("%s needs a value", a)
+			}
+			i++
+			v = args[i]
+		}
+		for _, t := range targets {
+			if err := f.set(t, v); err != nil {
+				return initial, resume, fmt.Errorf("%s %q: %v", a, v, err)
+			}
+		}
+	}
+	return initial, resume, nil
+}
+
+// config builds the hasp configuration of one connection.
+func config(s settings, cache hasp.ClientSessionCache, ticketKeys [][32]byte) (*hasp.Config, error) {
+	cfg := &hasp.Config{
+		ServerName:         "test",
+		InsecureSkipVerify: !s.verifyPeer,
+		ClientSessionCache: cache,
+		MinVersion:         s.minVersion,
+		MaxVersion:         s.maxVersion,
+		NextProtos:         s.advertiseALPN,
+		CurvePreferences:   s.curves,
+	}
+	cfg.SetSessionTicketKeys(ticketKeys)
+	if s.hostName != "" {
+		cfg.ServerName = s.hostName
+	}
+	if s.noTLS13 {
+		cfg.MaxVersion = hasp.VersionTLS12
+	}
+	if s.noTLS12 {
+		cfg.MinVersion = hasp.VersionTLS13
+	}
+	if s.selectALPN != "" {
+		cfg.NextProtos = []string{s.selectALPN}
+	}
+	if s.declineALPN {
+		cfg.NextProtos = nil
+	}
+	if s.certFile != "" || s.keyFile != "" {
+		cert, err := hasp.LoadX509KeyPair(s.certFile, s.keyFile)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Certificates = []hasp.Certificate{cert}
+	}
+	if s.trustCert != "" {
+		b, err := os.ReadFile(s.trustCert)
+		if err != nil {
+			return nil, err
+		}
+		blk, _ := pem.Decode(b)
+		if blk == nil {
+			return nil, errors.New("-trust-cert: no PEM")
+		}
+		c, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		cfg.RootCAs = x509.NewCertPool()
+		cfg.RootCAs.AddCert(c)
+		cfg.ClientCAs = cfg.RootCAs
+	}
+	if s.requireClientCert {
+		cfg.ClientAuth = hasp.RequireAnyClientCert
+	}
+	return cfg, nil
+}
+
+// connect runs one connection of the test.
+func connect(s settings, resumed bool, cache hasp.ClientSessionCache, ticketKeys [][32]byte) error {
+	host := "127.0.0.1"
+	if s.ipv6 {
+		host = "::1"
+	}
+	raw, err := net.Dial("tcp", net.JoinHostPort(host, strconv.Itoa(s.port)))
+	if err != nil {
+		return err
+	}
+	defer raw.Close()
+	var id [8]byte
+	binary.LittleEndian.PutUint64(id[:], uint64(s.shimID))
+	if _, err := raw.Write(id[:]); err != nil {
+		return err
+	}
+	cfg, err := config(s, cache, ticketKeys)
+	if err != nil {
+		return err
+	}
+	var conn *hasp.Conn
+	if s.server {
+		conn = hasp.Server(raw, cfg)
+	} else {
+		conn = hasp.Client(raw, cfg)
+	}
+	if err := conn.Handshake(); err != nil {
+		return err
+	}
+	st := conn.ConnectionState()
+	if s.expectVersion != 0 && st.Version != s.expectVersion {
+		return fmt.Errorf("negotiated version %04x, want %04x", st.Version, s.expectVersion)
+	}
+	if s.expectALPN != "" && st.NegotiatedProtocol != s.expectALPN {
+		return fmt.Errorf("ALPN %q, want %q", st.NegotiatedProtocol, s.expectALPN)
+	}
+	if s.expectCurve != 0 && int(st.CurveID) != s.expectCurve {
+		return fmt.Errorf("group %d, want %d", st.CurveID, s.expectCurve)
+	}
+	if resumed && s.expectSessionMiss && st.DidResume {
+		return errors.New("resumed, want a full handshake")
+	}
+	if resumed && !s.expectSessionMiss && !st.DidResume {
+		return errors.New("did not resume")
+	}
+	if s.writesFirst {
+		if _, err := io.WriteString(conn, "hello"); err != nil {
+			return err
+		}
+	}
+	if s.shutsDown {
+		return conn.Close()
+	}
+	buf := make([]byte, 1<<14)
+	for {
+		n, err := conn.Read(buf)
+		for i := range buf[:n] {
+			buf[i] ^= 0xff
+		}
+		if n > 0 {
+			if _, werr := conn.Write(buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
