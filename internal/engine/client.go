@@ -190,6 +190,15 @@ func (c *Client) helloSpec() (*HelloSpec, error) {
 	return h, nil
 }
 
+// compatCCS sends the compatibility change_cipher_spec once (RFC 8446
+// appendix D.4), when the mode is on.
+func (c *Client) compatCCS() {
+	if c.compat() && !c.sentCCS {
+		c.sentCCS = true
+		c.acts = append(c.acts, Action{Kind: ActSendCCS})
+	}
+}
+
 // compat reports whether the middlebox compatibility mode is on: the
 // variant has it and the configuration did not turn it off.
 func (c *Client) compat() bool { return c.cfg.variant().compatCCS && !c.cfg.NoCompatMode }
@@ -397,6 +406,7 @@ func (c *Client) readServerHello(msg []byte) error {
 			c.shares = nil
 			c.handshakeSecretsPSK(psk, nil)
 			c.readKey(LevelHandshake, c.serverHS)
+			c.compatCCS()
 			c.writeKey(LevelHandshake, c.clientHS)
 			c.state = cWaitEncryptedExtensions
 			return nil
@@ -421,7 +431,11 @@ func (c *Client) readServerHello(msg []byte) error {
 	c.handshakeSecretsPSK(psk, shared)
 	c.readKey(LevelHandshake, c.serverHS)
 	// Our handshake write key goes in now, so that an alert raised while
-	// reading the server's flight is protected as the server expects.
+	// reading the server's flight is protected as the server expects; in
+	// compatibility mode the CCS goes first, so that no protected record
+	// of ours precedes it (RFC 8446 D.4 allows it right after
+	// ServerHello).
+	c.compatCCS()
 	c.writeKey(LevelHandshake, c.clientHS)
 	c.state = cWaitEncryptedExtensions
 	return nil

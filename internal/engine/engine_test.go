@@ -292,7 +292,7 @@ func TestHostileHandshakes(t *testing.T) {
 		}), "server", wire.AlertDecodeError},
 		{"duplicate extension", nil, replace("client", wire.TypeClientHello, func(b []byte) []byte {
 			return addRawExtension(b, wire.ExtSCT, nil)
-		}), "server", wire.AlertIllegalParameter},
+		}), "server", wire.AlertDecodeError},
 		{"pre_shared_key not last", nil, replace("client", wire.TypeClientHello, func(b []byte) []byte {
 			psk := []byte{0, 7, 0, 1, 'x', 0, 0, 0, 0, 0, 33, 32}
 			psk = append(psk, make([]byte, 32)...)

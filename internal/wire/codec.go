@@ -114,7 +114,10 @@ func readExtBlock(s *cryptobyte.String, name string, fn func(typ uint16, data cr
 		}
 	}
 	if hasDuplicate(exts) {
-		return nil, Errorf(AlertIllegalParameter, "duplicate extension in %s", name)
+		// RFC 8446 4.2 forbids two extensions of a type in a block but
+		// names no alert; decode_error, as BoringSSL and crypto/tls send
+		// (BoGo's DuplicateExtension tests expect it).
+		return nil, Errorf(AlertDecodeError, "duplicate extension in %s", name)
 	}
 	return exts, nil
 }

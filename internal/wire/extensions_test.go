@@ -220,12 +220,12 @@ func TestServerMessagesKeepUnknownExtensions(t *testing.T) {
 func TestDuplicateUnknownExtension(t *testing.T) {
 	raw := rawMessage(TypeClientHello, helloPrefix, []Extension{{0x7777, nil}, {ExtQUICTransportParameters, nil}, {0x7777, []byte{1}}})
 	var ch ClientHello
-	if err := ch.Unmarshal(raw); AlertOf(err) != AlertIllegalParameter {
+	if err := ch.Unmarshal(raw); AlertOf(err) != AlertDecodeError {
 		t.Fatalf("duplicate unknown extension: %v", err)
 	}
 	raw = rawMessage(TypeEncryptedExtensions, func(*cryptobyte.Builder) {}, []Extension{{ExtQUICTransportParameters, nil}, {ExtQUICTransportParameters, nil}})
 	var ee EncryptedExtensions
-	if err := ee.Unmarshal(raw); AlertOf(err) != AlertIllegalParameter {
+	if err := ee.Unmarshal(raw); AlertOf(err) != AlertDecodeError {
 		t.Fatalf("duplicate quic_transport_parameters: %v", err)
 	}
 }

@@ -203,6 +203,11 @@ func (m *ClientHello) Unmarshal(msg []byte) error {
 		case ExtPreSharedKey:
 			pskSeen = true
 			ok = m.readPSK(d)
+			if ok && len(m.PSKBinders) != len(m.PSKIdentities) {
+				// Well formed, but one binder per identity is wanted
+				// (RFC 8446 4.2.11): inconsistent fields.
+				return Errorf(AlertIllegalParameter, "%d PSK identities but %d binders", len(m.PSKIdentities), len(m.PSKBinders))
+			}
 		}
 		if !ok {
 			return decodeErr("ClientHello extension " + extName(typ))
@@ -300,7 +305,7 @@ func (m *ClientHello) readPSK(d cryptobyte.String) bool {
 		}
 		m.PSKBinders = append(m.PSKBinders, b)
 	}
-	return len(m.PSKBinders) == len(m.PSKIdentities)
+	return true
 }
 
 // Marshal encodes the hello, sets Raw, and returns it. It panics if Extra

@@ -20,6 +20,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -138,12 +139,23 @@ func main() {
 	}
 	cache := hasp.NewLRUClientSessionCache(8)
 	ticketKeys := [][32]byte{{1, 2, 3}}
+	// One Config for all connections when their settings agree, so that a
+	// server's TLS 1.2 session-ID cache carries over to the resumption.
+	var shared *hasp.Config
 	for i := 0; i <= initial.resumeCount; i++ {
 		s := initial
 		if i > 0 {
 			s = resume
 		}
-		if err := connect(s, i > 0, cache, ticketKeys); err != nil {
+		cfg := shared
+		if cfg == nil || !reflect.DeepEqual(initial, resume) {
+			if cfg, err = config(s, cache, ticketKeys); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+			shared = cfg
+		}
+		if err := connect(s, i > 0, cfg); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
@@ -251,7 +263,7 @@ func config(s settings, cache hasp.ClientSessionCache, ticketKeys [][32]byte) (*
 }
 
 // connect runs one connection of the test.
-func connect(s settings, resumed bool, cache hasp.ClientSessionCache, ticketKeys [][32]byte) error {
+func connect(s settings, resumed bool, cfg *hasp.Config) error {
 	host := "127.0.0.1"
 	if s.ipv6 {
 		host = "::1"
@@ -264,10 +276,6 @@ func connect(s settings, resumed bool, cache hasp.ClientSessionCache, ticketKeys
 	var id [8]byte
 	binary.LittleEndian.PutUint64(id[:], uint64(s.shimID))
 	if _, err := raw.Write(id[:]); err != nil {
-		return err
-	}
-	cfg, err := config(s, cache, ticketKeys)
-	if err != nil {
 		return err
 	}
 	var conn *hasp.Conn
