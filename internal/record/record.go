@@ -220,7 +220,7 @@ func (c *Conn) ReadRecord() (wire.ContentType, []byte, error) {
 				return 0, nil, wire.Errorf(wire.AlertProtocolVersion, "SSL 2.0 ClientHello asking for %s; hasp speaks TLS 1.2 and 1.3",
 					wire.VersionName(uint16(hdr[3])<<8|uint16(hdr[4])))
 			}
-			if hdr[0] == 'G' || hdr[0] == 'P' || hdr[0] == 'H' {
+			if hdr[0] == 'G' || hdr[0] == 'P' || hdr[0] == 'H' || hdr[0] == 'C' {
 				return 0, nil, wire.Errorf(wire.AlertDecodeError, "the peer does not speak TLS (first bytes %q)", hdr[:3])
 			}
 			return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "record of unknown content type %d", hdr[0])
