@@ -50,6 +50,7 @@ type Conn struct {
 	readErr  error
 	ccsSeen  bool
 	useless  int
+	empty    int // empty application data records in a row
 	rLevel   engine.Level
 	sawClose bool
 
@@ -342,12 +343,24 @@ func (c *Conn) readAlert(p []byte) error {
 	case wire.AlertUserCanceled:
 		return c.warning()
 	}
-	if p[0] == wire.AlertLevelWarning && c.state() != nil && c.state().Version == wire.VersionTLS12 {
-		// TLS 1.2 warnings (no_renegotiation, ...) do not end the
-		// connection; TLS 1.3 ignores the level (RFC 8446 section 6).
+	if p[0] == wire.AlertLevelWarning && c.tls12Rules() {
+		// TLS 1.2 warnings (no_renegotiation, unrecognized_name, ...) do
+		// not end the connection; TLS 1.3 ignores the level (RFC 8446
+		// section 6).
 		return c.warning()
 	}
 	return &AlertError{Alert: a, Remote: true}
+}
+
+// tls12Rules: alerts follow TLS 1.2's rules: the connection is TLS 1.2,
+// or a client that offered TLS 1.2 does not know the version yet (a TLS
+// 1.2 server may warn before its ServerHello).
+func (c *Conn) tls12Rules() bool {
+	st := c.state()
+	if st != nil && st.Version != 0 {
+		return st.Version == wire.VersionTLS12
+	}
+	return c.isClient && (c.config.MinVersion == 0 || c.config.MinVersion <= VersionTLS12)
 }
 
 func (c *Conn) warning() error {
@@ -476,13 +489,15 @@ func (c *Conn) readRecord() error {
 			return c.readFailure(wire.Errorf(wire.AlertUnexpectedMessage, "application data inside a handshake message"))
 		}
 		if len(payload) == 0 {
-			c.useless++
-			if c.useless > maxUselessRecords {
+			// Counted apart from warnings and post-handshake messages:
+			// 32 empty records in a row are tolerated, as BoringSSL does.
+			c.empty++
+			if c.empty > maxUselessRecords {
 				return c.readFailure(wire.Errorf(wire.AlertUnexpectedMessage, "too many empty records"))
 			}
 			return nil
 		}
-		c.useless = 0
+		c.useless, c.empty = 0, 0
 		c.noteAppData()
 		c.pending = payload
 		return nil

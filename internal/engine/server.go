@@ -400,8 +400,10 @@ func (s *Server) sendServerHello(h *hello13) error {
 	}
 	s.transcript.Write(h.msg)
 	s.send(LevelInitial, sh.Marshal())
-	if len(h.ch.SessionID) > 0 && v.compatCCS && !s.sentCCS {
-		// Middlebox compatibility (RFC 8446 appendix D.4).
+	if v.compatCCS && !s.sentCCS {
+		// Middlebox compatibility (RFC 8446 appendix D.4): the server
+		// sends its dummy CCS after its first message whatever session
+		// ID the client sent, as BoringSSL and crypto/tls do.
 		s.sentCCS = true
 		s.acts = append(s.acts, Action{Kind: ActSendCCS})
 	}
@@ -655,7 +657,7 @@ func (s *Server) helloRetry(ch *wire.ClientHello, st *suite.Suite, g uint16) err
 		Cookie:           s.cookie,
 	}
 	s.send(LevelInitial, hrr.Marshal())
-	if len(ch.SessionID) > 0 && s.cfg.variant().compatCCS {
+	if s.cfg.variant().compatCCS {
 		s.sentCCS = true
 		s.acts = append(s.acts, Action{Kind: ActSendCCS})
 	}

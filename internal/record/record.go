@@ -272,7 +272,7 @@ func (c *Conn) ReadRecord() (wire.ContentType, []byte, error) {
 		inner, content, err := c.in.Open13(c.inSeq, hdr, payload)
 		switch err {
 		case nil:
-		case protect.ErrDecrypt:
+		case protect.ErrDecrypt, protect.ErrShort:
 			if c.skipEarly > 0 {
 				// RFC 8446 section 4.2.10: skip 0-RTT records that do
 				// not decrypt, up to the early data limit; the sequence
@@ -283,14 +283,17 @@ func (c *Conn) ReadRecord() (wire.ContentType, []byte, error) {
 				c.skipEarly -= n
 				continue
 			}
+			if err == protect.ErrShort {
+				return 0, nil, wire.Errorf(wire.AlertBadRecordMAC, "record too short to be protected")
+			}
 			c.inSeq++
 			return 0, nil, wire.Errorf(wire.AlertBadRecordMAC, "record does not decrypt")
 		case protect.ErrNoContentType:
 			c.inSeq++
 			c.skipEarly = 0
 			return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "protected record with no content type")
-		default: // protect.ErrShort
-			return 0, nil, wire.Errorf(wire.AlertBadRecordMAC, "record too short to be protected")
+		default:
+			return 0, nil, wire.Errorf(wire.AlertInternalError, "record protection: %v", err)
 		}
 		c.inSeq++
 		c.skipEarly = 0
