@@ -1,6 +1,7 @@
 package hasp_test
 
 import (
+	"crypto/x509"
 	"errors"
 	"io"
 	"testing"
@@ -161,5 +162,23 @@ func TestEarlyDataSkippedAfterHelloRetry(t *testing.T) {
 	// data it had to skip.
 	if typ != wire.TypeAlert || len(payload) != 2 || hasp.Alert(payload[1]) != hasp.AlertIllegalParameter {
 		t.Fatalf("server answered ClientHello2 with %s %x; want the illegal_parameter alert about the share", typ, payload)
+	}
+}
+
+// RFC 8446 section 4.4.2.2: a peer whose leaf has keyUsage without
+// digitalSignature cannot sign the handshake: bad_certificate, both for a
+// server's and for a client's certificate, in TLS 1.3 and 1.2.
+func TestLeafKeyUsageWithoutDigitalSignature(t *testing.T) {
+	leaf := testCA.IssueWith(testcerts.P256, testcerts.Options{KeyUsage: x509.KeyUsageKeyEncipherment}, "localhost")
+	for _, max := range []uint16{hasp.VersionTLS13, hasp.VersionTLS12} {
+		c, s := pair(t)
+		cc := haspClientConfig()
+		cc.MaxVersion = max
+		cli, srv := hasp.Client(c, cc), hasp.Server(s, &hasp.Config{Certificates: []hasp.Certificate{haspCert(leaf)}})
+		cerr, _ := handshake(cli, srv)
+		var ae *hasp.AlertError
+		if !errors.As(cerr, &ae) || ae.Alert != hasp.AlertBadCertificate || ae.Remote {
+			t.Errorf("%x: client: %v, want bad_certificate", max, cerr)
+		}
 	}
 }

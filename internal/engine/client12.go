@@ -69,7 +69,10 @@ func (c *Client) readServerHello12(sh *wire.ServerHello) error {
 	for _, t := range sh.Exts {
 		switch t {
 		case wire.ExtRenegotiationInfo, wire.ExtExtendedMasterSecret, wire.ExtECPointFormats, wire.ExtALPN,
-			wire.ExtStatusRequest, wire.ExtSCT, wire.ExtServerName, wire.ExtSessionTicket:
+			wire.ExtStatusRequest, wire.ExtSCT, wire.ExtServerName, wire.ExtSessionTicket, wire.ExtSupportedGroups:
+			// supported_groups answers one we sent (RFC 5246 7.4.1.4
+			// allows that); some servers send it, and it says nothing
+			// we use: ignored.
 			if !c.sentExtension12(t) {
 				return fail(wire.AlertUnsupportedExtension, "server sent %s, which was not offered", wire.ExtName(t))
 			}

@@ -603,6 +603,12 @@ func parseChain(entries []wire.CertificateEntry) ([][]byte, []*x509.Certificate,
 		if err != nil {
 			return nil, nil, fail(wire.AlertBadCertificate, "peer certificate %d: %v", i, err)
 		}
+		if i == 0 && c.KeyUsage != 0 && c.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+			// The peer signs the handshake with this key (hasp has no
+			// static RSA): RFC 8446 4.4.2.2 and RFC 5280 4.2.1.3 want
+			// digitalSignature when keyUsage is present.
+			return nil, nil, fail(wire.AlertBadCertificate, "peer certificate's keyUsage does not allow signing (digitalSignature unset)")
+		}
 		raw[i], certs[i] = c.Raw, c
 	}
 	return raw, certs, nil

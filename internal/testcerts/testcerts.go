@@ -3,6 +3,7 @@
 package testcerts
 
 import (
+	"cmp"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -101,6 +102,8 @@ func NewCA(name string) *CA {
 type Options struct {
 	NotBefore, NotAfter time.Time
 	Client              bool
+	// KeyUsage replaces the leaf's keyUsage (digitalSignature) when set.
+	KeyUsage x509.KeyUsage
 }
 
 // Issue makes a leaf for names (DNS names or IP addresses).
@@ -116,7 +119,7 @@ func (ca *CA) IssueWith(t KeyType, o Options, names ...string) *Leaf {
 		Subject:      pkix.Name{CommonName: "leaf"},
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(12 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
+		KeyUsage:     cmp.Or(o.KeyUsage, x509.KeyUsageDigitalSignature),
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 	}
 	if len(names) > 0 {
