@@ -884,15 +884,27 @@ func (c *Conn) connectionStateLocked() ConnectionState {
 // it listed (any, when it listed none). With no match it sends none, and
 // the server decides (RFC 8446 section 4.4.2.3).
 func chooseClientCertificate(certs []*engine.Certificate, src []Certificate, info *engine.CertRequestInfo) *engine.Certificate {
+	pick := sig.Pick
+	if info.TLS12 {
+		pick = sig.Pick12
+	}
+	var fits *engine.Certificate
 	for i, ec := range certs {
-		if _, err := sig.Pick(ec.Signer.Public(), info.SignatureSchemes); err != nil {
+		if _, err := pick(ec.Signer.Public(), info.SignatureSchemes); err != nil {
 			continue
 		}
 		if len(info.AcceptableCAs) == 0 || issuedBy(src[i], info.AcceptableCAs) {
 			return ec
 		}
+		if fits == nil {
+			fits = ec
+		}
 	}
-	return nil
+	// certificate_authorities is a hint (RFC 8446 4.2.4): with no
+	// certificate from the CAs named, send one the server can at least
+	// verify a signature from, as OpenSSL and BoringSSL do, rather than
+	// none.
+	return fits
 }
 
 // issuedBy reports whether any certificate of the chain is issued by (or

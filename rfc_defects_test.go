@@ -182,3 +182,30 @@ func TestLeafKeyUsageWithoutDigitalSignature(t *testing.T) {
 		}
 	}
 }
+
+// certificate_authorities is a hint (RFC 8446 4.2.4): a client whose only
+// certificate is not from a CA the server named still sends it when its
+// key fits the server's schemes (as OpenSSL and BoringSSL do), in TLS 1.3
+// and in TLS 1.2 (where an RSA key may sign PKCS#1 v1.5).
+func TestClientCertificateOutsideNamedCAs(t *testing.T) {
+	other := testcerts.NewCA("some other CA")
+	for _, kt := range []testcerts.KeyType{testcerts.P256, testcerts.RSA2048} {
+		for _, max := range []uint16{hasp.VersionTLS13, hasp.VersionTLS12} {
+			client := testCA.IssueWith(kt, testcerts.Options{Client: true}, "client")
+			cc := haspClientConfig()
+			cc.MaxVersion = max
+			cc.Certificates = []hasp.Certificate{haspCert(client)}
+			sc := haspServerConfig(testcerts.P256)
+			sc.ClientAuth = hasp.RequireAnyClientCert
+			sc.ClientCAs = other.Pool()
+			c, s := pair(t)
+			cli, srv := hasp.Client(c, cc), hasp.Server(s, sc)
+			if cerr, serr := handshake(cli, srv); cerr != nil || serr != nil {
+				t.Fatalf("%v %x: client %v, server %v", kt, max, cerr, serr)
+			}
+			if got := srv.ConnectionState().PeerCertificates; len(got) == 0 || got[0].Subject.CommonName != "client" {
+				t.Errorf("%v %x: server got %d certificates", kt, max, len(got))
+			}
+		}
+	}
+}

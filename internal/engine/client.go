@@ -593,6 +593,13 @@ func (c *Client) readCertificate(msg []byte) error {
 		// RFC 8446 section 4.4.2.4.
 		return fail(wire.AlertDecodeError, "server sent no certificate")
 	}
+	for _, e := range cm.Entries {
+		// RFC 8446 section 4.4.2: a server's certificate extensions
+		// answer ones the ClientHello carried.
+		if err := c.checkExtensions(wire.TypeCertificate, false, e.Extensions); err != nil {
+			return err
+		}
+	}
 	raw, certs, err := parseChain(cm.Entries)
 	if err != nil {
 		return err
@@ -690,7 +697,7 @@ func (c *Client) chooseCertificate(schemes []uint16, cas [][]byte, pick func(cry
 	if c.cfg.GetClientCertificate == nil {
 		return nil, 0, nil
 	}
-	cert, err := c.cfg.GetClientCertificate(&CertRequestInfo{SignatureSchemes: schemes, AcceptableCAs: cas})
+	cert, err := c.cfg.GetClientCertificate(&CertRequestInfo{SignatureSchemes: schemes, AcceptableCAs: cas, TLS12: c.v12 != nil})
 	if err != nil {
 		return nil, 0, fail(wire.AlertInternalError, "client certificate: %v", err)
 	}

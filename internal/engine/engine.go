@@ -110,6 +110,9 @@ type HelloInfo struct {
 type CertRequestInfo struct {
 	SignatureSchemes []uint16
 	AcceptableCAs    [][]byte
+	// TLS12: the request is TLS 1.2's, whose signature schemes include
+	// PKCS#1 v1.5 (TLS 1.3's CertificateVerify does not).
+	TLS12 bool
 }
 
 // Config configures one engine.
