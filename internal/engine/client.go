@@ -201,7 +201,9 @@ func (c *Client) compatCCS() {
 
 // compat reports whether the middlebox compatibility mode is on: the
 // variant has it and the configuration did not turn it off.
-func (c *Client) compat() bool { return c.cfg.variant().compatCCS && !c.cfg.NoCompatMode }
+func (c *Client) compat() bool {
+	return c.cfg.variant().compatCCS && !c.cfg.NoCompatMode && c.cfg.offers(gen13)
+}
 
 // addPSK puts the session's ticket and binder in the hello, which must be
 // marshalled without them first (RFC 8446 section 4.2.11.2).

@@ -110,6 +110,12 @@ func (c *Client) readServerHello12(sh *wire.ServerHello) error {
 	if !sh.TicketSupported && len(sh.SessionID) > 0 && !bytes.Equal(sh.SessionID, c.hello.SessionID) {
 		c.v12.sessionID = append([]byte(nil), sh.SessionID...)
 	}
+	if c.session12 == nil && len(sh.SessionID) > 0 && bytes.Equal(sh.SessionID, c.hello.SessionID) {
+		// We offered no TLS 1.2 session: the ID we sent is the TLS 1.3
+		// compatibility one (RFC 8446 appendix D.4), and a TLS 1.2 server
+		// that echoes it claims to resume a session that never was.
+		return fail(wire.AlertIllegalParameter, "TLS 1.2 server echoed a session ID that names no session")
+	}
 	if t := c.session12; t != nil && len(sh.SessionID) > 0 && bytes.Equal(sh.SessionID, c.hello.SessionID) {
 		// The server resumes the session our ticket carries (RFC 5077
 		// section 3.4): an abbreviated handshake.

@@ -298,3 +298,41 @@ func TestTLS12WithoutSignatureAlgorithms(t *testing.T) {
 	})))
 	wantAlert(t, r, "server", wire.AlertHandshakeFailure)
 }
+
+// A client that offers only TLS 1.2 and holds no session sends no session
+// ID: the random one is TLS 1.3's compatibility mode (RFC 8446 D.4).
+func TestTLS12OnlyClientSendsNoSessionID(t *testing.T) {
+	cc, _ := configs12()
+	acts, err := NewClient(cc).Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ch wire.ClientHello
+	if err := ch.Unmarshal(acts[0].Msg); err != nil || len(ch.SessionID) != 0 {
+		t.Fatalf("session ID %x, %v", ch.SessionID, err)
+	}
+}
+
+// A TLS 1.2 ServerHello that echoes the compatibility session ID of a
+// client that offered TLS 1.3 and no TLS 1.2 session claims a resumption
+// of nothing: illegal_parameter.
+func TestTLS12EchoedCompatSessionID(t *testing.T) {
+	cc, sc := clientConfig(), serverConfig()
+	cc.CipherSuites12, sc.CipherSuites12 = suites12, suites12
+	sc.MaxVersion = wire.VersionTLS12
+	var sid []byte
+	r := drive12(t, NewClient(cc), NewServer(sc), func(from string, m []msg) []msg {
+		for i := range m {
+			switch {
+			case from == "client" && m[i].data != nil && m[i].data[0] == wire.TypeClientHello:
+				var ch wire.ClientHello
+				ch.Unmarshal(m[i].data)
+				sid = append([]byte(nil), ch.SessionID...)
+			case from == "server" && m[i].data != nil && m[i].data[0] == wire.TypeServerHello:
+				m[i].data = modifyServerHello(func(sh *wire.ServerHello) { sh.SessionID = sid })(m[i].data)
+			}
+		}
+		return m
+	})
+	wantAlert(t, r, "client", wire.AlertIllegalParameter)
+}

@@ -257,6 +257,11 @@ func (c *Conn) ReadRecord() (wire.ContentType, []byte, error) {
 			return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "application data before the handshake keys")
 		}
 		if c.in.TLS12() {
+			if hdr[1] != 3 || hdr[2] != 3 {
+				// Once TLS 1.2 is agreed, every record carries its
+				// version (RFC 5246 6.2.1); TLS 1.3 ignores the field.
+				return 0, nil, wire.Errorf(wire.AlertProtocolVersion, "record version 0x%02x%02x in a TLS 1.2 connection", hdr[1], hdr[2])
+			}
 			return c.open12(typ, payload)
 		}
 		if typ != wire.TypeApplicationData {

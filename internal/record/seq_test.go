@@ -128,3 +128,22 @@ func TestRoundTrip12(t *testing.T) {
 		}
 	}
 }
+
+// Once TLS 1.2 is agreed a record with another version is protocol_version
+// (RFC 5246 6.2.1); TLS 1.3 ignores legacy_record_version (RFC 8446 5.1).
+func TestRecordVersion12(t *testing.T) {
+	s := suite.ByID(wire.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
+	key, iv := make([]byte, s.KeyLen), make([]byte, s.IVLen())
+	var buf bytes.Buffer
+	w := New(rw{nil, &buf})
+	w.SetWriteKey12(s, key, iv)
+	w.WriteRecord(wire.TypeApplicationData, []byte("x"))
+	w.Flush()
+	rec := bytes.Clone(buf.Bytes())
+	rec[2] = 1 // 0x0301
+	r := New(rw{bytes.NewReader(rec), nil})
+	r.SetReadKey12(s, key, iv)
+	if _, _, err := r.ReadRecord(); wire.AlertOf(err) != wire.AlertProtocolVersion {
+		t.Fatalf("record version 0x0301 in TLS 1.2: %v", err)
+	}
+}
