@@ -176,7 +176,8 @@ func (s *ClientSessionState) Expires() time.Time {
 	return e
 }
 
-const clientSessionFormat = 2
+// clientSessionFormat 3 added the group.
+const clientSessionFormat = 3
 
 // MarshalBinary encodes the session for a persistent cache. It holds the
 // resumption secret: store it as carefully as a private key.
@@ -187,6 +188,7 @@ func (s *ClientSessionState) MarshalBinary() ([]byte, error) {
 	b.AddUint16(t.Version)
 	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(t.SessionID) })
 	b.AddUint16(t.Suite.ID)
+	b.AddUint16(t.Group)
 	b.AddUint64(uint64(t.ReceivedAt.UnixMilli()))
 	b.AddUint32(uint32(t.Lifetime / time.Second))
 	b.AddUint32(t.AgeAdd)
@@ -216,7 +218,7 @@ func (s *ClientSessionState) UnmarshalBinary(data []byte) error {
 	var life uint32
 	var nonce, secret, name, alpn, ticket, chain, sid cryptobyte.String
 	if !in.ReadUint8(&format) || format != clientSessionFormat || !in.ReadUint16(&t.Version) ||
-		!in.ReadUint8LengthPrefixed(&sid) || len(sid) > 32 || !in.ReadUint16(&id) ||
+		!in.ReadUint8LengthPrefixed(&sid) || len(sid) > 32 || !in.ReadUint16(&id) || !in.ReadUint16(&t.Group) ||
 		!in.ReadUint64(&received) || !in.ReadUint32(&life) || !in.ReadUint32(&t.AgeAdd) || !in.ReadUint32(&t.MaxEarly) ||
 		!in.ReadUint16LengthPrefixed(&nonce) || !in.ReadUint16LengthPrefixed(&secret) ||
 		!in.ReadUint16LengthPrefixed(&name) || !in.ReadUint16LengthPrefixed(&alpn) ||

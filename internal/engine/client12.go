@@ -130,6 +130,7 @@ func (c *Client) readServerHello12(sh *wire.ServerHello) error {
 		c.master12 = t.ResumptionSecret
 		c.st.MasterSecret12 = t.ResumptionSecret
 		c.st.Resumed = true
+		c.st.Group = t.Group
 		if t.PeerChain != nil {
 			raw, certs, err := parseChain(entries(t.PeerChain))
 			if err != nil {
@@ -280,7 +281,7 @@ func (c *client12) handle(level Level, typ uint8, msg []byte) error {
 			c.cfg.OnTicket(&Ticket{
 				Ticket: append([]byte(nil), nst.Ticket...), Lifetime: life, ReceivedAt: c.cfg.now(),
 				Suite: c.st.Suite, ResumptionSecret: c.master12, PeerChain: c.st.PeerChain,
-				ServerName: c.cfg.ServerName, ALPN: c.st.ALPN, Version: c.st.Version,
+				ServerName: c.cfg.ServerName, ALPN: c.st.ALPN, Version: c.st.Version, Group: c.st.Group,
 			})
 		}
 	case c12WaitFinished:
@@ -295,7 +296,7 @@ func (c *client12) handle(level Level, typ uint8, msg []byte) error {
 			c.cfg.OnTicket(&Ticket{
 				SessionID: c.sessionID, Lifetime: maxTicketLifetime, ReceivedAt: c.cfg.now(),
 				Suite: c.st.Suite, ResumptionSecret: c.master12, PeerChain: c.st.PeerChain,
-				ServerName: c.cfg.ServerName, ALPN: c.st.ALPN, Version: c.st.Version,
+				ServerName: c.cfg.ServerName, ALPN: c.st.ALPN, Version: c.st.Version, Group: c.st.Group,
 			})
 		}
 		if c.st.Resumed {

@@ -236,6 +236,9 @@ type Ticket struct {
 	// SessionID names a TLS 1.2 session the server keeps by ID (when it
 	// gave no ticket).
 	SessionID []byte
+	// Group is the key exchange group of the session's handshake (what a
+	// resumed TLS 1.2 connection reports).
+	Group uint16
 	// Version is the session's protocol version. A TLS 1.2 session keeps
 	// its master secret in ResumptionSecret; hasp resumes TLS 1.2 only
 	// with the extended master secret (RFC 7627 section 5.3).

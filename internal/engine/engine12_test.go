@@ -336,3 +336,16 @@ func TestTLS12EchoedCompatSessionID(t *testing.T) {
 	})
 	wantAlert(t, r, "client", wire.AlertIllegalParameter)
 }
+
+// A resumed TLS 1.2 connection reports the group of the handshake that
+// made the session, on both sides (it has no key exchange of its own).
+func TestResumption12KeepsGroup(t *testing.T) {
+	cc, sc := resumable12(t)
+	c, s := NewClient(cc), NewServer(sc)
+	if r := drive12(t, c, s, nil); r.err != nil {
+		t.Fatal(r.err)
+	}
+	if !c.State().Resumed || c.State().Group == 0 || c.State().Group != s.State().Group {
+		t.Fatalf("resumed %v, client group %d, server group %d", c.State().Resumed, c.State().Group, s.State().Group)
+	}
+}

@@ -519,6 +519,7 @@ func (s *Server) resume12(ch *wire.ClientHello, msg []byte, sess *Session) error
 	s.st.ClientRandom = ch.Random
 	s.st.EMS = true
 	s.st.Resumed = true
+	s.st.Group = sess.Group
 	s.master12 = sess.ResumptionSecret
 	s.st.MasterSecret12 = sess.ResumptionSecret
 	s.notAfter = sess.ExpiresAt
@@ -555,7 +556,7 @@ func (s *Server) session12() (*Session, bool) {
 	if !ok {
 		return nil, false
 	}
-	return &Session{Version: s.st.Version, Suite: s.st.Suite.ID, CreatedAt: now, ExpiresAt: now.Add(life),
+	return &Session{Version: s.st.Version, Suite: s.st.Suite.ID, Group: s.st.Group, CreatedAt: now, ExpiresAt: now.Add(life),
 		ResumptionSecret: s.master12, ALPN: s.st.ALPN, ServerName: s.st.ServerName, PeerChain: s.st.PeerChain}, true
 }
 

@@ -24,9 +24,15 @@ type Session struct {
 	ALPN             string
 	ServerName       string
 	PeerChain        [][]byte // the client's certificates, if any
+	// Group is the key exchange group of the handshake that made the
+	// session: a resumed TLS 1.2 connection has none of its own and
+	// reports this one.
+	Group uint16
 }
 
-const sessionFormat = 1
+// sessionFormat 2 added Group; format 1 sessions no longer open (a full
+// handshake follows, never a failure).
+const sessionFormat = 2
 
 // Marshal encodes the session for sealing.
 func (s *Session) Marshal() []byte {
@@ -34,6 +40,7 @@ func (s *Session) Marshal() []byte {
 	b.AddUint8(sessionFormat)
 	b.AddUint16(s.Version)
 	b.AddUint16(s.Suite)
+	b.AddUint16(s.Group)
 	b.AddUint64(uint64(s.CreatedAt.Unix()))
 	b.AddUint64(uint64(s.ExpiresAt.Unix()))
 	b.AddUint32(s.AgeAdd)
@@ -63,7 +70,7 @@ func ParseSession(b []byte) (*Session, error) {
 	var created, expires uint64
 	var secret, nonce, alpn, name, chain cryptobyte.String
 	if !in.ReadUint8(&format) || format != sessionFormat ||
-		!in.ReadUint16(&s.Version) || !in.ReadUint16(&s.Suite) ||
+		!in.ReadUint16(&s.Version) || !in.ReadUint16(&s.Suite) || !in.ReadUint16(&s.Group) ||
 		!in.ReadUint64(&created) || !in.ReadUint64(&expires) || !in.ReadUint32(&s.AgeAdd) ||
 		!in.ReadUint8LengthPrefixed(&secret) || len(secret) == 0 ||
 		!in.ReadUint8LengthPrefixed(&nonce) ||
