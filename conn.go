@@ -27,9 +27,11 @@ const (
 	// maxUselessRecords bounds consecutive records that carry no
 	// application data: empty records, warning alerts, CCS.
 	maxUselessRecords = 32
+	// maxWarningAlerts bounds warning alerts in a row.
+	maxWarningAlerts = 4
 	// maxEarlyDataSkip bounds the 0-RTT bytes a server skips after
 	// declining early data.
-	maxEarlyDataSkip = 1 << 16
+	maxEarlyDataSkip = 1 << 14
 )
 
 // Conn is a TLS connection over a net.Conn. Read and Write may run at
@@ -51,6 +53,7 @@ type Conn struct {
 	ccsSeen  bool
 	useless  int
 	empty    int // empty application data records in a row
+	warnings int // warning alerts in a row
 	rLevel   engine.Level
 	sawClose bool
 
@@ -364,6 +367,12 @@ func (c *Conn) tls12Rules() bool {
 }
 
 func (c *Conn) warning() error {
+	// Warnings (and user_canceled) carry nothing: four in a row at most,
+	// as BoringSSL allows; each also counts as a record without progress.
+	c.warnings++
+	if c.warnings > maxWarningAlerts {
+		return wire.Errorf(wire.AlertUnexpectedMessage, "too many warning alerts")
+	}
 	c.useless++
 	if c.useless > maxUselessRecords {
 		return wire.Errorf(wire.AlertUnexpectedMessage, "too many warning alerts")
@@ -497,7 +506,7 @@ func (c *Conn) readRecord() error {
 			}
 			return nil
 		}
-		c.useless, c.empty = 0, 0
+		c.useless, c.empty, c.warnings = 0, 0, 0
 		c.noteAppData()
 		c.pending = payload
 		return nil

@@ -142,6 +142,24 @@ func TestHostileRecords(t *testing.T) {
 			t.Fatalf("server Read after 32 empty records: %q, %v", buf, err)
 		}
 	})
+	t.Run("warning alerts: four pass, the fifth does not", func(t *testing.T) {
+		// user_canceled is a warning in any version (RFC 8446 6.1); four
+		// in a row are tolerated, as BoringSSL does.
+		rec, _, srv := rawClient(t)
+		for i := 0; i < 4; i++ {
+			rec.WriteRecord(wire.TypeAlert, []byte{1, byte(wire.AlertUserCanceled)})
+		}
+		rec.WriteRecord(wire.TypeApplicationData, []byte("x"))
+		rec.Flush()
+		if _, err := io.ReadFull(srv, make([]byte, 1)); err != nil {
+			t.Fatalf("after four warnings: %v", err)
+		}
+		for i := 0; i < 5; i++ {
+			rec.WriteRecord(wire.TypeAlert, []byte{1, byte(wire.AlertUserCanceled)})
+		}
+		rec.Flush()
+		expectAlert(t, srv, rec, hasp.AlertUnexpectedMessage)
+	})
 	t.Run("oversized record", func(t *testing.T) {
 		rec, c, srv := rawClient(t)
 		// 2^14 + 256 + 1 bytes of ciphertext: one more than RFC 8446

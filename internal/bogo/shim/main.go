@@ -209,6 +209,7 @@ func parse(args []string) (initial, resume settings, err error) {
 func config(s settings, cache hasp.ClientSessionCache, ticketKeys [][32]byte) (*hasp.Config, error) {
 	cfg := &hasp.Config{
 		// No SNI unless -host-name, as BoringSSL's own shim.
+		// Without -verify-peer a BoringSSL client does not verify.
 		InsecureSkipVerify: !s.verifyPeer,
 		ClientSessionCache: cache,
 		MinVersion:         s.minVersion,
@@ -256,8 +257,13 @@ func config(s settings, cache hasp.ClientSessionCache, ticketKeys [][32]byte) (*
 		cfg.RootCAs.AddCert(c)
 		cfg.ClientCAs = cfg.RootCAs
 	}
-	if s.requireClientCert {
+	switch {
+	case s.requireClientCert:
 		cfg.ClientAuth = hasp.RequireAnyClientCert
+	case s.verifyPeer && s.server:
+		// BoringSSL's SSL_VERIFY_PEER on a server: ask for a certificate,
+		// take any (the shim's verification callback accepts).
+		cfg.ClientAuth = hasp.RequestClientCert
 	}
 	return cfg, nil
 }
