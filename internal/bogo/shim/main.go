@@ -13,6 +13,7 @@ package main
 
 import (
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/pem"
 	"errors"
@@ -50,6 +51,10 @@ type settings struct {
 	verifyPeer                     bool
 	curves                         []hasp.CurveID
 	expectCurve                    int
+	ocspResponse                   []byte
+	expectHRR, expectNoHRR         bool
+	verifyFail                     bool
+	expectPeerSigAlg               int
 }
 
 type flagKind int
@@ -109,8 +114,23 @@ var flags = map[string]struct {
 		return nil
 	}},
 	// Settings a plain TLS shim can ignore: where the runner wants the
-	// handshake's settings written (for its split-handshake tests).
-	"write-settings": {stringFlag, func(*settings, string) error { return nil }},
+	// handshake's settings written (for its split-handshake tests);
+	// BoringSSL's asynchronous mode (hasp has only one); asking for OCSP
+	// (hasp always asks); checking that the peer closed with
+	// close_notify (hasp's Read returns io.EOF only then, and the echo
+	// loop fails on anything else).
+	"write-settings":       {stringFlag, func(*settings, string) error { return nil }},
+	"async":                {boolFlag, func(*settings, string) error { return nil }},
+	"enable-ocsp-stapling": {boolFlag, func(*settings, string) error { return nil }},
+	"check-close-notify":   {boolFlag, func(*settings, string) error { return nil }},
+	"ocsp-response": {stringFlag, func(s *settings, v string) (err error) {
+		s.ocspResponse, err = base64.StdEncoding.DecodeString(v)
+		return err
+	}},
+	"expect-hrr":                      {boolFlag, func(s *settings, _ string) error { s.expectHRR = true; return nil }},
+	"expect-no-hrr":                   {boolFlag, func(s *settings, _ string) error { s.expectNoHRR = true; return nil }},
+	"verify-fail":                     {boolFlag, func(s *settings, _ string) error { s.verifyFail = true; return nil }},
+	"expect-peer-signature-algorithm": {intFlag, func(s *settings, v string) error { return atoi(v, &s.expectPeerSigAlg) }},
 }
 
 func atoi(v string, p *int) (err error) { *p, err = strconv.Atoi(v); return err }
@@ -133,9 +153,21 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		var u unimplemented
 		if errors.As(err, &u) {
+			if log := os.Getenv("HASP_SHIM_UNIMPLEMENTED_LOG"); log != "" {
+				// Which flags are missing, for deciding what to add next.
+				if f, err := os.OpenFile(log, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
+					fmt.Fprintln(f, string(u))
+					f.Close()
+				}
+			}
 			os.Exit(exitUnimplemented)
 		}
 		os.Exit(1)
+	}
+	if initial.server && (initial.expectPeerSigAlg != 0 || resume.expectPeerSigAlg != 0) {
+		// A hasp server does not report the client's signature scheme.
+		fmt.Fprintln(os.Stderr, "unimplemented: -expect-peer-signature-algorithm on a server")
+		os.Exit(exitUnimplemented)
 	}
 	cache := hasp.NewLRUClientSessionCache(8)
 	ticketKeys := [][32]byte{{1, 2, 3}}
@@ -209,8 +241,9 @@ func parse(args []string) (initial, resume settings, err error) {
 func config(s settings, cache hasp.ClientSessionCache, ticketKeys [][32]byte) (*hasp.Config, error) {
 	cfg := &hasp.Config{
 		// No SNI unless -host-name, as BoringSSL's own shim.
-		// Without -verify-peer a BoringSSL client does not verify.
-		InsecureSkipVerify: !s.verifyPeer,
+		// BoringSSL's shim never fails a chain unless -verify-fail says
+		// so (its verification callback accepts); that hook is below.
+		InsecureSkipVerify: true,
 		ClientSessionCache: cache,
 		MinVersion:         s.minVersion,
 		MaxVersion:         s.maxVersion,
@@ -238,7 +271,14 @@ func config(s settings, cache hasp.ClientSessionCache, ticketKeys [][32]byte) (*
 		if err != nil {
 			return nil, err
 		}
+		cert.OCSPStaple = s.ocspResponse
 		cfg.Certificates = []hasp.Certificate{cert}
+	}
+	if s.verifyFail {
+		// The runner wants verification to fail whatever the chain.
+		cfg.VerifyPeerCertificate = func([][]byte, [][]*x509.Certificate) error {
+			return errors.New("certificate verify failed (-verify-fail)")
+		}
 	}
 	if s.trustCert != "" {
 		b, err := os.ReadFile(s.trustCert)
@@ -299,6 +339,12 @@ func connect(s settings, resumed bool, cfg *hasp.Config) error {
 	}
 	if s.expectALPN != "" && st.NegotiatedProtocol != s.expectALPN {
 		return fmt.Errorf("ALPN %q, want %q", st.NegotiatedProtocol, s.expectALPN)
+	}
+	if s.expectHRR && !st.HelloRetryRequest || s.expectNoHRR && st.HelloRetryRequest {
+		return fmt.Errorf("HelloRetryRequest %v, want %v", st.HelloRetryRequest, s.expectHRR)
+	}
+	if s.expectPeerSigAlg != 0 && !st.DidResume && int(st.SignatureScheme) != s.expectPeerSigAlg {
+		return fmt.Errorf("peer signature algorithm %04x, want %04x", st.SignatureScheme, s.expectPeerSigAlg)
 	}
 	if s.expectCurve != 0 && int(st.CurveID) != s.expectCurve {
 		return fmt.Errorf("group %d, want %d", st.CurveID, s.expectCurve)
