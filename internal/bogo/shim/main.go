@@ -123,6 +123,11 @@ var flags = map[string]struct {
 	"async":                {boolFlag, func(*settings, string) error { return nil }},
 	"enable-ocsp-stapling": {boolFlag, func(*settings, string) error { return nil }},
 	"check-close-notify":   {boolFlag, func(*settings, string) error { return nil }},
+	// The shim's own verification and OCSP callbacks: BoringSSL's accept
+	// every chain unless -verify-fail and hand out the configured staple,
+	// which is what this shim always does.
+	"use-custom-verify-callback": {boolFlag, func(*settings, string) error { return nil }},
+	"use-ocsp-callback":          {boolFlag, func(*settings, string) error { return nil }},
 	"ocsp-response": {stringFlag, func(s *settings, v string) (err error) {
 		s.ocspResponse, err = base64.StdEncoding.DecodeString(v)
 		return err
