@@ -40,21 +40,38 @@ type settings struct {
 	expectVersion                  uint16
 	noTLS13, noTLS12, noTLS11, no1 bool
 	writesFirst, shutsDown         bool
-	certFile, keyFile, trustCert   string
-	advertiseALPN                  []string
-	selectALPN, expectALPN         string
-	declineALPN                    bool
-	hostName                       string
-	expectSessionMiss              bool
-	expectResume                   bool
-	requireClientCert              bool
-	verifyPeer                     bool
-	curves                         []hasp.CurveID
-	expectCurve                    int
-	ocspResponse                   []byte
-	expectHRR, expectNoHRR         bool
-	verifyFail                     bool
-	expectPeerSigAlg               int
+	trustCert                      string
+	// creds are the credentials: the default one, then one for each
+	// -new-x509-credential; -cert-file, -key-file and -ocsp-response
+	// describe the last.
+	creds                  []credential
+	advertiseALPN          []string
+	selectALPN, expectALPN string
+	declineALPN            bool
+	hostName               string
+	expectSessionMiss      bool
+	expectResume           bool
+	requireClientCert      bool
+	verifyPeer             bool
+	curves                 []hasp.CurveID
+	expectCurve            int
+	expectHRR, expectNoHRR bool
+	verifyFail             bool
+	expectPeerSigAlg       int
+}
+
+// credential is one certificate chain with its key.
+type credential struct {
+	certFile, keyFile string
+	ocsp              []byte
+}
+
+// cred is the credential the credential flags describe now.
+func (s *settings) cred() *credential {
+	if len(s.creds) == 0 {
+		s.creds = append(s.creds, credential{})
+	}
+	return &s.creds[len(s.creds)-1]
 }
 
 type flagKind int
@@ -71,22 +88,29 @@ var flags = map[string]struct {
 	kind flagKind
 	set  func(s *settings, v string) error
 }{
-	"server":                         {boolFlag, func(s *settings, _ string) error { s.server = true; return nil }},
-	"ipv6":                           {boolFlag, func(s *settings, _ string) error { s.ipv6 = true; return nil }},
-	"port":                           {intFlag, func(s *settings, v string) error { return atoi(v, &s.port) }},
-	"shim-id":                        {intFlag, func(s *settings, v string) error { return atoi(v, &s.shimID) }},
-	"resume-count":                   {intFlag, func(s *settings, v string) error { return atoi(v, &s.resumeCount) }},
-	"min-version":                    {intFlag, func(s *settings, v string) error { return atou16(v, &s.minVersion) }},
-	"max-version":                    {intFlag, func(s *settings, v string) error { return atou16(v, &s.maxVersion) }},
-	"expect-version":                 {intFlag, func(s *settings, v string) error { return atou16(v, &s.expectVersion) }},
-	"no-tls13":                       {boolFlag, func(s *settings, _ string) error { s.noTLS13 = true; return nil }},
-	"no-tls12":                       {boolFlag, func(s *settings, _ string) error { s.noTLS12 = true; return nil }},
-	"no-tls11":                       {boolFlag, func(s *settings, _ string) error { s.noTLS11 = true; return nil }},
-	"no-tls1":                        {boolFlag, func(s *settings, _ string) error { s.no1 = true; return nil }},
-	"shim-writes-first":              {boolFlag, func(s *settings, _ string) error { s.writesFirst = true; return nil }},
-	"shim-shuts-down":                {boolFlag, func(s *settings, _ string) error { s.shutsDown = true; return nil }},
-	"cert-file":                      {stringFlag, func(s *settings, v string) error { s.certFile = v; return nil }},
-	"key-file":                       {stringFlag, func(s *settings, v string) error { s.keyFile = v; return nil }},
+	"server":            {boolFlag, func(s *settings, _ string) error { s.server = true; return nil }},
+	"ipv6":              {boolFlag, func(s *settings, _ string) error { s.ipv6 = true; return nil }},
+	"port":              {intFlag, func(s *settings, v string) error { return atoi(v, &s.port) }},
+	"shim-id":           {intFlag, func(s *settings, v string) error { return atoi(v, &s.shimID) }},
+	"resume-count":      {intFlag, func(s *settings, v string) error { return atoi(v, &s.resumeCount) }},
+	"min-version":       {intFlag, func(s *settings, v string) error { return atou16(v, &s.minVersion) }},
+	"max-version":       {intFlag, func(s *settings, v string) error { return atou16(v, &s.maxVersion) }},
+	"expect-version":    {intFlag, func(s *settings, v string) error { return atou16(v, &s.expectVersion) }},
+	"no-tls13":          {boolFlag, func(s *settings, _ string) error { s.noTLS13 = true; return nil }},
+	"no-tls12":          {boolFlag, func(s *settings, _ string) error { s.noTLS12 = true; return nil }},
+	"no-tls11":          {boolFlag, func(s *settings, _ string) error { s.noTLS11 = true; return nil }},
+	"no-tls1":           {boolFlag, func(s *settings, _ string) error { s.no1 = true; return nil }},
+	"shim-writes-first": {boolFlag, func(s *settings, _ string) error { s.writesFirst = true; return nil }},
+	"shim-shuts-down":   {boolFlag, func(s *settings, _ string) error { s.shutsDown = true; return nil }},
+	"cert-file":         {stringFlag, func(s *settings, v string) error { s.cred().certFile = v; return nil }},
+	"key-file":          {stringFlag, func(s *settings, v string) error { s.cred().keyFile = v; return nil }},
+	"new-x509-credential": {boolFlag, func(s *settings, _ string) error {
+		s.creds = append(s.creds, credential{})
+		return nil
+	}},
+	// BoringSSL's implicit handshake (started by the first read or
+	// write) puts the same bytes on the wire as an explicit one.
+	"implicit-handshake":             {boolFlag, func(*settings, string) error { return nil }},
 	"trust-cert":                     {stringFlag, func(s *settings, v string) error { s.trustCert = v; return nil }},
 	"host-name":                      {stringFlag, func(s *settings, v string) error { s.hostName = v; return nil }},
 	"select-alpn":                    {stringFlag, func(s *settings, v string) error { s.selectALPN = v; return nil }},
@@ -129,7 +153,7 @@ var flags = map[string]struct {
 	"use-custom-verify-callback": {boolFlag, func(*settings, string) error { return nil }},
 	"use-ocsp-callback":          {boolFlag, func(*settings, string) error { return nil }},
 	"ocsp-response": {stringFlag, func(s *settings, v string) (err error) {
-		s.ocspResponse, err = base64.StdEncoding.DecodeString(v)
+		s.cred().ocsp, err = base64.StdEncoding.DecodeString(v)
 		return err
 	}},
 	"expect-hrr":                      {boolFlag, func(s *settings, _ string) error { s.expectHRR = true; return nil }},
@@ -271,14 +295,18 @@ func config(s settings, cache hasp.ClientSessionCache, ticketKeys [][32]byte) (*
 	if s.declineALPN {
 		cfg.NextProtos = nil
 	}
-	if s.certFile != "" || s.keyFile != "" {
-		cert, err := hasp.LoadX509KeyPair(s.certFile, s.keyFile)
+	for _, c := range s.creds {
+		if c.certFile == "" && c.keyFile == "" {
+			continue
+		}
+		cert, err := hasp.LoadX509KeyPair(c.certFile, c.keyFile)
 		if err != nil {
 			return nil, err
 		}
-		cert.OCSPStaple = s.ocspResponse
-		cfg.Certificates = []hasp.Certificate{cert}
+		cert.OCSPStaple = c.ocsp
+		cfg.Certificates = append(cfg.Certificates, cert)
 	}
+
 	if s.verifyFail {
 		// The runner wants verification to fail whatever the chain.
 		cfg.VerifyPeerCertificate = func([][]byte, [][]*x509.Certificate) error {
