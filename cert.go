@@ -10,9 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/hasp-tls/hasp/internal/engine"
+	"github.com/hasp-tls/hasp/internal/sig"
+	"github.com/hasp-tls/hasp/internal/suite"
 )
 
 // Certificate is a chain with its private key. The key must implement
@@ -135,20 +138,67 @@ func publicKeysEqual(a, b crypto.PublicKey) bool {
 
 // pickCertificate chooses among a server's certificates by SNI: the first
 // whose leaf names the host, else the first.
-func pickCertificate(certs []*engine.Certificate, leaves []Certificate, name string) *engine.Certificate {
+func pickCertificate(certs []*engine.Certificate, leaves []Certificate, h *engine.HelloInfo) *engine.Certificate {
 	if len(certs) == 0 {
 		return nil
 	}
-	if name != "" {
-		for i := range leaves {
-			leaf := leaves[i].Leaf
-			if leaf == nil {
-				continue
-			}
-			if leaf.VerifyHostname(name) == nil {
-				return certs[i]
-			}
+	// The first certificate the client can take (a signature scheme it
+	// offers for the key and, in TLS 1.2, a suite for the key's type),
+	// for the name it asked for if one is; then any it can take; then
+	// the name alone, and the handshake says what does not fit.
+	named := func(i int) bool {
+		return h.ServerName != "" && leaves[i].Leaf != nil && leaves[i].Leaf.VerifyHostname(h.ServerName) == nil
+	}
+	usable := -1
+	for i, c := range certs {
+		if !fitsHello(c, h) {
+			continue
+		}
+		if named(i) {
+			return c
+		}
+		if usable < 0 {
+			usable = i
+		}
+	}
+	if usable >= 0 {
+		return certs[usable]
+	}
+	for i := range certs {
+		if named(i) {
+			return certs[i]
 		}
 	}
 	return certs[0]
+}
+
+// fitsHello reports whether a client could take the certificate: TLS 1.3
+// wants a signature scheme it offers for the key; TLS 1.2 one of its 1.2
+// schemes and an ECDHE suite for the key's type (ECDSA or RSA).
+func fitsHello(c *engine.Certificate, h *engine.HelloInfo) bool {
+	pub := c.Signer.Public()
+	if slices.Contains(h.SupportedVersions, VersionTLS13) {
+		_, err := sig.Pick(pub, h.SignatureSchemes)
+		return err == nil
+	}
+	if len(h.SignatureSchemes) > 0 {
+		if _, err := sig.Pick12(pub, h.SignatureSchemes); err != nil {
+			return false
+		}
+	}
+	if k, ok := pub.(*ecdsa.PublicKey); ok && len(h.SupportedGroups) > 0 {
+		// TLS 1.2: an ECDSA certificate's curve is one the client lists
+		// in supported_groups (RFC 8422 section 5.1).
+		g := map[string]uint16{"P-256": 23, "P-384": 24, "P-521": 25}[k.Curve.Params().Name]
+		if !slices.Contains(h.SupportedGroups, g) {
+			return false
+		}
+	}
+	rsaKey := sig.IsRSA(pub)
+	for _, id := range h.CipherSuites {
+		if st := suite.ByID(id); st != nil && !st.TLS13 && st.ECDSA != rsaKey {
+			return true
+		}
+	}
+	return false
 }

@@ -258,7 +258,7 @@ func (c *handshaker) serverCertificate(h *engine.HelloInfo) (*engine.Certificate
 			return cert.engineCert()
 		}
 	}
-	return pickCertificate(cfg.certs, cfg.Certificates, h.ServerName), nil
+	return pickCertificate(cfg.certs, cfg.Certificates, h), nil
 }
 
 // verifyPeer checks the peer's chain as the Config asks, then runs the

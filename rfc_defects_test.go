@@ -1,8 +1,10 @@
 package hasp_test
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 
@@ -207,5 +209,52 @@ func TestClientCertificateOutsideNamedCAs(t *testing.T) {
 				t.Errorf("%v %x: server got %d certificates", kt, max, len(got))
 			}
 		}
+	}
+}
+
+// A server with several certificates takes the first the client can use:
+// in TLS 1.2 one whose key has an offered ECDHE suite (and, for ECDSA, a
+// curve in supported_groups, RFC 8422 5.1); in TLS 1.3 one with an offered
+// signature scheme.
+func TestServerCertificateChoice(t *testing.T) {
+	rsaCert := haspCert(leaf(testcerts.RSA2048))
+	p256 := haspCert(leaf(testcerts.P256))
+	p384 := haspCert(testCA.Issue(testcerts.P384, "localhost"))
+	for _, tc := range []struct {
+		name  string
+		certs []hasp.Certificate
+		cfg   func(*tls.Config)
+		want  string // the key type the client saw
+	}{
+		{"1.2 ECDSA suites only", []hasp.Certificate{rsaCert, p256}, func(c *tls.Config) {
+			c.MaxVersion = tls.VersionTLS12
+			c.CipherSuites = []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}
+		}, "*ecdsa.PublicKey"},
+		{"1.2 RSA suites only", []hasp.Certificate{p256, rsaCert}, func(c *tls.Config) {
+			c.MaxVersion = tls.VersionTLS12
+			c.CipherSuites = []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}
+		}, "*rsa.PublicKey"},
+		{"1.2 P-384 certificate, client groups P-256 only", []hasp.Certificate{p384, rsaCert}, func(c *tls.Config) {
+			c.MaxVersion = tls.VersionTLS12
+			c.CurvePreferences = []tls.CurveID{tls.CurveP256}
+		}, "*rsa.PublicKey"},
+		{"1.3 the first that fits", []hasp.Certificate{p256, rsaCert}, func(c *tls.Config) {
+			// crypto/tls offers every scheme; a server with a P-256 key
+			// first takes it: the choice follows the client's schemes.
+		}, "*ecdsa.PublicKey"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, s := pair(t)
+			cc := stdClientConfig()
+			cc.MinVersion = tls.VersionTLS12
+			tc.cfg(cc)
+			cli, srv := tls.Client(c, cc), hasp.Server(s, &hasp.Config{Certificates: tc.certs})
+			if cerr, serr := handshake(cli, srv); cerr != nil || serr != nil {
+				t.Fatalf("client %v, server %v", cerr, serr)
+			}
+			if got := fmt.Sprintf("%T", cli.ConnectionState().PeerCertificates[0].PublicKey); got != tc.want {
+				t.Fatalf("client got a %s key, want %s", got, tc.want)
+			}
+		})
 	}
 }

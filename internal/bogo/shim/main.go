@@ -12,6 +12,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/binary"
@@ -58,18 +59,45 @@ type settings struct {
 	expectHRR, expectNoHRR bool
 	verifyFail             bool
 	expectPeerSigAlg       int
+	expectCredential       *int
 }
 
 // credential is one certificate chain with its key.
 type credential struct {
 	certFile, keyFile string
 	ocsp              []byte
+	// index is the runner's name for it: -1 for the default credential,
+	// else the count of -new-x509-credential before it.
+	index int
+}
+
+// loadedIndex is the runner's index of the i-th certificate config
+// loaded (the credentials with files, in order).
+func (s *settings) loadedIndex(i int) int {
+	if o := s.ordered(); i < len(o) {
+		return o[i].index
+	}
+	return -2
+}
+
+// ordered lists the credentials with files in the order BoringSSL tries
+// them: those added with -new-x509-credential first, the default last.
+func (s *settings) ordered() []credential {
+	var out []credential
+	for _, pass := range []bool{true, false} {
+		for _, c := range s.creds {
+			if (c.certFile != "" || c.keyFile != "") && (c.index >= 0) == pass {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
 }
 
 // cred is the credential the credential flags describe now.
 func (s *settings) cred() *credential {
 	if len(s.creds) == 0 {
-		s.creds = append(s.creds, credential{})
+		s.creds = append(s.creds, credential{index: -1})
 	}
 	return &s.creds[len(s.creds)-1]
 }
@@ -105,8 +133,18 @@ var flags = map[string]struct {
 	"cert-file":         {stringFlag, func(s *settings, v string) error { s.cred().certFile = v; return nil }},
 	"key-file":          {stringFlag, func(s *settings, v string) error { s.cred().keyFile = v; return nil }},
 	"new-x509-credential": {boolFlag, func(s *settings, _ string) error {
-		s.creds = append(s.creds, credential{})
+		n := 0
+		for _, c := range s.creds {
+			if c.index >= 0 {
+				n++
+			}
+		}
+		s.creds = append(s.creds, credential{index: n})
 		return nil
+	}},
+	"expect-selected-credential": {intFlag, func(s *settings, v string) error {
+		s.expectCredential = new(int)
+		return atoi(v, s.expectCredential)
 	}},
 	// BoringSSL's implicit handshake (started by the first read or
 	// write) puts the same bytes on the wire as an explicit one.
@@ -295,10 +333,7 @@ func config(s settings, cache hasp.ClientSessionCache, ticketKeys [][32]byte) (*
 	if s.declineALPN {
 		cfg.NextProtos = nil
 	}
-	for _, c := range s.creds {
-		if c.certFile == "" && c.keyFile == "" {
-			continue
-		}
+	for _, c := range s.ordered() {
 		cert, err := hasp.LoadX509KeyPair(c.certFile, c.keyFile)
 		if err != nil {
 			return nil, err
@@ -378,6 +413,19 @@ func connect(s settings, resumed bool, cfg *hasp.Config) error {
 	}
 	if s.expectPeerSigAlg != 0 && !st.DidResume && int(st.SignatureScheme) != s.expectPeerSigAlg {
 		return fmt.Errorf("peer signature algorithm %04x, want %04x", st.SignatureScheme, s.expectPeerSigAlg)
+	}
+	if s.expectCredential != nil {
+		got := -2 // none of ours
+		if chain := conn.LocalCertificateChain(); len(chain) > 0 {
+			for i, c := range cfg.Certificates {
+				if bytes.Equal(c.Certificate[0], chain[0]) {
+					got = s.loadedIndex(i)
+				}
+			}
+		}
+		if got != *s.expectCredential {
+			return fmt.Errorf("selected credential %d, want %d", got, *s.expectCredential)
+		}
 	}
 	if s.expectCurve != 0 && int(st.CurveID) != s.expectCurve {
 		return fmt.Errorf("group %d, want %d", st.CurveID, s.expectCurve)
