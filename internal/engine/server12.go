@@ -88,7 +88,9 @@ func newerInFamily(v *variantInfo, a, b uint16) bool {
 	if v.datagram {
 		return a&0xff00 == 0xfe00 && (b&0xff00 != 0xfe00 || a < b)
 	}
-	return a&0xff00 == 0x0300 && (b&0xff00 != 0x0300 || a > b)
+	// Any TLS version above b is newer, a future major version too: a
+	// server answers with the highest it speaks (RFC 5246 appendix E.1).
+	return a > b && a >= 0x0300
 }
 
 // secureReneg: the ServerHello carries renegotiation_info only when the

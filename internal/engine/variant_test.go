@@ -47,6 +47,7 @@ func TestNegotiateVersionByTable(t *testing.T) {
 		{DTLS, 0, nil, versionDTLS12, versionDTLS12},
 		{DTLS, 0, nil, 0xfefb, versionDTLS12}, // a legacy_version newer than 1.2
 		{TLS, 0, nil, wire.VersionTLS13, wire.VersionTLS12},
+		{TLS, 0, nil, 0x0400, wire.VersionTLS12}, // a future major version (RFC 5246 E.1)
 		{TLS, 0, []uint16{wire.VersionTLS12, wire.VersionTLS13}, wire.VersionTLS12, wire.VersionTLS13},
 		{DTLS, 0, nil, 0xfeff, 0}, // DTLS 1.0: refused
 		{TLS, 0, []uint16{wire.VersionTLS11}, wire.VersionTLS11, 0},
