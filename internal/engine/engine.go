@@ -68,6 +68,11 @@ const (
 	ActAuthDone
 	// ActWarning: send a warning alert (Alert) and go on; TLS 1.2 only.
 	ActWarning
+	// ActSkipEarlyData: a server declined the client's 0-RTT data; drop
+	// the records that do not decrypt (or, after a HelloRetryRequest, the
+	// encrypted records before ClientHello2), up to a limit (RFC 8446
+	// section 4.2.10).
+	ActSkipEarlyData
 )
 
 // Action is one step for the transport, in order.
@@ -486,10 +491,6 @@ func (c *common) releaseHandshake() {
 func (c *common) Idle() { c.acts = nil }
 
 func (c *common) hashLen() int { return c.st.Suite.Hash.Size() }
-
-// handshakeSecrets derives the handshake traffic secrets from the shared
-// secret and the transcript through ServerHello.
-func (c *common) handshakeSecrets(shared []byte) { c.handshakeSecretsPSK(nil, shared) }
 
 // handshakeSecretsPSK is handshakeSecrets with a PSK in the early secret;
 // shared is nil in psk_ke mode.

@@ -458,6 +458,9 @@ func (s *Server) sendServerFinished() {
 	s.appSecrets()
 	s.writeKey(LevelApplication, s.serverApp)
 	s.readKey(LevelHandshake, s.clientHS)
+	if s.st.EarlyDataOffered {
+		s.acts = append(s.acts, Action{Kind: ActSkipEarlyData})
+	}
 	if s.st.CertRequested {
 		s.state = sWaitClientCert
 	} else {
@@ -620,8 +623,6 @@ func (s *Server) pickSuite(offered []uint16) *suite.Suite {
 func (s *Server) helloRetry(ch *wire.ClientHello, st *suite.Suite, g uint16) error {
 	s.st.Suite = st
 	s.st.HelloRetry = true
-	// The transport must skip the client's 0-RTT records until
-	// ClientHello2 (RFC 8446 4.2.10).
 	s.st.EarlyDataOffered = ch.EarlyData
 	s.hrrWant = g
 	if s.statelessRetry() {
@@ -657,6 +658,10 @@ func (s *Server) helloRetry(ch *wire.ClientHello, st *suite.Suite, g uint16) err
 		Cookie:           s.cookie,
 	}
 	s.send(LevelInitial, hrr.Marshal())
+	if ch.EarlyData {
+		// The client's 0-RTT records until ClientHello2 are skipped.
+		s.acts = append(s.acts, Action{Kind: ActSkipEarlyData})
+	}
 	if s.cfg.variant().compatCCS {
 		s.sentCCS = true
 		s.acts = append(s.acts, Action{Kind: ActSendCCS})

@@ -244,6 +244,11 @@ func (c *Conn) ReadRecord() (wire.ContentType, []byte, error) {
 				return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "empty %s record", typ)
 			}
 			if c.inProtected || typ != wire.TypeApplicationData {
+				if typ == wire.TypeHandshake {
+					// Early data a server skips after a HelloRetryRequest
+					// ends where ClientHello2 begins (RFC 8446 4.2.10).
+					c.skipEarly = 0
+				}
 				return typ, payload, nil
 			}
 			if c.skipEarly > 0 {
@@ -274,6 +279,13 @@ func (c *Conn) ReadRecord() (wire.ContentType, []byte, error) {
 			}
 			return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "unprotected %s record after keys were set", typ)
 		}
+		// RFC 8446 section 5.4: the whole TLSInnerPlaintext (content,
+		// type and padding) is at most 2^14 + 1 bytes; a record whose
+		// ciphertext could hold more is refused before it is decrypted.
+		// (Overhead counts the tag and the type byte.)
+		if innerLen := n - c.in.Overhead() + 1; innerLen > MaxPlaintext+1 {
+			return 0, nil, wire.Errorf(wire.AlertRecordOverflow, "TLSInnerPlaintext of %d bytes", innerLen)
+		}
 		inner, content, err := c.in.Open13(c.inSeq, hdr, payload)
 		switch err {
 		case nil:
@@ -302,15 +314,6 @@ func (c *Conn) ReadRecord() (wire.ContentType, []byte, error) {
 		}
 		c.inSeq++
 		c.skipEarly = 0
-		// RFC 8446 section 5.4: the whole TLSInnerPlaintext (content,
-		// type and padding) is at most 2^14 + 1 bytes.
-		// (Overhead counts the tag and the type byte.)
-		if innerLen := len(payload) - c.in.Overhead() + 1; innerLen > MaxPlaintext+1 {
-			return 0, nil, wire.Errorf(wire.AlertRecordOverflow, "TLSInnerPlaintext of %d bytes", innerLen)
-		}
-		if len(content) > MaxPlaintext {
-			return 0, nil, wire.Errorf(wire.AlertRecordOverflow, "record plaintext of %d bytes", len(content))
-		}
 		if inner == wire.TypeChangeCipherSpec {
 			return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "protected change_cipher_spec")
 		}
