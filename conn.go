@@ -170,7 +170,6 @@ func (c *Conn) handshake() (err error) {
 		return err
 	}
 	c.eng = eng
-	c.publish()
 	acts, err := eng.Start()
 	c.publish()
 	if err != nil {
@@ -193,12 +192,6 @@ func (c *Conn) handshake() (err error) {
 		}
 		if err := c.apply(acts); err != nil {
 			return err
-		}
-		if st := c.state(); !c.isClient && st.HelloRetry && st.EarlyDataOffered && c.rLevel == engine.LevelInitial {
-			// We answered with a HelloRetryRequest: the client's early
-			// data, if it sent any, is skipped up to the limit until
-			// ClientHello2 (RFC 8446 section 4.2.10).
-			c.rec.SkipEarlyData(maxEarlyDataSkip)
 		}
 	}
 	// An idle connection holds nothing of the handshake's messages (the
@@ -230,9 +223,8 @@ func (c *Conn) apply(acts []engine.Action) error {
 				err = c.rec.SetReadKey(a.Suite, a.Secret)
 			}
 			c.rLevel = a.Level
-			if a.Level == engine.LevelHandshake && !c.isClient && c.state().EarlyDataOffered {
-				c.rec.SkipEarlyData(maxEarlyDataSkip)
-			}
+		case engine.ActSkipEarlyData:
+			c.rec.SkipEarlyData(maxEarlyDataSkip)
 		case engine.ActWriteKey:
 			if a.TLS12 {
 				err = c.rec.SetWriteKey12(a.Suite, a.Secret, a.IV)
@@ -269,6 +261,7 @@ func (c *Conn) readHandshakeMessage() ([]byte, error) {
 		}
 		switch typ {
 		case wire.TypeHandshake:
+			c.warnings = 0 // warnings are limited in a row
 			c.hsBuf = append(c.hsBuf, payload...)
 		case wire.TypeChangeCipherSpec:
 			if c.state().Version == wire.VersionTLS12 {
@@ -406,10 +399,7 @@ func (c *Conn) fatal(err error) error {
 		}
 		return err
 	}
-	ae := &AlertError{Alert: a, Reason: we.Reason}
-	if ve, ok := c.verifyErr.Load().(*CertificateVerificationError); ok && ve != nil {
-		ae.Err = ve
-	}
+	ae := c.alertError(a, we.Reason)
 	c.sendAlertLocked(a)
 	c.conn.Close()
 	return ae
@@ -506,11 +496,17 @@ func (c *Conn) readRecord() error {
 			}
 			return nil
 		}
+		if c.useless > 0 {
+			// Post-handshake messages (KeyUpdates among them) came since
+			// the last data: the engine's flood count starts again. In
+			// steady state nothing is owed and no lock is taken.
+			c.noteAppData()
+		}
 		c.useless, c.empty, c.warnings = 0, 0, 0
-		c.noteAppData()
 		c.pending = payload
 		return nil
 	case wire.TypeHandshake:
+		c.warnings = 0
 		c.hsBuf = append(c.hsBuf, payload...)
 		for {
 			msg, err := c.bufferedHandshakeMessage()

@@ -97,6 +97,7 @@ func (c *handshaker) engineConfig() (*engine.Config, error) {
 	if cfg.KeyLogWriter != nil {
 		ec.KeyLog = cfg.writeKeyLog
 	}
+	ec.Variant = c.variant
 	if c.isClient {
 		if cfg.ServerName == "" && !cfg.InsecureSkipVerify {
 			return nil, errors.New("hasp: either ServerName or InsecureSkipVerify must be set in the Config")
@@ -112,49 +113,53 @@ func (c *handshaker) engineConfig() (*engine.Config, error) {
 			ec.OnTicket = c.storeTicket
 			ec.PSKWithoutDHE = cfg.ResumptionWithoutDHE
 		}
-		return c.tuned(ec)
-	}
-	if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil {
-		return nil, errors.New("hasp: a server needs Certificates or GetCertificate")
-	}
-	ec.GetCertificate = c.serverCertificate
-	if cfg.ClientAuth != NoClientCert {
-		ec.RequestClientCert = true
-		ec.RequireClientCert = cfg.ClientAuth == RequireAnyClientCert || cfg.ClientAuth == RequireAndVerifyClientCert
-		if cfg.ClientCAs != nil {
-			//lint:ignore SA1019 Subjects lists the DNs of the pool's certificates, which is what certificate_authorities carries.
-			ec.ClientCAs = cfg.ClientCAs.Subjects() //nolint:staticcheck
+	} else {
+		if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil {
+			return nil, errors.New("hasp: a server needs Certificates or GetCertificate")
+		}
+		ec.GetCertificate = c.serverCertificate
+		if cfg.ClientAuth != NoClientCert {
+			ec.RequestClientCert = true
+			ec.RequireClientCert = cfg.ClientAuth == RequireAnyClientCert || cfg.ClientAuth == RequireAndVerifyClientCert
+			if cfg.ClientCAs != nil {
+				//lint:ignore SA1019 Subjects lists the DNs of the pool's certificates, which is what certificate_authorities carries.
+				ec.ClientCAs = cfg.ClientCAs.Subjects() //nolint:staticcheck
+			}
+		}
+		if !cfg.SessionTicketsDisabled {
+			ec.Tickets = cfg.TicketCount
+			if ec.Tickets == 0 {
+				ec.Tickets = 2
+			}
+			ec.TicketLifetime = cfg.TicketLifetime
+			ec.SealTicket = cfg.sealTicket
+			ec.OpenTicket = cfg.openTicket
+			ec.PSKWithoutDHE = cfg.ResumptionWithoutDHE
+		}
+		if cfg.SessionIDCacheSize >= 0 && cfg.MinVersion <= VersionTLS12 {
+			sc := cfg.sessionCache()
+			ec.LoadSession, ec.StoreSession = sc.load, sc.store
 		}
 	}
-	if !cfg.SessionTicketsDisabled {
-		ec.Tickets = cfg.TicketCount
-		if ec.Tickets == 0 {
-			ec.Tickets = 2
-		}
-		ec.TicketLifetime = cfg.TicketLifetime
-		ec.SealTicket = cfg.sealTicket
-		ec.OpenTicket = cfg.openTicket
-		ec.PSKWithoutDHE = cfg.ResumptionWithoutDHE
-	}
-	if cfg.SessionIDCacheSize >= 0 && cfg.MinVersion <= VersionTLS12 {
-		sc := cfg.sessionCache()
-		ec.LoadSession, ec.StoreSession = sc.load, sc.store
-	}
-	return c.tuned(ec)
-}
-
-// tuned applies the transport's own settings (a variant, its extensions).
-func (c *handshaker) tuned(ec *engine.Config) (*engine.Config, error) {
-	ec.Variant = c.variant
 	if c.tune != nil {
+		// The transport's own settings (QUIC's parameters, ...).
 		c.tune(ec)
 	}
 	return ec, nil
 }
 
+// alertError is the error a failed handshake returns for alert a: with
+// the chain's verification failure inside when that was the cause.
+func (c *handshaker) alertError(a wire.Alert, reason string) *AlertError {
+	ae := &AlertError{Alert: a, Reason: reason}
+	if ve, ok := c.verifyErr.Load().(*CertificateVerificationError); ok && ve != nil {
+		ae.Err = ve
+	}
+	return ae
+}
+
 // state is the latest snapshot of what the engine negotiated (nil before
-// the handshake starts). Snapshots are never written after publication,
-// so readers on any goroutine need no lock.
+// the handshake starts); see publish for who may read it when.
 func (c *handshaker) state() *engine.State { return c.st.Load() }
 
 // publish takes a new snapshot from the engine; call it after each engine

@@ -263,7 +263,9 @@ func (q *QUICConn) HandleData(level QUICEncryptionLevel, data []byte) error {
 		if len(buf) < wire.HandshakeHeaderLen+n {
 			break
 		}
-		msg := bytes.Clone(buf[:wire.HandshakeHeaderLen+n])
+		// No copy: q.in is our own buffer, and later data is only ever
+		// appended past msg (or into a new buffer), never over it.
+		msg := buf[:wire.HandshakeHeaderLen+n]
 		q.in[q.readLevel] = buf[wire.HandshakeHeaderLen+n:]
 		if len(q.in[q.readLevel]) == 0 {
 			q.in[q.readLevel] = nil
@@ -317,6 +319,8 @@ func (q *QUICConn) run(acts []engine.Action, err error) {
 			q.h.handshakeDone.Store(true)
 			q.h.publish()
 			q.events = append(q.events, QUICEvent{Kind: QUICHandshakeDone})
+		case engine.ActSkipEarlyData:
+			// QUIC drops 0-RTT packets itself (RFC 9001 section 4.6.2).
 		case engine.ActSendCCS, engine.ActWarning:
 			q.fail(wire.Errorf(wire.AlertInternalError, "the engine asked for a record over QUIC"))
 			return
@@ -336,16 +340,17 @@ func (q *QUICConn) fail(err error) error {
 	if q.failed != nil {
 		return q.failed
 	}
+	var ae *AlertError
 	var we *wire.Error
-	if errors.As(err, &we) {
-		err = &AlertError{Alert: we.Alert, Reason: we.Reason}
-	} else if ae := (*AlertError)(nil); !errors.As(err, &ae) {
-		err = &AlertError{Alert: wire.AlertInternalError, Reason: err.Error(), Err: err}
-	}
-	if ve, ok := q.h.verifyErr.Load().(*CertificateVerificationError); ok && ve != nil {
-		if ae := (*AlertError)(nil); errors.As(err, &ae) && ae.Err == nil {
-			ae.Err = ve
+	switch {
+	case errors.As(err, &ae):
+		if ae.Err == nil {
+			ae.Err = q.h.alertError(ae.Alert, ae.Reason).Err
 		}
+	case errors.As(err, &we):
+		err = q.h.alertError(we.Alert, we.Reason)
+	default:
+		err = &AlertError{Alert: wire.AlertInternalError, Reason: err.Error(), Err: err}
 	}
 	q.failed = err
 	return err
