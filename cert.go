@@ -186,13 +186,10 @@ func fitsHello(c *engine.Certificate, h *engine.HelloInfo) bool {
 			return false
 		}
 	}
-	if k, ok := pub.(*ecdsa.PublicKey); ok && len(h.SupportedGroups) > 0 {
+	if g, ok := sig.CurveGroup(pub); ok && len(h.SupportedGroups) > 0 && !slices.Contains(h.SupportedGroups, g) {
 		// TLS 1.2: an ECDSA certificate's curve is one the client lists
 		// in supported_groups (RFC 8422 section 5.1).
-		g := map[string]uint16{"P-256": 23, "P-384": 24, "P-521": 25}[k.Curve.Params().Name]
-		if !slices.Contains(h.SupportedGroups, g) {
-			return false
-		}
+		return false
 	}
 	rsaKey := sig.IsRSA(pub)
 	for _, id := range h.CipherSuites {

@@ -110,15 +110,19 @@ func loadCA(dir string) (*localCA, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Every broken state ends with the same way out.
+	remedy := func(problem, del string) error {
+		return fmt.Errorf("%s; delete %s and run hasp serve again to make a new CA; tools that trusted the old CA must trust the new one", problem, del)
+	}
 	keyPEM, err := os.ReadFile(keyPath)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("the local CA certificate %s is there but its private key %s is not; delete %s and run hasp serve again to make a new CA; tools that trusted the old CA must trust the new one", certPath, keyPath, certPath)
+		return nil, remedy(fmt.Sprintf("the local CA certificate %s is there but its private key %s is not", certPath, keyPath), certPath)
 	}
 	if err != nil {
 		return nil, err
 	}
 	broken := func(path, what string) error {
-		return fmt.Errorf("%s %s; delete %s and %s and run hasp serve again to make a new CA; tools that trusted the old CA must trust the new one", path, what, certPath, keyPath)
+		return remedy(path+" "+what, certPath+" and "+keyPath)
 	}
 	cb, _ := pem.Decode(certPEM)
 	if cb == nil {
@@ -141,7 +145,7 @@ func loadCA(dir string) (*localCA, error) {
 		return nil, broken(keyPath, "is not an ECDSA key")
 	}
 	if !key.PublicKey.Equal(cert.PublicKey) {
-		return nil, fmt.Errorf("the local CA certificate %s and private key %s are from different key pairs; delete both and run hasp serve again to make a new CA; tools that trusted the old CA must trust the new one", certPath, keyPath)
+		return nil, remedy(fmt.Sprintf("the local CA certificate %s and private key %s are from different key pairs", certPath, keyPath), "both")
 	}
 	return &localCA{cert, key, certPath}, nil
 }

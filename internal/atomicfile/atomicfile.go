@@ -38,11 +38,14 @@ func Write(path string, data []byte, mode os.FileMode) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(mode); err == nil {
+	// Each step's error is kept (a failed write or sync must not rename
+	// a short file over the target).
+	err = tmp.Chmod(mode)
+	if err == nil {
 		_, err = tmp.Write(data)
-		if err == nil {
-			err = tmp.Sync()
-		}
+	}
+	if err == nil {
+		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"crypto/x509"
 	"slices"
 	"time"
 
@@ -39,7 +38,6 @@ type server12 struct {
 	// handshake messages kept whole for a client's CertificateVerify,
 	// which signs them with its own hash (RFC 5246 section 7.4.8).
 	messages []byte
-	certs    []*x509.Certificate
 }
 
 // negotiateVersion picks TLS 1.3 or 1.2 from a ClientHello (RFC 8446

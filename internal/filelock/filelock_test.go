@@ -17,6 +17,19 @@ import (
 // are never inside at the same time.
 func TestLockExcludesGoroutines(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.lock")
+	expectExclusion(t, 10, 100*time.Microsecond, func() (func() error, error) {
+		l, err := Lock(path)
+		if err != nil {
+			return nil, err
+		}
+		return l.Unlock, nil
+	})
+}
+
+// expectExclusion has 16 goroutines take a lock rounds times each, hold
+// it for a while and release it, and fails if two ever hold it at once.
+func expectExclusion(t *testing.T, rounds int, hold time.Duration, lock func() (release func() error, err error)) {
+	t.Helper()
 	var inside atomic.Int32
 	var overlap atomic.Bool
 	var wg sync.WaitGroup
@@ -24,8 +37,8 @@ func TestLockExcludesGoroutines(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := 0; j < 10; j++ {
-				l, err := Lock(path)
+			for j := 0; j < rounds; j++ {
+				release, err := lock()
 				if err != nil {
 					t.Error(err)
 					return
@@ -33,9 +46,9 @@ func TestLockExcludesGoroutines(t *testing.T) {
 				if inside.Add(1) != 1 {
 					overlap.Store(true)
 				}
-				time.Sleep(100 * time.Microsecond)
+				time.Sleep(hold)
 				inside.Add(-1)
-				if err := l.Unlock(); err != nil {
+				if err := release(); err != nil {
 					t.Error(err)
 				}
 			}
@@ -98,32 +111,13 @@ func TestLockError(t *testing.T) {
 // or missing) excludes goroutines and forgets paths no one uses.
 func TestProcessLock(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.lock")
-	var inside atomic.Int32
-	var overlap atomic.Bool
-	var wg sync.WaitGroup
-	for i := 0; i < 16; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := 0; j < 50; j++ {
-				release, err := processLock(path)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if inside.Add(1) != 1 {
-					overlap.Store(true)
-				}
-				time.Sleep(10 * time.Microsecond)
-				inside.Add(-1)
-				release()
-			}
-		}()
-	}
-	wg.Wait()
-	if overlap.Load() {
-		t.Fatal("two goroutines held the lock at once")
-	}
+	expectExclusion(t, 50, 10*time.Microsecond, func() (func() error, error) {
+		release, err := processLock(path)
+		if err != nil {
+			return nil, err
+		}
+		return func() error { release(); return nil }, nil
+	})
 	processLocks.Lock()
 	n := len(processLocks.m)
 	processLocks.Unlock()

@@ -19,31 +19,26 @@ const crossProcess = true
 const allBytes = ^uint32(0)
 
 func lockFile(f *os.File) error {
-	conn, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var lerr error
-	if err := conn.Control(func(h uintptr) {
-		ol := new(windows.Overlapped)
-		lerr = windows.LockFileEx(windows.Handle(h), windows.LOCKFILE_EXCLUSIVE_LOCK, 0, allBytes, allBytes, ol)
-	}); err != nil {
-		return err
-	}
-	return lerr
+	return onHandle(f, func(h windows.Handle) error {
+		return windows.LockFileEx(h, windows.LOCKFILE_EXCLUSIVE_LOCK, 0, allBytes, allBytes, new(windows.Overlapped))
+	})
 }
 
 func unlockFile(f *os.File) error {
+	return onHandle(f, func(h windows.Handle) error {
+		return windows.UnlockFileEx(h, 0, allBytes, allBytes, new(windows.Overlapped))
+	})
+}
+
+// onHandle runs op on the file's handle.
+func onHandle(f *os.File, op func(windows.Handle) error) error {
 	conn, err := f.SyscallConn()
 	if err != nil {
 		return err
 	}
-	var lerr error
-	if err := conn.Control(func(h uintptr) {
-		ol := new(windows.Overlapped)
-		lerr = windows.UnlockFileEx(windows.Handle(h), 0, allBytes, allBytes, ol)
-	}); err != nil {
+	var oerr error
+	if err := conn.Control(func(h uintptr) { oerr = op(windows.Handle(h)) }); err != nil {
 		return err
 	}
-	return lerr
+	return oerr
 }

@@ -84,6 +84,24 @@ func CertSchemes() []uint16 {
 		wire.PKCS1WithSHA256, wire.PKCS1WithSHA384, wire.PKCS1WithSHA512)
 }
 
+// CurveGroup is the named group (RFC 8422) of an ECDSA key's curve; false
+// for other keys and curves.
+func CurveGroup(pub crypto.PublicKey) (uint16, bool) {
+	k, ok := pub.(*ecdsa.PublicKey)
+	if !ok {
+		return 0, false
+	}
+	switch k.Curve {
+	case elliptic.P256():
+		return wire.GroupSecp256r1, true
+	case elliptic.P384():
+		return wire.GroupSecp384r1, true
+	case elliptic.P521():
+		return wire.GroupSecp521r1, true
+	}
+	return 0, false
+}
+
 // ForKey lists the TLS 1.3 schemes a public key can make, best first.
 func ForKey(pub crypto.PublicKey) []uint16 {
 	switch k := pub.(type) {

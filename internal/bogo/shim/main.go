@@ -51,7 +51,6 @@ type settings struct {
 	declineALPN            bool
 	hostName               string
 	expectSessionMiss      bool
-	expectResume           bool
 	requireClientCert      bool
 	verifyPeer             bool
 	curves                 []hasp.CurveID
