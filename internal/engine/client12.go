@@ -66,8 +66,8 @@ func (c *Client) readServerHello12(sh *wire.ServerHello) error {
 	if st == nil || st.TLS13 || !slices.Contains(c.hello.CipherSuites, sh.CipherSuite) {
 		return fail(wire.AlertIllegalParameter, "server chose cipher suite %s, which was not offered for TLS 1.2", wire.SuiteName(sh.CipherSuite))
 	}
-	for _, t := range sh.Exts {
-		switch t {
+	for _, e := range sh.Extensions {
+		switch t := e.Type; t {
 		case wire.ExtRenegotiationInfo, wire.ExtExtendedMasterSecret, wire.ExtECPointFormats, wire.ExtALPN,
 			wire.ExtStatusRequest, wire.ExtSCT, wire.ExtServerName, wire.ExtSessionTicket, wire.ExtSupportedGroups:
 			// supported_groups answers one we sent (RFC 5246 7.4.1.4

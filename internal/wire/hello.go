@@ -56,12 +56,9 @@ type ClientHello struct {
 	// (-1 for none).
 	Padding int
 
-	// Exts lists the extension types in the order they appeared.
-	Exts []uint16
-
 	// Extensions is every extension of the parsed hello, known or not,
 	// in wire order, with Data pointing into Raw. Unmarshal sets it;
-	// Marshal does not read it and clears it along with Exts.
+	// Marshal does not read it and clears it.
 	Extensions []Extension
 
 	// Extra holds extensions a caller (a transport such as QUIC) adds
@@ -79,12 +76,8 @@ func (m *ClientHello) CheckExtra() error { return checkExtra(TypeClientHello, m.
 
 // Has reports whether the hello carried extension typ.
 func (m *ClientHello) Has(typ uint16) bool {
-	for _, t := range m.Exts {
-		if t == typ {
-			return true
-		}
-	}
-	return false
+	_, ok := FindExtension(m.Extensions, typ)
+	return ok
 }
 
 // Unmarshal parses a whole ClientHello message (header included).
@@ -214,7 +207,6 @@ func (m *ClientHello) Unmarshal(msg []byte) error {
 		}
 		return nil
 	})
-	m.Exts = extTypes(m.Extensions)
 	return err
 }
 
@@ -328,7 +320,7 @@ func (m *ClientHello) Marshal() []byte {
 			m.addExtensions(b)
 		})
 	})
-	m.Exts, m.Extensions = nil, nil
+	m.Extensions = nil
 	return m.Raw
 }
 
@@ -473,8 +465,6 @@ type ServerHello struct {
 	HasPointFormats  bool
 	HasRenegotiation bool
 
-	Exts []uint16
-
 	// Extensions is every extension of the parsed message, known or
 	// not, in wire order, with Data pointing into Raw. Unmarshal sets
 	// it; Marshal does not read it.
@@ -496,12 +486,8 @@ func (m *ServerHello) IsHelloRetryRequest() bool { return m.Random == HelloRetry
 
 // Has reports whether the message carried extension typ.
 func (m *ServerHello) Has(typ uint16) bool {
-	for _, t := range m.Exts {
-		if t == typ {
-			return true
-		}
-	}
-	return false
+	_, ok := FindExtension(m.Extensions, typ)
+	return ok
 }
 
 // Unmarshal parses a whole ServerHello message.
@@ -572,7 +558,6 @@ func (m *ServerHello) Unmarshal(msg []byte) error {
 		}
 		return nil
 	})
-	m.Exts = extTypes(m.Extensions)
 	return err
 }
 

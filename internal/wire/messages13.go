@@ -12,7 +12,6 @@ type EncryptedExtensions struct {
 	SupportedGroups []uint16
 	EarlyData       bool
 	RecordSizeLimit uint16
-	Exts            []uint16
 
 	// Extensions is every extension of the parsed message, known or
 	// not, in wire order, with Data pointing into Raw. Unmarshal sets
@@ -72,7 +71,6 @@ func (m *EncryptedExtensions) Unmarshal(msg []byte) error {
 		}
 		return nil
 	})
-	m.Exts = extTypes(m.Extensions)
 	return err
 }
 
@@ -114,7 +112,6 @@ type CertificateRequest struct {
 	CertAuthorities [][]byte
 	StatusRequest   bool
 	SCT             bool
-	Exts            []uint16
 
 	// Extensions is every extension of the parsed message, known or
 	// not, in wire order, with Data pointing into Raw. Unmarshal sets
@@ -154,7 +151,6 @@ func (m *CertificateRequest) Unmarshal(msg []byte) error {
 		}
 		return nil
 	})
-	m.Exts = extTypes(m.Extensions)
 	if err != nil {
 		return err
 	}
