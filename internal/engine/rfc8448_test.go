@@ -10,25 +10,18 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
-	"encoding/hex"
 	"io"
 	"math/big"
-	"strings"
 	"testing"
 
 	"github.com/hasp-tls/hasp/internal/keysched"
 	"github.com/hasp-tls/hasp/internal/sig"
 	"github.com/hasp-tls/hasp/internal/suite"
+	"github.com/hasp-tls/hasp/internal/testutil"
 	"github.com/hasp-tls/hasp/internal/wire"
 )
 
-func unhex(s string) []byte {
-	b, err := hex.DecodeString(strings.Join(strings.Fields(s), ""))
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
+var unhex = testutil.Unhex
 
 // Section 3.
 var (

@@ -45,9 +45,13 @@ func (v Variant) deriveSecret(h crypto.Hash, secret []byte, label string, th []b
 }
 
 // nextStage is HKDF-Extract(Derive-Secret(secret, "derived", ""), ikm),
-// with zeros for an empty ikm.
-func (v Variant) nextStage(h crypto.Hash, secret, ikm []byte) []byte {
-	derived := expandLabel(h, v.Prefix(), secret, LabelDerived, emptyHash(h), h.Size())
+// with zeros for an empty ikm. It erases *secret and sets it to nil, and
+// panics naming step if that was done already.
+func (v Variant) nextStage(h crypto.Hash, secret *[]byte, ikm []byte, step string) []byte {
+	if *secret == nil {
+		panic("keysched: " + step + " called twice")
+	}
+	derived := expandLabel(h, v.Prefix(), *secret, LabelDerived, emptyHash(h), h.Size())
 	if len(ikm) == 0 {
 		ikm = zeros[:h.Size()]
 	}
@@ -56,6 +60,8 @@ func (v Variant) nextStage(h crypto.Hash, secret, ikm []byte) []byte {
 		panic("keysched: " + err.Error())
 	}
 	clear(derived)
+	clear(*secret)
+	*secret = nil
 	return out
 }
 
@@ -209,13 +215,8 @@ func (e *Early) EarlyExporter(th []byte) ExporterSecret {
 // nil or empty (psk_ke) means zeros. It erases the early secret: every later call
 // on e panics, this one included.
 func (e *Early) Handshake(shared []byte) *HandshakeStage {
-	if e.secret == nil {
-		panic("keysched: Handshake called twice")
-	}
 	hs := &e.next
-	*hs = HandshakeStage{hash: e.hash, variant: e.variant, secret: e.variant.nextStage(e.hash, e.secret, shared)}
-	clear(e.secret)
-	e.secret = nil
+	*hs = HandshakeStage{hash: e.hash, variant: e.variant, secret: e.variant.nextStage(e.hash, &e.secret, shared, "Handshake")}
 	return hs
 }
 
@@ -253,13 +254,8 @@ func (s *HandshakeStage) ServerTraffic(th []byte) TrafficSecret {
 // Master moves to the master secret. It erases the handshake secret: every
 // later call on s panics, this one included.
 func (s *HandshakeStage) Master() *MasterStage {
-	if s.secret == nil {
-		panic("keysched: Master called twice")
-	}
 	m := &s.next
-	*m = MasterStage{hash: s.hash, variant: s.variant, secret: s.variant.nextStage(s.hash, s.secret, nil)}
-	clear(s.secret)
-	s.secret = nil
+	*m = MasterStage{hash: s.hash, variant: s.variant, secret: s.variant.nextStage(s.hash, &s.secret, nil, "Master")}
 	return m
 }
 

@@ -9,18 +9,12 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/hkdf"
-	"encoding/hex"
-	"strings"
 	"testing"
+
+	"github.com/hasp-tls/hasp/internal/testutil"
 )
 
-func unhex(s string) []byte {
-	b, err := hex.DecodeString(strings.Join(strings.Fields(s), ""))
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
+var unhex = testutil.Unhex
 
 func check(t *testing.T, what string, got, want []byte) {
 	t.Helper()

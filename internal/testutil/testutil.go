@@ -3,6 +3,7 @@ package testutil
 
 import (
 	"bytes"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"strings"
@@ -55,4 +56,14 @@ func NeedPeer(t testing.TB, name string) string {
 		t.Skipf("%s not installed", name)
 	}
 	return p
+}
+
+// Unhex decodes hex written with any white space between the digits, as
+// in the RFCs' example traces; it panics on anything else.
+func Unhex(s string) []byte {
+	b, err := hex.DecodeString(strings.Join(strings.Fields(s), ""))
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
