@@ -349,6 +349,14 @@ type orderMsg struct {
 }
 
 // orderFlows are the handshakes of both versions whose states are tried.
+// serverGotClientCert checks a flow with client authentication.
+func serverGotClientCert(c, s Engine, _ []hsDelivery) error {
+	if len(s.State().PeerCertificates) == 0 {
+		return fmt.Errorf("no client certificate")
+	}
+	return nil
+}
+
 func orderFlows(t *testing.T) []*orderFlow {
 	keepTickets := func(*Ticket) {}
 	clientAuth := func(c, s *Config) {
@@ -367,12 +375,7 @@ func orderFlows(t *testing.T) []*orderFlow {
 			c, s := clientConfig(), serverConfig()
 			clientAuth(c, s)
 			return c, s
-		}, check: func(c, s Engine, _ []hsDelivery) error {
-			if len(s.State().PeerCertificates) == 0 {
-				return fmt.Errorf("no client certificate")
-			}
-			return nil
-		}},
+		}, check: serverGotClientCert},
 		{name: "tls13-hrr", cfgs: func() (*Config, *Config) {
 			c, s := clientConfig(), serverConfig()
 			c.KeyShares = []uint16{wire.GroupX25519}
@@ -396,12 +399,7 @@ func orderFlows(t *testing.T) []*orderFlow {
 			c, s := configs12()
 			clientAuth(c, s)
 			return c, s
-		}, check: func(c, s Engine, _ []hsDelivery) error {
-			if len(s.State().PeerCertificates) == 0 {
-				return fmt.Errorf("no client certificate")
-			}
-			return nil
-		}},
+		}, check: serverGotClientCert},
 		{name: "tls12-ticket", tls12: true, cfgs: func() (*Config, *Config) {
 			c, s := configs12()
 			c.OnTicket = keepTickets

@@ -94,17 +94,22 @@ func TestLockWaits(t *testing.T) {
 	}
 }
 
-func TestLockError(t *testing.T) {
-	if _, err := Lock(filepath.Join(t.TempDir(), "missing", "x.lock")); err == nil {
-		t.Fatal("locked a file in a directory that does not exist")
-	}
-	// A failed Lock leaves nothing held.
+func expectNoProcessLocks(t *testing.T) {
+	t.Helper()
 	processLocks.Lock()
 	n := len(processLocks.m)
 	processLocks.Unlock()
 	if n != 0 {
 		t.Fatalf("%d process locks left", n)
 	}
+}
+
+func TestLockError(t *testing.T) {
+	if _, err := Lock(filepath.Join(t.TempDir(), "missing", "x.lock")); err == nil {
+		t.Fatal("locked a file in a directory that does not exist")
+	}
+	// A failed Lock leaves nothing held.
+	expectNoProcessLocks(t)
 }
 
 // The lock of the process (used where the system's lock is per process,
@@ -118,12 +123,7 @@ func TestProcessLock(t *testing.T) {
 		}
 		return func() error { release(); return nil }, nil
 	})
-	processLocks.Lock()
-	n := len(processLocks.m)
-	processLocks.Unlock()
-	if n != 0 {
-		t.Fatalf("%d process locks left", n)
-	}
+	expectNoProcessLocks(t)
 }
 
 // Processes that Lock the same path never hold it at once: each appends
