@@ -3,6 +3,7 @@ package record
 import (
 	"bytes"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -142,6 +143,32 @@ func TestSkipEarlyData(t *testing.T) {
 	r.SkipEarlyData(30)
 	if _, _, err := r.ReadRecord(); wire.AlertOf(err) != wire.AlertBadRecordMAC {
 		t.Fatalf("got %v past the allowance, want bad_record_mac", err)
+	}
+}
+
+// After a HelloRetryRequest the server has no read key while it skips the
+// client's 0-RTT records: a full-size one (2^14 + 256 bytes of
+// ciphertext) is skipped, not refused as an over-long plaintext record,
+// and ClientHello2 ends the skip (RFC 8446 4.2.10, 5.2).
+func TestSkipEarlyDataAfterRetry(t *testing.T) {
+	full := append([]byte{23, 3, 3, 0x41, 0}, make([]byte, MaxCiphertext13)...)
+	hello := []byte{22, 3, 3, 0, 5, 1, 0, 0, 1, 0}
+	stream := slices.Concat(full, hello, full)
+
+	r := New(rw{bytes.NewReader(stream), nil})
+	r.SkipEarlyData(1 << 17)
+	typ, p, err := r.ReadRecord()
+	if err != nil || typ != wire.TypeHandshake || len(p) != 5 {
+		t.Fatalf("got %s %x %v, want the ClientHello", typ, p, err)
+	}
+	// The skip ended at the handshake record: 0-RTT after it is refused.
+	if _, _, err := r.ReadRecord(); wire.AlertOf(err) != wire.AlertRecordOverflow {
+		t.Fatalf("got %v after ClientHello2, want record_overflow", err)
+	}
+	// Without the allowance the same record is too long for plaintext.
+	r = New(rw{bytes.NewReader(stream), nil})
+	if _, _, err := r.ReadRecord(); wire.AlertOf(err) != wire.AlertRecordOverflow {
+		t.Fatalf("got %v, want record_overflow", err)
 	}
 }
 

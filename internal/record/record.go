@@ -228,7 +228,11 @@ func (c *Conn) ReadRecord() (wire.ContentType, []byte, error) {
 		if hdr[1] != 3 {
 			return 0, nil, wire.Errorf(wire.AlertDecodeError, "record version 0x%02x%02x", hdr[1], hdr[2])
 		}
-		if n > MaxCiphertext12 || (!c.in.TLS12() && n > MaxCiphertext13) || (!c.inProtected && n > MaxPlaintext) {
+		// A plaintext record holds at most 2^14 bytes; 0-RTT records a
+		// server skips after a HelloRetryRequest are ciphertext, though
+		// read before any key is set (RFC 8446 sections 5.1, 5.2).
+		plaintext := !c.inProtected && (typ != wire.TypeApplicationData || c.skipEarly == 0)
+		if n > MaxCiphertext12 || (!c.in.TLS12() && n > MaxCiphertext13) || (plaintext && n > MaxPlaintext) {
 			return 0, nil, wire.Errorf(wire.AlertRecordOverflow, "record of %d bytes", n)
 		}
 		if err := c.fill(HeaderLen + n); err != nil {
