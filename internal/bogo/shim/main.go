@@ -25,6 +25,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hasp-tls/hasp"
 )
@@ -375,6 +376,20 @@ func config(s settings, cache hasp.ClientSessionCache, ticketKeys [][32]byte) (*
 	return cfg, nil
 }
 
+// lingerConn closes as a TCP peer that has said its last word should:
+// it half-closes, then reads what the runner still sends (for a moment at
+// most) before closing. Closing with unread bytes makes the kernel send a
+// reset, and the runner, still writing its flight, then loses the alert
+// hasp sent just before: the test would fail on timing, not on hasp.
+type lingerConn struct{ *net.TCPConn }
+
+func (c lingerConn) Close() error {
+	c.CloseWrite()
+	c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	io.Copy(io.Discard, c.TCPConn)
+	return c.TCPConn.Close()
+}
+
 // connect runs one connection of the test.
 func connect(s settings, resumed bool, cfg *hasp.Config) error {
 	host := "127.0.0.1"
@@ -385,6 +400,7 @@ func connect(s settings, resumed bool, cfg *hasp.Config) error {
 	if err != nil {
 		return err
 	}
+	raw = lingerConn{raw.(*net.TCPConn)}
 	defer raw.Close()
 	var id [8]byte
 	binary.LittleEndian.PutUint64(id[:], uint64(s.shimID))
