@@ -138,6 +138,10 @@ func TestStatelessHelloRetryRefusals(t *testing.T) {
 		{"random changed", edit(func(ch *wire.ClientHello) { ch.Random[0] ^= 1 }), 0},
 		{"forged cookie", edit(func(ch *wire.ClientHello) { ch.Cookie = append([]byte(nil), ch.Cookie...); ch.Cookie[20] ^= 1 }), 0},
 		{"cookie too old", nil, 3 * time.Minute},
+		// RFC 8446 4.1.2: early_data is removed from ClientHello2; hasp
+		// refuses it at once (BoringSSL ignores it, so BoGo's
+		// SkipEarlyData-SecondClientHelloEarlyData is disabled).
+		{"early_data in ClientHello2", edit(func(ch *wire.ClientHello) { ch.EarlyData = true }), 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cc, sc := retryConfigs(t)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hasp-tls/hasp/internal/protect"
 	"github.com/hasp-tls/hasp/internal/suite"
 	"github.com/hasp-tls/hasp/internal/wire"
 )
@@ -169,6 +170,24 @@ func TestSkipEarlyDataAfterRetry(t *testing.T) {
 	r = New(rw{bytes.NewReader(stream), nil})
 	if _, _, err := r.ReadRecord(); wire.AlertOf(err) != wire.AlertRecordOverflow {
 		t.Fatalf("got %v, want record_overflow", err)
+	}
+}
+
+// A protected record that decrypts to zeros only has no content type:
+// unexpected_message, as RFC 8446 section 5.4 names (BoringSSL says
+// bad_record_mac; BoGo's TLS13-OnlyPadding is disabled for it).
+func TestProtectedRecordOnlyPadding(t *testing.T) {
+	s := suite.ByID(wire.TLS_AES_128_GCM_SHA256)
+	var h protect.Half
+	if err := h.SetTLS13(s, make([]byte, 32)); err != nil {
+		t.Fatal(err)
+	}
+	hdr := []byte{byte(wire.TypeApplicationData), 3, 3, 0, byte(1 + 16)}
+	rec := h.Seal13(bytes.Clone(hdr), 0, hdr, 0, nil) // the type byte is 0
+	r := New(rw{bytes.NewReader(rec), nil})
+	r.SetReadKey(s, make([]byte, 32))
+	if _, _, err := r.ReadRecord(); wire.AlertOf(err) != wire.AlertUnexpectedMessage {
+		t.Fatalf("got %v, want unexpected_message", err)
 	}
 }
 
