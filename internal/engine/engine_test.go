@@ -678,6 +678,34 @@ func TestEngineResumption(t *testing.T) {
 	}
 }
 
+// A TLS 1.3 server resumes a session at another suite of the same hash,
+// and not across hashes (RFC 8446 4.2.11: the PSK's hash must match the
+// suite's). BoringSSL declines the first; BoGo's
+// Resume-Server-UnofferedCipher-TLS13 is disabled for it.
+func TestResumptionAcrossSuites(t *testing.T) {
+	for _, tc := range []struct {
+		suite  uint16
+		resume bool
+	}{
+		{wire.TLS_CHACHA20_POLY1305_SHA256, true},
+		{wire.TLS_AES_256_GCM_SHA384, false},
+	} {
+		cc, sc := resumablePair(t)
+		if cc.Session == nil || cc.Session.Suite.ID == tc.suite {
+			t.Fatalf("the first session has suite %v", cc.Session)
+		}
+		sc.CipherSuites = []uint16{tc.suite}
+		c, s := NewClient(cc), NewServer(sc)
+		if r := drive(t, c, s, nil); r.err != nil {
+			t.Fatal(r.err)
+		}
+		if c.State().Resumed != tc.resume || s.State().Resumed != tc.resume || s.State().Suite.ID != tc.suite {
+			t.Errorf("%s: resumed %v/%v at %s, want resumed %v", wire.SuiteName(tc.suite),
+				c.State().Resumed, s.State().Resumed, s.State().Suite.Name, tc.resume)
+		}
+	}
+}
+
 func TestHostileResumption(t *testing.T) {
 	t.Run("binder that does not verify", func(t *testing.T) {
 		cc, sc := resumablePair(t)
