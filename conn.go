@@ -184,11 +184,20 @@ func (c *Conn) handshake() (err error) {
 			return c.fatal(err)
 		}
 		c.trace(false, msg)
+		typ := msg[0]
 		acts, err := eng.Handle(c.rLevel, msg)
 		c.publish()
-		c.consumeHandshakeMessage(len(msg))
+		c.consumeHandshakeMessage(len(msg)) // msg is overwritten
 		if err != nil {
 			return c.fatal(err)
+		}
+		if len(c.hsBuf) > 0 && sends(acts) {
+			// msg ended the peer's flight: we answer it, and the peer
+			// may send no more handshake data until it has read our
+			// answer. RFC 8446 section 5.1 asks this at key changes; a
+			// HelloRetryRequest or a TLS 1.2 flight has none, so it is
+			// checked here for every flight.
+			return c.fatal(wire.Errorf(wire.AlertUnexpectedMessage, "handshake data left over after %s ended the peer's flight", wire.HandshakeName(typ)))
 		}
 		if err := c.apply(acts); err != nil {
 			return err
@@ -198,6 +207,16 @@ func (c *Conn) handshake() (err error) {
 	// handshake buffer went in consumeHandshakeMessage).
 	eng.Idle()
 	return nil
+}
+
+// sends reports whether acts send a handshake message.
+func sends(acts []engine.Action) bool {
+	for _, a := range acts {
+		if a.Kind == engine.ActSend {
+			return true
+		}
+	}
+	return false
 }
 
 // apply carries out the engine's actions, then sends what they queued in

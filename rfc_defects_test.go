@@ -258,3 +258,16 @@ func TestServerCertificateChoice(t *testing.T) {
 		})
 	}
 }
+
+// Handshake bytes after the message that ends the peer's flight (here
+// the start of another message in the ClientHello's record) are
+// unexpected_message: the client may send nothing more before it reads
+// the server's answer. RFC 8446 section 5.1 demands it where keys change;
+// hasp checks every flight, as BoringSSL does (BoGo's Partial* tests).
+func TestHandshakeDataAfterFlight(t *testing.T) {
+	rec := clientHelloRecord(func(*wire.ClientHello) {})
+	rec = append(rec, byte(wire.TypeClientKeyExchange), 0, 0, 5) // a header, no body
+	n := len(rec) - 5
+	rec[3], rec[4] = byte(n>>8), byte(n)
+	expectFirstFlightAlert(t, rec, hasp.AlertUnexpectedMessage)
+}
