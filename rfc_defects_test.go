@@ -271,3 +271,10 @@ func TestHandshakeDataAfterFlight(t *testing.T) {
 	rec[3], rec[4] = byte(n>>8), byte(n)
 	expectFirstFlightAlert(t, rec, hasp.AlertUnexpectedMessage)
 }
+
+// A first record of an unknown content type is unexpected_message (RFC
+// 8446 section 5), whatever its version bytes say (BoringSSL checks the
+// version first: BoGo's Garbage is disabled for it).
+func TestUnknownContentTypeFirst(t *testing.T) {
+	expectFirstFlightAlert(t, []byte{98, 0x62, 0x62, 0, 1, 0}, hasp.AlertUnexpectedMessage)
+}

@@ -191,6 +191,19 @@ func TestProtectedRecordOnlyPadding(t *testing.T) {
 	}
 }
 
+// A plaintext handshake record after the read key is set is an
+// unexpected record type: unexpected_message (RFC 8446 section 5), not a
+// record that fails to decrypt (BoGo's UnencryptedEncryptedExtensions
+// wants bad_record_mac and is disabled for it).
+func TestUnprotectedHandshakeAfterKeys(t *testing.T) {
+	s := suite.ByID(wire.TLS_AES_128_GCM_SHA256)
+	r := New(rw{bytes.NewReader([]byte{22, 3, 3, 0, 6, 8, 0, 0, 2, 0, 0}), nil})
+	r.SetReadKey(s, make([]byte, 32))
+	if _, _, err := r.ReadRecord(); wire.AlertOf(err) != wire.AlertUnexpectedMessage {
+		t.Fatalf("got %v, want unexpected_message", err)
+	}
+}
+
 // A plaintext alert after the read key is set is unexpected_message (RFC
 // 8446 section 5), and the error names the alert it carried: OpenSSL
 // clients that reject our certificate send exactly this.
