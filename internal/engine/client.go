@@ -355,7 +355,9 @@ func (c *Client) readServerHello(msg []byte) error {
 		return fail(wire.AlertIllegalParameter, "server did not echo the legacy session ID")
 	}
 	if sh.Compression != 0 {
-		return fail(wire.AlertIllegalParameter, "server chose compression method %d", sh.Compression)
+		// RFC 8446 4.1.3: legacy_compression_method MUST be 0; no alert
+		// is named, and decode_error is what crypto/tls and BoringSSL send.
+		return fail(wire.AlertDecodeError, "server chose compression method %d", sh.Compression)
 	}
 	if !slices.Contains(c.hello.CipherSuites, sh.CipherSuite) {
 		return fail(wire.AlertIllegalParameter, "server chose cipher suite %s, which was not offered", wire.SuiteName(sh.CipherSuite))

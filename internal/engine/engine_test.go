@@ -304,6 +304,10 @@ func TestHostileHandshakes(t *testing.T) {
 		{"compression offered", nil, replace("client", wire.TypeClientHello, modifyHello(func(ch *wire.ClientHello) {
 			ch.Compression = []uint8{1, 0}
 		})), "server", wire.AlertIllegalParameter},
+		// RFC 8446 4.1.3 names no alert; decode_error as crypto/tls and BoringSSL.
+		{"TLS 1.3 ServerHello with a compression method", nil, replace("server", wire.TypeServerHello, modifyServerHello(func(sh *wire.ServerHello) {
+			sh.Compression = 1
+		})), "client", wire.AlertDecodeError},
 		{"no signature_algorithms", nil, replace("client", wire.TypeClientHello, modifyHello(func(ch *wire.ClientHello) {
 			ch.SigSchemes = nil
 		})), "server", wire.AlertMissingExtension},
