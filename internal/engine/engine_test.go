@@ -973,3 +973,22 @@ func TestCertificateCache(t *testing.T) {
 	}
 	t.Error("an unused certificate stayed in the cache")
 }
+
+// A server takes a group the client sent a key share for when it accepts
+// it, though it prefers another: no HelloRetryRequest, a round trip saved
+// (RFC 8446 4.2.8 leaves the choice to the server; crypto/tls does the
+// same). BoringSSL always takes its first choice, so BoGo's
+// SendHelloRetryRequest-2-TLS13 is disabled for it.
+func TestServerTakesPredictedGroup(t *testing.T) {
+	cc, sc := clientConfig(), serverConfig()
+	cc.Groups = []uint16{wire.GroupSecp256r1, wire.GroupX25519}
+	cc.KeyShares = []uint16{wire.GroupSecp256r1}
+	sc.Groups = []uint16{wire.GroupX25519, wire.GroupSecp256r1}
+	c, s := NewClient(cc), NewServer(sc)
+	if r := drive(t, c, s, nil); r.err != nil {
+		t.Fatal(r.err)
+	}
+	if st := s.State(); st.HelloRetry || st.Group != wire.GroupSecp256r1 {
+		t.Fatalf("HelloRetry %v, group %s; want P-256 without a retry", st.HelloRetry, wire.GroupName(st.Group))
+	}
+}
