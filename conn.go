@@ -80,6 +80,9 @@ type Conn struct {
 	owedMu sync.Mutex
 	owed   []engine.Action
 	owing  atomic.Bool
+	// updateOwed: the peer asked for a KeyUpdate; the writer sends it
+	// before its next application data (RFC 8446 section 4.6.3).
+	updateOwed atomic.Bool
 }
 
 // Client returns a client-side connection over conn.
@@ -600,6 +603,9 @@ func (c *Conn) postHandshake(msg []byte) error {
 			}
 		case engine.ActAuthDone:
 			c.finishPostHandshakeAuth(nil)
+		case engine.ActUpdateOwed:
+			c.updateOwed.Store(true)
+			c.owing.Store(true)
 		case engine.ActSend, engine.ActWriteKey, engine.ActWarning:
 			owed = append(owed, a)
 		}
@@ -612,7 +618,7 @@ func (c *Conn) postHandshake(msg []byte) error {
 	c.owedMu.Unlock()
 	c.owing.Store(true)
 	if c.outMu.TryLock() {
-		err := c.payOwedLocked()
+		err := c.payOwedLocked(false)
 		c.outMu.Unlock()
 		if err != nil {
 			// Like crypto/tls: a KeyUpdate we cannot answer ends reading
@@ -623,17 +629,25 @@ func (c *Conn) postHandshake(msg []byte) error {
 	return nil
 }
 
-// payOwedLocked writes what the read side owes the peer (under outMu).
-func (c *Conn) payOwedLocked() error {
+// payOwedLocked writes what the read side owes the peer (under outMu);
+// with update, also the KeyUpdate the peer asked for, which is owed only
+// before application data.
+func (c *Conn) payOwedLocked(update bool) error {
 	if !c.owing.Load() {
 		return nil
 	}
 	c.owedMu.Lock()
 	acts := c.owed
 	c.owed = nil
-	c.owing.Store(false)
+	c.owing.Store(!update && c.updateOwed.Load())
 	c.owedMu.Unlock()
-	return c.applyPostLocked(acts)
+	if err := c.applyPostLocked(acts); err != nil {
+		return err
+	}
+	if update && c.updateOwed.Load() {
+		return c.updateKeysLocked(false)
+	}
+	return nil
 }
 
 // applyPostLocked carries out write-side actions (a message to send, a
@@ -731,7 +745,7 @@ func (c *Conn) Write(b []byte) (n int, err error) {
 	}
 	for len(b) > 0 {
 		if c.owing.Load() {
-			if err := c.payOwedLocked(); err != nil {
+			if err := c.payOwedLocked(true); err != nil {
 				return n, err
 			}
 		}
@@ -844,9 +858,11 @@ func (c *Conn) updateKeysLocked(requestPeer bool) error {
 	if c.writeErr != nil {
 		return c.writeErr
 	}
-	if err := c.payOwedLocked(); err != nil {
+	if err := c.payOwedLocked(false); err != nil {
 		return err
 	}
+	// This update answers any the peer asked for.
+	c.updateOwed.Store(false)
 	acts, err := c.engineCall(func() ([]engine.Action, error) { return c.eng.UpdateKeys(requestPeer) })
 	if err != nil {
 		return err

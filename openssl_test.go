@@ -90,8 +90,8 @@ func TestOpenSSLClient(t *testing.T) {
 }
 
 // openssl s_server's K command sends a KeyUpdate with update_requested;
-// the hasp client answers with its own, and data flows both ways under
-// the new keys.
+// the hasp client answers with its own before its next application data
+// (RFC 8446 4.6.3), and data flows both ways under the new keys.
 func TestOpenSSLKeyUpdateFromServer(t *testing.T) {
 	_, ca, cert, key := peerFiles(t, testcerts.P256)
 	p, addr := startSServer(t, true, "-cert", cert, "-key", key, "-tls1_3", "-msg")
@@ -118,12 +118,19 @@ func TestOpenSSLKeyUpdateFromServer(t *testing.T) {
 	if err != nil || strings.TrimSpace(line) != "after-update" {
 		t.Fatalf("read after KeyUpdate: %q %v", line, err)
 	}
-	if !p.out.WaitFor("<<< TLS 1.3, Handshake [length 0005], KeyUpdate", 5*time.Second) {
+	io.WriteString(conn, "client-after-update\n")
+	const answer = "<<< TLS 1.3, Handshake [length 0005], KeyUpdate"
+	if !p.out.WaitFor(answer, 5*time.Second) {
 		t.Fatalf("s_server never received hasp's answering KeyUpdate")
 	}
-	io.WriteString(conn, "client-after-update\n")
 	if !p.out.WaitFor("client-after-update", 5*time.Second) {
 		t.Fatalf("s_server did not read data sent under the new key")
+	}
+	if out := p.out.String(); strings.Index(out, answer) > strings.Index(out, "client-after-update") {
+		t.Fatalf("hasp's KeyUpdate came after its data")
+	}
+	if n := strings.Count(p.out.String(), answer); n != 1 {
+		t.Fatalf("s_server received %d KeyUpdates from hasp, want 1", n)
 	}
 }
 

@@ -38,7 +38,7 @@ func (c *Conn) RequestClientCertificate(ctx context.Context) ([]*x509.Certificat
 		c.outMu.Unlock()
 		return nil, c.writeErr
 	}
-	err := c.payOwedLocked()
+	err := c.payOwedLocked(false)
 	var acts []engine.Action
 	if err == nil {
 		acts, err = c.engineCall(c.eng.RequestCertificate)
@@ -147,7 +147,7 @@ func (c *Conn) SendSessionTicket() error {
 	}
 	c.outMu.Lock()
 	defer c.outMu.Unlock()
-	if err := c.payOwedLocked(); err != nil {
+	if err := c.payOwedLocked(false); err != nil {
 		return err
 	}
 	acts, err := c.engineCall(c.eng.SendTicket)

@@ -321,7 +321,7 @@ func (q *QUICConn) run(acts []engine.Action, err error) {
 			q.events = append(q.events, QUICEvent{Kind: QUICHandshakeDone})
 		case engine.ActSkipEarlyData:
 			// QUIC drops 0-RTT packets itself (RFC 9001 section 4.6.2).
-		case engine.ActSendCCS, engine.ActWarning:
+		case engine.ActSendCCS, engine.ActWarning, engine.ActUpdateOwed:
 			q.fail(wire.Errorf(wire.AlertInternalError, "the engine asked for a record over QUIC"))
 			return
 		}

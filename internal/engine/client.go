@@ -307,7 +307,7 @@ func (c *Client) handle(level Level, msg []byte) error {
 		case wire.TypeNewSessionTicket:
 			err = c.readNewSessionTicket(msg)
 		case wire.TypeKeyUpdate:
-			err = c.handleKeyUpdate(msg, &c.serverApp, &c.clientApp)
+			err = c.handleKeyUpdate(msg, &c.serverApp)
 		case wire.TypeCertificateRequest:
 			if c.phaTranscript == nil {
 				// RFC 8446 section 4.6.2: without post_handshake_auth

@@ -73,6 +73,10 @@ const (
 	// encrypted records before ClientHello2), up to a limit (RFC 8446
 	// section 4.2.10).
 	ActSkipEarlyData
+	// ActUpdateOwed: the peer asked for a KeyUpdate. The transport calls
+	// UpdateKeys before its next application data (RFC 8446 section
+	// 4.6.3), so that several requests while it is silent get one answer.
+	ActUpdateOwed
 )
 
 // Action is one step for the transport, in order.
@@ -388,6 +392,7 @@ type common struct {
 	clientHS, serverHS   keysched.TrafficSecret
 	clientApp, serverApp keysched.TrafficSecret
 	keyUpdatesSeen       int
+	updateOwed           bool // a KeyUpdate was requested and not yet sent
 	master12             []byte
 }
 
@@ -548,13 +553,14 @@ func (c *common) updateKeys(connected bool, requestPeer bool, write *keysched.Tr
 	case c.gen() != gen13 || !c.cfg.variant().keyUpdate:
 		return nil, fmt.Errorf("KeyUpdate: %w (%s over %s)", ErrNotInThisVersion, wire.VersionName(c.st.Version), c.cfg.Variant)
 	}
+	c.updateOwed = false // this update answers any request
 	c.updateWrite(requestPeer, write)
 	return c.acts, nil
 }
 
 // handleKeyUpdate processes a received KeyUpdate (RFC 8446 section 4.6.3).
-// ourRead/ourWrite point at the traffic secrets of the two directions.
-func (c *common) handleKeyUpdate(msg []byte, read, write *keysched.TrafficSecret) error {
+// read points at the traffic secret of the peer's direction.
+func (c *common) handleKeyUpdate(msg []byte, read *keysched.TrafficSecret) error {
 	if !c.cfg.variant().keyUpdate {
 		// RFC 9001 section 6: QUIC forbids the TLS KeyUpdate message.
 		return fail(wire.AlertUnexpectedMessage, "KeyUpdate over %s", c.cfg.Variant)
@@ -569,8 +575,11 @@ func (c *common) handleKeyUpdate(msg []byte, read, write *keysched.TrafficSecret
 	}
 	*read = read.Next()
 	c.readKey(LevelApplication, *read)
-	if ku.Request == wire.KeyUpdateRequested {
-		c.updateWrite(false, write)
+	if ku.Request == wire.KeyUpdateRequested && !c.updateOwed {
+		// Answered by the transport's UpdateKeys before its next data;
+		// a request while one is owed adds nothing (RFC 8446 4.6.3).
+		c.updateOwed = true
+		c.acts = append(c.acts, Action{Kind: ActUpdateOwed})
 	}
 	return nil
 }

@@ -188,13 +188,35 @@ func TestEnginesPostHandshake(t *testing.T) {
 	for _, a := range acts {
 		kinds = append(kinds, a.Kind)
 	}
-	// New read key for the client's update, then our answering KeyUpdate
-	// and our new write key.
-	if len(kinds) != 3 || kinds[0] != ActReadKey || kinds[1] != ActSend || kinds[2] != ActWriteKey {
-		t.Fatalf("server answered a requested KeyUpdate with %v", kinds)
+	// New read key for the client's update, and an update owed: the
+	// transport answers before its next data (RFC 8446 4.6.3).
+	if len(kinds) != 2 || kinds[0] != ActReadKey || kinds[1] != ActUpdateOwed {
+		t.Fatalf("server took a requested KeyUpdate with %v", kinds)
 	}
-	if acts[1].Msg[4] != wire.KeyUpdateNotRequested {
-		t.Errorf("the answer must not request another update")
+	// A second request while the answer is owed adds nothing: one answer.
+	acts, err = c.UpdateKeys(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acts, err = s.Handle(LevelApplication, sends(acts)[0].data)
+	if err != nil || len(acts) != 1 || acts[0].Kind != ActReadKey {
+		t.Fatalf("second request: %v %v", acts, err)
+	}
+	acts, err = s.UpdateKeys(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := sends(acts); len(m) != 1 || m[0].data[4] != wire.KeyUpdateNotRequested {
+		t.Fatalf("the answer: %v", acts)
+	}
+	// Answered: the next request is owed again.
+	acts, err = c.UpdateKeys(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acts, err = s.Handle(LevelApplication, sends(acts)[0].data)
+	if err != nil || len(acts) != 2 || acts[1].Kind != ActUpdateOwed {
+		t.Fatalf("request after the answer: %v %v", acts, err)
 	}
 }
 

@@ -131,7 +131,7 @@ func (s *Server) handle(level Level, msg []byte) error {
 		}
 		switch {
 		case typ == wire.TypeKeyUpdate:
-			err = s.handleKeyUpdate(msg, &s.clientApp, &s.serverApp)
+			err = s.handleKeyUpdate(msg, &s.clientApp)
 		case s.pha != nil:
 			err = s.readPostHandshakeAuth(typ, msg)
 		default:
