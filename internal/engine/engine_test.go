@@ -425,6 +425,19 @@ func TestHostileHandshakes(t *testing.T) {
 		{"client certificate required but not sent", func(c, s *Config) {
 			s.RequestClientCert, s.RequireClientCert = true, true
 		}, nil, "server", wire.AlertCertificateRequired},
+		// RFC 8446 4.4.2: a client's Certificate extensions answer the
+		// CertificateRequest's; hasp's asks for none.
+		{"unrequested extension in the client's Certificate", func(c, s *Config) {
+			s.RequestClientCert = true
+			c.GetClientCertificate = func(*CertRequestInfo) (*Certificate, error) { return testCert, nil }
+		}, replace("client", wire.TypeCertificate, func(b []byte) []byte {
+			var cm wire.Certificate
+			if err := cm.Unmarshal(b); err != nil {
+				panic(err)
+			}
+			cm.Entries[0].OCSP = []byte{1}
+			return cm.Marshal()
+		}), "server", wire.AlertUnsupportedExtension},
 		{"unsolicited ALPN in EncryptedExtensions", nil, replace("server", wire.TypeEncryptedExtensions, func([]byte) []byte {
 			return (&wire.EncryptedExtensions{ALPN: "h2"}).Marshal()
 		}), "client", wire.AlertUnsupportedExtension},

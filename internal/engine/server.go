@@ -742,6 +742,19 @@ func equalStrings(a, b []string) bool {
 	return true
 }
 
+// clientCertExtensions applies RFC 8446 4.4.2 to a client's Certificate:
+// its extensions answer ones in our CertificateRequest, and ours carries
+// none a Certificate may answer (status_request, SCT), so any is an
+// extension not requested: unsupported_extension (RFC 8446 4.2).
+func clientCertExtensions(entries []wire.CertificateEntry) error {
+	for _, e := range entries {
+		if len(e.Extensions) > 0 {
+			return fail(wire.AlertUnsupportedExtension, "client sent %s in its Certificate, which was not requested", wire.ExtName(e.Extensions[0].Type))
+		}
+	}
+	return nil
+}
+
 func (s *Server) readClientCertificate(msg []byte) error {
 	var cm wire.Certificate
 	if err := cm.Unmarshal(msg); err != nil {
@@ -749,6 +762,9 @@ func (s *Server) readClientCertificate(msg []byte) error {
 	}
 	if len(cm.Context) != 0 {
 		return fail(wire.AlertIllegalParameter, "client Certificate with a request context in the handshake")
+	}
+	if err := clientCertExtensions(cm.Entries); err != nil {
+		return err
 	}
 	s.transcript.Write(msg)
 	if len(cm.Entries) == 0 {
@@ -949,6 +965,9 @@ func (s *Server) readPostHandshakeAuth(typ uint8, msg []byte) error {
 		}
 		if !bytes.Equal(cm.Context, p.context) {
 			return fail(wire.AlertIllegalParameter, "Certificate answers another request")
+		}
+		if err := clientCertExtensions(cm.Entries); err != nil {
+			return err
 		}
 		p.transcript.Write(msg)
 		if len(cm.Entries) == 0 {
