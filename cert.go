@@ -30,6 +30,11 @@ type Certificate struct {
 	OCSPStaple []byte
 	// SignedCertificateTimestamps are sent to clients that ask for them.
 	SignedCertificateTimestamps [][]byte
+	// SupportedSignatureAlgorithms, when set, restricts the signature
+	// schemes the key signs with, best first (as in crypto/tls; hasp also
+	// takes the order as its preference). Schemes the key cannot make are
+	// ignored.
+	SupportedSignatureAlgorithms []SignatureScheme
 }
 
 func (c *Certificate) engineCert() (*engine.Certificate, error) {
@@ -47,9 +52,17 @@ func (c *Certificate) engineCert() (*engine.Certificate, error) {
 			return nil, err
 		}
 	}
+	var schemes []uint16
+	if c.SupportedSignatureAlgorithms != nil {
+		schemes = make([]uint16, 0, len(c.SupportedSignatureAlgorithms))
+		for _, s := range c.SupportedSignatureAlgorithms {
+			schemes = append(schemes, uint16(s))
+		}
+	}
 	return &engine.Certificate{
 		Chain: c.Certificate, Signer: signer, OCSP: c.OCSPStaple,
 		SCTs: c.SignedCertificateTimestamps, NotAfter: leaf.NotAfter,
+		Schemes: schemes,
 	}, nil
 }
 
@@ -178,11 +191,11 @@ func pickCertificate(certs []*engine.Certificate, leaves []Certificate, h *engin
 func fitsHello(c *engine.Certificate, h *engine.HelloInfo) bool {
 	pub := c.Signer.Public()
 	if slices.Contains(h.SupportedVersions, VersionTLS13) {
-		_, err := sig.Pick(pub, h.SignatureSchemes)
+		_, err := engine.Pick13(c, h.SignatureSchemes)
 		return err == nil
 	}
 	if len(h.SignatureSchemes) > 0 {
-		if _, err := sig.Pick12(pub, h.SignatureSchemes); err != nil {
+		if _, err := engine.Pick12(c, h.SignatureSchemes); err != nil {
 			return false
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -70,6 +71,15 @@ const (
 	PSSWithSHA384          SignatureScheme = SignatureScheme(wire.PSSWithSHA384)
 	PSSWithSHA512          SignatureScheme = SignatureScheme(wire.PSSWithSHA512)
 	Ed25519                SignatureScheme = SignatureScheme(wire.Ed25519)
+	// RSA PKCS #1 v1.5: TLS 1.2 handshake signatures and certificates.
+	PKCS1WithSHA256 SignatureScheme = SignatureScheme(wire.PKCS1WithSHA256)
+	PKCS1WithSHA384 SignatureScheme = SignatureScheme(wire.PKCS1WithSHA384)
+	PKCS1WithSHA512 SignatureScheme = SignatureScheme(wire.PKCS1WithSHA512)
+	// SHA-1 schemes: hasp neither makes nor accepts them in handshake
+	// signatures (RFC 9155); the names exist so code from crypto/tls
+	// compiles, and a Config that lists them fails at its first use.
+	PKCS1WithSHA1 SignatureScheme = SignatureScheme(wire.PKCS1WithSHA1)
+	ECDSAWithSHA1 SignatureScheme = SignatureScheme(wire.ECDSAWithSHA1)
 )
 
 // ClientAuthType says whether a server asks for client certificates and
@@ -165,6 +175,13 @@ type Config struct {
 	RequireExtendedMasterSecret bool
 	// CurvePreferences: the groups, in order of preference.
 	CurvePreferences []CurveID
+	// SignatureSchemes are the schemes accepted in the peer's handshake
+	// signatures (CertificateVerify, and a TLS 1.2 ServerKeyExchange), in
+	// order of preference, and advertised in signature_algorithms. nil
+	// means hasp's default: ECDSA, Ed25519, RSA-PSS and, in TLS 1.2 only,
+	// RSA PKCS #1 v1.5 with SHA-2. SHA-1 is never accepted (RFC 9155).
+	// What a key signs with is Certificate.SupportedSignatureAlgorithms.
+	SignatureSchemes []SignatureScheme
 	// KeyShares: the groups a client sends key shares for in its first
 	// ClientHello. Default: X25519MLKEM768 and X25519.
 	KeyShares []CurveID
@@ -274,6 +291,7 @@ func (c *Config) Clone() *Config {
 		CipherSuites:                c.CipherSuites,
 		RequireExtendedMasterSecret: c.RequireExtendedMasterSecret,
 		CurvePreferences:            c.CurvePreferences,
+		SignatureSchemes:            c.SignatureSchemes,
 		KeyShares:                   c.KeyShares,
 		DisableCompatibilityMode:    c.DisableCompatibilityMode,
 		SessionTicketsDisabled:      c.SessionTicketsDisabled,
@@ -339,6 +357,12 @@ func (c *Config) init() error {
 		for _, id := range c.CipherSuites {
 			if s := suite.ByID(id); s == nil {
 				c.initErr = fmt.Errorf("hasp: cipher suite %s is not one hasp implements (ECDHE with AES-GCM or ChaCha20-Poly1305, and the TLS 1.3 suites)", CipherSuiteName(id))
+				return
+			}
+		}
+		for _, s := range c.SignatureSchemes {
+			if !slices.Contains(sig.TLS12Schemes(), uint16(s)) {
+				c.initErr = fmt.Errorf("hasp: signature scheme %s is not one hasp accepts (ECDSA, Ed25519, RSA-PSS, RSA PKCS #1 v1.5 with SHA-2)", s)
 				return
 			}
 		}
@@ -452,5 +476,19 @@ func (c *Config) writeKeyLog(label string, clientRandom, secret []byte) {
 	io.WriteString(c.KeyLogWriter, line)
 }
 
-// defaultSigSchemes is what hasp accepts and advertises.
-var defaultSigSchemes = sig.TLS13Schemes()
+// defaultSigSchemes is what hasp accepts and advertises: RSA PKCS #1
+// v1.5 last, for TLS 1.2 servers whose keys make nothing else (the engine
+// leaves it out of everything TLS 1.3).
+var defaultSigSchemes = sig.TLS12Schemes()
+
+// sigSchemes is what this Config accepts and advertises.
+func (c *Config) sigSchemes() []uint16 {
+	if c.SignatureSchemes == nil {
+		return defaultSigSchemes
+	}
+	out := make([]uint16, len(c.SignatureSchemes))
+	for i, s := range c.SignatureSchemes {
+		out[i] = uint16(s)
+	}
+	return out
+}

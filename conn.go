@@ -17,7 +17,6 @@ import (
 
 	"github.com/hasp-tls/hasp/internal/engine"
 	"github.com/hasp-tls/hasp/internal/record"
-	"github.com/hasp-tls/hasp/internal/sig"
 	"github.com/hasp-tls/hasp/internal/wire"
 	"github.com/hasp-tls/hasp/trust"
 )
@@ -924,13 +923,13 @@ func (c *Conn) connectionStateLocked() ConnectionState {
 // it listed (any, when it listed none). With no match it sends none, and
 // the server decides (RFC 8446 section 4.4.2.3).
 func chooseClientCertificate(certs []*engine.Certificate, src []Certificate, info *engine.CertRequestInfo) *engine.Certificate {
-	pick := sig.Pick
+	pick := engine.Pick13
 	if info.TLS12 {
-		pick = sig.Pick12
+		pick = engine.Pick12
 	}
 	var fits *engine.Certificate
 	for i, ec := range certs {
-		if _, err := pick(ec.Signer.Public(), info.SignatureSchemes); err != nil {
+		if _, err := pick(ec, info.SignatureSchemes); err != nil || !engine.FitsCertTypes(ec, info.CertTypes) {
 			continue
 		}
 		if len(info.AcceptableCAs) == 0 || issuedBy(src[i], info.AcceptableCAs) {

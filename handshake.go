@@ -90,7 +90,7 @@ func (c *handshaker) engineConfig() (*engine.Config, error) {
 		RequireEMS:     cfg.RequireExtendedMasterSecret,
 		PreferChaCha:   !hasAESHardware,
 		Groups:         groups,
-		SigSchemes:     defaultSigSchemes,
+		SigSchemes:     cfg.sigSchemes(),
 		NoCompatMode:   cfg.DisableCompatibilityMode,
 		VerifyPeer:     c.verifyPeer,
 	}

@@ -56,11 +56,14 @@ func TestTLS12Groups(t *testing.T) {
 		t.Run(g.String(), func(t *testing.T) {
 			hc, hs := haspClientConfig(), haspServerConfig(testcerts.P256)
 			hc.MaxVersion, hs.MaxVersion = hasp.VersionTLS12, hasp.VersionTLS12
-			hc.CurvePreferences, hs.CurvePreferences = []hasp.CurveID{g}, []hasp.CurveID{g}
+			// The client lists P-256 after g: in TLS 1.2 supported_groups
+			// also names the curves it takes in ECDSA certificates (RFC
+			// 8422 section 5.1), and the server's is P-256.
+			hc.CurvePreferences, hs.CurvePreferences = []hasp.CurveID{g, hasp.CurveP256}, []hasp.CurveID{g}
 			sc, ss := stdClientConfig(), stdServerConfig(testcerts.P256)
 			sc.MinVersion, ss.MinVersion = tls.VersionTLS12, tls.VersionTLS12
 			sc.MaxVersion, ss.MaxVersion = tls.VersionTLS12, tls.VersionTLS12
-			sc.CurvePreferences, ss.CurvePreferences = []tls.CurveID{tls.CurveID(g)}, []tls.CurveID{tls.CurveID(g)}
+			sc.CurvePreferences, ss.CurvePreferences = []tls.CurveID{tls.CurveID(g), tls.CurveP256}, []tls.CurveID{tls.CurveID(g)}
 			interop(t, hc, hs, sc, ss, 64<<10, func(t *testing.T, h hasp.ConnectionState, st tls.ConnectionState) {
 				if h.CurveID != g || st.CurveID != tls.CurveID(g) {
 					t.Errorf("group hasp %s crypto/tls %v", h.CurveID, st.CurveID)

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"bytes"
-	"crypto"
 	"crypto/hmac"
 	"errors"
 	"slices"
@@ -134,6 +133,11 @@ func (c *Client) helloSpec() (*HelloSpec, error) {
 	}
 	h.Groups = cfg.Groups
 	h.SigSchemes = cfg.SigSchemes
+	if !offer12 {
+		// RSA PKCS #1 v1.5 is listed only for TLS 1.2's sake (RFC 8446
+		// section 4.2.3).
+		h.SigSchemes = sig.Only13(cfg.SigSchemes)
+	}
 	h.SigSchemesCert = sig.CertSchemes()
 	h.ALPN = cfg.NextProtos
 	h.StatusRequest, h.SCT = true, true
@@ -340,6 +344,11 @@ func (c *Client) readServerHello(msg []byte) error {
 			return fail(wire.AlertProtocolVersion, "server chose %s; only TLS 1.3 was offered", wire.VersionName(sh.Vers))
 		}
 		return c.readServerHello12(&sh)
+	}
+	if c.sawHRR && sh.SupportedVersion != c.st.Version {
+		// RFC 8446 section 4.1.4: the version the HelloRetryRequest
+		// selected must be kept.
+		return fail(wire.AlertIllegalParameter, "ServerHello version %s differs from the HelloRetryRequest's", wire.VersionName(sh.SupportedVersion))
 	}
 	if c.cfg.variant().gen(sh.SupportedVersion) != gen13 || !slices.Contains(c.hello.SupportedVersions, sh.SupportedVersion) {
 		return fail(wire.AlertIllegalParameter, "server selected %s, which was not offered", wire.VersionName(sh.SupportedVersion))
@@ -638,7 +647,9 @@ func (c *Client) readCertificateVerify(msg []byte) error {
 // verifyCertificateVerify checks a peer's CertificateVerify over the
 // transcript so far (RFC 8446 section 4.4.3).
 func verifyCertificateVerify(c *common, cv *wire.CertificateVerify, fromServer bool) error {
-	if !slices.Contains(c.cfg.SigSchemes, cv.Scheme) {
+	if !slices.Contains(sig.Only13(c.cfg.SigSchemes), cv.Scheme) {
+		// RSA PKCS #1 v1.5 is offered for TLS 1.2 only (RFC 8446 section
+		// 4.2.3): in TLS 1.3 it was not offered.
 		return fail(wire.AlertIllegalParameter, "peer signed with %s, which was not offered", wire.SchemeName(cv.Scheme))
 	}
 	content := sig.Content13(fromServer, c.transcript.Sum())
@@ -697,26 +708,26 @@ func (c *Client) readFinished(msg []byte) error {
 // (during a TLS 1.3 or 1.2 handshake, or after one) and the scheme to
 // sign with, picked by pick from the schemes the server accepts. nil when
 // there is none or none the server accepts: an empty Certificate goes.
-func (c *Client) chooseCertificate(schemes []uint16, cas [][]byte, pick func(crypto.PublicKey, []uint16) (uint16, error)) (*Certificate, uint16, error) {
+func (c *Client) chooseCertificate(schemes []uint16, cas [][]byte, types []uint8, pick func(*Certificate, []uint16) (uint16, error)) (*Certificate, uint16, error) {
 	if c.cfg.GetClientCertificate == nil {
 		return nil, 0, nil
 	}
-	cert, err := c.cfg.GetClientCertificate(&CertRequestInfo{SignatureSchemes: schemes, AcceptableCAs: cas, TLS12: c.v12 != nil})
+	cert, err := c.cfg.GetClientCertificate(&CertRequestInfo{SignatureSchemes: schemes, AcceptableCAs: cas, CertTypes: types, TLS12: c.v12 != nil})
 	if err != nil {
 		return nil, 0, fail(wire.AlertInternalError, "client certificate: %v", err)
 	}
 	if cert == nil || len(cert.Chain) == 0 {
 		return nil, 0, nil
 	}
-	scheme, err := pick(cert.Signer.Public(), schemes)
-	if err != nil {
+	scheme, err := pick(cert, schemes)
+	if err != nil || !FitsCertTypes(cert, types) {
 		return nil, 0, nil // nothing the server accepts: send none
 	}
 	return cert, scheme, nil
 }
 
 func (c *Client) sendClientCertificate() error {
-	cert, scheme, err := c.chooseCertificate(c.certReq.SigSchemes, c.certReq.CertAuthorities, sig.Pick)
+	cert, scheme, err := c.chooseCertificate(c.certReq.SigSchemes, c.certReq.CertAuthorities, nil, Pick13)
 	if err != nil {
 		return err
 	}
@@ -818,7 +829,7 @@ func (c *Client) answerPostHandshakeAuth(msg []byte) error {
 	}
 	t := c.phaTranscript.Clone()
 	t.Write(msg)
-	cert, scheme, err := c.chooseCertificate(cr.SigSchemes, cr.CertAuthorities, sig.Pick)
+	cert, scheme, err := c.chooseCertificate(cr.SigSchemes, cr.CertAuthorities, nil, Pick13)
 	if err != nil {
 		return err
 	}

@@ -54,9 +54,10 @@ func (c *Client) readServerHello12(sh *wire.ServerHello) error {
 		return fail(wire.AlertProtocolVersion, "server chose %s; this client offers %s",
 			wire.VersionName(sh.Vers), versionNames(cfg.versions()))
 	}
-	// RFC 8446 section 4.1.3: a TLS 1.3 client that gets a downgrade
-	// sentinel aborts.
-	if cfg.offers(gen13) && bytes.Equal(sh.Random[24:], wire.DowngradeTLS12[:]) {
+	// RFC 8446 section 4.1.3: a TLS 1.3 client that gets either
+	// downgrade sentinel aborts (the TLS 1.1 one too: a server that
+	// answers 1.2 while saying it chose 1.1 or below is lying).
+	if cfg.offers(gen13) && (bytes.Equal(sh.Random[24:], wire.DowngradeTLS12[:]) || bytes.Equal(sh.Random[24:], wire.DowngradeTLS11[:])) {
 		return fail(wire.AlertIllegalParameter, "server signals a downgrade from TLS 1.3 (RFC 8446 section 4.1.3)")
 	}
 	if sh.Compression != 0 {
@@ -332,7 +333,7 @@ func (c *client12) secondFlight12() error {
 	var scheme uint16
 	if cr := c.certReq; cr != nil {
 		var err error
-		if cert, scheme, err = c.chooseCertificate(cr.SigSchemes, cr.CertAuthorities, sig.Pick12); err != nil {
+		if cert, scheme, err = c.chooseCertificate(cr.SigSchemes, cr.CertAuthorities, cr.CertTypes, Pick12); err != nil {
 			return err
 		}
 		cm := wire.Certificate12{}

@@ -15,12 +15,14 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 	"weak"
 
 	"github.com/hasp-tls/hasp/internal/kex"
 	"github.com/hasp-tls/hasp/internal/keysched"
+	"github.com/hasp-tls/hasp/internal/sig"
 	"github.com/hasp-tls/hasp/internal/suite"
 	"github.com/hasp-tls/hasp/internal/wire"
 )
@@ -101,6 +103,22 @@ type Certificate struct {
 	OCSP     []byte
 	SCTs     [][]byte
 	NotAfter time.Time // of the leaf; bounds ticket lifetimes
+	// Schemes, when set, are the only signature schemes this key signs
+	// with, best first (Certificate.SupportedSignatureAlgorithms).
+	Schemes []uint16
+}
+
+// Pick13 chooses the TLS 1.3 scheme cert signs with against the peer's
+// list: the first of the key's schemes (in the certificate's own order
+// when it has one) that the peer offered.
+func Pick13(cert *Certificate, peer []uint16) (uint16, error) {
+	return sig.PickFrom(sig.Restrict(sig.ForKey(cert.Signer.Public()), cert.Schemes), peer)
+}
+
+// Pick12 is Pick13 for TLS 1.2, where RSA PKCS #1 v1.5 is allowed and an
+// ECDSA scheme names only the hash.
+func Pick12(cert *Certificate, peer []uint16) (uint16, error) {
+	return sig.PickFrom(sig.Restrict(sig.ForKey12(cert.Signer.Public()), cert.Schemes), peer)
 }
 
 // HelloInfo is what a server knows of a ClientHello when it picks a
@@ -122,6 +140,24 @@ type CertRequestInfo struct {
 	// TLS12: the request is TLS 1.2's, whose signature schemes include
 	// PKCS#1 v1.5 (TLS 1.3's CertificateVerify does not).
 	TLS12 bool
+	// CertTypes: a TLS 1.2 request's certificate_types (RFC 5246 section
+	// 7.4.4); nil in TLS 1.3.
+	CertTypes []uint8
+}
+
+// FitsCertTypes reports whether cert's key is of a type a TLS 1.2
+// CertificateRequest lists (RFC 5246 section 7.4.4): rsa_sign for RSA,
+// ecdsa_sign for ECDSA and, as RFC 8422 section 5.5 extends it, Ed25519.
+// A nil list (TLS 1.3) takes any key.
+func FitsCertTypes(cert *Certificate, types []uint8) bool {
+	if types == nil {
+		return true
+	}
+	want := wire.CertTypeECDSASign
+	if sig.IsRSA(cert.Signer.Public()) {
+		want = wire.CertTypeRSASign
+	}
+	return slices.Contains(types, want)
 }
 
 // Config configures one engine.

@@ -163,6 +163,17 @@ func TestHostile12(t *testing.T) {
 		{"TLS 1.0 ClientHello", nil, modify12(wire.TypeClientHello, modifyHello(func(ch *wire.ClientHello) {
 			ch.Vers, ch.SupportedVersions = wire.VersionTLS10, nil
 		})), "server", wire.AlertProtocolVersion},
+		// RFC 8446 section 4.1.3: a TLS 1.3 client checks both sentinels,
+		// the TLS 1.1 one too.
+		{"TLS 1.1 downgrade sentinel to a TLS 1.3 client", func(c, s *Config) { c.MaxVersion = 0 },
+			modify12(wire.TypeServerHello, modifyServerHello(func(sh *wire.ServerHello) {
+				copy(sh.Random[24:], wire.DowngradeTLS11[:])
+			})), "client", wire.AlertIllegalParameter},
+		// RFC 8422 section 5.1: the ECDSA key's curve must be one the
+		// client lists; testCert is P-256.
+		{"ECDSA certificate on a curve the client does not list", func(c, s *Config) {
+			c.Groups = []uint16{wire.GroupX25519}
+		}, nil, "server", wire.AlertHandshakeFailure},
 		{"extended master secret required", func(c, s *Config) { s.RequireEMS = true },
 			modify12(wire.TypeClientHello, modifyHello(func(ch *wire.ClientHello) { ch.EMS = false })), "server", wire.AlertHandshakeFailure},
 		{"fallback SCSV to a TLS 1.3 server", func(c, s *Config) { s.MaxVersion = 0 },
@@ -347,5 +358,49 @@ func TestResumption12KeepsGroup(t *testing.T) {
 	}
 	if !c.State().Resumed || c.State().Group == 0 || c.State().Group != s.State().Group {
 		t.Fatalf("resumed %v, client group %d, server group %d", c.State().Resumed, c.State().Group, s.State().Group)
+	}
+}
+
+// RFC 5246 section 7.4.4: a TLS 1.2 client sends a certificate only of a
+// type the CertificateRequest lists (RFC 8422 section 5.5: ecdsa_sign
+// covers ECDSA and Ed25519 keys); with none it sends an empty Certificate
+// (7.4.6). The request is changed in flight, so the handshake then fails
+// on the transcript; what matters is the Certificate the client sent.
+func TestClientCertificateTypes12(t *testing.T) {
+	for _, tc := range []struct {
+		types []uint8
+		sent  bool
+	}{{[]uint8{wire.CertTypeECDSASign}, true}, {[]uint8{wire.CertTypeRSASign}, false}, {[]uint8{wire.CertTypeRSASign, wire.CertTypeECDSASign}, true}} {
+		cc, sc := configs12()
+		sc.RequestClientCert = true
+		cc.GetClientCertificate = func(*CertRequestInfo) (*Certificate, error) { return testCert, nil }
+		entries := -1
+		drive12(t, NewClient(cc), NewServer(sc), func(from string, m []msg) []msg {
+			for i := range m {
+				switch {
+				case m[i].data == nil:
+				case from == "server" && m[i].data[0] == wire.TypeCertificateRequest:
+					var cr wire.CertificateRequest12
+					if err := cr.Unmarshal(m[i].data); err != nil {
+						t.Fatal(err)
+					}
+					cr.CertTypes = tc.types
+					m[i].data = cr.Marshal()
+				case from == "client" && m[i].data[0] == wire.TypeCertificate:
+					var c wire.Certificate12
+					if err := c.Unmarshal(m[i].data); err != nil {
+						t.Fatal(err)
+					}
+					entries = len(c.Chain)
+				}
+			}
+			return m
+		})
+		if entries < 0 {
+			t.Fatalf("types %v: the client sent no Certificate message", tc.types)
+		}
+		if got := entries > 0; got != tc.sent {
+			t.Errorf("types %v: client certificate sent %v, want %v", tc.types, got, tc.sent)
+		}
 	}
 }

@@ -410,6 +410,15 @@ func TestHostileHandshakes(t *testing.T) {
 			b[4], b[5] = 0x02, 0x01 // rsa_pkcs1_sha1
 			return b
 		}), "client", wire.AlertIllegalParameter},
+		// RFC 8446 section 4.2.3: rsa_pkcs1_* may be listed for TLS 1.2's
+		// sake but is never offered for a TLS 1.3 CertificateVerify, so it
+		// is an illegal parameter, not a bad signature.
+		{"TLS 1.3 CertificateVerify with rsa_pkcs1_sha256", func(c, s *Config) {
+			c.SigSchemes = append(c.SigSchemes, wire.PKCS1WithSHA256)
+		}, replace("server", wire.TypeCertificateVerify, func(b []byte) []byte {
+			b[4], b[5] = 0x04, 0x01
+			return b
+		}), "client", wire.AlertIllegalParameter},
 		{"empty server Certificate", nil, replace("server", wire.TypeCertificate, func([]byte) []byte {
 			return (&wire.Certificate{}).Marshal()
 		}), "client", wire.AlertDecodeError},

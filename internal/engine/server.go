@@ -281,7 +281,7 @@ func (s *Server) chooseCertificate13(h *hello13) error {
 	if err != nil {
 		return err
 	}
-	if h.scheme, err = sig.Pick(cert.Signer.Public(), h.ch.SigSchemes); err != nil {
+	if h.scheme, err = Pick13(cert, h.ch.SigSchemes); err != nil {
 		return fail(wire.AlertHandshakeFailure, "%v", err)
 	}
 	h.cert = cert
@@ -430,7 +430,7 @@ func (s *Server) sendEncryptedExtensions(h *hello13) {
 // OCSP staple and SCTs when asked for) and CertificateVerify.
 func (s *Server) sendCertificate13(h *hello13) error {
 	if s.cfg.RequestClientCert {
-		cr := wire.CertificateRequest{SigSchemes: s.cfg.SigSchemes, SigSchemesCert: sig.CertSchemes(), CertAuthorities: s.cfg.ClientCAs}
+		cr := wire.CertificateRequest{SigSchemes: sig.Only13(s.cfg.SigSchemes), SigSchemesCert: sig.CertSchemes(), CertAuthorities: s.cfg.ClientCAs}
 		s.send(LevelHandshake, cr.Marshal())
 		s.st.CertRequested = true
 	}
@@ -710,6 +710,11 @@ func (s *Server) checkSecondHello(ch *wire.ClientHello) error {
 		return bad("application_layer_protocol_negotiation")
 	case ch.EarlyData:
 		return fail(wire.AlertIllegalParameter, "early_data in ClientHello2")
+	case len(c1.PSKIdentities) > 0 && len(ch.PSKIdentities) == 0:
+		// RFC 8446 section 4.1.2: the client updates pre_shared_key
+		// (ages, binders, PSKs that do not fit the suite), it does not
+		// drop it.
+		return bad("pre_shared_key (dropped)")
 	case !bytes.Equal(ch.Cookie, s.cookie):
 		return fail(wire.AlertIllegalParameter, "ClientHello2 does not echo the cookie")
 	case len(ch.KeyShares) != 1 || ch.KeyShares[0].Group != s.hrrWant:
@@ -943,7 +948,7 @@ func (s *Server) RequestCertificate() ([]Action, error) {
 	if err := readRandom(s.cfg.Rand, ctx); err != nil {
 		return nil, err
 	}
-	cr := wire.CertificateRequest{Context: ctx, SigSchemes: s.cfg.SigSchemes, SigSchemesCert: sig.CertSchemes(), CertAuthorities: s.cfg.ClientCAs}
+	cr := wire.CertificateRequest{Context: ctx, SigSchemes: sig.Only13(s.cfg.SigSchemes), SigSchemesCert: sig.CertSchemes(), CertAuthorities: s.cfg.ClientCAs}
 	m := cr.Marshal()
 	t := s.phaTranscript.Clone()
 	t.Write(m)
@@ -989,7 +994,9 @@ func (s *Server) readPostHandshakeAuth(typ uint8, msg []byte) error {
 		if err := cv.Unmarshal(msg); err != nil {
 			return err
 		}
-		if !slices.Contains(s.cfg.SigSchemes, cv.Scheme) {
+		if !slices.Contains(sig.Only13(s.cfg.SigSchemes), cv.Scheme) {
+			// RSA PKCS #1 v1.5 is offered for TLS 1.2 only (RFC 8446
+			// section 4.2.3): in TLS 1.3 it was not offered.
 			return fail(wire.AlertIllegalParameter, "client signed with %s, which was not offered", wire.SchemeName(cv.Scheme))
 		}
 		if err := sig.Verify(p.certs[0].PublicKey, cv.Scheme, sig.Content13(false, p.transcript.Sum()), cv.Signature); err != nil {

@@ -164,7 +164,7 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 		// (RFC 9155).
 		return fail(wire.AlertHandshakeFailure, "client sent no signature_algorithms, so it accepts only SHA-1 signatures (RFC 5246 7.4.1.4.1), which hasp does not make (RFC 9155)")
 	}
-	scheme, err := sig.Pick12(pub, ch.SigSchemes)
+	scheme, err := Pick12(cert, ch.SigSchemes)
 	if err != nil {
 		return fail(wire.AlertHandshakeFailure, "%v", err)
 	}
@@ -172,6 +172,11 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 	offeredGroups := ch.SupportedGroups
 	if len(offeredGroups) == 0 {
 		offeredGroups = []uint16{wire.GroupSecp256r1}
+	}
+	if g, ok := sig.CurveGroup(pub); ok && !slices.Contains(offeredGroups, g) {
+		// RFC 8422 section 5.1: an ECC suite only if the handshake
+		// respects the client's curves, the certificate's included.
+		return fail(wire.AlertHandshakeFailure, "no certificate the client can take: the ECDSA key's curve %s is not in its supported_groups (RFC 8422 section 5.1)", wire.GroupName(g))
 	}
 	for _, g := range groups12(s.cfg.Groups) {
 		if slices.Contains(offeredGroups, g) {
@@ -253,7 +258,7 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 	s.send12(ske.Marshal())
 	if s.cfg.RequestClientCert {
 		cr := wire.CertificateRequest12{CertTypes: []uint8{wire.CertTypeECDSASign, wire.CertTypeRSASign},
-			SigSchemes: sig.TLS12Schemes(), CertAuthorities: s.cfg.ClientCAs}
+			SigSchemes: s.cfg.SigSchemes, CertAuthorities: s.cfg.ClientCAs}
 		s.send12(cr.Marshal())
 		s.st.CertRequested = true
 		s.v12.state = s12WaitClientCert
@@ -385,7 +390,7 @@ func (s *server12) handle(level Level, typ uint8, msg []byte) error {
 		if err := cv.Unmarshal(msg); err != nil {
 			return err
 		}
-		if !slices.Contains(sig.TLS12Schemes(), cv.Scheme) {
+		if !slices.Contains(sig.TLS12Schemes(), cv.Scheme) || !slices.Contains(s.cfg.SigSchemes, cv.Scheme) {
 			return fail(wire.AlertIllegalParameter, "client signed with %s, which was not offered", wire.SchemeName(cv.Scheme))
 		}
 		if err := sig.Verify12(s.st.PeerCertificates[0].PublicKey, cv.Scheme, s.messages, cv.Signature); err != nil {

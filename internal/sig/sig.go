@@ -141,6 +141,37 @@ func Pick(pub crypto.PublicKey, peer []uint16) (uint16, error) {
 	return firstOffered(ForKey(pub), peer)
 }
 
+// Restrict limits own (the schemes a key can make, best first) to those
+// allowed names, in allowed's order: allowed is the signer's own list of
+// schemes it may sign with, best first. A nil allowed keeps own.
+func Restrict(own, allowed []uint16) []uint16 {
+	if allowed == nil {
+		return own
+	}
+	var out []uint16
+	for _, s := range allowed {
+		if slices.Contains(own, s) && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Only13 keeps of list the schemes TLS 1.3 allows in handshake
+// signatures (RFC 8446 section 4.2.3: no RSA PKCS #1 v1.5, no SHA-1).
+func Only13(list []uint16) []uint16 {
+	var out []uint16
+	for _, s := range list {
+		if info, ok := Lookup(s); ok && info.Kind != kindPKCS1 && info.Hash != crypto.SHA1 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// PickFrom returns the first of ours that peer lists.
+func PickFrom(ours, peer []uint16) (uint16, error) { return firstOffered(ours, peer) }
+
 // firstOffered returns the first of ours that peer lists.
 func firstOffered(ours, peer []uint16) (uint16, error) {
 	for _, s := range ours {

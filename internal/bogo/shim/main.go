@@ -60,12 +60,24 @@ type settings struct {
 	verifyFail             bool
 	expectPeerSigAlg       int
 	expectCredential       *int
+	verifyPrefs            []hasp.SignatureScheme
+	expectVerifyResult     bool
+	exportLength           int
+	exportLabel            string
+	exportContext          string
+	useExportContext       bool
 }
+
+// verifyFailed is what the last verification of a peer's chain found
+// (BoringSSL's verify result): it carries over to a resumed connection,
+// which does not verify again.
+var verifyFailed bool
 
 // credential is one certificate chain with its key.
 type credential struct {
 	certFile, keyFile string
 	ocsp              []byte
+	signingPrefs      []hasp.SignatureScheme
 	// index is the runner's name for it: -1 for the default credential,
 	// else the count of -new-x509-credential before it.
 	index int
@@ -198,6 +210,27 @@ var flags = map[string]struct {
 	"expect-no-hrr":                   {boolFlag, func(s *settings, _ string) error { s.expectNoHRR = true; return nil }},
 	"verify-fail":                     {boolFlag, func(s *settings, _ string) error { s.verifyFail = true; return nil }},
 	"expect-peer-signature-algorithm": {intFlag, func(s *settings, v string) error { return atoi(v, &s.expectPeerSigAlg) }},
+	"signing-prefs": {intFlag, func(s *settings, v string) error {
+		var n uint16
+		err := atou16(v, &n)
+		c := s.cred()
+		c.signingPrefs = append(c.signingPrefs, hasp.SignatureScheme(n))
+		return err
+	}},
+	"verify-prefs": {intFlag, func(s *settings, v string) error {
+		var n uint16
+		err := atou16(v, &n)
+		s.verifyPrefs = append(s.verifyPrefs, hasp.SignatureScheme(n))
+		return err
+	}},
+	// BoringSSL's verify result: X509_V_OK after a handshake that
+	// verified, which is every handshake that gets this far (a refused
+	// chain ends it).
+	"expect-verify-result":   {boolFlag, func(s *settings, _ string) error { s.expectVerifyResult = true; return nil }},
+	"export-keying-material": {intFlag, func(s *settings, v string) error { return atoi(v, &s.exportLength) }},
+	"export-label":           {stringFlag, func(s *settings, v string) error { s.exportLabel = v; return nil }},
+	"export-context":         {stringFlag, func(s *settings, v string) error { s.exportContext = v; return nil }},
+	"use-export-context":     {boolFlag, func(s *settings, _ string) error { s.useExportContext = true; return nil }},
 }
 
 func atoi(v string, p *int) (err error) { *p, err = strconv.Atoi(v); return err }
@@ -316,6 +349,7 @@ func config(s settings, cache hasp.ClientSessionCache, ticketKeys [][32]byte) (*
 		MaxVersion:         s.maxVersion,
 		NextProtos:         s.advertiseALPN,
 		CurvePreferences:   s.curves,
+		SignatureSchemes:   s.verifyPrefs,
 	}
 	cfg.SetSessionTicketKeys(ticketKeys)
 	if s.hostName != "" {
@@ -339,14 +373,21 @@ func config(s settings, cache hasp.ClientSessionCache, ticketKeys [][32]byte) (*
 			return nil, err
 		}
 		cert.OCSPStaple = c.ocsp
+		cert.SupportedSignatureAlgorithms = c.signingPrefs
 		cfg.Certificates = append(cfg.Certificates, cert)
 	}
 
-	if s.verifyFail {
-		// The runner wants verification to fail whatever the chain.
-		cfg.VerifyPeerCertificate = func([][]byte, [][]*x509.Certificate) error {
+	// BoringSSL's shim verifies the peer's chain (its callback accepts
+	// any unless -verify-fail) and ends the handshake on a failure only in
+	// SSL_VERIFY_PEER mode: -verify-peer, or -require-any-client-
+	// certificate on a server. Otherwise a failure is only recorded.
+	fatal := s.verifyPeer || s.server && s.requireClientCert
+	cfg.VerifyPeerCertificate = func([][]byte, [][]*x509.Certificate) error {
+		verifyFailed = s.verifyFail
+		if s.verifyFail && fatal {
 			return errors.New("certificate verify failed (-verify-fail)")
 		}
+		return nil
 	}
 	if s.trustCert != "" {
 		b, err := os.ReadFile(s.trustCert)
@@ -450,6 +491,22 @@ func connect(s settings, resumed bool, cfg *hasp.Config) error {
 	}
 	if resumed && !s.expectSessionMiss && !st.DidResume {
 		return errors.New("did not resume")
+	}
+	if s.expectVerifyResult && verifyFailed != s.verifyFail {
+		return fmt.Errorf("verification failed: %v, want %v", verifyFailed, s.verifyFail)
+	}
+	if s.exportLength > 0 {
+		var context []byte
+		if s.useExportContext {
+			context = []byte(s.exportContext)
+		}
+		ekm, err := st.ExportKeyingMaterial(s.exportLabel, context, s.exportLength)
+		if err != nil {
+			return err
+		}
+		if _, err := conn.Write(ekm); err != nil {
+			return err
+		}
 	}
 	if s.writesFirst {
 		if _, err := io.WriteString(conn, "hello"); err != nil {
