@@ -52,6 +52,12 @@ func (c *Certificate) engineCert() (*engine.Certificate, error) {
 			return nil, err
 		}
 	}
+	for i, s := range c.SignedCertificateTimestamps {
+		if len(s) == 0 || len(s) > 0xffff {
+			// RFC 6962 section 3.3: SerializedSCT<1..2^16-1>.
+			return nil, fmt.Errorf("SignedCertificateTimestamps[%d] is %d bytes, not 1 to 65535 (RFC 6962 section 3.3)", i, len(s))
+		}
+	}
 	var schemes []uint16
 	if c.SupportedSignatureAlgorithms != nil {
 		schemes = make([]uint16, 0, len(c.SupportedSignatureAlgorithms))

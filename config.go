@@ -149,7 +149,10 @@ type Config struct {
 	// server's chain and name. The handshake signature is still checked.
 	InsecureSkipVerify bool
 	// VerifyPeerCertificate runs after normal verification with the raw
-	// chain and the verified chains (nil when verification is off).
+	// chain and the verified chains (nil when verification is off). An
+	// error refuses the peer with bad_certificate, or with the alert of
+	// an *AlertError it returns (certificate_unknown, unknown_ca, ...);
+	// the same holds for VerifyConnection.
 	VerifyPeerCertificate func(rawCerts [][]byte, verifiedChains [][]*x509.Certificate) error
 	// VerifyConnection runs after verification with the handshake's state.
 	VerifyConnection func(ConnectionState) error

@@ -31,6 +31,18 @@ const (
 	AlertUnsupportedExtension  = wire.AlertUnsupportedExtension
 	AlertCertificateRequired   = wire.AlertCertificateRequired
 	AlertNoApplicationProtocol = wire.AlertNoApplicationProtocol
+
+	AlertUnsupportedCertificate       = wire.AlertUnsupportedCertificate
+	AlertCertificateRevoked           = wire.AlertCertificateRevoked
+	AlertCertificateUnknown           = wire.AlertCertificateUnknown
+	AlertAccessDenied                 = wire.AlertAccessDenied
+	AlertInsufficientSecurity         = wire.AlertInsufficientSecurity
+	AlertInappropriateFallback        = wire.AlertInappropriateFallback
+	AlertUserCanceled                 = wire.AlertUserCanceled
+	AlertNoRenegotiation              = wire.AlertNoRenegotiation
+	AlertUnrecognizedName             = wire.AlertUnrecognizedName
+	AlertBadCertificateStatusResponse = wire.AlertBadCertificateStatusResponse
+	AlertUnknownPSKIdentity           = wire.AlertUnknownPSKIdentity
 )
 
 // AlertError is a failure that ended the connection with an alert: either

@@ -202,6 +202,9 @@ func (c *handshaker) connectionStateOf(st *engine.State) ConnectionState {
 	cs.DidResume = st.Resumed
 	cs.Verdict = c.verdict.Load()
 	cs.SignatureScheme = SignatureScheme(st.SignatureScheme)
+	if cs.HandshakeComplete && st.Version == VersionTLS12 {
+		cs.TLSUnique = slices.Clone(st.TLSUnique12)
+	}
 	if cs.HandshakeComplete && st.Version == VersionTLS12 && st.MasterSecret12 != nil {
 		h, master, cr, sr, ems := st.Suite.Hash, st.MasterSecret12, st.ClientRandom, st.ServerRandom, st.EMS
 		cs.exporter = func(label string, context []byte, length int) ([]byte, error) {
@@ -294,7 +297,7 @@ func (c *handshaker) verifyPeerState(st *engine.State) error {
 		}
 		if cfg.VerifyConnection != nil {
 			if err := cfg.VerifyConnection(c.connectionStateOf(st)); err != nil {
-				return &wire.Error{Alert: wire.AlertBadCertificate, Reason: err.Error()}
+				return hookError(err)
 			}
 		}
 		return nil
@@ -343,15 +346,30 @@ func (c *handshaker) verifyHooks(st *engine.State) error {
 	cfg := c.config
 	if cfg.VerifyPeerCertificate != nil {
 		if err := cfg.VerifyPeerCertificate(st.PeerChain, st.VerifiedChains); err != nil {
-			return &wire.Error{Alert: wire.AlertBadCertificate, Reason: err.Error()}
+			return hookError(err)
 		}
 	}
 	if cfg.VerifyConnection != nil {
 		if err := cfg.VerifyConnection(c.connectionStateOf(st)); err != nil {
-			return &wire.Error{Alert: wire.AlertBadCertificate, Reason: err.Error()}
+			return hookError(err)
 		}
 	}
 	return nil
+}
+
+// hookError is the alert for an error from VerifyPeerCertificate or
+// VerifyConnection: bad_certificate, unless the hook returned an
+// *AlertError naming another.
+func hookError(err error) *wire.Error {
+	var ae *AlertError
+	if errors.As(err, &ae) && !ae.Remote && ae.Alert != 0 {
+		reason := ae.Reason
+		if reason == "" {
+			reason = "refused by the application"
+		}
+		return &wire.Error{Alert: ae.Alert, Reason: reason}
+	}
+	return &wire.Error{Alert: wire.AlertBadCertificate, Reason: err.Error()}
 }
 
 // sessionKey names the server for the session cache: the name asked for

@@ -404,6 +404,7 @@ func (c *Client) readServerHello(msg []byte) error {
 		psk = c.psk
 		c.st.Resumed = true
 		c.st.PeerChain = c.session.PeerChain
+		c.st.OCSP, c.st.SCTs = c.session.OCSP, c.session.SCTs
 		if c.st.PeerChain != nil {
 			_, certs, err := parseChain(entries(c.st.PeerChain))
 			if err != nil {
@@ -780,6 +781,8 @@ func (c *Client) readNewSessionTicket(msg []byte) error {
 		Suite:            c.st.Suite,
 		ResumptionSecret: c.st.ResumptionSecret,
 		PeerChain:        c.st.PeerChain,
+		OCSP:             c.st.OCSP,
+		SCTs:             c.st.SCTs,
 		ServerName:       c.cfg.ServerName,
 		ALPN:             c.st.ALPN,
 		Version:          c.st.Version,

@@ -132,6 +132,7 @@ func (c *Client) readServerHello12(sh *wire.ServerHello) error {
 		c.st.MasterSecret12 = t.ResumptionSecret
 		c.st.Resumed = true
 		c.st.Group = t.Group
+		c.st.OCSP, c.st.SCTs = t.OCSP, t.SCTs
 		if t.PeerChain != nil {
 			raw, certs, err := parseChain(entries(t.PeerChain))
 			if err != nil {
@@ -281,7 +282,7 @@ func (c *client12) handle(level Level, typ uint8, msg []byte) error {
 			}
 			c.cfg.OnTicket(&Ticket{
 				Ticket: append([]byte(nil), nst.Ticket...), Lifetime: life, ReceivedAt: c.cfg.now(),
-				Suite: c.st.Suite, ResumptionSecret: c.master12, PeerChain: c.st.PeerChain,
+				Suite: c.st.Suite, ResumptionSecret: c.master12, PeerChain: c.st.PeerChain, OCSP: c.st.OCSP, SCTs: c.st.SCTs,
 				ServerName: c.cfg.ServerName, ALPN: c.st.ALPN, Version: c.st.Version, Group: c.st.Group,
 			})
 		}
@@ -296,7 +297,7 @@ func (c *client12) handle(level Level, typ uint8, msg []byte) error {
 			// No ticket, but the server keeps the session by ID.
 			c.cfg.OnTicket(&Ticket{
 				SessionID: c.sessionID, Lifetime: maxTicketLifetime, ReceivedAt: c.cfg.now(),
-				Suite: c.st.Suite, ResumptionSecret: c.master12, PeerChain: c.st.PeerChain,
+				Suite: c.st.Suite, ResumptionSecret: c.master12, PeerChain: c.st.PeerChain, OCSP: c.st.OCSP, SCTs: c.st.SCTs,
 				ServerName: c.cfg.ServerName, ALPN: c.st.ALPN, Version: c.st.Version, Group: c.st.Group,
 			})
 		}

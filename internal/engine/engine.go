@@ -278,6 +278,10 @@ type Ticket struct {
 	PeerChain  [][]byte
 	ServerName string
 	ALPN       string
+	// OCSP and SCTs the server sent with its chain: a resumption reports
+	// them again, as it does the chain.
+	OCSP []byte
+	SCTs [][]byte
 	// SessionID names a TLS 1.2 session the server keeps by ID (when it
 	// gave no ticket).
 	SessionID []byte
@@ -349,6 +353,10 @@ type State struct {
 	// secret (for exporters).
 	EMS            bool
 	MasterSecret12 []byte
+	// TLSUnique12 is the verify_data of the handshake's first Finished
+	// (TLS 1.2 only): the tls-unique channel binding (RFC 5929 section
+	// 3.1).
+	TLSUnique12 []byte
 }
 
 // Engine is a handshake state machine: client or server. A transport
@@ -760,6 +768,9 @@ func (c *common) finish12(client bool) {
 	c.key12(ActWriteKey, key, iv)
 	fin := keysched.Finished12(c.st.Suite.Hash, c.master12, client, c.transcript.Sum())
 	m := (&wire.Finished{VerifyData: fin}).Marshal()
+	if c.st.TLSUnique12 == nil {
+		c.st.TLSUnique12 = fin
+	}
 	c.transcript.Write(m)
 	c.acts = append(c.acts, Action{Kind: ActSend, Level: LevelApplication, Msg: m})
 }
@@ -777,6 +788,9 @@ func (c *common) checkFinished12(msg []byte, fromClient bool) error {
 	}
 	if !hmac.Equal(fin.VerifyData, want) {
 		return fail(wire.AlertDecryptError, "peer Finished does not verify")
+	}
+	if c.st.TLSUnique12 == nil {
+		c.st.TLSUnique12 = want
 	}
 	c.transcript.Write(msg)
 	return nil

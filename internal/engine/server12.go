@@ -211,6 +211,9 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 	sh := wire.ServerHello{
 		Vers: s.st.Version, CipherSuite: st.ID, HasSecureReneg: secureReneg(ch), EMS: ch.EMS, ALPN: alpn,
 		HasPointFormats: len(ch.PointFormats) > 0, PointFormats: []uint8{0},
+		// RFC 6066 section 3: a server that takes the name in a full
+		// handshake acknowledges it (never when resuming).
+		ServerNameAck: ch.ServerName != "",
 	}
 	if err := readRandom(s.cfg.Rand, sh.Random[:]); err != nil {
 		return err

@@ -454,13 +454,16 @@ type ServerHello struct {
 	HasSelectedPSK   bool
 
 	// TLS 1.2 extensions.
-	ALPN             string
-	StatusRequest    bool
-	SCTs             [][]byte
-	EMS              bool
-	SecureReneg      []byte
-	HasSecureReneg   bool
-	TicketSupported  bool
+	ALPN            string
+	StatusRequest   bool
+	SCTs            [][]byte
+	EMS             bool
+	SecureReneg     []byte
+	HasSecureReneg  bool
+	TicketSupported bool
+	// ServerNameAck: an empty server_name, which a TLS 1.2 server sends
+	// when it used the client's name (RFC 6066 section 3).
+	ServerNameAck    bool
 	PointFormats     []uint8
 	HasPointFormats  bool
 	HasRenegotiation bool
@@ -548,6 +551,9 @@ func (m *ServerHello) Unmarshal(msg []byte) error {
 		case ExtSessionTicket:
 			ok = d.Empty()
 			m.TicketSupported = true
+		case ExtServerName:
+			ok = d.Empty()
+			m.ServerNameAck = true
 		case ExtECPointFormats:
 			var f cryptobyte.String
 			ok = d.ReadUint8LengthPrefixed(&f) && len(f) > 0 && d.Empty()
@@ -584,6 +590,9 @@ func (m *ServerHello) Marshal() []byte {
 			}
 			if m.TicketSupported {
 				addExtension(b, ExtSessionTicket, empty)
+			}
+			if m.ServerNameAck {
+				addExtension(b, ExtServerName, empty)
 			}
 			if m.HasPointFormats {
 				addExtension(b, ExtECPointFormats, func(b *cryptobyte.Builder) {

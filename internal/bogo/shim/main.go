@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/hasp-tls/hasp"
+	"github.com/hasp-tls/hasp/internal/wire"
 )
 
 // exitUnimplemented tells the runner the test needs what the shim lacks.
@@ -66,6 +67,49 @@ type settings struct {
 	exportLabel            string
 	exportContext          string
 	useExportContext       bool
+	// policy is BoringSSL's compliance policy: "fips-202205" or
+	// "wpa-202304".
+	policy string
+
+	tlsUnique            bool
+	noTicket             bool
+	expectServerName     string
+	expectOCSP           []byte
+	expectSCTs           []byte
+	expectAdvertisedALPN []byte
+	expectPeerCertFile   string
+	keyUpdate            bool
+	keyUpdateBeforeRead  bool
+	oldClientCertCB      bool
+	reverifyOnResume     bool
+	customVerify         bool
+	expectPeerVerifyPref []hasp.SignatureScheme
+}
+
+// policies are BoringSSL's compliance policies as hasp settings: the
+// suites, groups and signature schemes each allows (NIST SP 800-52r2 for
+// FIPS 202205; WPA3 192-bit for WPA 202304), TLS 1.2 and 1.3 only.
+var policies = map[string]struct {
+	suites  []uint16
+	groups  []hasp.CurveID
+	schemes []hasp.SignatureScheme
+}{
+	"fips-202205": {
+		suites: []uint16{hasp.TLS_AES_128_GCM_SHA256, hasp.TLS_AES_256_GCM_SHA384,
+			wire.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, wire.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+			wire.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, wire.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384},
+		groups: []hasp.CurveID{hasp.CurveP256, hasp.CurveP384},
+		schemes: []hasp.SignatureScheme{hasp.PKCS1WithSHA256, hasp.PKCS1WithSHA384, hasp.PKCS1WithSHA512,
+			hasp.ECDSAWithP256AndSHA256, hasp.ECDSAWithP384AndSHA384,
+			hasp.PSSWithSHA256, hasp.PSSWithSHA384, hasp.PSSWithSHA512},
+	},
+	"wpa-202304": {
+		suites: []uint16{hasp.TLS_AES_256_GCM_SHA384,
+			wire.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, wire.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384},
+		groups: []hasp.CurveID{hasp.CurveP384},
+		schemes: []hasp.SignatureScheme{hasp.PKCS1WithSHA384, hasp.PKCS1WithSHA512,
+			hasp.ECDSAWithP384AndSHA384, hasp.PSSWithSHA384, hasp.PSSWithSHA512},
+	},
 }
 
 // verifyFailed is what the last verification of a peer's chain found
@@ -78,6 +122,7 @@ type credential struct {
 	certFile, keyFile string
 	ocsp              []byte
 	signingPrefs      []hasp.SignatureScheme
+	scts              [][]byte
 	// index is the runner's name for it: -1 for the default credential,
 	// else the count of -new-x509-credential before it.
 	index int
@@ -200,7 +245,7 @@ var flags = map[string]struct {
 	// The shim's own verification and OCSP callbacks: BoringSSL's accept
 	// every chain unless -verify-fail and hand out the configured staple,
 	// which is what this shim always does.
-	"use-custom-verify-callback": {boolFlag, func(*settings, string) error { return nil }},
+	"use-custom-verify-callback": {boolFlag, func(s *settings, _ string) error { s.customVerify = true; return nil }},
 	"use-ocsp-callback":          {boolFlag, func(*settings, string) error { return nil }},
 	"ocsp-response": {stringFlag, func(s *settings, v string) (err error) {
 		s.cred().ocsp, err = base64.StdEncoding.DecodeString(v)
@@ -226,12 +271,102 @@ var flags = map[string]struct {
 	// BoringSSL's verify result: X509_V_OK after a handshake that
 	// verified, which is every handshake that gets this far (a refused
 	// chain ends it).
+	"tls-unique":         {boolFlag, func(s *settings, _ string) error { s.tlsUnique = true; return nil }},
+	"no-ticket":          {boolFlag, func(s *settings, _ string) error { s.noTicket = true; return nil }},
+	"expect-server-name": {stringFlag, func(s *settings, v string) error { s.expectServerName = v; return nil }},
+	"expect-ocsp-response": {stringFlag, func(s *settings, v string) (err error) {
+		s.expectOCSP, err = base64.StdEncoding.DecodeString(v)
+		return err
+	}},
+	"expect-signed-cert-timestamps": {stringFlag, func(s *settings, v string) (err error) {
+		s.expectSCTs, err = base64.StdEncoding.DecodeString(v)
+		return err
+	}},
+	"signed-cert-timestamps": {stringFlag, func(s *settings, v string) error {
+		b, err := base64.StdEncoding.DecodeString(v)
+		if err != nil {
+			return err
+		}
+		s.cred().scts, err = parseSCTList(b)
+		return err
+	}},
+	// A hasp client always asks for SCTs (and OCSP): hasp/trust judges them.
+	"enable-signed-cert-timestamps": {boolFlag, func(*settings, string) error { return nil }},
+	"expect-advertised-alpn":        {stringFlag, func(s *settings, v string) error { s.expectAdvertisedALPN = []byte(v); return nil }},
+	"expect-peer-cert-file":         {stringFlag, func(s *settings, v string) error { s.expectPeerCertFile = v; return nil }},
+	"key-update":                    {boolFlag, func(s *settings, _ string) error { s.keyUpdate = true; return nil }},
+	"key-update-before-read":        {boolFlag, func(s *settings, _ string) error { s.keyUpdateBeforeRead = true; return nil }},
+	// BoringSSL's client-certificate callback hands over the configured
+	// certificate when the server asks: hasp's GetClientCertificate.
+	"use-old-client-cert-callback": {boolFlag, func(s *settings, _ string) error { s.oldClientCertCB = true; return nil }},
+	"reverify-on-resume":           {boolFlag, func(s *settings, _ string) error { s.reverifyOnResume = true; return nil }},
+	"expect-peer-verify-pref": {intFlag, func(s *settings, v string) error {
+		var n uint16
+		err := atou16(v, &n)
+		s.expectPeerVerifyPref = append(s.expectPeerVerifyPref, hasp.SignatureScheme(n))
+		return err
+	}},
+	"fips-202205":            {boolFlag, func(s *settings, _ string) error { return s.setPolicy("fips-202205") }},
+	"wpa-202304":             {boolFlag, func(s *settings, _ string) error { return s.setPolicy("wpa-202304") }},
 	"expect-verify-result":   {boolFlag, func(s *settings, _ string) error { s.expectVerifyResult = true; return nil }},
 	"export-keying-material": {intFlag, func(s *settings, v string) error { return atoi(v, &s.exportLength) }},
 	"export-label":           {stringFlag, func(s *settings, v string) error { s.exportLabel = v; return nil }},
 	"export-context":         {stringFlag, func(s *settings, v string) error { s.exportContext = v; return nil }},
 	"use-export-context":     {boolFlag, func(s *settings, _ string) error { s.useExportContext = true; return nil }},
 }
+
+func (s *settings) setPolicy(p string) error {
+	if s.policy != "" && s.policy != p {
+		return errors.New("multiple policy options given")
+	}
+	s.policy = p
+	return nil
+}
+
+// parseSCTList splits a SignedCertificateTimestampList (RFC 6962 section
+// 3.3) into its SCTs.
+func parseSCTList(b []byte) ([][]byte, error) {
+	if len(b) < 2 || int(b[0])<<8|int(b[1]) != len(b)-2 {
+		return nil, errors.New("bad SCT list")
+	}
+	var out [][]byte
+	for b = b[2:]; len(b) > 0; {
+		if len(b) < 2 || int(b[0])<<8|int(b[1]) > len(b)-2 {
+			return nil, errors.New("bad SCT list")
+		}
+		n := int(b[0])<<8 | int(b[1])
+		out = append(out, b[2:2+n])
+		b = b[2+n:]
+	}
+	return out, nil
+}
+
+// sctList is the inverse of parseSCTList.
+func sctList(scts [][]byte) []byte {
+	var body []byte
+	for _, s := range scts {
+		body = append(body, byte(len(s)>>8), byte(len(s)))
+		body = append(body, s...)
+	}
+	if body == nil {
+		return nil
+	}
+	return append([]byte{byte(len(body) >> 8), byte(len(body))}, body...)
+}
+
+// alpnList is the wire form of a protocol list (what -advertise-alpn
+// takes).
+func alpnList(protos []string) []byte {
+	var out []byte
+	for _, p := range protos {
+		out = append(out, byte(len(p)))
+		out = append(out, p...)
+	}
+	return out
+}
+
+// helloSeen is what a server's certificate hook saw of the ClientHello.
+var helloSeen *hasp.ClientHelloInfo
 
 func atoi(v string, p *int) (err error) { *p, err = strconv.Atoi(v); return err }
 
@@ -263,6 +398,12 @@ func main() {
 			os.Exit(exitUnimplemented)
 		}
 		os.Exit(1)
+	}
+	if !initial.server && (initial.expectPeerVerifyPref != nil || resume.expectPeerVerifyPref != nil) {
+		// The client's certificate choice is hasp's own, inside; the
+		// request's schemes are only seen by a GetClientCertificate.
+		fmt.Fprintln(os.Stderr, "unimplemented: -expect-peer-verify-pref on a client")
+		os.Exit(exitUnimplemented)
 	}
 	if initial.server && (initial.expectPeerSigAlg != 0 || resume.expectPeerSigAlg != 0) {
 		// A hasp server does not report the client's signature scheme.
@@ -352,6 +493,15 @@ func config(s settings, cache hasp.ClientSessionCache, ticketKeys [][32]byte) (*
 		SignatureSchemes:   s.verifyPrefs,
 	}
 	cfg.SetSessionTicketKeys(ticketKeys)
+	if p, ok := policies[s.policy]; ok {
+		// BoringSSL applies the policy over the context's verify
+		// preferences and the default credential's signing ones; the
+		// version and curve flags apply after it.
+		cfg.CipherSuites, cfg.SignatureSchemes = p.suites, p.schemes
+		if s.curves == nil {
+			cfg.CurvePreferences = p.groups
+		}
+	}
 	if s.hostName != "" {
 		cfg.ServerName = s.hostName
 	}
@@ -374,6 +524,10 @@ func config(s settings, cache hasp.ClientSessionCache, ticketKeys [][32]byte) (*
 		}
 		cert.OCSPStaple = c.ocsp
 		cert.SupportedSignatureAlgorithms = c.signingPrefs
+		cert.SignedCertificateTimestamps = c.scts
+		if p, ok := policies[s.policy]; ok && c.index < 0 {
+			cert.SupportedSignatureAlgorithms = p.schemes
+		}
 		cfg.Certificates = append(cfg.Certificates, cert)
 	}
 
@@ -382,12 +536,51 @@ func config(s settings, cache hasp.ClientSessionCache, ticketKeys [][32]byte) (*
 	// SSL_VERIFY_PEER mode: -verify-peer, or -require-any-client-
 	// certificate on a server. Otherwise a failure is only recorded.
 	fatal := s.verifyPeer || s.server && s.requireClientCert
-	cfg.VerifyPeerCertificate = func([][]byte, [][]*x509.Certificate) error {
+	verify := func() error {
 		verifyFailed = s.verifyFail
 		if s.verifyFail && fatal {
-			return errors.New("certificate verify failed (-verify-fail)")
+			// BoringSSL refuses with certificate_unknown when its custom
+			// verification callback says no, and with handshake_failure
+			// for X509_V_ERR_APPLICATION_VERIFICATION from its X.509 one.
+			alert := hasp.AlertHandshakeFailure
+			if s.customVerify {
+				alert = hasp.AlertCertificateUnknown
+			}
+			return &hasp.AlertError{Alert: alert, Reason: "certificate verify failed (-verify-fail)"}
 		}
 		return nil
+	}
+	cfg.VerifyPeerCertificate = func([][]byte, [][]*x509.Certificate) error { return verify() }
+	if s.reverifyOnResume {
+		// BoringSSL's SSL_CTX_set_reverify_on_resume runs the verification
+		// callback again on resumption; hasp runs VerifyConnection then.
+		cfg.VerifyConnection = func(st hasp.ConnectionState) error {
+			if st.DidResume {
+				return verify()
+			}
+			return nil
+		}
+	}
+	if s.noTicket {
+		cfg.SessionTicketsDisabled = true
+	}
+	if s.server {
+		// Falls through to hasp's own choice among Certificates after
+		// noting what the client sent.
+		cfg.GetCertificate = func(h *hasp.ClientHelloInfo) (*hasp.Certificate, error) {
+			helloSeen = h
+			return nil, nil
+		}
+	}
+	if s.oldClientCertCB && !s.server {
+		certs := cfg.Certificates
+		cfg.Certificates = nil
+		cfg.GetClientCertificate = func(*hasp.CertificateRequestInfo) (*hasp.Certificate, error) {
+			if len(certs) == 0 {
+				return nil, nil
+			}
+			return &certs[0], nil
+		}
 	}
 	if s.trustCert != "" {
 		b, err := os.ReadFile(s.trustCert)
@@ -495,6 +688,40 @@ func connect(s settings, resumed bool, cfg *hasp.Config) error {
 	if s.expectVerifyResult && verifyFailed != s.verifyFail {
 		return fmt.Errorf("verification failed: %v, want %v", verifyFailed, s.verifyFail)
 	}
+	if s.expectServerName != "" && st.ServerName != s.expectServerName {
+		return fmt.Errorf("server name %q, want %q", st.ServerName, s.expectServerName)
+	}
+	if s.expectOCSP != nil && !bytes.Equal(st.OCSPResponse, s.expectOCSP) {
+		return fmt.Errorf("OCSP response %x, want %x", st.OCSPResponse, s.expectOCSP)
+	}
+	if s.expectSCTs != nil && !bytes.Equal(sctList(st.SignedCertificateTimestamps), s.expectSCTs) {
+		return fmt.Errorf("SCT list %x, want %x", sctList(st.SignedCertificateTimestamps), s.expectSCTs)
+	}
+	if s.expectAdvertisedALPN != nil && (helloSeen == nil || !bytes.Equal(alpnList(helloSeen.SupportedProtos), s.expectAdvertisedALPN)) {
+		return errors.New("the client's ALPN list is not the one expected")
+	}
+	if s.expectPeerVerifyPref != nil && !resumed {
+		if helloSeen == nil || !reflect.DeepEqual(helloSeen.SignatureSchemes, s.expectPeerVerifyPref) {
+			return errors.New("the client's signature_algorithms are not the ones expected")
+		}
+	}
+	if s.expectPeerCertFile != "" {
+		b, err := os.ReadFile(s.expectPeerCertFile)
+		if err != nil {
+			return err
+		}
+		var want [][]byte
+		for blk, rest := pem.Decode(b); blk != nil; blk, rest = pem.Decode(rest) {
+			want = append(want, blk.Bytes)
+		}
+		var got [][]byte
+		for _, c := range st.PeerCertificates {
+			got = append(got, c.Raw)
+		}
+		if !reflect.DeepEqual(got, want) {
+			return fmt.Errorf("peer sent %d certificates, not the %d of %s", len(got), len(want), s.expectPeerCertFile)
+		}
+	}
 	if s.exportLength > 0 {
 		var context []byte
 		if s.useExportContext {
@@ -508,6 +735,14 @@ func connect(s settings, resumed bool, cfg *hasp.Config) error {
 			return err
 		}
 	}
+	if s.tlsUnique {
+		if len(st.TLSUnique) != 12 {
+			return fmt.Errorf("tls-unique of %d bytes, want 12", len(st.TLSUnique))
+		}
+		if _, err := conn.Write(st.TLSUnique); err != nil {
+			return err
+		}
+	}
 	if s.writesFirst {
 		if _, err := io.WriteString(conn, "hello"); err != nil {
 			return err
@@ -518,7 +753,17 @@ func connect(s settings, resumed bool, cfg *hasp.Config) error {
 	}
 	buf := make([]byte, 1<<14)
 	for {
+		if s.keyUpdateBeforeRead {
+			if err := conn.KeyUpdate(false); err != nil {
+				return err
+			}
+		}
 		n, err := conn.Read(buf)
+		if s.keyUpdate && err == nil {
+			if err := conn.KeyUpdate(false); err != nil {
+				return err
+			}
+		}
 		for i := range buf[:n] {
 			buf[i] ^= 0xff
 		}
