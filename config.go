@@ -129,7 +129,9 @@ type Config struct {
 	// Certificates to present. A server picks by SNI among them (the
 	// first one is the default); a client sends the first when asked.
 	Certificates []Certificate
-	// GetCertificate, when set, picks a server's certificate.
+	// GetCertificate, when set, picks a server's certificate; nil with no
+	// error leaves the choice to Certificates. An error ends the
+	// handshake with handshake_failure, or the alert of an *AlertError.
 	GetCertificate func(*ClientHelloInfo) (*Certificate, error)
 	// GetClientCertificate, when set, picks a client's certificate.
 	GetClientCertificate func(*CertificateRequestInfo) (*Certificate, error)

@@ -55,6 +55,9 @@ type Conn struct {
 	warnings int // warning alerts in a row
 	rLevel   engine.Level
 	sawClose bool
+	// closeNotified is sawClose for CloseNotifyReceived, which may run
+	// while a Read holds inMu.
+	closeNotified atomic.Bool
 
 	// Write side, under outMu.
 	outMu      sync.Mutex
@@ -222,16 +225,41 @@ func sends(acts []engine.Action) bool {
 }
 
 // apply carries out the engine's actions, then sends what they queued in
-// one write.
+// one write. Handshake messages under one key are packed into full
+// records (a server's EncryptedExtensions to Finished usually fit one),
+// which saves record overhead and AEAD calls.
 func (c *Conn) apply(acts []engine.Action) error {
+	// first and joined hold the handshake messages not yet in records:
+	// first alone (no copy), or several joined in joined.
+	var first, joined []byte
+	flush := func() error {
+		data := first
+		if joined != nil {
+			data = joined
+		}
+		first, joined = nil, nil
+		if data == nil {
+			return nil
+		}
+		return c.rec.WriteRecord(wire.TypeHandshake, data)
+	}
 	for _, a := range acts {
 		var err error
 		switch a.Kind {
 		case engine.ActSend:
 			c.trace(true, a.Msg)
-			err = c.rec.WriteRecord(wire.TypeHandshake, a.Msg)
+			switch {
+			case first == nil:
+				first = a.Msg
+			case joined == nil:
+				joined = append(append(make([]byte, 0, len(first)+len(a.Msg)), first...), a.Msg...)
+			default:
+				joined = append(joined, a.Msg...)
+			}
 		case engine.ActSendCCS:
-			err = c.rec.WriteRecord(wire.TypeChangeCipherSpec, []byte{1})
+			if err = flush(); err == nil {
+				err = c.rec.WriteRecord(wire.TypeChangeCipherSpec, []byte{1})
+			}
 		case engine.ActReadKey:
 			if len(c.hsBuf) > 0 {
 				// RFC 8446 section 5.1: handshake messages MUST NOT span
@@ -247,6 +275,9 @@ func (c *Conn) apply(acts []engine.Action) error {
 		case engine.ActSkipEarlyData:
 			c.rec.SkipEarlyData(maxEarlyDataSkip)
 		case engine.ActWriteKey:
+			if err = flush(); err != nil {
+				break
+			}
 			if a.TLS12 {
 				err = c.rec.SetWriteKey12(a.Suite, a.Secret, a.IV)
 			} else {
@@ -261,6 +292,9 @@ func (c *Conn) apply(acts []engine.Action) error {
 		if err != nil {
 			return c.fatal(err)
 		}
+	}
+	if err := flush(); err != nil {
+		return c.fatal(err)
 	}
 	if err := c.rec.Flush(); err != nil {
 		c.writeErr = err
@@ -356,6 +390,7 @@ func (c *Conn) readAlert(p []byte) error {
 	switch a {
 	case wire.AlertCloseNotify:
 		c.sawClose = true
+		c.closeNotified.Store(true)
 		return io.EOF
 	case wire.AlertUserCanceled:
 		return c.warning()
@@ -774,6 +809,15 @@ func (c *Conn) Write(b []byte) (n int, err error) {
 	}
 	return n, nil
 }
+
+// CloseNotifyReceived reports whether the peer sent close_notify. After
+// Read returns io.EOF it tells a clean end (true) from a transport that
+// closed without one (false, a possible truncation): like crypto/tls,
+// hasp's Read returns io.EOF in both cases, for the many peers (HTTP
+// servers among them) that never send it. A protocol without its own
+// framing of the end should treat false as an error (RFC 8446 section
+// 6.1).
+func (c *Conn) CloseNotifyReceived() bool { return c.closeNotified.Load() }
 
 // CloseWrite sends close_notify and stops writing; reading goes on.
 func (c *Conn) CloseWrite() error {

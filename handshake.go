@@ -260,6 +260,10 @@ func (c *handshaker) serverCertificate(h *engine.HelloInfo) (*engine.Certificate
 		}
 		cert, err := cfg.GetCertificate(info)
 		if err != nil {
+			var ae *AlertError
+			if errors.As(err, &ae) {
+				return nil, hookError(err)
+			}
 			return nil, err
 		}
 		if cert != nil {

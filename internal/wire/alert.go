@@ -7,10 +7,13 @@ import "fmt"
 type Alert uint8
 
 const (
-	AlertCloseNotify                  Alert = 0
-	AlertUnexpectedMessage            Alert = 10
-	AlertBadRecordMAC                 Alert = 20
-	AlertRecordOverflow               Alert = 22
+	AlertCloseNotify       Alert = 0
+	AlertUnexpectedMessage Alert = 10
+	AlertBadRecordMAC      Alert = 20
+	AlertRecordOverflow    Alert = 22
+	// AlertDecompressionFailure exists before TLS 1.3 only (RFC 5246
+	// 7.2.2); hasp never compresses, but a peer may still send it.
+	AlertDecompressionFailure         Alert = 30
 	AlertHandshakeFailure             Alert = 40
 	AlertBadCertificate               Alert = 42
 	AlertUnsupportedCertificate       Alert = 43
@@ -45,6 +48,7 @@ const (
 
 var alertNames = map[Alert]string{
 	AlertCloseNotify:                  "close_notify",
+	AlertDecompressionFailure:         "decompression_failure",
 	AlertUnexpectedMessage:            "unexpected_message",
 	AlertBadRecordMAC:                 "bad_record_mac",
 	AlertRecordOverflow:               "record_overflow",

@@ -83,6 +83,10 @@ type settings struct {
 	oldClientCertCB      bool
 	reverifyOnResume     bool
 	customVerify         bool
+	ocspCallback         bool
+	declineOCSP          bool
+	failOCSP             bool
+	checkCloseNotify     bool
 	expectPeerVerifyPref []hasp.SignatureScheme
 }
 
@@ -235,18 +239,21 @@ var flags = map[string]struct {
 	// Settings a plain TLS shim can ignore: where the runner wants the
 	// handshake's settings written (for its split-handshake tests);
 	// BoringSSL's asynchronous mode (hasp has only one); asking for OCSP
-	// (hasp always asks); checking that the peer closed with
-	// close_notify (hasp's Read returns io.EOF only then, and the echo
-	// loop fails on anything else).
+	// (hasp always asks).
 	"write-settings":       {stringFlag, func(*settings, string) error { return nil }},
 	"async":                {boolFlag, func(*settings, string) error { return nil }},
 	"enable-ocsp-stapling": {boolFlag, func(*settings, string) error { return nil }},
-	"check-close-notify":   {boolFlag, func(*settings, string) error { return nil }},
+	"check-close-notify":   {boolFlag, func(s *settings, _ string) error { s.checkCloseNotify = true; return nil }},
 	// The shim's own verification and OCSP callbacks: BoringSSL's accept
 	// every chain unless -verify-fail and hand out the configured staple,
 	// which is what this shim always does.
 	"use-custom-verify-callback": {boolFlag, func(s *settings, _ string) error { s.customVerify = true; return nil }},
-	"use-ocsp-callback":          {boolFlag, func(*settings, string) error { return nil }},
+	"use-ocsp-callback":          {boolFlag, func(s *settings, _ string) error { s.ocspCallback = true; return nil }},
+	// The server's callback sets the configured staple (what hasp sends
+	// anyway), declines (no staple) or fails; the client's fails.
+	"set-ocsp-in-callback":  {boolFlag, func(*settings, string) error { return nil }},
+	"decline-ocsp-callback": {boolFlag, func(s *settings, _ string) error { s.declineOCSP = true; return nil }},
+	"fail-ocsp-callback":    {boolFlag, func(s *settings, _ string) error { s.failOCSP = true; return nil }},
 	"ocsp-response": {stringFlag, func(s *settings, v string) (err error) {
 		s.cred().ocsp, err = base64.StdEncoding.DecodeString(v)
 		return err
@@ -523,6 +530,9 @@ func config(s settings, cache hasp.ClientSessionCache, ticketKeys [][32]byte) (*
 			return nil, err
 		}
 		cert.OCSPStaple = c.ocsp
+		if s.ocspCallback && s.declineOCSP {
+			cert.OCSPStaple = nil
+		}
 		cert.SupportedSignatureAlgorithms = c.signingPrefs
 		cert.SignedCertificateTimestamps = c.scts
 		if p, ok := policies[s.policy]; ok && c.index < 0 {
@@ -551,15 +561,17 @@ func config(s settings, cache hasp.ClientSessionCache, ticketKeys [][32]byte) (*
 		return nil
 	}
 	cfg.VerifyPeerCertificate = func([][]byte, [][]*x509.Certificate) error { return verify() }
-	if s.reverifyOnResume {
-		// BoringSSL's SSL_CTX_set_reverify_on_resume runs the verification
-		// callback again on resumption; hasp runs VerifyConnection then.
-		cfg.VerifyConnection = func(st hasp.ConnectionState) error {
-			if st.DidResume {
-				return verify()
-			}
-			return nil
+	cfg.VerifyConnection = func(st hasp.ConnectionState) error {
+		if s.ocspCallback && s.failOCSP && !s.server {
+			// The client's OCSP callback runs with or without a staple.
+			return &hasp.AlertError{Alert: hasp.AlertBadCertificateStatusResponse, Reason: "OCSP callback failed"}
 		}
+		if s.reverifyOnResume && st.DidResume {
+			// BoringSSL's SSL_CTX_set_reverify_on_resume runs the
+			// verification callback again on resumption.
+			return verify()
+		}
+		return nil
 	}
 	if s.noTicket {
 		cfg.SessionTicketsDisabled = true
@@ -569,6 +581,9 @@ func config(s settings, cache hasp.ClientSessionCache, ticketKeys [][32]byte) (*
 		// noting what the client sent.
 		cfg.GetCertificate = func(h *hasp.ClientHelloInfo) (*hasp.Certificate, error) {
 			helloSeen = h
+			if s.ocspCallback && s.failOCSP {
+				return nil, &hasp.AlertError{Alert: hasp.AlertInternalError, Reason: "OCSP callback failed"}
+			}
 			return nil, nil
 		}
 	}
@@ -748,6 +763,25 @@ func connect(s settings, resumed bool, cfg *hasp.Config) error {
 			return err
 		}
 	}
+	if s.shutsDown && s.checkCloseNotify {
+		// Our close_notify, then the peer's: anything else before it
+		// (data, a renegotiation request, an alert, a bare EOF) fails.
+		if err := conn.CloseWrite(); err != nil {
+			return err
+		}
+		n, err := conn.Read(make([]byte, 1))
+		switch {
+		case n > 0:
+			return errors.New("application data on shutdown")
+		case err == io.EOF && conn.CloseNotifyReceived():
+			return nil
+		case err == io.EOF:
+			return errors.New("the peer closed without close_notify")
+		case err == nil:
+			return errors.New("no close_notify")
+		}
+		return err
+	}
 	if s.shutsDown {
 		return conn.Close()
 	}
@@ -771,6 +805,9 @@ func connect(s settings, resumed bool, cfg *hasp.Config) error {
 			if _, werr := conn.Write(buf[:n]); werr != nil {
 				return werr
 			}
+		}
+		if err == io.EOF && s.checkCloseNotify && !conn.CloseNotifyReceived() {
+			return errors.New("the peer closed without close_notify")
 		}
 		if err == io.EOF {
 			return nil
