@@ -37,7 +37,9 @@ func TestBoGo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("go", "test", "-timeout", "30m", ".", "-shim-path", shim, "-shim-config", config,
+	// -v: go test shows the runner's status lines only on failure
+	// otherwise, and the last one is the result.
+	cmd := exec.Command("go", "test", "-v", "-timeout", "30m", ".", "-shim-path", shim, "-shim-config", config,
 		"-allow-unimplemented", "-num-workers", "2")
 	cmd.Dir = runner
 	out, _ := cmd.CombinedOutput()
