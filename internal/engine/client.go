@@ -36,6 +36,7 @@ type Client struct {
 	hello   *wire.ClientHello
 	shares  []*kex.Private
 	sawHRR  bool
+	sawHVR  bool
 	sentCCS bool
 	// sentExts lists the extension types of our last ClientHello.
 	sentExts []uint16
@@ -55,7 +56,9 @@ type Client struct {
 
 // NewClient returns a client engine.
 func NewClient(cfg *Config) *Client {
-	return &Client{common: common{cfg: cfg, acts: make([]Action, 0, 12)}}
+	c := &Client{common: common{cfg: cfg, acts: make([]Action, 0, 12)}}
+	c.transcript.Datagram = cfg.variant().datagram
+	return c
 }
 
 // CCSAllowed: a client may see the server's compatibility CCS any time
@@ -86,6 +89,7 @@ func (c *Client) start() error {
 		return err
 	}
 	c.hello = BuildHello(spec)
+	c.hello.Datagram = c.cfg.variant().datagram
 	c.st.ClientRandom = spec.Random
 	c.st.PostHandshakeAuth = spec.PostHandshakeAuth
 	c.marshalHello()
@@ -234,7 +238,7 @@ func (c *Client) marshalHello() {
 		// identities and binders: 2+2+len(ticket)+4 + 2+1+hash length
 		n += 4 + 2 + 2 + len(c.session.Ticket) + 4 + 2 + 1 + c.session.Suite.Hash.Size()
 	}
-	if n > 255 && n < 512 {
+	if n > 255 && n < 512 && !h.Datagram {
 		pad := 512 - n - 4
 		if pad < 1 {
 			pad = 1
@@ -264,6 +268,12 @@ func (c *Client) handle(level Level, msg []byte) error {
 	}
 	switch c.state {
 	case cWaitServerHello:
+		if typ == wire.TypeHelloVerifyRequest && c.cfg.variant().datagram && !c.sawHVR && !c.sawHRR {
+			if err = checkLevel(level, LevelInitial, typ); err == nil {
+				err = c.readHelloVerifyRequest(msg)
+			}
+			break
+		}
 		if typ != wire.TypeServerHello {
 			return unexpected(typ, "ServerHello")
 		}

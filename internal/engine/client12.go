@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hasp-tls/hasp/internal/kex"
+	"github.com/hasp-tls/hasp/internal/keysched"
 	"github.com/hasp-tls/hasp/internal/sig"
 	"github.com/hasp-tls/hasp/internal/suite"
 	"github.com/hasp-tls/hasp/internal/wire"
@@ -164,13 +165,14 @@ func (c *Client) sentExtension12(t uint16) bool {
 func (c *Client) write12(m []byte) {
 	c.transcript.Write(m)
 	if c.v12 != nil {
-		c.v12.messages = append(c.v12.messages, m...)
+		c.v12.messages = c.transcript.Form(c.v12.messages, m)
 	}
 }
 
 func (c *Client) send12(m []byte) {
+	seq := c.stampOut()
 	c.write12(m)
-	c.acts = append(c.acts, Action{Kind: ActSend, Level: LevelInitial, Msg: m})
+	c.acts = append(c.acts, Action{Kind: ActSend, Level: LevelInitial, Msg: m, Seq: seq})
 }
 
 // handle takes one message of the TLS 1.2 handshake. Until the server's
@@ -387,4 +389,21 @@ func (c *Client) HandleCCS() ([]Action, error) {
 	c.readKeyAtCCS12(false)
 	c.v12.state = c12WaitFinished
 	return c.acts, nil
+}
+
+// readHelloVerifyRequest takes a DTLS 1.2 server's request for a cookie
+// (RFC 6347 section 4.2.1): the ClientHello goes again, the same but for
+// the cookie, and neither it nor the request counts in the transcript.
+// One request is answered; a second is unexpected (no loop).
+func (c *Client) readHelloVerifyRequest(msg []byte) error {
+	var hvr wire.HelloVerifyRequest
+	if err := hvr.Unmarshal(msg); err != nil {
+		return err
+	}
+	c.sawHVR = true
+	c.hello.LegacyCookie = append([]byte(nil), hvr.Cookie...)
+	c.transcript = keysched.Transcript{Datagram: true}
+	c.marshalHello()
+	c.send(LevelInitial, c.hello.Raw)
+	return nil
 }

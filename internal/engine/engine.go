@@ -94,6 +94,8 @@ type Action struct {
 	IV     []byte
 	// Alert for ActWarning.
 	Alert wire.Alert
+	// Seq is an ActSend message's message_seq (DTLS, RFC 6347 4.2.2).
+	Seq uint16
 }
 
 // Certificate is a chain with the key that signs for it.
@@ -428,7 +430,10 @@ type common struct {
 	hsStage *keysched.HandshakeStage
 	master  *keysched.MasterStage
 	acts    []Action
-	done    bool
+	// inSeq and outSeq are the DTLS message_seq of the next message
+	// handled and sent (RFC 6347 section 4.2.2).
+	inSeq, outSeq uint16
+	done          bool
 	// failed is the error that ended the engine; every later call
 	// returns it.
 	failed error
@@ -476,6 +481,11 @@ func (c *common) handleMessage(level Level, msg []byte, handle func(Level, []byt
 	if err := checkMessage(msg); err != nil {
 		return c.result(err)
 	}
+	if c.cfg.variant().datagram {
+		// The transport hands messages over in message_seq order.
+		c.transcript.Seq = c.inSeq
+		c.inSeq++
+	}
 	return c.result(handle(level, msg))
 }
 
@@ -492,13 +502,25 @@ func checkMessage(msg []byte) error {
 }
 
 func (c *common) send(level Level, msg []byte) {
+	seq := c.stampOut()
 	c.transcript.Write(msg)
-	c.acts = append(c.acts, Action{Kind: ActSend, Level: level, Msg: msg})
+	c.acts = append(c.acts, Action{Kind: ActSend, Level: level, Msg: msg, Seq: seq})
+}
+
+// stampOut takes the next outgoing message_seq (DTLS) and makes it the
+// one the transcript hashes next.
+func (c *common) stampOut() uint16 {
+	seq := c.outSeq
+	c.outSeq++
+	c.transcript.Seq = seq
+	return seq
 }
 
 // sendPost sends a post-handshake message, which is not in the transcript.
 func (c *common) sendPost(msg []byte) {
-	c.acts = append(c.acts, Action{Kind: ActSend, Level: LevelApplication, Msg: msg})
+	seq := c.outSeq
+	c.outSeq++
+	c.acts = append(c.acts, Action{Kind: ActSend, Level: LevelApplication, Msg: msg, Seq: seq})
 }
 
 func (c *common) readKey(level Level, secret keysched.TrafficSecret) {
@@ -530,7 +552,7 @@ func (c *common) reset() []Action {
 // secrets and what resumption and exporters need.
 func (c *common) releaseHandshake() {
 	c.hsStage, c.master = nil, nil
-	c.transcript = keysched.Transcript{}
+	c.transcript = keysched.Transcript{Datagram: c.transcript.Datagram}
 	c.clientHS, c.serverHS = keysched.TrafficSecret{}, keysched.TrafficSecret{}
 }
 
@@ -771,8 +793,9 @@ func (c *common) finish12(client bool) {
 	if c.st.TLSUnique12 == nil {
 		c.st.TLSUnique12 = fin
 	}
+	seq := c.stampOut()
 	c.transcript.Write(m)
-	c.acts = append(c.acts, Action{Kind: ActSend, Level: LevelApplication, Msg: m})
+	c.acts = append(c.acts, Action{Kind: ActSend, Level: LevelApplication, Msg: m, Seq: seq})
 }
 
 // checkFinished12 verifies the peer's TLS 1.2 Finished and adds it to the

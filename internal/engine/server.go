@@ -64,8 +64,16 @@ type Server struct {
 
 // NewServer returns a server engine.
 func NewServer(cfg *Config) *Server {
-	return &Server{common: common{cfg: cfg, acts: make([]Action, 0, 12)}}
+	s := &Server{common: common{cfg: cfg, acts: make([]Action, 0, 12)}}
+	s.transcript.Datagram = cfg.variant().datagram
+	return s
 }
+
+// StartSeq sets the message_seq of the first ClientHello this DTLS server
+// engine will handle: 0, or 1 when the transport answered the first with
+// a HelloVerifyRequest. The server's own messages continue from it (RFC
+// 6347 section 4.2.2: its ServerHello then has message_seq 1).
+func (s *Server) StartSeq(seq uint16) { s.inSeq, s.outSeq = seq, seq }
 
 // CCSAllowed: the client may send its CCS after its first ClientHello and
 // before its Finished.
@@ -168,7 +176,11 @@ type hello13 struct {
 // named step per decision, then the server's flight.
 func (s *Server) readClientHello(msg []byte) error {
 	h := &hello13{ch: new(wire.ClientHello), msg: msg}
-	if err := h.ch.Unmarshal(msg); err != nil {
+	unmarshal := h.ch.Unmarshal
+	if s.cfg.variant().datagram {
+		unmarshal = h.ch.UnmarshalDatagram
+	}
+	if err := unmarshal(msg); err != nil {
 		return err
 	}
 	if to12, err := s.routeHello(h); to12 || err != nil {

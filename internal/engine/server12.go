@@ -277,13 +277,14 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 func (s *Server) write12(m []byte) {
 	s.transcript.Write(m)
 	if s.cfg.RequestClientCert {
-		s.v12.messages = append(s.v12.messages, m...)
+		s.v12.messages = s.transcript.Form(s.v12.messages, m)
 	}
 }
 
 func (s *Server) send12(m []byte) {
+	seq := s.stampOut()
 	s.write12(m)
-	s.acts = append(s.acts, Action{Kind: ActSend, Level: LevelInitial, Msg: m})
+	s.acts = append(s.acts, Action{Kind: ActSend, Level: LevelInitial, Msg: m, Seq: seq})
 }
 
 func (s *Server) pickSuite12(offered []uint16, rsaKey bool) *suite.Suite {

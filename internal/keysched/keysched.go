@@ -123,15 +123,48 @@ func Export(h crypto.Hash, exporterMaster []byte, label string, context []byte, 
 type Transcript struct {
 	h   hash.Hash
 	buf []byte
+	// Datagram: DTLS 1.2 hashes each message with its 12-byte DTLS
+	// header, as if sent in one fragment (RFC 6347 section 4.2.6); Seq
+	// is the message_seq of the next message written.
+	Datagram bool
+	Seq      uint16
 }
 
-// Write adds a message to the transcript.
+// Write adds a message (with its 4-byte TLS handshake header) to the
+// transcript.
 func (t *Transcript) Write(msg []byte) {
+	if t.Datagram && len(msg) >= 4 {
+		var hdr [12]byte
+		t.AppendHeader(hdr[:0], msg)
+		t.write(hdr[:])
+		msg = msg[4:]
+	}
+	t.write(msg)
+}
+
+// AppendHeader appends the DTLS 1.2 header Write hashes for msg: type,
+// length, message_seq (t.Seq), fragment_offset 0, fragment_length =
+// length.
+func (t *Transcript) AppendHeader(b, msg []byte) []byte {
+	return append(b, msg[0], msg[1], msg[2], msg[3], byte(t.Seq>>8), byte(t.Seq), 0, 0, 0, msg[1], msg[2], msg[3])
+}
+
+// Form returns msg as the transcript hashes it: unchanged, or with the
+// DTLS header (for a TLS 1.2 CertificateVerify, which signs the
+// messages themselves).
+func (t *Transcript) Form(b, msg []byte) []byte {
+	if t.Datagram && len(msg) >= 4 {
+		return append(t.AppendHeader(b, msg), msg[4:]...)
+	}
+	return append(b, msg...)
+}
+
+func (t *Transcript) write(p []byte) {
 	if t.h != nil {
-		t.h.Write(msg)
+		t.h.Write(p)
 		return
 	}
-	t.buf = append(t.buf, msg...)
+	t.buf = append(t.buf, p...)
 }
 
 // SetHash fixes the hash function and hashes what was buffered.
@@ -181,7 +214,7 @@ func (t *Transcript) SumWith(h crypto.Hash, extra []byte) []byte {
 // Clone returns an independent copy of the transcript (post-handshake
 // authentication continues from the handshake's transcript).
 func (t *Transcript) Clone() *Transcript {
-	out := &Transcript{buf: append([]byte(nil), t.buf...)}
+	out := &Transcript{buf: append([]byte(nil), t.buf...), Datagram: t.Datagram, Seq: t.Seq}
 	if t.h != nil {
 		c, err := t.h.(hash.Cloner).Clone()
 		if err != nil {

@@ -19,10 +19,14 @@ type PSKIdentity struct {
 // ClientHello (RFC 8446 section 4.1.2) with the extensions hasp knows.
 // Slices point into the parsed message; copy what outlives it.
 type ClientHello struct {
-	Raw          []byte // the whole message as received or marshalled
-	Vers         uint16
-	Random       [32]byte
-	SessionID    []byte
+	Raw       []byte // the whole message as received or marshalled
+	Vers      uint16
+	Random    [32]byte
+	SessionID []byte
+	// Datagram: a DTLS ClientHello, with LegacyCookie after the session
+	// ID (RFC 6347 section 4.2.1; empty in DTLS 1.3, RFC 9147 5.3).
+	Datagram     bool
+	LegacyCookie []byte
 	CipherSuites []uint16
 	Compression  []uint8
 
@@ -81,21 +85,29 @@ func (m *ClientHello) Has(typ uint16) bool {
 }
 
 // Unmarshal parses a whole ClientHello message (header included).
-func (m *ClientHello) Unmarshal(msg []byte) error {
-	*m = ClientHello{Raw: msg, Padding: -1}
+func (m *ClientHello) Unmarshal(msg []byte) error { return m.unmarshal(msg, false) }
+
+// UnmarshalDatagram parses a DTLS ClientHello (with its legacy_cookie).
+func (m *ClientHello) UnmarshalDatagram(msg []byte) error { return m.unmarshal(msg, true) }
+
+func (m *ClientHello) unmarshal(msg []byte, datagram bool) error {
+	*m = ClientHello{Raw: msg, Padding: -1, Datagram: datagram}
 	s, err := body(msg, TypeClientHello, "ClientHello")
 	if err != nil {
 		return err
 	}
-	var random, sid, suites, comp cryptobyte.String
+	var random, sid, cookie, suites, comp cryptobyte.String
 	if !s.ReadUint16(&m.Vers) || !s.ReadBytes((*[]byte)(&random), 32) ||
 		!s.ReadUint8LengthPrefixed(&sid) || len(sid) > 32 ||
+		// RFC 6347 section 4.2.1: opaque cookie<0..2^8-1>.
+		datagram && !s.ReadUint8LengthPrefixed(&cookie) ||
 		!s.ReadUint16LengthPrefixed(&suites) || len(suites) < 2 || len(suites)%2 != 0 ||
 		!s.ReadUint8LengthPrefixed(&comp) || len(comp) < 1 {
 		return decodeErr("ClientHello")
 	}
 	copy(m.Random[:], random)
 	m.SessionID = sid
+	m.LegacyCookie = cookie
 	m.CipherSuites = make([]uint16, 0, len(suites)/2)
 	for !suites.Empty() {
 		var c uint16
@@ -306,7 +318,7 @@ func (m *ClientHello) Marshal() []byte {
 	if err := m.CheckExtra(); err != nil {
 		panic("wire: ClientHello.Marshal: " + err.Error())
 	}
-	size := 256 + len(m.Cookie) + extraSize(m.Extra)
+	size := 256 + len(m.Cookie) + len(m.LegacyCookie) + extraSize(m.Extra)
 	for _, ks := range m.KeyShares {
 		size += 4 + len(ks.Data)
 	}
@@ -314,6 +326,9 @@ func (m *ClientHello) Marshal() []byte {
 		b.AddUint16(m.Vers)
 		b.AddBytes(m.Random[:])
 		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.SessionID) })
+		if m.Datagram {
+			b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.LegacyCookie) })
+		}
 		addUint16List(b, m.CipherSuites)
 		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Compression) })
 		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {

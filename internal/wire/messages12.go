@@ -250,3 +250,39 @@ func (m *CertificateStatus) Marshal() []byte {
 	})
 	return m.Raw
 }
+
+// HelloVerifyRequest is a DTLS 1.2 server's answer to a ClientHello
+// without a valid cookie (RFC 6347 section 4.2.1): the client sends its
+// ClientHello again with Cookie.
+type HelloVerifyRequest struct {
+	// Vers is DTLS 1.0 (0xfeff) whatever will be negotiated (RFC 6347
+	// 4.2.1 lets a server send it for any version, and peers expect it).
+	Vers   uint16
+	Cookie []byte
+}
+
+// MaxHelloVerifyCookie is the largest cookie DTLS 1.2 carries (RFC 6347
+// section 4.2.1: opaque cookie<0..2^8-1>).
+const MaxHelloVerifyCookie = 255
+
+// Unmarshal parses a whole HelloVerifyRequest.
+func (m *HelloVerifyRequest) Unmarshal(msg []byte) error {
+	s, err := body(msg, TypeHelloVerifyRequest, "HelloVerifyRequest")
+	if err != nil {
+		return err
+	}
+	var cookie cryptobyte.String
+	if !s.ReadUint16(&m.Vers) || !s.ReadUint8LengthPrefixed(&cookie) || !s.Empty() {
+		return decodeErr("HelloVerifyRequest")
+	}
+	m.Cookie = cookie
+	return nil
+}
+
+// Marshal encodes the message.
+func (m *HelloVerifyRequest) Marshal() []byte {
+	return marshalMessage(TypeHelloVerifyRequest, 3+len(m.Cookie), func(b *cryptobyte.Builder) {
+		b.AddUint16(m.Vers)
+		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Cookie) })
+	})
+}

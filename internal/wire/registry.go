@@ -64,6 +64,7 @@ const (
 	TypeHelloRequest        uint8 = 0
 	TypeClientHello         uint8 = 1
 	TypeServerHello         uint8 = 2
+	TypeHelloVerifyRequest  uint8 = 3 // DTLS 1.2 (RFC 6347 section 4.2.1)
 	TypeNewSessionTicket    uint8 = 4
 	TypeEndOfEarlyData      uint8 = 5
 	TypeEncryptedExtensions uint8 = 8
@@ -88,6 +89,8 @@ func HandshakeName(t uint8) string {
 		return "ClientHello"
 	case TypeServerHello:
 		return "ServerHello"
+	case TypeHelloVerifyRequest:
+		return "HelloVerifyRequest"
 	case TypeNewSessionTicket:
 		return "NewSessionTicket"
 	case TypeEndOfEarlyData:
