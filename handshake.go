@@ -202,10 +202,10 @@ func (c *handshaker) connectionStateOf(st *engine.State) ConnectionState {
 	cs.DidResume = st.Resumed
 	cs.Verdict = c.verdict.Load()
 	cs.SignatureScheme = SignatureScheme(st.SignatureScheme)
-	if cs.HandshakeComplete && st.Version == VersionTLS12 {
+	if cs.HandshakeComplete && is12(st.Version) {
 		cs.TLSUnique = slices.Clone(st.TLSUnique12)
 	}
-	if cs.HandshakeComplete && st.Version == VersionTLS12 && st.MasterSecret12 != nil {
+	if cs.HandshakeComplete && is12(st.Version) && st.MasterSecret12 != nil {
 		h, master, cr, sr, ems := st.Suite.Hash, st.MasterSecret12, st.ClientRandom, st.ServerRandom, st.EMS
 		cs.exporter = func(label string, context []byte, length int) ([]byte, error) {
 			if !ems {

@@ -1,0 +1,742 @@
+// Package dtls is TLS for datagrams: DTLS 1.2 (RFC 6347) on hasp's
+// handshake engine, for WebRTC, CoAP and IoT, VPNs and games. A Conn is a
+// net.Conn with message semantics: one Write is one record, one Read
+// returns one record's data. Handshake messages are fragmented to the
+// path MTU and put together again from fragments in any order; flights
+// are retransmitted on a timer that doubles from one second up to a
+// minute (RFC 6347 4.2.4); records that do not authenticate are dropped
+// without a word, and replays are refused by a sliding window.
+//
+// Client and Server run a connection over a net.PacketConn to one peer;
+// Dial does both steps for a client; Listen serves many peers on one
+// socket, answering each new one with a stateless HelloVerifyRequest
+// cookie before it keeps any state for it.
+package dtls
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hasp-tls/hasp"
+	"github.com/hasp-tls/hasp/internal/bridge"
+	"github.com/hasp-tls/hasp/internal/engine"
+	"github.com/hasp-tls/hasp/internal/protect"
+	"github.com/hasp-tls/hasp/internal/wire"
+)
+
+// Clock is the time a Conn's retransmission timers run on. Tests pass a
+// virtual one to run loss scenarios in no time.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// DefaultMTU is the datagram size used before the path MTU is known: 1200
+// bytes fit every IPv6 path and the usual tunnels.
+const DefaultMTU = 1200
+
+// minMTU keeps a fragment's room positive after the headers and the
+// largest protection overhead.
+const minMTU = 256
+
+// Retransmission timer bounds (RFC 6347 section 4.2.4.1).
+const (
+	initialTimeout = time.Second
+	maxTimeout     = 60 * time.Second
+)
+
+// Option sets a connection's transport settings.
+type Option func(*options)
+
+type options struct {
+	mtu   int
+	clock Clock
+}
+
+// WithMTU sets the largest datagram sent (default DefaultMTU; at least
+// 256).
+func WithMTU(n int) Option { return func(o *options) { o.mtu = n } }
+
+// WithClock runs the retransmission timers on c.
+func WithClock(c Clock) Option { return func(o *options) { o.clock = c } }
+
+func buildOptions(opts []Option) (options, error) {
+	o := options{mtu: DefaultMTU, clock: realClock{}}
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.mtu < minMTU || o.mtu > 65535 {
+		return o, fmt.Errorf("dtls: MTU %d out of range (%d to 65535)", o.mtu, minMTU)
+	}
+	return o, nil
+}
+
+// flightItem is one message (or CCS) of the flight we last sent, kept to
+// send again.
+type flightItem struct {
+	ccs   bool
+	epoch uint16
+	seq   uint16
+	msg   []byte // handshake message with its 4-byte TLS header
+}
+
+// Conn is a DTLS connection to one peer.
+type Conn struct {
+	pc        net.PacketConn
+	raddr     net.Addr
+	connected bool // pc is connected to raddr: Write, not WriteTo
+	client    bool
+	opts      options
+	config    *hasp.Config
+	in        <-chan []byte // the peer's datagrams
+	stop      func()        // stops what feeds in, and closes pc if ours
+
+	handshakeMu  sync.Mutex
+	handshakeErr error
+	hs           bridge.Handshake
+	eng          engine.Engine
+	done         bool
+	// firstSeq and firstRecordSeq: a listener's connection starts from
+	// the ClientHello that carried a good cookie (message_seq, and the
+	// record number its ServerHello continues from).
+	firstSeq, firstRecordSeq uint64
+	listened                 bool
+
+	// Read side, under inMu.
+	inMu     sync.Mutex
+	cur      *readEpoch
+	prev     *readEpoch
+	future   [][]byte // records of the next epoch that came before its key
+	reasm    reassembler
+	rLevel   engine.Level
+	appData  [][]byte
+	readErr  error
+	// deadline is Read's, in Unix nanoseconds (0: none); SetReadDeadline
+	// pokes deadlineSet so that a waiting Read sees the change.
+	deadline    atomic.Int64
+	deadlineSet chan struct{}
+	// peerRetransmitted: a fragment of a message already handled came
+	// again, so the peer lost our last flight.
+	peerRetransmitted bool
+	sentFlight        bool
+
+	// Write side, under outMu.
+	outMu    sync.Mutex
+	wepochs  []*writeEpoch // by epoch number
+	flight   []flightItem
+	lastSend time.Time
+	closed   bool
+	wbuf     []byte
+	fbuf     []byte
+}
+
+// Client returns a DTLS client on pc talking to addr; the handshake runs
+// on the first Read or Write, or Handshake. Close closes pc.
+func Client(pc net.PacketConn, addr net.Addr, config *hasp.Config, opts ...Option) (*Conn, error) {
+	return newConn(pc, addr, config, true, opts)
+}
+
+// Server returns a DTLS server on pc for the client at addr (a socket
+// that serves one peer; Listen serves many). It asks for no cookie.
+func Server(pc net.PacketConn, addr net.Addr, config *hasp.Config, opts ...Option) (*Conn, error) {
+	return newConn(pc, addr, config, false, opts)
+}
+
+func newConn(pc net.PacketConn, addr net.Addr, config *hasp.Config, client bool, opts []Option) (*Conn, error) {
+	o, err := buildOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	c := &Conn{pc: pc, raddr: addr, client: client, opts: o, config: config, deadlineSet: make(chan struct{}, 1)}
+	if nc, ok := pc.(net.Conn); ok && nc.RemoteAddr() != nil {
+		c.connected = true
+	}
+	ch := make(chan []byte, 64)
+	done := make(chan struct{})
+	c.in = ch
+	var once sync.Once
+	c.stop = func() {
+		once.Do(func() {
+			close(done)
+			pc.Close()
+		})
+	}
+	go readLoop(pc, addr, c.connected, ch, done)
+	return c, nil
+}
+
+// readLoop feeds the peer's datagrams from pc to ch until pc fails.
+func readLoop(pc net.PacketConn, addr net.Addr, connected bool, ch chan<- []byte, done <-chan struct{}) {
+	defer close(ch)
+	buf := make([]byte, 65536)
+	for {
+		n, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return
+		}
+		if !connected && (from == nil || from.String() != addr.String()) {
+			continue
+		}
+		d := make([]byte, n)
+		copy(d, buf[:n])
+		select {
+		case ch <- d:
+		case <-done:
+			return
+		default:
+			// The connection does not keep up: drop, as the network may.
+		}
+	}
+}
+
+// init makes the handshaker, once.
+func (c *Conn) init() error {
+	if c.hs != nil {
+		return nil
+	}
+	if bridge.NewDatagram == nil {
+		return errors.New("dtls: package hasp is not initialised")
+	}
+	hs, err := bridge.NewDatagram(c.config, c.client, c.raddr)
+	if err != nil {
+		return err
+	}
+	c.hs, c.eng = hs, hs.Engine()
+	c.cur = &readEpoch{}
+	c.wepochs = []*writeEpoch{{}}
+	if c.listened {
+		c.eng.(*engine.Server).StartSeq(uint16(c.firstSeq))
+		c.reasm.next = uint16(c.firstSeq)
+		c.wepochs[0].seq = c.firstRecordSeq
+	}
+	return nil
+}
+
+// Handshake runs the handshake if it has not run yet.
+func (c *Conn) Handshake() error {
+	c.handshakeMu.Lock()
+	defer c.handshakeMu.Unlock()
+	if c.done || c.handshakeErr != nil {
+		return c.handshakeErr
+	}
+	if err := c.init(); err != nil {
+		c.handshakeErr = err
+		return err
+	}
+	c.inMu.Lock()
+	err := c.handshake()
+	c.inMu.Unlock()
+	if err != nil {
+		c.handshakeErr = c.fail(err)
+		return c.handshakeErr
+	}
+	c.done = true
+	return nil
+}
+
+func (c *Conn) handshake() error {
+	acts, err := c.eng.Start()
+	c.hs.Publish()
+	if err != nil {
+		return err
+	}
+	if err := c.apply(acts); err != nil {
+		return err
+	}
+	timeout := initialTimeout
+	timer := c.opts.clock.After(timeout)
+	for !c.eng.Done() {
+		select {
+		case d, ok := <-c.in:
+			if !ok {
+				return io.ErrUnexpectedEOF
+			}
+			c.sentFlight = false
+			if err := c.handleDatagram(d); err != nil {
+				return err
+			}
+			if c.sentFlight {
+				// A new flight: its timer starts again from one second.
+				timeout = initialTimeout
+				timer = c.opts.clock.After(timeout)
+			}
+		case <-timer:
+			if err := c.retransmit(); err != nil {
+				return err
+			}
+			timeout = min(2*timeout, maxTimeout)
+			timer = c.opts.clock.After(timeout)
+		}
+	}
+	c.hs.Done()
+	c.reasm.reset()
+	return nil
+}
+
+// fail sends the alert an error calls for and returns what the caller
+// should see.
+func (c *Conn) fail(err error) error {
+	if c.hs == nil {
+		return err
+	}
+	alert, send, out := c.hs.Fail(err)
+	if send {
+		c.sendAlert(wire.AlertLevelFatal, wire.Alert(alert))
+	}
+	if err == io.ErrUnexpectedEOF || err == net.ErrClosed {
+		return err
+	}
+	return out
+}
+
+// handleDatagram takes every record of a datagram.
+func (c *Conn) handleDatagram(d []byte) error {
+	c.peerRetransmitted = false
+	for len(d) > 0 {
+		r, rest, ok := splitRecord(d)
+		if !ok {
+			break
+		}
+		d = rest
+		if err := c.handleRecord(r); err != nil {
+			return err
+		}
+	}
+	if c.peerRetransmitted {
+		return c.answerRetransmission()
+	}
+	return nil
+}
+
+// readEpochFor returns the read state for epoch e, if we read it.
+func (c *Conn) readEpochFor(e uint16) *readEpoch {
+	switch {
+	case c.cur != nil && c.cur.epoch == e:
+		return c.cur
+	case c.prev != nil && c.prev.epoch == e:
+		return c.prev
+	}
+	return nil
+}
+
+// maxFuture bounds the records kept for an epoch whose key is not there
+// yet (a Finished that overtook its ChangeCipherSpec).
+const maxFuture = 8
+
+func (c *Conn) handleRecord(r record) error {
+	if r.version != versionDTLS12 && r.version != versionDTLS10 {
+		return nil // RFC 6347 4.1.2.7: not ours, dropped
+	}
+	e := c.readEpochFor(r.epoch)
+	if e == nil {
+		if c.cur != nil && r.epoch == c.cur.epoch+1 && len(c.future) < maxFuture {
+			raw := make([]byte, 0, recordHeaderLen+len(r.payload))
+			raw = append(raw, byte(r.typ), byte(r.version>>8), byte(r.version), byte(r.epoch>>8), byte(r.epoch),
+				byte(r.seq>>40), byte(r.seq>>32), byte(r.seq>>24), byte(r.seq>>16), byte(r.seq>>8), byte(r.seq),
+				byte(len(r.payload)>>8), byte(len(r.payload)))
+			c.future = append(c.future, append(raw, r.payload...))
+		}
+		return nil
+	}
+	data, err := e.open(&r)
+	if err == errDrop {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	switch r.typ {
+	case wire.TypeHandshake:
+		return c.handleHandshake(e, data)
+	case wire.TypeChangeCipherSpec:
+		if len(data) != 1 || data[0] != 1 || e != c.cur || c.done || !c.eng.CCSAllowed() {
+			return nil // a retransmitted or stray CCS
+		}
+		acts, err := c.eng.HandleCCS()
+		c.hs.Publish()
+		if err != nil {
+			return err
+		}
+		return c.apply(acts)
+	case wire.TypeAlert:
+		if len(data) != 2 {
+			return nil
+		}
+		if wire.Alert(data[1]) == wire.AlertCloseNotify {
+			return io.EOF
+		}
+		if data[0] == wire.AlertLevelWarning {
+			return nil
+		}
+		return c.hs.PeerAlert(data[1])
+	case wire.TypeApplicationData:
+		if e.half == nil {
+			// RFC 6347 4.1: application data only under keys.
+			return nil
+		}
+		if len(c.appData) < 64 {
+			c.appData = append(c.appData, append([]byte(nil), data...))
+		}
+		if c.done {
+			// The peer has our last flight: no need to keep it.
+			c.outMu.Lock()
+			c.flight = nil
+			c.outMu.Unlock()
+		}
+	}
+	return nil
+}
+
+func (c *Conn) handleHandshake(e *readEpoch, data []byte) error {
+	for len(data) > 0 {
+		f, rest, ok := splitFragment(data)
+		if !ok {
+			c.reasm.dropped++
+			break
+		}
+		data = rest
+		if c.done {
+			// After the handshake only a retransmission of the peer's
+			// last flight matters; a renegotiation is not answered.
+			if f.seq < c.reasm.next {
+				c.peerRetransmitted = true
+			}
+			continue
+		}
+		if c.reasm.add(f) {
+			c.peerRetransmitted = true
+		}
+	}
+	for !c.done {
+		msg := c.reasm.pop()
+		if msg == nil {
+			break
+		}
+		c.hs.Trace(false, msg)
+		acts, err := c.eng.Handle(c.rLevel, msg)
+		c.hs.Publish()
+		if err != nil {
+			return err
+		}
+		if err := c.apply(acts); err != nil {
+			return err
+		}
+		if c.eng.Done() {
+			break
+		}
+	}
+	return nil
+}
+
+// apply carries out the engine's actions: messages make a new flight,
+// sent at the end.
+func (c *Conn) apply(acts []engine.Action) error {
+	var flight []flightItem
+	var future [][]byte
+	c.outMu.Lock()
+	for _, a := range acts {
+		switch a.Kind {
+		case engine.ActSend:
+			c.hs.Trace(true, a.Msg)
+			flight = append(flight, flightItem{epoch: uint16(len(c.wepochs) - 1), seq: a.Seq, msg: append([]byte(nil), a.Msg...)})
+		case engine.ActSendCCS:
+			flight = append(flight, flightItem{ccs: true, epoch: uint16(len(c.wepochs) - 1)})
+		case engine.ActWriteKey:
+			h := new(protect.Half)
+			if err := h.SetTLS12(a.Suite, a.Secret, a.IV); err != nil {
+				c.outMu.Unlock()
+				return err
+			}
+			c.wepochs = append(c.wepochs, &writeEpoch{epoch: uint16(len(c.wepochs)), half: h})
+		case engine.ActReadKey:
+			h := new(protect.Half)
+			if err := h.SetTLS12(a.Suite, a.Secret, a.IV); err != nil {
+				c.outMu.Unlock()
+				return err
+			}
+			c.prev, c.cur = c.cur, &readEpoch{epoch: c.cur.epoch + 1, half: h}
+			c.rLevel = a.Level
+			future, c.future = c.future, nil
+		case engine.ActWarning:
+			c.sendAlertLocked(wire.AlertLevelWarning, a.Alert)
+		}
+	}
+	var err error
+	if flight != nil {
+		c.flight = flight
+		c.sentFlight = true
+		err = c.sendFlightLocked()
+	} else if c.eng.Done() {
+		// The peer sent the last flight: ours needs no keeping.
+		c.flight = nil
+	}
+	c.outMu.Unlock()
+	if err != nil {
+		return err
+	}
+	for _, raw := range future {
+		if r, _, ok := splitRecord(raw); ok {
+			if err := c.handleRecord(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// retransmit sends the last flight again, when the timer fires.
+func (c *Conn) retransmit() error {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	if c.flight == nil {
+		return nil
+	}
+	return c.sendFlightLocked()
+}
+
+// answerRetransmission sends our last flight again when the peer sent
+// its previous one again (RFC 6347 4.2.4), at most every 100 ms.
+func (c *Conn) answerRetransmission() error {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	if c.flight == nil || c.opts.clock.Now().Sub(c.lastSend) < 100*time.Millisecond {
+		return nil
+	}
+	return c.sendFlightLocked()
+}
+
+// sendFlightLocked sends the flight in as few datagrams as the MTU
+// allows, fragmenting messages where needed. Each transmission takes new
+// record sequence numbers (RFC 6347 4.2.4).
+func (c *Conn) sendFlightLocked() error {
+	dg := c.wbuf[:0]
+	flush := func() error {
+		if len(dg) == 0 {
+			return nil
+		}
+		err := c.writeDatagram(dg)
+		dg = dg[:0]
+		return err
+	}
+	var err error
+	for _, it := range c.flight {
+		we := c.wepochs[it.epoch]
+		if it.ccs {
+			if len(dg)+recordHeaderLen+1+we.overhead() > c.opts.mtu {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			if dg, err = we.seal(dg, wire.TypeChangeCipherSpec, []byte{1}); err != nil {
+				return err
+			}
+			continue
+		}
+		body := len(it.msg) - 4
+		for off, first := 0, true; first || off < body; first = false {
+			room := c.opts.mtu - len(dg) - recordHeaderLen - we.overhead() - handshakeHeaderLen
+			if room < 64 && len(dg) > 0 && body-off > room {
+				if err := flush(); err != nil {
+					return err
+				}
+				room = c.opts.mtu - recordHeaderLen - we.overhead() - handshakeHeaderLen
+			}
+			n := min(max(room, 0), body-off)
+			c.fbuf = appendFragment(c.fbuf[:0], it.msg, it.seq, off, n)
+			if dg, err = we.seal(dg, wire.TypeHandshake, c.fbuf); err != nil {
+				return err
+			}
+			off += n
+		}
+	}
+	err = flush()
+	c.wbuf = dg[:0]
+	c.lastSend = c.opts.clock.Now()
+	return err
+}
+
+func (c *Conn) writeDatagram(d []byte) error {
+	var err error
+	if c.connected {
+		_, err = c.pc.(net.Conn).Write(d)
+	} else {
+		_, err = c.pc.WriteTo(d, c.raddr)
+	}
+	return err
+}
+
+// sendAlert sends an alert in the current epoch.
+func (c *Conn) sendAlert(level uint8, a wire.Alert) {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	c.sendAlertLocked(level, a)
+}
+
+func (c *Conn) sendAlertLocked(level uint8, a wire.Alert) {
+	if c.closed || len(c.wepochs) == 0 {
+		return
+	}
+	we := c.wepochs[len(c.wepochs)-1]
+	d, err := we.seal(c.wbuf[:0], wire.TypeAlert, []byte{level, byte(a)})
+	if err == nil {
+		c.writeDatagram(d)
+	}
+	c.wbuf = d[:0]
+}
+
+// Read returns the data of one record (the rest of the record is lost
+// if b is too short, as with a datagram).
+func (c *Conn) Read(b []byte) (int, error) {
+	if err := c.Handshake(); err != nil {
+		return 0, err
+	}
+	c.inMu.Lock()
+	defer c.inMu.Unlock()
+	for {
+		if len(c.appData) > 0 {
+			n := copy(b, c.appData[0])
+			c.appData[0] = nil
+			c.appData = c.appData[1:]
+			return n, nil
+		}
+		if c.readErr != nil {
+			return 0, c.readErr
+		}
+		var timeout <-chan time.Time
+		if dl := c.deadline.Load(); dl != 0 {
+			d := time.Until(time.Unix(0, dl))
+			if d <= 0 {
+				return 0, os.ErrDeadlineExceeded
+			}
+			t := time.NewTimer(d)
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case <-c.deadlineSet:
+		case d, ok := <-c.in:
+			if !ok {
+				c.readErr = io.EOF
+				continue
+			}
+			if err := c.handleDatagram(d); err != nil {
+				if err == io.EOF {
+					c.readErr = io.EOF
+				} else {
+					c.readErr = c.fail(err)
+				}
+			}
+		case <-timeout:
+			return 0, os.ErrDeadlineExceeded
+		}
+	}
+}
+
+// MaxWrite is the most one Write may carry: what fits in one datagram of
+// the MTU under the connection's protection.
+func (c *Conn) MaxWrite() int {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	return c.maxWriteLocked()
+}
+
+func (c *Conn) maxWriteLocked() int {
+	oh := 0
+	if len(c.wepochs) > 0 {
+		oh = c.wepochs[len(c.wepochs)-1].overhead()
+	}
+	return min(c.opts.mtu-recordHeaderLen-oh, 1<<14)
+}
+
+// ErrTooLarge is returned by Write for a message that does not fit in
+// one datagram (see MaxWrite).
+var ErrTooLarge = errors.New("dtls: message larger than one datagram")
+
+// Write sends b as one record in one datagram.
+func (c *Conn) Write(b []byte) (int, error) {
+	if err := c.Handshake(); err != nil {
+		return 0, err
+	}
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	if c.closed {
+		return 0, net.ErrClosed
+	}
+	if len(b) > c.maxWriteLocked() {
+		return 0, ErrTooLarge
+	}
+	we := c.wepochs[len(c.wepochs)-1]
+	d, err := we.seal(c.wbuf[:0], wire.TypeApplicationData, b)
+	if err != nil {
+		return 0, err
+	}
+	c.wbuf = d[:0]
+	if err := c.writeDatagram(d); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// Close sends close_notify (after a handshake) and ends the connection.
+func (c *Conn) Close() error {
+	c.outMu.Lock()
+	if !c.closed && len(c.wepochs) > 1 {
+		c.sendAlertLocked(wire.AlertLevelWarning, wire.AlertCloseNotify)
+	}
+	c.closed = true
+	c.outMu.Unlock()
+	c.stop()
+	return nil
+}
+
+// ConnectionState describes the connection as hasp.Conn's does.
+func (c *Conn) ConnectionState() hasp.ConnectionState {
+	c.handshakeMu.Lock()
+	defer c.handshakeMu.Unlock()
+	if c.hs == nil {
+		return hasp.ConnectionState{}
+	}
+	return c.hs.ConnectionState().(hasp.ConnectionState)
+}
+
+// LocalAddr is the socket's address.
+func (c *Conn) LocalAddr() net.Addr { return c.pc.LocalAddr() }
+
+// RemoteAddr is the peer's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.raddr }
+
+// SetDeadline sets the read deadline (writes do not block).
+func (c *Conn) SetDeadline(t time.Time) error { return c.SetReadDeadline(t) }
+
+// SetReadDeadline bounds Read (not the handshake's retransmissions).
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	var ns int64
+	if !t.IsZero() {
+		ns = t.UnixNano()
+	}
+	c.deadline.Store(ns)
+	select {
+	case c.deadlineSet <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// SetWriteDeadline is accepted and ignored: a datagram write does not
+// wait for the peer.
+func (c *Conn) SetWriteDeadline(time.Time) error { return nil }

@@ -1,0 +1,98 @@
+package dtls_test
+
+import (
+	"bytes"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/hasp-tls/hasp"
+	"github.com/hasp-tls/hasp/dtls"
+	"github.com/hasp-tls/hasp/internal/testcerts"
+)
+
+var testCA = testcerts.NewCA("hasp DTLS test CA")
+
+func serverConfig(t testcerts.KeyType) *hasp.Config {
+	l := testCA.Issue(t, "localhost", "127.0.0.1")
+	return &hasp.Config{Certificates: []hasp.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}}}
+}
+
+func clientConfig() *hasp.Config {
+	return &hasp.Config{ServerName: "localhost", RootCAs: testCA.Pool()}
+}
+
+// udpPair is two UDP sockets on loopback.
+func udpPair(t *testing.T) (*net.UDPConn, *net.UDPConn) {
+	t.Helper()
+	a, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, b
+}
+
+// handshakeBoth runs both handshakes and returns their errors.
+func handshakeBoth(c, s *dtls.Conn) (cerr, serr error) {
+	done := make(chan error, 1)
+	go func() { done <- s.Handshake() }()
+	cerr = c.Handshake()
+	select {
+	case serr = <-done:
+	case <-time.After(20 * time.Second):
+		serr = net.ErrClosed
+	}
+	return
+}
+
+func echo(t *testing.T, c, s *dtls.Conn) {
+	t.Helper()
+	msg := bytes.Repeat([]byte("hasp dtls "), 50)
+	if _, err := c.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	s.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 2048)
+	n, err := s.Read(buf)
+	if err != nil || !bytes.Equal(buf[:n], msg) {
+		t.Fatalf("server read %d bytes, %v", n, err)
+	}
+	if _, err := s.Write(buf[:n]); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, err = c.Read(buf)
+	if err != nil || !bytes.Equal(buf[:n], msg) {
+		t.Fatalf("client read %d bytes, %v", n, err)
+	}
+}
+
+func TestHaspToHasp(t *testing.T) {
+	for _, kt := range []testcerts.KeyType{testcerts.P256, testcerts.RSA2048} {
+		t.Run(string(kt), func(t *testing.T) {
+			a, b := udpPair(t)
+			c, err := dtls.Client(a, b.LocalAddr(), clientConfig())
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := dtls.Server(b, a.LocalAddr(), serverConfig(kt))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			defer s.Close()
+			if cerr, serr := handshakeBoth(c, s); cerr != nil || serr != nil {
+				t.Fatalf("client %v, server %v", cerr, serr)
+			}
+			st := c.ConnectionState()
+			if st.Version != 0xfefd || !st.HandshakeComplete {
+				t.Fatalf("state %+v", st)
+			}
+			echo(t, c, s)
+		})
+	}
+}
