@@ -114,14 +114,14 @@ type Conn struct {
 	listened                 bool
 
 	// Read side, under inMu.
-	inMu     sync.Mutex
-	cur      *readEpoch
-	prev     *readEpoch
-	future   [][]byte // records of the next epoch that came before its key
-	reasm    reassembler
-	rLevel   engine.Level
-	appData  [][]byte
-	readErr  error
+	inMu    sync.Mutex
+	cur     *readEpoch
+	prev    *readEpoch
+	future  [][]byte // records of the next epoch that came before its key
+	reasm   reassembler
+	rLevel  engine.Level
+	appData [][]byte
+	readErr error
 	// deadline is Read's, in Unix nanoseconds (0: none); SetReadDeadline
 	// pokes deadlineSet so that a waiting Read sees the change.
 	deadline    atomic.Int64
