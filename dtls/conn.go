@@ -101,6 +101,7 @@ type Conn struct {
 	config    *hasp.Config
 	in        <-chan []byte // the peer's datagrams
 	stop      func()        // stops what feeds in, and closes pc if ours
+	quit      chan struct{} // closed by stop
 
 	handshakeMu  sync.Mutex
 	handshakeErr error
@@ -158,21 +159,20 @@ func newConn(pc net.PacketConn, addr net.Addr, config *hasp.Config, client bool,
 	if err != nil {
 		return nil, err
 	}
-	c := &Conn{pc: pc, raddr: addr, client: client, opts: o, config: config, deadlineSet: make(chan struct{}, 1)}
+	c := &Conn{pc: pc, raddr: addr, client: client, opts: o, config: config, deadlineSet: make(chan struct{}, 1), quit: make(chan struct{})}
 	if nc, ok := pc.(net.Conn); ok && nc.RemoteAddr() != nil {
 		c.connected = true
 	}
 	ch := make(chan []byte, 64)
-	done := make(chan struct{})
 	c.in = ch
 	var once sync.Once
 	c.stop = func() {
 		once.Do(func() {
-			close(done)
+			close(c.quit)
 			pc.Close()
 		})
 	}
-	go readLoop(pc, addr, c.connected, ch, done)
+	go readLoop(pc, addr, c.connected, ch, c.quit)
 	return c, nil
 }
 
@@ -275,6 +275,8 @@ func (c *Conn) handshake() error {
 				timeout = initialTimeout
 				timer = c.opts.clock.After(timeout)
 			}
+		case <-c.quit:
+			return net.ErrClosed
 		case <-timer:
 			if err := c.retransmit(); err != nil {
 				return err
@@ -643,6 +645,8 @@ func (c *Conn) Read(b []byte) (int, error) {
 			}
 		case <-timeout:
 			return 0, os.ErrDeadlineExceeded
+		case <-c.quit:
+			return 0, net.ErrClosed
 		}
 	}
 }
