@@ -1,0 +1,156 @@
+package dtls_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hasp-tls/hasp/dtls"
+	"github.com/hasp-tls/hasp/internal/testcerts"
+	"github.com/hasp-tls/hasp/internal/testutil"
+)
+
+// peerFiles writes the test CA and a leaf of type kt as PEM files.
+func peerFiles(t *testing.T, kt testcerts.KeyType) (ca, cert, key string) {
+	t.Helper()
+	dir := t.TempDir()
+	l := testCA.Issue(kt, "localhost", "127.0.0.1")
+	ca, cert, key = filepath.Join(dir, "ca.pem"), filepath.Join(dir, "leaf.pem"), filepath.Join(dir, "leaf.key")
+	for name, data := range map[string][]byte{ca: testCA.PEM(), cert: l.ChainPEM(), key: l.KeyPEM()} {
+		if err := os.WriteFile(name, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return
+}
+
+type peer struct {
+	stdin io.WriteCloser
+	out   *testutil.SyncBuffer
+}
+
+// startOpenSSL runs openssl with args until the test ends (killed by its
+// PID through exec).
+func startOpenSSL(t *testing.T, args ...string) *peer {
+	t.Helper()
+	openssl := testutil.NeedPeer(t, "openssl")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	cmd := exec.CommandContext(ctx, openssl, args...)
+	p := &peer{out: &testutil.SyncBuffer{}}
+	cmd.Stdout, cmd.Stderr = p.out, p.out
+	w, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.stdin = w
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		w.Close()
+		cmd.Process.Kill()
+		cmd.Wait()
+		cancel()
+		if t.Failed() {
+			t.Logf("openssl output:\n%s", p.out.String())
+		}
+	})
+	return p
+}
+
+// hasp client against openssl s_server -dtls1_2, with an MTU that makes
+// both sides fragment the certificate flight.
+func TestOpenSSLServer(t *testing.T) {
+	for _, tc := range []struct {
+		kt     testcerts.KeyType
+		cipher string
+		mtu    int
+	}{
+		{testcerts.P256, "ECDHE-ECDSA-AES128-GCM-SHA256", 1200},
+		{testcerts.P256, "ECDHE-ECDSA-CHACHA20-POLY1305", 1200},
+		{testcerts.RSA2048, "ECDHE-RSA-AES256-GCM-SHA384", 400},
+	} {
+		t.Run(tc.cipher, func(t *testing.T) {
+			_, cert, key := peerFiles(t, tc.kt)
+			p := startOpenSSL(t, "s_server", "-dtls1_2", "-accept", "127.0.0.1:0", "-naccept", "1",
+				"-cert", cert, "-key", key, "-cipher", tc.cipher, "-mtu", fmt.Sprint(tc.mtu))
+			if !p.out.WaitFor("ACCEPT", 10*time.Second) {
+				t.Fatal("s_server did not start")
+			}
+			var addr string
+			sc := bufio.NewScanner(strings.NewReader(p.out.String()))
+			for sc.Scan() {
+				if a, ok := strings.CutPrefix(sc.Text(), "ACCEPT "); ok {
+					addr = strings.TrimSpace(a)
+				}
+			}
+			cfg := clientConfig()
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			c, err := dtls.DialContext(ctx, "udp", addr, cfg, dtls.WithMTU(tc.mtu))
+			if err != nil {
+				t.Fatalf("dial: %v", err)
+			}
+			defer c.Close()
+			if _, err := c.Write([]byte("hello from hasp\n")); err != nil {
+				t.Fatal(err)
+			}
+			if !p.out.WaitFor("hello from hasp", 10*time.Second) {
+				t.Fatal("s_server did not print what hasp sent")
+			}
+			io.WriteString(p.stdin, "hello from openssl\n")
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			buf := make([]byte, 2048)
+			n, err := c.Read(buf)
+			if err != nil || string(buf[:n]) != "hello from openssl\n" {
+				t.Fatalf("read %q, %v", buf[:n], err)
+			}
+		})
+	}
+}
+
+// openssl s_client -dtls1_2 against a hasp Listener (cookie exchange
+// included), verifying hasp's chain.
+func TestOpenSSLClient(t *testing.T) {
+	for _, tc := range []struct {
+		kt     testcerts.KeyType
+		cipher string
+		mtu    int
+	}{
+		{testcerts.P256, "ECDHE-ECDSA-AES256-GCM-SHA384", 1200},
+		{testcerts.RSA2048, "ECDHE-RSA-CHACHA20-POLY1305", 500},
+	} {
+		t.Run(tc.cipher, func(t *testing.T) {
+			ca, _, _ := peerFiles(t, tc.kt)
+			l, err := dtls.Listen("udp", "127.0.0.1:0", serverConfig(tc.kt), dtls.WithMTU(tc.mtu))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			go serveEcho(l)
+			p := startOpenSSL(t, "s_client", "-dtls1_2", "-connect", l.Addr().String(), "-servername", "localhost",
+				"-CAfile", ca, "-verify_return_error", "-cipher", tc.cipher, "-mtu", fmt.Sprint(tc.mtu), "-ign_eof")
+			if !p.out.WaitFor("Verify return code: 0 (ok)", 15*time.Second) {
+				t.Fatal("s_client did not verify hasp's chain")
+			}
+			io.WriteString(p.stdin, "ping from openssl\n")
+			// s_client prints what the echo sends back.
+			if !strings.Contains(p.out.String(), tc.cipher) {
+				t.Errorf("s_client did not negotiate %s", tc.cipher)
+			}
+			time.Sleep(100 * time.Millisecond)
+			io.WriteString(p.stdin, "again\n")
+			if !p.out.WaitFor("again", 10*time.Second) {
+				t.Fatal("no echo seen by s_client")
+			}
+		})
+	}
+}
