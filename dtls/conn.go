@@ -50,11 +50,18 @@ const DefaultMTU = 1200
 // largest protection overhead.
 const minMTU = 256
 
-// Retransmission timer bounds (RFC 6347 section 4.2.4.1).
+// Retransmission timer bounds (RFC 6347 section 4.2.4.1), and how many
+// times one flight goes again unanswered before the handshake gives up
+// (1+2+4+...+60 s: about five minutes).
 const (
 	initialTimeout = time.Second
 	maxTimeout     = 60 * time.Second
+	maxRetransmits = 10
 )
+
+// ErrHandshakeTimeout is the handshake's error when the peer never
+// answered a flight.
+var ErrHandshakeTimeout = errors.New("dtls: no answer from the peer: handshake timed out")
 
 // Option sets a connection's transport settings.
 type Option func(*options)
@@ -260,6 +267,7 @@ func (c *Conn) handshake() error {
 	}
 	timeout := initialTimeout
 	timer := c.opts.clock.After(timeout)
+	tries := 0
 	for !c.eng.Done() {
 		select {
 		case d, ok := <-c.in:
@@ -272,12 +280,15 @@ func (c *Conn) handshake() error {
 			}
 			if c.sentFlight {
 				// A new flight: its timer starts again from one second.
-				timeout = initialTimeout
+				timeout, tries = initialTimeout, 0
 				timer = c.opts.clock.After(timeout)
 			}
 		case <-c.quit:
 			return net.ErrClosed
 		case <-timer:
+			if tries++; tries > maxRetransmits {
+				return ErrHandshakeTimeout
+			}
 			if err := c.retransmit(); err != nil {
 				return err
 			}

@@ -39,7 +39,14 @@ func udpPair(t *testing.T) (*net.UDPConn, *net.UDPConn) {
 // handshakeBoth runs both handshakes and returns their errors.
 func handshakeBoth(c, s *dtls.Conn) (cerr, serr error) {
 	done := make(chan error, 1)
-	go func() { done <- s.Handshake() }()
+	go func() {
+		err := s.Handshake()
+		if err != nil {
+			// The client cannot finish either: stop its wait.
+			c.Close()
+		}
+		done <- err
+	}()
 	cerr = c.Handshake()
 	select {
 	case serr = <-done:
