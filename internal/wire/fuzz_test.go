@@ -290,3 +290,19 @@ func TestAppendPadding(t *testing.T) {
 func FuzzCertificateStatus(f *testing.F) {
 	fuzzMessage(f, [][]byte{(&CertificateStatus{Response: []byte("ocsp")}).Marshal()}, func() message { return &CertificateStatus{} })
 }
+
+// datagramHello is a ClientHello parsed as DTLS's, with legacy_cookie.
+type datagramHello struct{ ClientHello }
+
+func (m *datagramHello) Unmarshal(b []byte) error { return m.UnmarshalDatagram(b) }
+
+func FuzzDatagramClientHello(f *testing.F) {
+	ch := ClientHello{Vers: 0xfefd, Datagram: true, LegacyCookie: []byte("cookie"), SessionID: []byte{},
+		CipherSuites: []uint16{0xc02b}, Compression: []uint8{0}, EMS: true, Padding: -1}
+	fuzzMessage(f, [][]byte{ch.Marshal()}, func() message { return &datagramHello{} })
+}
+
+func FuzzHelloVerifyRequest(f *testing.F) {
+	hvr := HelloVerifyRequest{Vers: 0xfeff, Cookie: []byte("0123456789abcdef")}
+	fuzzMessage(f, [][]byte{hvr.Marshal(), {3, 0, 0, 3, 0xfe, 0xff, 0}}, func() message { return &HelloVerifyRequest{} })
+}
