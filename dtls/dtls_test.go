@@ -103,3 +103,53 @@ func TestHaspToHasp(t *testing.T) {
 		})
 	}
 }
+
+// Resumption by ticket and by session ID (the server keeps no ticket
+// key), ALPN and a client certificate, over DTLS 1.2.
+func TestResumptionALPNClientAuth(t *testing.T) {
+	for _, tickets := range []bool{true, false} {
+		t.Run(map[bool]string{true: "ticket", false: "session ID"}[tickets], func(t *testing.T) {
+			sc := serverConfig(testcerts.P256)
+			sc.SessionTicketsDisabled = !tickets
+			sc.NextProtos = []string{"coap", "webrtc"}
+			sc.ClientAuth = hasp.RequireAndVerifyClientCert
+			sc.ClientCAs = testCA.Pool()
+			cc := clientConfig()
+			cc.ClientSessionCache = hasp.NewLRUClientSessionCache(4)
+			cc.NextProtos = []string{"webrtc"}
+			cl := testCA.Issue(testcerts.P256, "client")
+			cc.Certificates = []hasp.Certificate{{Certificate: cl.Chain, PrivateKey: cl.Key, Leaf: cl.Cert}}
+			// Sessions are kept per server address: one listener.
+			l, err := dtls.Listen("udp", "127.0.0.1:0", sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			for i := range 2 {
+				accepted := make(chan *dtls.Conn, 1)
+				go func() {
+					s, err := l.AcceptDTLS()
+					if err == nil {
+						s.Handshake()
+					}
+					accepted <- s
+				}()
+				c, err := dtls.Dial("udp", l.Addr().String(), cc)
+				if err != nil {
+					t.Fatalf("connection %d: %v", i, err)
+				}
+				s := <-accepted
+				cs, ss := c.ConnectionState(), s.ConnectionState()
+				if cs.DidResume != (i == 1) || ss.DidResume != (i == 1) {
+					t.Fatalf("connection %d: resumed client %v server %v", i, cs.DidResume, ss.DidResume)
+				}
+				if cs.NegotiatedProtocol != "webrtc" || len(ss.PeerCertificates) == 0 {
+					t.Fatalf("connection %d: ALPN %q, client chain %d", i, cs.NegotiatedProtocol, len(ss.PeerCertificates))
+				}
+				echo(t, c, s)
+				c.Close()
+				s.Close()
+			}
+		})
+	}
+}
