@@ -40,9 +40,14 @@ type peer struct {
 // PID through exec).
 func startOpenSSL(t *testing.T, args ...string) *peer {
 	t.Helper()
-	openssl := testutil.NeedPeer(t, "openssl")
+	return startProgram(t, testutil.NeedPeer(t, "openssl"), args...)
+}
+
+// startProgram runs a program with a stdin pipe until the test ends.
+func startProgram(t *testing.T, path string, args ...string) *peer {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	cmd := exec.CommandContext(ctx, openssl, args...)
+	cmd := exec.CommandContext(ctx, path, args...)
 	p := &peer{out: &testutil.SyncBuffer{}}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	w, err := cmd.StdinPipe()
@@ -60,7 +65,7 @@ func startOpenSSL(t *testing.T, args ...string) *peer {
 		cmd.Wait()
 		cancel()
 		if t.Failed() {
-			t.Logf("openssl output:\n%s", p.out.String())
+			t.Logf("%s output:\n%s", filepath.Base(path), p.out.String())
 		}
 	})
 	return p
