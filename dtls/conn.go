@@ -196,19 +196,33 @@ func readLoop(pc net.PacketConn, addr net.Addr, connected bool, ch chan<- []byte
 			}
 			return
 		}
-		if !connected && (from == nil || from.String() != addr.String()) {
+		if !connected && !sameAddr(from, addr) {
 			continue
 		}
 		d := make([]byte, n)
 		copy(d, buf[:n])
+		// Waiting here leaves datagrams in the socket's buffer, where the
+		// kernel drops them when the connection does not keep up.
 		select {
 		case ch <- d:
 		case <-done:
 			return
-		default:
-			// The connection does not keep up: drop, as the network may.
 		}
 	}
+}
+
+// sameAddr reports whether two addresses are the same peer, without
+// allocating for UDP ones.
+func sameAddr(a, b net.Addr) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	ua, ok1 := a.(*net.UDPAddr)
+	ub, ok2 := b.(*net.UDPAddr)
+	if ok1 && ok2 {
+		return ua.Port == ub.Port && ua.IP.Equal(ub.IP) && ua.Zone == ub.Zone
+	}
+	return a.Network() == b.Network() && a.String() == b.String()
 }
 
 // init makes the handshaker, once.
@@ -403,7 +417,8 @@ func (c *Conn) handleRecord(r record) error {
 			return nil
 		}
 		if len(c.appData) < 64 {
-			c.appData = append(c.appData, append([]byte(nil), data...))
+			// data lies in the datagram, which is ours alone: no copy.
+			c.appData = append(c.appData, data)
 		}
 		if c.done {
 			// The peer has our last flight: no need to keep it.
