@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hasp-tls/hasp"
+	"github.com/hasp-tls/hasp/dtls"
 	"github.com/hasp-tls/hasp/trust"
 	"golang.org/x/term"
 )
@@ -65,6 +67,8 @@ func connect(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	certFile := fs.String("cert", "", "client certificate chain (PEM), sent when the server asks")
 	keyFile := fs.String("key", "", "private key (PEM) for --cert")
 	keylog := fs.String("keylog", "", "append TLS secrets to this file (NSS key log format)")
+	dtlsMode := fs.Bool("dtls", false, "DTLS 1.2 over UDP: each line of input is one datagram")
+	mtu := fs.Int("mtu", dtls.DefaultMTU, "with --dtls: the largest datagram to send")
 	var pins multiFlag
 	fs.Var(&pins, "pin", "trust a key by its SPKI SHA-256 (sha256/BASE64); may repeat")
 	fs.Usage = func() {
@@ -81,6 +85,7 @@ Examples:
   hasp connect --cafile ~/.config/hasp/ca.pem 127.0.0.1:8443
   hasp connect --tls1.2 --ciphers TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 host:443
   hasp connect --json --quiet host:443 < /dev/null
+  hasp connect --dtls --cafile ~/.config/hasp/ca.pem 127.0.0.1:8443
 
 Exit codes:
   0  trusted and done
@@ -215,10 +220,18 @@ Flags:
 		}
 	}
 
-	var conn *hasp.Conn
+	if *dtlsMode && *only13 {
+		fmt.Fprintln(stderr, "hasp connect: --dtls speaks DTLS 1.2; DTLS 1.3 is not there yet")
+		return exitUsage
+	}
+	var conn connectConn
 	for attempt := 0; ; attempt++ {
 		var code int
-		conn, code, err = dialOnce(ctx, addr, cfg, *timeout, stderr)
+		if *dtlsMode {
+			conn, code, err = dialDTLS(ctx, addr, cfg, *timeout, *mtu, stderr)
+		} else {
+			conn, code, err = dialOnce(ctx, addr, cfg, *timeout, stderr)
+		}
 		if err == nil {
 			break
 		}
@@ -267,10 +280,14 @@ Flags:
 		writeJSON(stdout, addr, conn.ConnectionState(), trace)
 	}
 
+	if dc, ok := conn.(*dtls.Conn); ok {
+		return copyDatagrams(dc, stdin, stdout, stderr)
+	}
+	hc := conn.(*hasp.Conn)
 	done := make(chan struct{})
 	go func() {
-		io.Copy(conn, stdin)
-		conn.CloseWrite()
+		io.Copy(hc, stdin)
+		hc.CloseWrite()
 		close(done)
 	}()
 	if _, err := io.Copy(stdout, conn); err != nil && !errors.Is(err, io.EOF) {
@@ -280,8 +297,76 @@ Flags:
 	return exitOK
 }
 
+// connectConn is a TLS or a DTLS connection.
+type connectConn interface {
+	net.Conn
+	ConnectionState() hasp.ConnectionState
+}
+
+// dialDTLS is dialOnce over UDP.
+func dialDTLS(ctx context.Context, addr string, cfg *hasp.Config, timeout time.Duration, mtu int, stderr io.Writer) (connectConn, int, error) {
+	hctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	conn, err := dtls.DialContext(hctx, "udp", addr, cfg, dtls.WithMTU(mtu))
+	if err != nil {
+		var te *trust.Error
+		if errors.As(err, &te) {
+			return nil, exitUntrusted, err
+		}
+		fmt.Fprintf(stderr, "hasp connect: DTLS handshake with %s failed: %v\n", addr, err)
+		var ae *hasp.AlertError
+		if errors.As(err, &ae) {
+			return nil, exitHandshake, err
+		}
+		return nil, exitNetwork, err
+	}
+	return conn, exitOK, nil
+}
+
+// copyDatagrams sends each line of stdin as one datagram (split where a
+// line does not fit) and prints what comes back, until stdin ends and
+// the peer has been quiet for a second.
+func copyDatagrams(c *dtls.Conn, stdin io.Reader, stdout, stderr io.Writer) int {
+	inputDone := make(chan struct{})
+	go func() {
+		defer close(inputDone)
+		sc := bufio.NewScanner(stdin)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			line := append(sc.Bytes(), '\n')
+			for len(line) > 0 {
+				n := min(len(line), c.MaxWrite())
+				if _, err := c.Write(line[:n]); err != nil {
+					fmt.Fprintf(stderr, "hasp connect: %v\n", err)
+					return
+				}
+				line = line[n:]
+			}
+		}
+	}()
+	buf := make([]byte, 1<<16)
+	for {
+		select {
+		case <-inputDone:
+			c.SetReadDeadline(time.Now().Add(time.Second))
+		default:
+		}
+		n, err := c.Read(buf)
+		if n > 0 {
+			stdout.Write(buf[:n])
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, os.ErrDeadlineExceeded) {
+				return exitOK
+			}
+			fmt.Fprintf(stderr, "hasp connect: %v\n", err)
+			return exitNetwork
+		}
+	}
+}
+
 // dialOnce connects and runs the handshake, reporting failures.
-func dialOnce(ctx context.Context, addr string, cfg *hasp.Config, timeout time.Duration, stderr io.Writer) (*hasp.Conn, int, error) {
+func dialOnce(ctx context.Context, addr string, cfg *hasp.Config, timeout time.Duration, stderr io.Writer) (connectConn, int, error) {
 	hctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	raw, err := (&net.Dialer{}).DialContext(hctx, "tcp", addr)

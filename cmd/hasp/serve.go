@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hasp-tls/hasp"
+	"github.com/hasp-tls/hasp/dtls"
 	"github.com/hasp-tls/hasp/hasphttp"
 	"github.com/hasp-tls/hasp/internal/lockpanel"
 	"github.com/hasp-tls/hasp/internal/ratelog"
@@ -42,6 +43,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	only12 := fs.Bool("tls1.2", false, "TLS 1.2 only")
 	only13 := fs.Bool("tls1.3", false, "TLS 1.3 only")
 	keylog := fs.String("keylog", "", "append TLS secrets to this file (NSS key log format, for Wireshark)")
+	dtlsMode := fs.Bool("dtls", false, "DTLS 1.2 echo service on UDP --addr (each datagram echoed; a summary line per connection)")
+	mtu := fs.Int("mtu", dtls.DefaultMTU, "with --dtls: the largest datagram to send")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `Usage: hasp serve [flags]
 
@@ -56,6 +59,7 @@ Examples:
   hasp serve                                  the lock panel on https://127.0.0.1:8443/
   hasp serve --dir ./site --redirect-http 127.0.0.1:8080
   hasp serve --echo --tls1.2                  a raw TLS 1.2 echo server
+  hasp serve --dtls                           a DTLS 1.2 echo service on udp 127.0.0.1:8443
   hasp serve --client-auth require-and-verify --client-ca clients.pem
 
 Flags:
@@ -136,6 +140,13 @@ Flags:
 		defer f.Close()
 		cfg.KeyLogWriter = f
 		fmt.Fprintf(stderr, "WARNING: --keylog: TLS secrets go to %s; anyone with it can read the traffic.\n", *keylog)
+	}
+	if *dtlsMode {
+		if *only13 {
+			fmt.Fprintln(stderr, "hasp serve: --dtls speaks DTLS 1.2; DTLS 1.3 is not there yet")
+			return 2
+		}
+		return serveDTLS(ctx, *addr, cfg, *mtu, cert, stdout, stderr)
 	}
 	ln, err := hasp.Listen("tcp", *addr, cfg)
 	if err != nil {
@@ -269,4 +280,73 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
+}
+
+// serveDTLS runs the DTLS echo service: every peer answers a cookie
+// first, then each datagram it sends comes back; one summary line per
+// connection, as the lock panel shows it.
+func serveDTLS(ctx context.Context, addr string, cfg *hasp.Config, mtu int, cert hasp.Certificate, stdout, stderr io.Writer) int {
+	ln, err := dtls.Listen("udp", addr, cfg, dtls.WithMTU(mtu))
+	if err != nil {
+		fmt.Fprintf(stderr, "hasp serve: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "hasp serve: DTLS 1.2 echo on udp %s (MTU %d)\n", ln.Addr(), mtu)
+	fp := sha256.Sum256(cert.Certificate[0])
+	fmt.Fprintf(stdout, "certificate: %s, SHA-256 %X\n", cert.Leaf.Subject.CommonName, fp)
+	fmt.Fprintf(stdout, "try: hasp connect --dtls %s   or: openssl s_client -dtls1_2 -connect %s\n", ln.Addr(), ln.Addr())
+	logger := log.New(stampWriter{stdout}, "", 0)
+	failed := ratelog.Handshakes(logger.Printf)
+	defer failed.Flush()
+	go func() {
+		<-ctx.Done()
+		fmt.Fprintln(stdout, "hasp serve: shutting down")
+		ln.Close()
+	}()
+	for {
+		c, err := ln.AcceptDTLS()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return 0
+			}
+			fmt.Fprintf(stderr, "hasp serve: %v\n", err)
+			return 1
+		}
+		go func() {
+			defer c.Close()
+			if err := c.Handshake(); err != nil {
+				failed.Event(ratelog.HandshakeReason(err), fmt.Sprintf("hasp: DTLS handshake error from %s: %v", c.RemoteAddr(), err))
+				return
+			}
+			logger.Print(dtlsSummary(c))
+			buf := make([]byte, 1<<14)
+			for {
+				c.SetReadDeadline(time.Now().Add(5 * time.Minute))
+				n, err := c.Read(buf)
+				if err != nil {
+					logger.Printf("%s closed: %v", c.RemoteAddr(), err)
+					return
+				}
+				if _, err := c.Write(buf[:n]); err != nil {
+					logger.Printf("%s: %v", c.RemoteAddr(), err)
+					return
+				}
+			}
+		}()
+	}
+}
+
+// dtlsSummary is one line on what a DTLS connection negotiated.
+func dtlsSummary(c *dtls.Conn) string {
+	st := c.ConnectionState()
+	resumed := "full handshake"
+	if st.DidResume {
+		resumed = "resumed"
+	}
+	client := "no client certificate"
+	if len(st.PeerCertificates) > 0 {
+		client = "client " + st.PeerCertificates[0].Subject.String()
+	}
+	return fmt.Sprintf("%s %s %s %s, %s, ALPN %s, %s", c.RemoteAddr(), hasp.VersionName(st.Version),
+		hasp.CipherSuiteName(st.CipherSuite), st.CurveID, resumed, orNone(st.NegotiatedProtocol), client)
 }

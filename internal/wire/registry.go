@@ -31,6 +31,12 @@ func VersionName(v uint16) string {
 		return "TLS 1.2"
 	case VersionTLS13:
 		return "TLS 1.3"
+	case 0xfeff:
+		return "DTLS 1.0"
+	case 0xfefd:
+		return "DTLS 1.2"
+	case 0xfefc:
+		return "DTLS 1.3"
 	}
 	return fmt.Sprintf("0x%04x", v)
 }
