@@ -21,7 +21,9 @@ func TestServeAndConnectDTLS(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &testutil.SyncBuffer{}
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve", "--dtls", "--addr", "127.0.0.1:0", "--mtu", "600"}, nil, out, out) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--dtls", "--addr", "127.0.0.1:0", "--mtu", "600"}, nil, out, out)
+	}()
 	defer func() {
 		cancel()
 		select {
