@@ -17,7 +17,7 @@ func init() { bridge.NewDatagram = newDatagramHandshake }
 // datagramHandshake is the handshaker package dtls drives.
 type datagramHandshake struct{ handshaker }
 
-func newDatagramHandshake(config any, client bool, remote net.Addr) (bridge.Handshake, error) {
+func newDatagramHandshake(config any, client bool, remote net.Addr, tune func(*engine.Config)) (bridge.Handshake, error) {
 	cfg, _ := config.(*Config)
 	if cfg == nil {
 		return nil, errors.New("hasp: nil Config")
@@ -27,6 +27,9 @@ func newDatagramHandshake(config any, client bool, remote net.Addr) (bridge.Hand
 		// DTLS 1.2 only until DTLS 1.3 lands; a Config's TLS bounds
 		// say nothing more here (hasp speaks no DTLS 1.0).
 		ec.MinVersion, ec.MaxVersion = versionDTLS12, versionDTLS12
+		if tune != nil {
+			tune(ec)
+		}
 	}
 	eng, err := h.newEngine()
 	if err != nil {

@@ -69,11 +69,49 @@ type Option func(*options)
 type options struct {
 	mtu   int
 	clock Clock
+	srtp  []uint16
 }
 
 // WithMTU sets the largest datagram sent (default DefaultMTU; at least
 // 256).
 func WithMTU(n int) Option { return func(o *options) { o.mtu = n } }
+
+// SRTPProtectionProfile is a DTLS-SRTP protection profile (RFC 5764,
+// IANA "DTLS-SRTP Protection Profiles").
+type SRTPProtectionProfile uint16
+
+// The profiles WebRTC uses.
+const (
+	SRTP_AES128_CM_HMAC_SHA1_80 SRTPProtectionProfile = 0x0001
+	SRTP_AES128_CM_HMAC_SHA1_32 SRTPProtectionProfile = 0x0002
+	SRTP_AEAD_AES_128_GCM       SRTPProtectionProfile = 0x0007
+	SRTP_AEAD_AES_256_GCM       SRTPProtectionProfile = 0x0008
+)
+
+// keyingLength is the exporter output a profile needs: two master keys
+// and two master salts (RFC 5764 4.2; RFC 7714 12 for AES-GCM).
+func (p SRTPProtectionProfile) keyingLength() int {
+	switch p {
+	case SRTP_AES128_CM_HMAC_SHA1_80, SRTP_AES128_CM_HMAC_SHA1_32:
+		return 2 * (16 + 14)
+	case SRTP_AEAD_AES_128_GCM:
+		return 2 * (16 + 12)
+	case SRTP_AEAD_AES_256_GCM:
+		return 2 * (32 + 12)
+	}
+	return 0
+}
+
+// WithSRTP offers (a client) or accepts (a server, in its order of
+// preference) DTLS-SRTP protection profiles: the use_srtp extension of
+// RFC 5764, as WebRTC keys its media.
+func WithSRTP(profiles ...SRTPProtectionProfile) Option {
+	return func(o *options) {
+		for _, p := range profiles {
+			o.srtp = append(o.srtp, uint16(p))
+		}
+	}
+}
 
 // WithClock runs the retransmission timers on c.
 func WithClock(c Clock) Option { return func(o *options) { o.clock = c } }
@@ -233,7 +271,12 @@ func (c *Conn) init() error {
 	if bridge.NewDatagram == nil {
 		return errors.New("dtls: package hasp is not initialised")
 	}
-	hs, err := bridge.NewDatagram(c.config, c.client, c.raddr)
+	var tune func(*engine.Config)
+	if len(c.opts.srtp) > 0 {
+		srtp := c.opts.srtp
+		tune = func(ec *engine.Config) { ec.SRTPProfiles = srtp }
+	}
+	hs, err := bridge.NewDatagram(c.config, c.client, c.raddr, tune)
 	if err != nil {
 		return err
 	}
@@ -742,6 +785,27 @@ func (c *Conn) ConnectionState() hasp.ConnectionState {
 		return hasp.ConnectionState{}
 	}
 	return c.hs.ConnectionState().(hasp.ConnectionState)
+}
+
+// SRTPProtectionProfile is the DTLS-SRTP profile agreed on (0: none).
+func (c *Conn) SRTPProtectionProfile() SRTPProtectionProfile {
+	c.handshakeMu.Lock()
+	defer c.handshakeMu.Unlock()
+	if c.eng == nil || !c.done {
+		return 0
+	}
+	return SRTPProtectionProfile(c.eng.State().SRTPProfile)
+}
+
+// SRTPKeyingMaterial is the keying material of the agreed profile (RFC
+// 5764 4.2): client key, server key, client salt, server salt.
+func (c *Conn) SRTPKeyingMaterial() ([]byte, error) {
+	p := c.SRTPProtectionProfile()
+	if p == 0 || p.keyingLength() == 0 {
+		return nil, errors.New("dtls: no SRTP protection profile agreed")
+	}
+	st := c.ConnectionState()
+	return st.ExportKeyingMaterial("EXTRACTOR-dtls_srtp", nil, p.keyingLength())
 }
 
 // LocalAddr is the socket's address.

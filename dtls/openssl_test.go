@@ -3,6 +3,7 @@ package dtls_test
 import (
 	"bufio"
 	"context"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -157,5 +158,42 @@ func TestOpenSSLClient(t *testing.T) {
 				t.Fatal("no echo seen by s_client")
 			}
 		})
+	}
+}
+
+// DTLS-SRTP with OpenSSL: s_server agrees on the profile and prints the
+// exported keying material, which must be what hasp derived.
+func TestOpenSSLSRTP(t *testing.T) {
+	_, cert, key := peerFiles(t, testcerts.P256)
+	p := startOpenSSL(t, "s_server", "-dtls1_2", "-accept", "127.0.0.1:0", "-naccept", "1", "-cert", cert, "-key", key,
+		"-use_srtp", "SRTP_AEAD_AES_128_GCM", "-keymatexport", "EXTRACTOR-dtls_srtp", "-keymatexportlen", "56")
+	if !p.out.WaitFor("ACCEPT", 10*time.Second) {
+		t.Fatal("s_server did not start")
+	}
+	var addr string
+	sc := bufio.NewScanner(strings.NewReader(p.out.String()))
+	for sc.Scan() {
+		if a, ok := strings.CutPrefix(sc.Text(), "ACCEPT "); ok {
+			addr = strings.TrimSpace(a)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	c, err := dtls.DialContext(ctx, "udp", addr, clientConfig(), dtls.WithSRTP(dtls.SRTP_AES128_CM_HMAC_SHA1_80, dtls.SRTP_AEAD_AES_128_GCM))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.SRTPProtectionProfile() != dtls.SRTP_AEAD_AES_128_GCM {
+		t.Fatalf("profile %04x", c.SRTPProtectionProfile())
+	}
+	km, err := c.SRTPKeyingMaterial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.ToUpper(hex.EncodeToString(km))
+	c.Write([]byte("x\n")) // s_server prints its session details once data flows
+	if !p.out.WaitFor(want, 10*time.Second) {
+		t.Fatalf("s_server's keying material is not %s", want)
 	}
 }

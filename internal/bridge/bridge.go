@@ -34,5 +34,6 @@ type Handshake interface {
 }
 
 // NewDatagram makes the handshaker of a DTLS connection for config (a
-// *hasp.Config), on the client or server side, with the peer's address.
-var NewDatagram func(config any, client bool, remote net.Addr) (Handshake, error)
+// *hasp.Config), on the client or server side, with the peer's address;
+// tune (may be nil) sets the engine options only the transport has.
+var NewDatagram func(config any, client bool, remote net.Addr, tune func(*engine.Config)) (Handshake, error)

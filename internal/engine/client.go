@@ -195,6 +195,9 @@ func (c *Client) helloSpec() (*HelloSpec, error) {
 		// RFC 9001 section 8.2.
 		h.Extra = []wire.Extension{{Type: wire.ExtQUICTransportParameters, Data: cfg.TransportParams}}
 	}
+	if v.datagram && len(cfg.SRTPProfiles) > 0 {
+		h.Extra = append(h.Extra, useSRTP(cfg.SRTPProfiles))
+	}
 	return h, nil
 }
 

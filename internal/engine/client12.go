@@ -71,7 +71,7 @@ func (c *Client) readServerHello12(sh *wire.ServerHello) error {
 	for _, e := range sh.Extensions {
 		switch t := e.Type; t {
 		case wire.ExtRenegotiationInfo, wire.ExtExtendedMasterSecret, wire.ExtECPointFormats, wire.ExtALPN,
-			wire.ExtStatusRequest, wire.ExtSCT, wire.ExtServerName, wire.ExtSessionTicket, wire.ExtSupportedGroups:
+			wire.ExtStatusRequest, wire.ExtSCT, wire.ExtServerName, wire.ExtSessionTicket, wire.ExtSupportedGroups, wire.ExtUseSRTP:
 			// supported_groups answers one we sent (RFC 5246 7.4.1.4
 			// allows that); some servers send it, and it says nothing
 			// we use: ignored.
@@ -94,6 +94,21 @@ func (c *Client) readServerHello12(sh *wire.ServerHello) error {
 	}
 	if sh.ALPN != "" && !slices.Contains(c.hello.ALPN, sh.ALPN) {
 		return fail(wire.AlertIllegalParameter, "server chose ALPN protocol %q, which was not offered", sh.ALPN)
+	}
+	for _, e := range sh.Extensions {
+		if e.Type != wire.ExtUseSRTP {
+			continue
+		}
+		// RFC 5764 4.1.1: one profile, of those offered, and our MKI
+		// (hasp sends none).
+		profiles, mki, ok := parseUseSRTP(e.Data)
+		if !ok {
+			return fail(wire.AlertDecodeError, "malformed use_srtp")
+		}
+		if len(profiles) != 1 || !slices.Contains(cfg.SRTPProfiles, profiles[0]) || len(mki) != 0 {
+			return fail(wire.AlertIllegalParameter, "server chose SRTP profiles %v (MKI %x), not one of those offered", profiles, mki)
+		}
+		c.st.SRTPProfile = profiles[0]
 	}
 	c.st.Version = sh.Vers
 	c.st.Suite = st

@@ -252,6 +252,9 @@ type Config struct {
 	// once they are known.
 	TransportParams []byte
 	QUICParams      func(peer []byte) ([]byte, error)
+	// SRTPProfiles: DTLS-SRTP protection profiles (RFC 5764 4.1.1) a
+	// client offers, or a server takes, in order of preference.
+	SRTPProfiles []uint16
 
 	// KeyLog receives secrets in NSS key log form.
 	KeyLog func(label string, clientRandom, secret []byte)
@@ -337,6 +340,8 @@ type State struct {
 	EarlyDataOffered bool
 	// PeerTransportParams are the peer's QUIC transport parameters.
 	PeerTransportParams []byte
+	// SRTPProfile is the DTLS-SRTP profile agreed on (0: none).
+	SRTPProfile uint16
 	// PeerRecordLimit is the peer's record_size_limit (0 when absent).
 	PeerRecordLimit uint16
 	// CertRequested: the server asked for a client certificate.

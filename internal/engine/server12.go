@@ -215,6 +215,9 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 		// handshake acknowledges it (never when resuming).
 		ServerNameAck: ch.ServerName != "",
 	}
+	if err := s.agreeSRTP(ch, &sh); err != nil {
+		return err
+	}
 	if err := readRandom(s.cfg.Rand, sh.Random[:]); err != nil {
 		return err
 	}
@@ -541,6 +544,9 @@ func (s *Server) resume12(ch *wire.ClientHello, msg []byte, sess *Session) error
 	sh := wire.ServerHello{
 		Vers: s.st.Version, SessionID: ch.SessionID, CipherSuite: st.ID, HasSecureReneg: secureReneg(ch), EMS: true, ALPN: alpn,
 		HasPointFormats: len(ch.PointFormats) > 0, PointFormats: []uint8{0},
+	}
+	if err := s.agreeSRTP(ch, &sh); err != nil {
+		return err
 	}
 	if err := readRandom(s.cfg.Rand, sh.Random[:]); err != nil {
 		return err
