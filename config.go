@@ -41,6 +41,20 @@ const (
 	TLS_CHACHA20_POLY1305_SHA256 = wire.TLS_CHACHA20_POLY1305_SHA256
 )
 
+// TLS 1.2 (and DTLS 1.2) cipher suites hasp implements: ECDHE with an
+// AEAD. The AES-CCM ones (RFC 7251; _CCM_8 is the IoT profile of RFC
+// 7925) are negotiated only when Config.CipherSuites names them.
+const (
+	TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256       = wire.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+	TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384       = wire.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
+	TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256         = wire.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+	TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384         = wire.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
+	TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 = wire.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
+	TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256   = wire.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
+	TLS_ECDHE_ECDSA_WITH_AES_128_CCM              = wire.TLS_ECDHE_ECDSA_WITH_AES_128_CCM
+	TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8            = wire.TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8
+)
+
 // CurveID names a key-exchange group (IANA "TLS Supported Groups").
 type CurveID uint16
 
@@ -361,7 +375,7 @@ func (c *Config) init() error {
 		}
 		for _, id := range c.CipherSuites {
 			if s := suite.ByID(id); s == nil {
-				c.initErr = fmt.Errorf("hasp: cipher suite %s is not one hasp implements (ECDHE with AES-GCM or ChaCha20-Poly1305, and the TLS 1.3 suites)", CipherSuiteName(id))
+				c.initErr = fmt.Errorf("hasp: cipher suite %s is not one hasp implements (ECDHE with AES-GCM, ChaCha20-Poly1305 or AES-CCM, and the TLS 1.3 suites)", CipherSuiteName(id))
 				return
 			}
 		}

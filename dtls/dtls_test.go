@@ -153,3 +153,26 @@ func TestResumptionALPNClientAuth(t *testing.T) {
 		})
 	}
 }
+
+// The IoT certificate profile of RFC 7925: ECDHE-ECDSA with AES-CCM-8
+// (and AES-CCM), when the Config names it.
+func TestCCM(t *testing.T) {
+	for _, id := range []uint16{hasp.TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8, hasp.TLS_ECDHE_ECDSA_WITH_AES_128_CCM} {
+		t.Run(hasp.CipherSuiteName(id), func(t *testing.T) {
+			a, b := udpPair(t)
+			cc, sc := clientConfig(), serverConfig(testcerts.P256)
+			cc.CipherSuites, sc.CipherSuites = []uint16{id}, []uint16{id}
+			c, _ := dtls.Client(a, b.LocalAddr(), cc)
+			s, _ := dtls.Server(b, a.LocalAddr(), sc)
+			defer c.Close()
+			defer s.Close()
+			if cerr, serr := handshakeBoth(c, s); cerr != nil || serr != nil {
+				t.Fatalf("client %v, server %v", cerr, serr)
+			}
+			if got := c.ConnectionState().CipherSuite; got != id {
+				t.Fatalf("negotiated %s", hasp.CipherSuiteName(got))
+			}
+			echo(t, c, s)
+		})
+	}
+}

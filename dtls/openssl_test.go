@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hasp-tls/hasp"
 	"github.com/hasp-tls/hasp/dtls"
 	"github.com/hasp-tls/hasp/internal/testcerts"
 	"github.com/hasp-tls/hasp/internal/testutil"
@@ -83,6 +84,8 @@ func TestOpenSSLServer(t *testing.T) {
 		{testcerts.P256, "ECDHE-ECDSA-AES128-GCM-SHA256", 1200},
 		{testcerts.P256, "ECDHE-ECDSA-CHACHA20-POLY1305", 1200},
 		{testcerts.RSA2048, "ECDHE-RSA-AES256-GCM-SHA384", 400},
+		{testcerts.P256, "ECDHE-ECDSA-AES128-CCM8", 1200},
+		{testcerts.P256, "ECDHE-ECDSA-AES128-CCM", 1200},
 	} {
 		t.Run(tc.cipher, func(t *testing.T) {
 			_, cert, key := peerFiles(t, tc.kt)
@@ -99,6 +102,10 @@ func TestOpenSSLServer(t *testing.T) {
 				}
 			}
 			cfg := clientConfig()
+			if strings.Contains(tc.cipher, "CCM") {
+				// Offered only when named.
+				cfg.CipherSuites = []uint16{hasp.TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8, hasp.TLS_ECDHE_ECDSA_WITH_AES_128_CCM}
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 			defer cancel()
 			c, err := dtls.DialContext(ctx, "udp", addr, cfg, dtls.WithMTU(tc.mtu))
@@ -133,10 +140,15 @@ func TestOpenSSLClient(t *testing.T) {
 	}{
 		{testcerts.P256, "ECDHE-ECDSA-AES256-GCM-SHA384", 1200},
 		{testcerts.RSA2048, "ECDHE-RSA-CHACHA20-POLY1305", 500},
+		{testcerts.P256, "ECDHE-ECDSA-AES128-CCM8", 1200},
 	} {
 		t.Run(tc.cipher, func(t *testing.T) {
 			ca, _, _ := peerFiles(t, tc.kt)
-			l, err := dtls.Listen("udp", "127.0.0.1:0", serverConfig(tc.kt), dtls.WithMTU(tc.mtu))
+			sc := serverConfig(tc.kt)
+			if strings.Contains(tc.cipher, "CCM") {
+				sc.CipherSuites = []uint16{hasp.TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8}
+			}
+			l, err := dtls.Listen("udp", "127.0.0.1:0", sc, dtls.WithMTU(tc.mtu))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -166,3 +166,70 @@ func waitErr(ch <-chan error) error {
 		return net.ErrClosed
 	}
 }
+
+// AES-CCM-8 (RFC 7925's suite) with pion, both roles.
+func TestPionCCM8(t *testing.T) {
+	ccm8 := []uint16{hasp.TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8}
+	t.Run("pion client", func(t *testing.T) {
+		a, b := udpPair(t)
+		sc := serverConfig(testcerts.P256)
+		sc.CipherSuites = ccm8
+		s, _ := dtls.Server(b, a.LocalAddr(), sc)
+		defer s.Close()
+		pc, err := piondtls.Client(a, b.LocalAddr(), &piondtls.Config{InsecureSkipVerify: true, VerifyPeerCertificate: verifyTestChain,
+			CipherSuites: []piondtls.CipherSuiteID{piondtls.TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pc.Close()
+		done := make(chan error, 1)
+		go func() { done <- s.Handshake() }()
+		if err := pc.Handshake(); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitErr(done); err != nil {
+			t.Fatal(err)
+		}
+		pc.Write([]byte("ccm8 from pion"))
+		s.SetReadDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 100)
+		n, err := s.Read(buf)
+		if err != nil || string(buf[:n]) != "ccm8 from pion" || s.ConnectionState().CipherSuite != ccm8[0] {
+			t.Fatalf("read %q, %v", buf[:n], err)
+		}
+	})
+	t.Run("pion server", func(t *testing.T) {
+		a, b := udpPair(t)
+		ps, err := piondtls.Server(b, a.LocalAddr(), &piondtls.Config{Certificates: []tls.Certificate{pionCert(testcerts.P256)},
+			CipherSuites: []piondtls.CipherSuiteID{piondtls.TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ps.Close()
+		cc := clientConfig()
+		cc.CipherSuites = ccm8
+		c, _ := dtls.Client(a, b.LocalAddr(), cc)
+		defer c.Close()
+		done := make(chan error, 1)
+		go func() { done <- ps.Handshake() }()
+		if err := c.Handshake(); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitErr(done); err != nil {
+			t.Fatal(err)
+		}
+		roundTripTo(t, c, ps, "ccm8 from hasp")
+	})
+}
+
+// roundTripTo sends msg from c and reads it at p.
+func roundTripTo(t *testing.T, c, p net.Conn, msg string) {
+	t.Helper()
+	c.Write([]byte(msg))
+	p.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 100)
+	n, err := p.Read(buf)
+	if err != nil || string(buf[:n]) != msg {
+		t.Fatalf("read %q, %v", buf[:n], err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/crypto/chacha20poly1305"
 
+	"github.com/hasp-tls/hasp/internal/ccm"
 	"github.com/hasp-tls/hasp/internal/wire"
 )
 
@@ -24,8 +25,10 @@ type Suite struct {
 	// For TLS 1.2: what authenticates the server's key exchange.
 	ECDSA bool
 	// ChaCha marks the suites that are fast without AES hardware.
-	ChaCha  bool
-	newAEAD func(key []byte) (cipher.AEAD, error)
+	ChaCha bool
+	// NotDefault: negotiated only when the Config names it.
+	NotDefault bool
+	newAEAD    func(key []byte) (cipher.AEAD, error)
 }
 
 // NewAEAD returns the suite's AEAD keyed with key.
@@ -58,6 +61,21 @@ var all = []*Suite{
 	{ID: wire.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, KeyLen: 32, Hash: crypto.SHA384, newAEAD: aesGCM},
 	{ID: wire.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, KeyLen: 32, Hash: crypto.SHA256, ECDSA: true, ChaCha: true, newAEAD: chacha20poly1305.New},
 	{ID: wire.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, KeyLen: 32, Hash: crypto.SHA256, ChaCha: true, newAEAD: chacha20poly1305.New},
+	// AES-CCM (RFC 7251): the nonce is salt||explicit, as AES-GCM's (RFC
+	// 6655 3). Offered only when configured (CCM-8's tag is 64 bits).
+	{ID: wire.TLS_ECDHE_ECDSA_WITH_AES_128_CCM, KeyLen: 16, Hash: crypto.SHA256, ECDSA: true, NotDefault: true, newAEAD: aesCCM(16)},
+	{ID: wire.TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8, KeyLen: 16, Hash: crypto.SHA256, ECDSA: true, NotDefault: true, newAEAD: aesCCM(8)},
+}
+
+// aesCCM is AES-CCM with a 12-byte nonce and a tag of tagSize bytes.
+func aesCCM(tagSize int) func(key []byte) (cipher.AEAD, error) {
+	return func(key []byte) (cipher.AEAD, error) {
+		b, err := aes.NewCipher(key)
+		if err != nil {
+			return nil, err
+		}
+		return ccm.New(b, 12, tagSize)
+	}
 }
 
 func init() {
