@@ -53,6 +53,16 @@ const (
 	TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256   = wire.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
 	TLS_ECDHE_ECDSA_WITH_AES_128_CCM              = wire.TLS_ECDHE_ECDSA_WITH_AES_128_CCM
 	TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8            = wire.TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8
+
+	// Pre-shared keys (see Config.PSK).
+	TLS_PSK_WITH_AES_128_GCM_SHA256             = wire.TLS_PSK_WITH_AES_128_GCM_SHA256
+	TLS_PSK_WITH_AES_256_GCM_SHA384             = wire.TLS_PSK_WITH_AES_256_GCM_SHA384
+	TLS_PSK_WITH_AES_128_CCM                    = wire.TLS_PSK_WITH_AES_128_CCM
+	TLS_PSK_WITH_AES_128_CCM_8                  = wire.TLS_PSK_WITH_AES_128_CCM_8
+	TLS_PSK_WITH_CHACHA20_POLY1305_SHA256       = wire.TLS_PSK_WITH_CHACHA20_POLY1305_SHA256
+	TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256 = wire.TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256
+	TLS_ECDHE_PSK_WITH_AES_128_GCM_SHA256       = wire.TLS_ECDHE_PSK_WITH_AES_128_GCM_SHA256
+	TLS_ECDHE_PSK_WITH_AES_128_CCM_8_SHA256     = wire.TLS_ECDHE_PSK_WITH_AES_128_CCM_8_SHA256
 )
 
 // CurveID names a key-exchange group (IANA "TLS Supported Groups").
@@ -194,6 +204,11 @@ type Config struct {
 	RequireExtendedMasterSecret bool
 	// CurvePreferences: the groups, in order of preference.
 	CurvePreferences []CurveID
+	// PSK, when set, enables the TLS 1.2 (and DTLS 1.2) pre-shared-key
+	// suites named in CipherSuites (TLS_PSK_*, TLS_ECDHE_PSK_*: RFC 4279,
+	// RFC 5489; with AES-CCM-8 the IoT profile of RFC 7925): the ends
+	// authenticate with a shared key instead of certificates.
+	PSK *PSKConfig
 	// SignatureSchemes are the schemes accepted in the peer's handshake
 	// signatures (CertificateVerify, and a TLS 1.2 ServerKeyExchange), in
 	// order of preference, and advertised in signature_algorithms. nil
@@ -311,6 +326,7 @@ func (c *Config) Clone() *Config {
 		RequireExtendedMasterSecret: c.RequireExtendedMasterSecret,
 		CurvePreferences:            c.CurvePreferences,
 		SignatureSchemes:            c.SignatureSchemes,
+		PSK:                         c.PSK,
 		KeyShares:                   c.KeyShares,
 		DisableCompatibilityMode:    c.DisableCompatibilityMode,
 		SessionTicketsDisabled:      c.SessionTicketsDisabled,
@@ -385,6 +401,14 @@ func (c *Config) init() error {
 				return
 			}
 		}
+		if c.PSK == nil {
+			for _, id := range c.CipherSuites {
+				if s := suite.ByID(id); s != nil && s.PSK {
+					c.initErr = fmt.Errorf("hasp: cipher suite %s needs Config.PSK", CipherSuiteName(id))
+					return
+				}
+			}
+		}
 		c.suites13, c.suites12List = c.computeSuites(), c.computeSuites12()
 		c.offered = append(append([]uint16(nil), c.suites13...), c.suites12List...)
 		for _, g := range append(append([]CurveID(nil), c.CurvePreferences...), c.KeyShares...) {
@@ -400,12 +424,26 @@ func (c *Config) init() error {
 func (c *Config) suites12() []uint16 { return c.suites12List }
 func (c *Config) suites() []uint16   { return c.suites13 }
 
+// PSKConfig holds pre-shared keys (TLS 1.2 and DTLS 1.2).
+type PSKConfig struct {
+	// A client sends Identity and uses Key; or, when ClientKey is set, the
+	// identity and key it returns for the server's hint (which may be
+	// empty).
+	Identity, Key []byte
+	ClientKey     func(hint []byte) (identity, key []byte, err error)
+	// A server sends Hint (RFC 4279 5.2; may be empty) and looks up the
+	// key of the identity a client names with ServerKey: a nil key or an
+	// error is an unknown identity (unknown_psk_identity).
+	Hint      []byte
+	ServerKey func(identity []byte) (key []byte, err error)
+}
+
 // computeSuites12 returns the TLS 1.2 suites in order of preference.
 func (c *Config) computeSuites12() []uint16 {
 	if len(c.CipherSuites) > 0 {
 		var out []uint16
 		for _, id := range c.CipherSuites {
-			if s := suite.ByID(id); s != nil && !s.TLS13 {
+			if s := suite.ByID(id); s != nil && !s.TLS13 && (!s.PSK || c.PSK != nil) {
 				out = append(out, id)
 			}
 		}
@@ -510,4 +548,19 @@ func (c *Config) sigSchemes() []uint16 {
 		out[i] = uint16(s)
 	}
 	return out
+}
+
+// pskOnly reports whether the Config authenticates only with pre-shared
+// keys: PSK set and every suite it names a PSK one (no certificate is
+// then needed, nor a server name to check one against).
+func (c *Config) pskOnly() bool {
+	if c.PSK == nil || len(c.CipherSuites) == 0 {
+		return false
+	}
+	for _, id := range c.CipherSuites {
+		if s := suite.ByID(id); s == nil || !s.PSK {
+			return false
+		}
+	}
+	return true
 }

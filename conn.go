@@ -939,6 +939,9 @@ type ConnectionState struct {
 	// Verdict is the trust decision on the peer, when Config.Trust is
 	// set.
 	Verdict *trust.Verdict
+	// PSKIdentity is the identity of the pre-shared key that
+	// authenticated a TLS 1.2 PSK suite (nil otherwise).
+	PSKIdentity []byte
 	// TLSUnique is the tls-unique channel binding (RFC 5929 section 3):
 	// the first Finished of a TLS 1.2 handshake; nil for TLS 1.3, which
 	// has no such value (use ExportKeyingMaterial, RFC 9266).

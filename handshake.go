@@ -98,8 +98,25 @@ func (c *handshaker) engineConfig() (*engine.Config, error) {
 		ec.KeyLog = cfg.writeKeyLog
 	}
 	ec.Variant = c.variant
+	if cfg.pskOnly() && c.variant == engine.TLS {
+		// Pre-shared keys exist in TLS 1.2 only here (TLS 1.3's external
+		// PSKs are another mechanism).
+		ec.MaxVersion = VersionTLS12
+	}
+	if p := cfg.PSK; p != nil {
+		if c.isClient {
+			ec.PSKFor = func(hint []byte) ([]byte, []byte, error) {
+				if p.ClientKey != nil {
+					return p.ClientKey(hint)
+				}
+				return p.Identity, p.Key, nil
+			}
+		} else {
+			ec.PSKHint, ec.PSKKey = p.Hint, p.ServerKey
+		}
+	}
 	if c.isClient {
-		if cfg.ServerName == "" && !cfg.InsecureSkipVerify {
+		if cfg.ServerName == "" && !cfg.InsecureSkipVerify && !cfg.pskOnly() {
 			return nil, errors.New("hasp: either ServerName or InsecureSkipVerify must be set in the Config")
 		}
 		ec.KeyShares = cfg.keyShares(groups)
@@ -114,7 +131,7 @@ func (c *handshaker) engineConfig() (*engine.Config, error) {
 			ec.PSKWithoutDHE = cfg.ResumptionWithoutDHE
 		}
 	} else {
-		if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil {
+		if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil && !cfg.pskOnly() {
 			return nil, errors.New("hasp: a server needs Certificates or GetCertificate")
 		}
 		ec.GetCertificate = c.serverCertificate
@@ -202,6 +219,7 @@ func (c *handshaker) connectionStateOf(st *engine.State) ConnectionState {
 	cs.DidResume = st.Resumed
 	cs.Verdict = c.verdict.Load()
 	cs.SignatureScheme = SignatureScheme(st.SignatureScheme)
+	cs.PSKIdentity = slices.Clone(st.PSKIdentity)
 	if cs.HandshakeComplete && is12(st.Version) {
 		cs.TLSUnique = slices.Clone(st.TLSUnique12)
 	}

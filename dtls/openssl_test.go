@@ -73,6 +73,22 @@ func startProgram(t *testing.T, path string, args ...string) *peer {
 	return p
 }
 
+// acceptAddr waits for s_server's ACCEPT line and returns its address.
+func acceptAddr(t *testing.T, p *peer) string {
+	t.Helper()
+	if !p.out.WaitFor("ACCEPT", 10*time.Second) {
+		t.Fatal("s_server did not start")
+	}
+	sc := bufio.NewScanner(strings.NewReader(p.out.String()))
+	for sc.Scan() {
+		if a, ok := strings.CutPrefix(sc.Text(), "ACCEPT "); ok {
+			return strings.TrimSpace(a)
+		}
+	}
+	t.Fatal("no ACCEPT line")
+	return ""
+}
+
 // hasp client against openssl s_server -dtls1_2, with an MTU that makes
 // both sides fragment the certificate flight.
 func TestOpenSSLServer(t *testing.T) {

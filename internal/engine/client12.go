@@ -45,6 +45,10 @@ type client12 struct {
 	sessionID []byte
 	// statusExpected: a CertificateStatus follows the Certificate.
 	statusExpected bool
+	// psk: the suite authenticates with a pre-shared key; pskHint is
+	// the server's identity hint.
+	psk     bool
+	pskHint []byte
 }
 
 // readServerHello12 handles a ServerHello that chose TLS 1.2.
@@ -159,6 +163,13 @@ func (c *Client) readServerHello12(sh *wire.ServerHello) error {
 		c.v12.state = c12WaitCCS
 		return nil
 	}
+	if st.PSK {
+		// No certificate: a ServerKeyExchange (a hint, an ECDHE share) or
+		// straight to ServerHelloDone.
+		c.v12.psk = true
+		c.v12.state = c12WaitServerKeyExchange
+		return nil
+	}
 	c.v12.state = c12WaitCert
 	return nil
 }
@@ -231,6 +242,19 @@ func (c *client12) handle(level Level, typ uint8, msg []byte) error {
 			c.write12(msg)
 			return nil
 		}
+		if c.psk {
+			switch {
+			case typ == wire.TypeServerKeyExchange:
+				return c.readServerKeyExchangePSK(msg)
+			case typ == wire.TypeServerHelloDone && !c.st.Suite.ECDHE:
+				if len(msg) != 4 {
+					return fail(wire.AlertDecodeError, "ServerHelloDone with a body")
+				}
+				c.write12(msg)
+				return c.secondFlightPSK()
+			}
+			return unexpected(typ, "ServerKeyExchange")
+		}
 		if typ != wire.TypeServerKeyExchange {
 			return unexpected(typ, "ServerKeyExchange")
 		}
@@ -258,6 +282,12 @@ func (c *client12) handle(level Level, typ uint8, msg []byte) error {
 		c.state = c12WaitCertReqOrDone
 	case c12WaitCertReqOrDone, c12WaitDone:
 		switch {
+		case typ == wire.TypeServerHelloDone && c.psk:
+			if len(msg) != 4 {
+				return fail(wire.AlertDecodeError, "ServerHelloDone with a body")
+			}
+			c.write12(msg)
+			return c.secondFlightPSK()
 		case typ == wire.TypeCertificateRequest && c.state == c12WaitCertReqOrDone:
 			cr := new(wire.CertificateRequest12)
 			if err := cr.Unmarshal(msg); err != nil {

@@ -256,6 +256,14 @@ type Config struct {
 	// client offers, or a server takes, in order of preference.
 	SRTPProfiles []uint16
 
+	// TLS 1.2 pre-shared keys (RFC 4279, RFC 5489). Client: PSKFor
+	// returns the identity and key for the server's hint. Server:
+	// PSKHint is sent in ServerKeyExchange; PSKKey returns the key of an
+	// identity (nil for one it does not know).
+	PSKFor  func(hint []byte) (identity, key []byte, err error)
+	PSKHint []byte
+	PSKKey  func(identity []byte) ([]byte, error)
+
 	// KeyLog receives secrets in NSS key log form.
 	KeyLog func(label string, clientRandom, secret []byte)
 }
@@ -342,6 +350,9 @@ type State struct {
 	PeerTransportParams []byte
 	// SRTPProfile is the DTLS-SRTP profile agreed on (0: none).
 	SRTPProfile uint16
+	// PSKIdentity is the pre-shared key's identity, when a PSK suite
+	// authenticated the handshake.
+	PSKIdentity []byte
 	// PeerRecordLimit is the peer's record_size_limit (0 when absent).
 	PeerRecordLimit uint16
 	// CertRequested: the server asked for a client certificate.

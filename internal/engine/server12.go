@@ -32,6 +32,7 @@ type server12 struct {
 	state server12State
 
 	priv        *kex.Private
+	psk         bool // a PSK suite: no certificates
 	clientCert  bool
 	issueTicket bool
 	sessionID   []byte // a new session's ID, when it is kept by ID
@@ -144,6 +145,9 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 	}
 	if sess != nil {
 		return s.resume12(ch, msg, sess)
+	}
+	if st := s.firstSuite12(ch.CipherSuites); st != nil && st.PSK && s.cfg.PSKKey != nil {
+		return s.readClientHelloPSK(ch, msg, st)
 	}
 	cert, err := s.certificateFor(ch, []uint16{s.cfg.variant().v12})
 	if err != nil {
@@ -293,7 +297,7 @@ func (s *Server) send12(m []byte) {
 func (s *Server) pickSuite12(offered []uint16, rsaKey bool) *suite.Suite {
 	ok := func(id uint16) *suite.Suite {
 		st := suite.ByID(id)
-		if st == nil || st.TLS13 || st.ECDSA == rsaKey {
+		if st == nil || st.TLS13 || st.PSK || st.ECDSA == rsaKey {
 			return nil
 		}
 		return st
@@ -369,6 +373,9 @@ func (s *server12) handle(level Level, typ uint8, msg []byte) error {
 	case s12WaitClientKeyExchange:
 		if typ != wire.TypeClientKeyExchange {
 			return unexpected(typ, "ClientKeyExchange")
+		}
+		if s.psk {
+			return s.readClientKeyExchangePSK(msg)
 		}
 		var cke wire.ClientKeyExchange
 		if err := cke.Unmarshal(msg); err != nil {

@@ -28,6 +28,9 @@ type Suite struct {
 	ChaCha bool
 	// NotDefault: negotiated only when the Config names it.
 	NotDefault bool
+	// PSK: authenticated by a pre-shared key, not a certificate; with
+	// ECDHE also an (unsigned) ECDHE exchange (RFC 4279, RFC 5489).
+	PSK, ECDHE bool
 	newAEAD    func(key []byte) (cipher.AEAD, error)
 }
 
@@ -65,6 +68,15 @@ var all = []*Suite{
 	// 6655 3). Offered only when configured (CCM-8's tag is 64 bits).
 	{ID: wire.TLS_ECDHE_ECDSA_WITH_AES_128_CCM, KeyLen: 16, Hash: crypto.SHA256, ECDSA: true, NotDefault: true, newAEAD: aesCCM(16)},
 	{ID: wire.TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8, KeyLen: 16, Hash: crypto.SHA256, ECDSA: true, NotDefault: true, newAEAD: aesCCM(8)},
+	// Pre-shared keys, for when Config.PSK is set and the suites named.
+	{ID: wire.TLS_PSK_WITH_AES_128_GCM_SHA256, KeyLen: 16, Hash: crypto.SHA256, PSK: true, NotDefault: true, newAEAD: aesGCM},
+	{ID: wire.TLS_PSK_WITH_AES_256_GCM_SHA384, KeyLen: 32, Hash: crypto.SHA384, PSK: true, NotDefault: true, newAEAD: aesGCM},
+	{ID: wire.TLS_PSK_WITH_AES_128_CCM, KeyLen: 16, Hash: crypto.SHA256, PSK: true, NotDefault: true, newAEAD: aesCCM(16)},
+	{ID: wire.TLS_PSK_WITH_AES_128_CCM_8, KeyLen: 16, Hash: crypto.SHA256, PSK: true, NotDefault: true, newAEAD: aesCCM(8)},
+	{ID: wire.TLS_PSK_WITH_CHACHA20_POLY1305_SHA256, KeyLen: 32, Hash: crypto.SHA256, PSK: true, ChaCha: true, NotDefault: true, newAEAD: chacha20poly1305.New},
+	{ID: wire.TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256, KeyLen: 32, Hash: crypto.SHA256, PSK: true, ECDHE: true, ChaCha: true, NotDefault: true, newAEAD: chacha20poly1305.New},
+	{ID: wire.TLS_ECDHE_PSK_WITH_AES_128_GCM_SHA256, KeyLen: 16, Hash: crypto.SHA256, PSK: true, ECDHE: true, NotDefault: true, newAEAD: aesGCM},
+	{ID: wire.TLS_ECDHE_PSK_WITH_AES_128_CCM_8_SHA256, KeyLen: 16, Hash: crypto.SHA256, PSK: true, ECDHE: true, NotDefault: true, newAEAD: aesCCM(8)},
 }
 
 // aesCCM is AES-CCM with a 12-byte nonce and a tag of tagSize bytes.

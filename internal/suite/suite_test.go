@@ -17,7 +17,11 @@ func TestSuitesAgreeWithRegistry(t *testing.T) {
 		tls13[id] = true
 	}
 	// crypto/tls has no AES-CCM: those names are the IANA registry's.
-	iana := map[uint16]string{0xc0ac: "TLS_ECDHE_ECDSA_WITH_AES_128_CCM", 0xc0ae: "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8"}
+	iana := map[uint16]string{0xc0ac: "TLS_ECDHE_ECDSA_WITH_AES_128_CCM", 0xc0ae: "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8",
+		0x00a8: "TLS_PSK_WITH_AES_128_GCM_SHA256", 0x00a9: "TLS_PSK_WITH_AES_256_GCM_SHA384", 0xc0a4: "TLS_PSK_WITH_AES_128_CCM",
+		0xc0a8: "TLS_PSK_WITH_AES_128_CCM_8", 0xccab: "TLS_PSK_WITH_CHACHA20_POLY1305_SHA256",
+		0xccac: "TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256", 0xd001: "TLS_ECDHE_PSK_WITH_AES_128_GCM_SHA256",
+		0xd003: "TLS_ECDHE_PSK_WITH_AES_128_CCM_8_SHA256"}
 	for _, s := range all {
 		got := tls.CipherSuiteName(s.ID)
 		if n, ok := iana[s.ID]; ok {
@@ -26,11 +30,12 @@ func TestSuitesAgreeWithRegistry(t *testing.T) {
 		if got != s.Name {
 			t.Errorf("0x%04x: hasp calls it %s, the registry %s", s.ID, s.Name, got)
 		}
-		if s.TLS13 != tls13[s.ID] || s.TLS13 == strings.Contains(s.Name, "ECDHE") {
+		if s.TLS13 != tls13[s.ID] || s.TLS13 == strings.Contains(s.Name, "_WITH_") {
 			t.Errorf("%s: TLS13=%v", s.Name, s.TLS13)
 		}
-		if s.ChaCha != strings.Contains(s.Name, "CHACHA20") || s.ECDSA != strings.Contains(s.Name, "ECDSA") {
-			t.Errorf("%s: ChaCha=%v ECDSA=%v", s.Name, s.ChaCha, s.ECDSA)
+		if s.ChaCha != strings.Contains(s.Name, "CHACHA20") || s.ECDSA != strings.Contains(s.Name, "ECDSA") ||
+			s.PSK != strings.Contains(s.Name, "PSK") || s.PSK && s.ECDHE != strings.Contains(s.Name, "ECDHE") {
+			t.Errorf("%s: ChaCha=%v ECDSA=%v PSK=%v ECDHE=%v", s.Name, s.ChaCha, s.ECDSA, s.PSK, s.ECDHE)
 		}
 		want := crypto.SHA256
 		if strings.HasSuffix(s.Name, "SHA384") {
@@ -44,7 +49,7 @@ func TestSuitesAgreeWithRegistry(t *testing.T) {
 			t.Fatalf("%s: %v", s.Name, err)
 		}
 		tag := 16
-		if strings.HasSuffix(s.Name, "_CCM_8") {
+		if strings.Contains(s.Name, "_CCM_8") {
 			tag = 8
 		}
 		if a.NonceSize() != 12 || a.Overhead() != tag {

@@ -306,3 +306,36 @@ func FuzzHelloVerifyRequest(f *testing.F) {
 	hvr := HelloVerifyRequest{Vers: 0xfeff, Cookie: []byte("0123456789abcdef")}
 	fuzzMessage(f, [][]byte{hvr.Marshal(), {3, 0, 0, 3, 0xfe, 0xff, 0}}, func() message { return &HelloVerifyRequest{} })
 }
+
+// pskMessage parses as a PSK suite's key exchange message would.
+type pskSKE struct {
+	PSKServerKeyExchange
+	ecdhe bool
+}
+
+func (m *pskSKE) Unmarshal(b []byte) error { return m.PSKServerKeyExchange.Unmarshal(b, m.ecdhe) }
+
+type pskCKE struct {
+	PSKClientKeyExchange
+	ecdhe bool
+}
+
+func (m *pskCKE) Unmarshal(b []byte) error { return m.PSKClientKeyExchange.Unmarshal(b, m.ecdhe) }
+
+func FuzzPSKKeyExchange(f *testing.F) {
+	ske := PSKServerKeyExchange{Hint: []byte("hint"), ECDHE: true, Group: 29, Public: make([]byte, 32)}
+	cke := PSKClientKeyExchange{Identity: []byte("id"), ECDHE: true, Public: make([]byte, 32)}
+	f.Add(ske.Marshal(), true)
+	f.Add(cke.Marshal(), true)
+	f.Add((&PSKServerKeyExchange{}).Marshal(), false)
+	f.Fuzz(func(t *testing.T, b []byte, ecdhe bool) {
+		for _, m := range []message{&pskSKE{ecdhe: ecdhe}, &pskCKE{ecdhe: ecdhe}} {
+			if err := m.Unmarshal(b); err != nil {
+				continue
+			}
+			if enc := m.Marshal(); !bytes.Equal(enc, b) {
+				t.Fatalf("%T: %x re-encodes as %x", m, b, enc)
+			}
+		}
+	})
+}
