@@ -2,6 +2,7 @@ package hasp_test
 
 import (
 	"bufio"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -216,5 +217,33 @@ func TestOpenSSLRenegotiationFromClient(t *testing.T) {
 	io.WriteString(p.stdin, "R\n")
 	if !p.out.WaitFor("warning no_renegotiation", 5*time.Second) {
 		t.Fatalf("s_client did not receive a no_renegotiation warning")
+	}
+}
+
+// Pre-shared keys over TLS 1.2 (RFC 4279): a hasp client against
+// openssl s_server -psk with no certificate at all.
+func TestOpenSSLPSK12(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	p, addr := startSServer(t, true, "-tls1_2", "-nocert", "-psk", hex.EncodeToString(key), "-psk_identity", "client-1",
+		"-psk_hint", "hint-1", "-cipher", "PSK-AES128-GCM-SHA256")
+	cfg := &hasp.Config{CipherSuites: []uint16{hasp.TLS_PSK_WITH_AES_128_GCM_SHA256},
+		PSK: &hasp.PSKConfig{ClientKey: func(hint []byte) ([]byte, []byte, error) {
+			if string(hint) != "hint-1" {
+				return nil, nil, fmt.Errorf("hint %q", hint)
+			}
+			return []byte("client-1"), key, nil
+		}}}
+	conn, err := hasp.Dial("tcp", addr, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	st := conn.ConnectionState()
+	if st.CipherSuite != hasp.TLS_PSK_WITH_AES_128_GCM_SHA256 || string(st.PSKIdentity) != "client-1" || st.Version != hasp.VersionTLS12 {
+		t.Fatalf("negotiated %s %s, identity %q", hasp.VersionName(st.Version), hasp.CipherSuiteName(st.CipherSuite), st.PSKIdentity)
+	}
+	io.WriteString(conn, "psk over tls\n")
+	if !p.out.WaitFor("psk over tls", 10*time.Second) {
+		t.Fatal("s_server did not print what hasp sent")
 	}
 }
