@@ -14,6 +14,7 @@
 package dtls
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -70,6 +71,7 @@ type options struct {
 	mtu   int
 	clock Clock
 	srtp  []uint16
+	cid   int // length of our connection ID; -1: none
 }
 
 // WithMTU sets the largest datagram sent (default DefaultMTU; at least
@@ -113,13 +115,24 @@ func WithSRTP(profiles ...SRTPProtectionProfile) Option {
 	}
 }
 
+// WithConnectionID negotiates DTLS 1.2 connection IDs (RFC 9146): the
+// peer puts a random ID of n bytes of ours on its records, and the
+// connection keeps working when the peer's address changes (NAT
+// rebinding): the new address is taken from a record that authenticates
+// and is newer than any before. n = 0 asks for no ID but sends the
+// peer's. A Listener given it tells peers apart by their ID.
+func WithConnectionID(n int) Option { return func(o *options) { o.cid = n } }
+
 // WithClock runs the retransmission timers on c.
 func WithClock(c Clock) Option { return func(o *options) { o.clock = c } }
 
 func buildOptions(opts []Option) (options, error) {
-	o := options{mtu: DefaultMTU, clock: realClock{}}
+	o := options{mtu: DefaultMTU, clock: realClock{}, cid: -1}
 	for _, f := range opts {
 		f(&o)
+	}
+	if o.cid > 255 {
+		return o, fmt.Errorf("dtls: connection ID of %d bytes (at most 255)", o.cid)
 	}
 	if o.mtu < minMTU || o.mtu > 65535 {
 		return o, fmt.Errorf("dtls: MTU %d out of range (%d to 65535)", o.mtu, minMTU)
@@ -139,12 +152,19 @@ type flightItem struct {
 // Conn is a DTLS connection to one peer.
 type Conn struct {
 	pc        net.PacketConn
+	raddrMu   sync.Mutex
 	raddr     net.Addr
+	// ourCID is the connection ID the peer puts on its records (nil:
+	// none asked for); cidActive once both ends agreed (RFC 9146).
+	ourCID    []byte
+	cidActive atomic.Bool
+	// addrChanged tells a Listener that the peer moved.
+	addrChanged func(old, new net.Addr)
 	connected bool // pc is connected to raddr: Write, not WriteTo
 	client    bool
 	opts      options
 	config    *hasp.Config
-	in        <-chan []byte // the peer's datagrams
+	in        <-chan packet // the peer's datagrams
 	stop      func()        // stops what feeds in, and closes pc if ours
 	quit      chan struct{} // closed by stop
 
@@ -208,7 +228,13 @@ func newConn(pc net.PacketConn, addr net.Addr, config *hasp.Config, client bool,
 	if nc, ok := pc.(net.Conn); ok && nc.RemoteAddr() != nil {
 		c.connected = true
 	}
-	ch := make(chan []byte, 64)
+	if o.cid >= 0 {
+		c.ourCID = make([]byte, o.cid)
+		if _, err := rand.Read(c.ourCID); err != nil {
+			return nil, err
+		}
+	}
+	ch := make(chan packet, 64)
 	c.in = ch
 	var once sync.Once
 	c.stop = func() {
@@ -217,12 +243,27 @@ func newConn(pc net.PacketConn, addr net.Addr, config *hasp.Config, client bool,
 			pc.Close()
 		})
 	}
-	go readLoop(pc, addr, c.connected, ch, c.quit)
+	go c.readLoop(ch)
 	return c, nil
 }
 
-// readLoop feeds the peer's datagrams from pc to ch until pc fails.
-func readLoop(pc net.PacketConn, addr net.Addr, connected bool, ch chan<- []byte, done <-chan struct{}) {
+// packet is a datagram and where it came from.
+type packet struct {
+	data []byte
+	from net.Addr
+}
+
+func (c *Conn) remote() net.Addr {
+	c.raddrMu.Lock()
+	defer c.raddrMu.Unlock()
+	return c.raddr
+}
+
+// readLoop feeds the peer's datagrams from pc to ch until pc fails:
+// those from the peer's address, and once connection IDs are agreed any
+// (the records then say whose they are).
+func (c *Conn) readLoop(ch chan<- packet) {
+	pc, connected, done := c.pc, c.connected, c.quit
 	defer close(ch)
 	buf := make([]byte, 65536)
 	for {
@@ -234,7 +275,7 @@ func readLoop(pc net.PacketConn, addr net.Addr, connected bool, ch chan<- []byte
 			}
 			return
 		}
-		if !connected && !sameAddr(from, addr) {
+		if !connected && !sameAddr(from, c.remote()) && !c.cidActive.Load() {
 			continue
 		}
 		d := make([]byte, n)
@@ -242,7 +283,7 @@ func readLoop(pc net.PacketConn, addr net.Addr, connected bool, ch chan<- []byte
 		// Waiting here leaves datagrams in the socket's buffer, where the
 		// kernel drops them when the connection does not keep up.
 		select {
-		case ch <- d:
+		case ch <- packet{d, from}:
 		case <-done:
 			return
 		}
@@ -271,12 +312,12 @@ func (c *Conn) init() error {
 	if bridge.NewDatagram == nil {
 		return errors.New("dtls: package hasp is not initialised")
 	}
-	var tune func(*engine.Config)
-	if len(c.opts.srtp) > 0 {
-		srtp := c.opts.srtp
-		tune = func(ec *engine.Config) { ec.SRTPProfiles = srtp }
+	srtp, cid := c.opts.srtp, c.ourCID
+	tune := func(ec *engine.Config) {
+		ec.SRTPProfiles = srtp
+		ec.ConnectionID = cid
 	}
-	hs, err := bridge.NewDatagram(c.config, c.client, c.raddr, tune)
+	hs, err := bridge.NewDatagram(c.config, c.client, c.remote(), tune)
 	if err != nil {
 		return err
 	}
@@ -327,12 +368,12 @@ func (c *Conn) handshake() error {
 	tries := 0
 	for !c.eng.Done() {
 		select {
-		case d, ok := <-c.in:
+		case p, ok := <-c.in:
 			if !ok {
 				return io.ErrUnexpectedEOF
 			}
 			c.sentFlight = false
-			if err := c.handleDatagram(d); err != nil {
+			if err := c.handleDatagram(p.data, p.from); err != nil {
 				return err
 			}
 			if c.sentFlight {
@@ -374,17 +415,22 @@ func (c *Conn) fail(err error) error {
 	return out
 }
 
-// handleDatagram takes every record of a datagram.
-func (c *Conn) handleDatagram(d []byte) error {
+// handleDatagram takes every record of a datagram from from.
+func (c *Conn) handleDatagram(d []byte, from net.Addr) error {
 	c.peerRetransmitted = false
+	// A tls12_cid record carries our ID (it is dropped otherwise), so
+	// its length is ours, agreed yet or not.
+	cidLen := len(c.ourCID)
 	for len(d) > 0 {
-		r, rest, ok := splitRecord(d)
+		r, rest, ok := splitRecordCID(d, cidLen)
 		if !ok {
 			break
 		}
 		d = rest
-		if err := c.handleRecord(r); err != nil {
-			return err
+		if r.typ == contentCID || from == nil || sameAddr(from, c.remote()) {
+			if err := c.handleRecordFrom(r, from); err != nil {
+				return err
+			}
 		}
 	}
 	if c.peerRetransmitted {
@@ -408,27 +454,45 @@ func (c *Conn) readEpochFor(e uint16) *readEpoch {
 // yet (a Finished that overtook its ChangeCipherSpec).
 const maxFuture = 8
 
-func (c *Conn) handleRecord(r record) error {
+func (c *Conn) handleRecord(r record) error { return c.handleRecordFrom(r, nil) }
+
+// handleRecordFrom takes a record that came from from (nil: the peer's
+// known address).
+func (c *Conn) handleRecordFrom(r record, from net.Addr) error {
 	if r.version != versionDTLS12 && r.version != versionDTLS10 {
 		return nil // RFC 6347 4.1.2.7: not ours, dropped
 	}
 	e := c.readEpochFor(r.epoch)
 	if e == nil {
 		if c.cur != nil && r.epoch == c.cur.epoch+1 && len(c.future) < maxFuture {
-			raw := make([]byte, 0, recordHeaderLen+len(r.payload))
+			raw := make([]byte, 0, recordHeaderLen+len(r.cid)+len(r.payload))
 			raw = append(raw, byte(r.typ), byte(r.version>>8), byte(r.version), byte(r.epoch>>8), byte(r.epoch),
-				byte(r.seq>>40), byte(r.seq>>32), byte(r.seq>>24), byte(r.seq>>16), byte(r.seq>>8), byte(r.seq),
-				byte(len(r.payload)>>8), byte(len(r.payload)))
+				byte(r.seq>>40), byte(r.seq>>32), byte(r.seq>>24), byte(r.seq>>16), byte(r.seq>>8), byte(r.seq))
+			raw = append(raw, r.cid...)
+			raw = append(raw, byte(len(r.payload)>>8), byte(len(r.payload)))
 			c.future = append(c.future, append(raw, r.payload...))
 		}
 		return nil
 	}
+	newest := !e.window.seen || r.seq > e.window.latest
+	withCID := r.typ == contentCID
 	data, err := e.open(&r)
 	if err == errDrop {
 		return nil
 	}
 	if err != nil {
 		return err
+	}
+	if withCID && newest && from != nil && !sameAddr(from, c.remote()) {
+		// RFC 9146 section 6: the peer moved; a record that
+		// authenticates and is newer than any before says where to.
+		c.raddrMu.Lock()
+		old := c.raddr
+		c.raddr = from
+		c.raddrMu.Unlock()
+		if c.addrChanged != nil {
+			c.addrChanged(old, from)
+		}
 	}
 	switch r.typ {
 	case wire.TypeHandshake:
@@ -533,7 +597,11 @@ func (c *Conn) apply(acts []engine.Action) error {
 				c.outMu.Unlock()
 				return err
 			}
-			c.wepochs = append(c.wepochs, &writeEpoch{epoch: uint16(len(c.wepochs)), half: h})
+			we := &writeEpoch{epoch: uint16(len(c.wepochs)), half: h}
+			if st := c.eng.State(); st.ConnectionIDAgreed {
+				we.cid = st.PeerConnectionID
+			}
+			c.wepochs = append(c.wepochs, we)
 		case engine.ActReadKey:
 			h := new(protect.Half)
 			if err := h.SetTLS12(a.Suite, a.Secret, a.IV); err != nil {
@@ -541,6 +609,10 @@ func (c *Conn) apply(acts []engine.Action) error {
 				return err
 			}
 			c.prev, c.cur = c.cur, &readEpoch{epoch: c.cur.epoch + 1, half: h}
+			if st := c.eng.State(); st.ConnectionIDAgreed {
+				c.cur.cid = c.ourCID
+				c.cidActive.Store(true)
+			}
 			c.rLevel = a.Level
 			future, c.future = c.future, nil
 		case engine.ActWarning:
@@ -560,8 +632,9 @@ func (c *Conn) apply(acts []engine.Action) error {
 	if err != nil {
 		return err
 	}
+	cidLen := len(c.ourCID)
 	for _, raw := range future {
-		if r, _, ok := splitRecord(raw); ok {
+		if r, _, ok := splitRecordCID(raw, cidLen); ok {
 			if err := c.handleRecord(r); err != nil {
 				return err
 			}
@@ -646,7 +719,7 @@ func (c *Conn) writeDatagram(d []byte) error {
 	if c.connected {
 		_, err = c.pc.(net.Conn).Write(d)
 	} else {
-		_, err = c.pc.WriteTo(d, c.raddr)
+		_, err = c.pc.WriteTo(d, c.remote())
 	}
 	return err
 }
@@ -700,12 +773,12 @@ func (c *Conn) Read(b []byte) (int, error) {
 		}
 		select {
 		case <-c.deadlineSet:
-		case d, ok := <-c.in:
+		case p, ok := <-c.in:
 			if !ok {
 				c.readErr = io.EOF
 				continue
 			}
-			if err := c.handleDatagram(d); err != nil {
+			if err := c.handleDatagram(p.data, p.from); err != nil {
 				if err == io.EOF {
 					c.readErr = io.EOF
 				} else {
@@ -812,7 +885,7 @@ func (c *Conn) SRTPKeyingMaterial() ([]byte, error) {
 func (c *Conn) LocalAddr() net.Addr { return c.pc.LocalAddr() }
 
 // RemoteAddr is the peer's address.
-func (c *Conn) RemoteAddr() net.Addr { return c.raddr }
+func (c *Conn) RemoteAddr() net.Addr { return c.remote() }
 
 // SetDeadline sets the read deadline (writes do not block).
 func (c *Conn) SetDeadline(t time.Time) error { return c.SetReadDeadline(t) }

@@ -77,6 +77,7 @@ type Listener struct {
 
 	mu     sync.Mutex
 	conns  map[netip.AddrPort]*listenedConn
+	byCID  map[string]*listenedConn // when WithConnectionID is on
 	accept chan *Conn
 	closed chan struct{}
 	err    error
@@ -94,8 +95,9 @@ type Listener struct {
 }
 
 type listenedConn struct {
-	c  *Conn
-	in chan []byte
+	c   *Conn
+	in  chan packet
+	key netip.AddrPort // the peer's address now
 }
 
 const cookieRotation = 5 * time.Minute
@@ -123,7 +125,7 @@ func NewListener(pc net.PacketConn, config *hasp.Config, opts ...Option) (*Liste
 		return nil, errors.New("dtls: nil Config")
 	}
 	l := &Listener{pc: pc, config: config, opts: o, conns: make(map[netip.AddrPort]*listenedConn),
-		accept: make(chan *Conn, 16), closed: make(chan struct{}), out: make([]byte, 0, 128)}
+		accept: make(chan *Conn, 16), closed: make(chan struct{}), out: make([]byte, 0, 128), byCID: map[string]*listenedConn{}}
 	if err := l.rotate(); err != nil {
 		return nil, err
 	}
@@ -225,11 +227,20 @@ func (l *Listener) serve() {
 		l.mu.Lock()
 		lc := l.conns[key]
 		l.mu.Unlock()
+		var from net.Addr
+		if lc == nil && l.opts.cid > 0 && n > 11+l.opts.cid && wire.ContentType(d[0]) == contentCID {
+			// A known connection ID from a new address: the peer may
+			// have moved; its Conn decides once the record authenticates.
+			l.mu.Lock()
+			lc = l.byCID[string(d[11:11+l.opts.cid])]
+			l.mu.Unlock()
+			from = net.UDPAddrFromAddrPort(key)
+		}
 		if lc != nil {
 			cp := make([]byte, n)
 			copy(cp, d)
 			select {
-			case lc.in <- cp:
+			case lc.in <- packet{cp, from}:
 			default: // the connection does not keep up: dropped
 			}
 			continue
@@ -322,16 +333,39 @@ func (l *Listener) hello(d []byte, from netip.AddrPort) {
 
 // admit makes a connection for a peer that came back with a good cookie.
 func (l *Listener) admit(d []byte, key netip.AddrPort, h *clientHello) {
-	in := make(chan []byte, 64)
+	in := make(chan packet, 64)
 	c := &Conn{pc: l.pc, raddr: net.UDPAddrFromAddrPort(key), opts: l.opts, config: l.config, in: in, deadlineSet: make(chan struct{}, 1),
 		quit: make(chan struct{}), listened: true, firstSeq: uint64(h.messageSeq), firstRecordSeq: h.recordSeq}
-	lc := &listenedConn{c: c, in: in}
+	lc := &listenedConn{c: c, in: in, key: key}
+	if l.opts.cid >= 0 {
+		c.ourCID = make([]byte, l.opts.cid)
+		if _, err := rand.Read(c.ourCID); err != nil {
+			return
+		}
+		c.addrChanged = func(_, now net.Addr) {
+			ap, err := netip.ParseAddrPort(now.String())
+			if err != nil {
+				return
+			}
+			ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+			l.mu.Lock()
+			if l.conns[lc.key] == lc {
+				delete(l.conns, lc.key)
+			}
+			lc.key = ap
+			l.conns[ap] = lc
+			l.mu.Unlock()
+		}
+	}
 	var once sync.Once
 	c.stop = func() {
 		once.Do(func() {
 			l.mu.Lock()
-			if l.conns[key] == lc {
-				delete(l.conns, key)
+			if l.conns[lc.key] == lc {
+				delete(l.conns, lc.key)
+			}
+			if l.byCID[string(c.ourCID)] == lc {
+				delete(l.byCID, string(c.ourCID))
 			}
 			l.mu.Unlock()
 			close(c.quit)
@@ -339,10 +373,13 @@ func (l *Listener) admit(d []byte, key netip.AddrPort, h *clientHello) {
 	}
 	l.mu.Lock()
 	l.conns[key] = lc
+	if len(c.ourCID) > 0 {
+		l.byCID[string(c.ourCID)] = lc
+	}
 	l.mu.Unlock()
 	first := make([]byte, len(d))
 	copy(first, d)
-	in <- first
+	in <- packet{first, nil}
 	select {
 	case l.accept <- c:
 	default:

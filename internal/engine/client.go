@@ -198,6 +198,9 @@ func (c *Client) helloSpec() (*HelloSpec, error) {
 	if v.datagram && len(cfg.SRTPProfiles) > 0 {
 		h.Extra = append(h.Extra, useSRTP(cfg.SRTPProfiles))
 	}
+	if v.datagram && cfg.ConnectionID != nil {
+		h.Extra = append(h.Extra, connectionID(cfg.ConnectionID))
+	}
 	return h, nil
 }
 

@@ -75,7 +75,8 @@ func (c *Client) readServerHello12(sh *wire.ServerHello) error {
 	for _, e := range sh.Extensions {
 		switch t := e.Type; t {
 		case wire.ExtRenegotiationInfo, wire.ExtExtendedMasterSecret, wire.ExtECPointFormats, wire.ExtALPN,
-			wire.ExtStatusRequest, wire.ExtSCT, wire.ExtServerName, wire.ExtSessionTicket, wire.ExtSupportedGroups, wire.ExtUseSRTP:
+			wire.ExtStatusRequest, wire.ExtSCT, wire.ExtServerName, wire.ExtSessionTicket, wire.ExtSupportedGroups, wire.ExtUseSRTP,
+			wire.ExtConnectionID:
 			// supported_groups answers one we sent (RFC 5246 7.4.1.4
 			// allows that); some servers send it, and it says nothing
 			// we use: ignored.
@@ -100,6 +101,13 @@ func (c *Client) readServerHello12(sh *wire.ServerHello) error {
 		return fail(wire.AlertIllegalParameter, "server chose ALPN protocol %q, which was not offered", sh.ALPN)
 	}
 	for _, e := range sh.Extensions {
+		if e.Type == wire.ExtConnectionID {
+			cid, ok := parseConnectionID(e.Data)
+			if !ok {
+				return fail(wire.AlertDecodeError, "malformed connection_id")
+			}
+			c.st.ConnectionIDAgreed, c.st.PeerConnectionID = true, cid
+		}
 		if e.Type != wire.ExtUseSRTP {
 			continue
 		}

@@ -255,6 +255,10 @@ type Config struct {
 	// SRTPProfiles: DTLS-SRTP protection profiles (RFC 5764 4.1.1) a
 	// client offers, or a server takes, in order of preference.
 	SRTPProfiles []uint16
+	// ConnectionID: the DTLS 1.2 connection ID (RFC 9146) we want on
+	// records sent to us; nil leaves the extension out, empty takes the
+	// peer's without asking for one.
+	ConnectionID []byte
 
 	// TLS 1.2 pre-shared keys (RFC 4279, RFC 5489). Client: PSKFor
 	// returns the identity and key for the server's hint. Server:
@@ -350,6 +354,10 @@ type State struct {
 	PeerTransportParams []byte
 	// SRTPProfile is the DTLS-SRTP profile agreed on (0: none).
 	SRTPProfile uint16
+	// ConnectionIDAgreed: both ends sent connection_id (RFC 9146); then
+	// PeerConnectionID goes on records we send (when not empty).
+	ConnectionIDAgreed bool
+	PeerConnectionID   []byte
 	// PSKIdentity is the pre-shared key's identity, when a PSK suite
 	// authenticated the handshake.
 	PSKIdentity []byte

@@ -72,6 +72,9 @@ func (s *Server) readClientHelloPSK(ch *wire.ClientHello, msg []byte, st *suite.
 	if err := s.agreeSRTP(ch, &sh); err != nil {
 		return err
 	}
+	if err := s.agreeCID(ch, &sh); err != nil {
+		return err
+	}
 	if err := readRandom(s.cfg.Rand, sh.Random[:]); err != nil {
 		return err
 	}

@@ -222,6 +222,9 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 	if err := s.agreeSRTP(ch, &sh); err != nil {
 		return err
 	}
+	if err := s.agreeCID(ch, &sh); err != nil {
+		return err
+	}
 	if err := readRandom(s.cfg.Rand, sh.Random[:]); err != nil {
 		return err
 	}
@@ -553,6 +556,9 @@ func (s *Server) resume12(ch *wire.ClientHello, msg []byte, sess *Session) error
 		HasPointFormats: len(ch.PointFormats) > 0, PointFormats: []uint8{0},
 	}
 	if err := s.agreeSRTP(ch, &sh); err != nil {
+		return err
+	}
+	if err := s.agreeCID(ch, &sh); err != nil {
 		return err
 	}
 	if err := readRandom(s.cfg.Rand, sh.Random[:]); err != nil {

@@ -247,3 +247,55 @@ func (h *Half) Open12(seq uint64, typ wire.ContentType, vers uint16, payload []b
 	h.records++
 	return plain, nil
 }
+
+// SealAD12 is Seal12 with the caller's additional data, for record formats
+// whose additional data is not seq||type||version||length: DTLS 1.2
+// records with a connection ID (RFC 9146 section 5). The nonce is made
+// from seq as in Seal12.
+func (h *Half) SealAD12(dst []byte, seq uint64, aad, content []byte) []byte {
+	h.want(true, "SealAD12")
+	dst = slices.Grow(dst, len(content)+h.overhead)
+	var nonce []byte
+	if h.explicit {
+		dst = binary.BigEndian.AppendUint64(dst, seq)
+		copy(h.nonce[:4], h.iv[:4])
+		copy(h.nonce[4:], dst[len(dst)-explicitLen:])
+		nonce = h.nonce[:]
+	} else {
+		nonce = h.nonceXOR(seq)
+	}
+	p := len(dst)
+	dst = append(dst, content...)
+	sealed := h.aead.Seal(dst[p:p], nonce, dst[p:], aad)
+	h.records++
+	return dst[:p+len(sealed)]
+}
+
+// OpenAD12 is Open12 with the caller's additional data; aad may depend on
+// the plaintext's length, which is len(payload) minus Overhead().
+func (h *Half) OpenAD12(seq uint64, aad, payload []byte) ([]byte, error) {
+	h.want(true, "OpenAD12")
+	var nonce []byte
+	if h.explicit {
+		if len(payload) < explicitLen {
+			return nil, ErrShortNonce
+		}
+		copy(h.nonce[:4], h.iv[:4])
+		copy(h.nonce[4:], payload[:explicitLen])
+		nonce = h.nonce[:]
+		payload = payload[explicitLen:]
+	}
+	if len(payload) < h.aead.Overhead() {
+		return nil, ErrShort
+	}
+	if !h.explicit {
+		nonce = h.nonceXOR(seq)
+	}
+	plain, err := h.aead.Open(payload[:0], nonce, payload, aad)
+	if err != nil {
+		h.failures++
+		return nil, ErrDecrypt
+	}
+	h.records++
+	return plain, nil
+}
