@@ -151,22 +151,22 @@ type flightItem struct {
 
 // Conn is a DTLS connection to one peer.
 type Conn struct {
-	pc        net.PacketConn
-	raddrMu   sync.Mutex
-	raddr     net.Addr
+	pc      net.PacketConn
+	raddrMu sync.Mutex
+	raddr   net.Addr
 	// ourCID is the connection ID the peer puts on its records (nil:
 	// none asked for); cidActive once both ends agreed (RFC 9146).
 	ourCID    []byte
 	cidActive atomic.Bool
 	// addrChanged tells a Listener that the peer moved.
 	addrChanged func(old, new net.Addr)
-	connected bool // pc is connected to raddr: Write, not WriteTo
-	client    bool
-	opts      options
-	config    *hasp.Config
-	in        <-chan packet // the peer's datagrams
-	stop      func()        // stops what feeds in, and closes pc if ours
-	quit      chan struct{} // closed by stop
+	connected   bool // pc is connected to raddr: Write, not WriteTo
+	client      bool
+	opts        options
+	config      *hasp.Config
+	in          <-chan packet // the peer's datagrams
+	stop        func()        // stops what feeds in, and closes pc if ours
+	quit        chan struct{} // closed by stop
 
 	handshakeMu  sync.Mutex
 	handshakeErr error
