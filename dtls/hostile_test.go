@@ -2,8 +2,11 @@ package dtls
 
 import (
 	"bytes"
+	"net"
 	"testing"
 
+	"github.com/hasp-tls/hasp/internal/protect"
+	"github.com/hasp-tls/hasp/internal/suite"
 	"github.com/hasp-tls/hasp/internal/wire"
 )
 
@@ -182,4 +185,52 @@ func FuzzParseHello(f *testing.F) {
 			t.Fatalf("hello with a %d-byte random, %d-byte cookie", len(h.random), len(h.cookie))
 		}
 	})
+}
+
+// RFC 9146 section 6: the peer's address changes only on a record that
+// carries our connection ID, authenticates and is newer than any before;
+// a forged one, or an old one replayed from elsewhere, moves nothing.
+func TestConnectionIDAddressRules(t *testing.T) {
+	st := suite.ByID(wire.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
+	wh, rh := new(protect.Half), new(protect.Half)
+	wh.SetTLS12(st, make([]byte, 16), make([]byte, 4))
+	rh.SetTLS12(st, make([]byte, 16), make([]byte, 4))
+	cid := []byte{1, 2, 3, 4}
+	we := &writeEpoch{epoch: 1, half: wh, cid: cid}
+	var recs [][]byte
+	for range 3 {
+		b, err := we.seal(nil, wire.TypeApplicationData, []byte("data"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, b)
+	}
+	orig := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1000}
+	moved := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 2000}
+	c := &Conn{raddr: orig, cur: &readEpoch{epoch: 1, half: rh, cid: cid}, ourCID: cid}
+	c.cidActive.Store(true)
+	feed := func(b []byte, from net.Addr) {
+		t.Helper()
+		if err := c.handleDatagram(append([]byte(nil), b...), from); err != nil {
+			t.Fatal(err)
+		}
+	}
+	forged := append([]byte(nil), recs[2]...)
+	forged[len(forged)-1] ^= 1
+	feed(forged, moved)
+	if c.remote() != orig {
+		t.Fatal("a forged record moved the peer")
+	}
+	feed(recs[1], orig)
+	feed(recs[0], moved) // authentic but older than seq 1
+	if c.remote() != orig {
+		t.Fatal("an older record moved the peer")
+	}
+	feed(recs[2], moved)
+	if c.remote() != moved {
+		t.Fatal("the newest authentic record did not move the peer")
+	}
+	if len(c.appData) != 3 {
+		t.Fatalf("%d records taken, want 3", len(c.appData))
+	}
 }
