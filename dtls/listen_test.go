@@ -3,6 +3,7 @@ package dtls_test
 import (
 	"context"
 	"net"
+	"runtime"
 	"testing"
 	"time"
 
@@ -83,4 +84,33 @@ func TestListener(t *testing.T) {
 		t.Fatal(err)
 	}
 	roundTrip(t, pc, "hello from pion")
+}
+
+// Closing connections and the listener leaves no goroutine behind.
+func TestNoGoroutinesLeft(t *testing.T) {
+	before := runtime.NumGoroutine()
+	l, err := dtls.Listen("udp", "127.0.0.1:0", serverConfig(testcerts.P256))
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan struct{})
+	go func() { serveEcho(l); close(served) }()
+	for range 3 {
+		c, err := dtls.Dial("udp", l.Addr().String(), clientConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		roundTrip(t, c, "hello")
+		c.Close()
+	}
+	l.Close()
+	<-served
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if runtime.NumGoroutine() <= before {
+			return
+		}
+	}
+	buf := make([]byte, 1<<16)
+	n := runtime.Stack(buf, true)
+	t.Fatalf("%d goroutines before, %d after:\n%s", before, runtime.NumGoroutine(), buf[:n])
 }

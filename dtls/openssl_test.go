@@ -225,3 +225,65 @@ func TestOpenSSLSRTP(t *testing.T) {
 		t.Fatalf("s_server's keying material is not %s", want)
 	}
 }
+
+// openssl s_client resumes a session a hasp Listener gave it (-sess_out,
+// then -sess_in), by ticket.
+func TestOpenSSLResumption(t *testing.T) {
+	ca, _, _ := peerFiles(t, testcerts.P256)
+	l, err := dtls.Listen("udp", "127.0.0.1:0", serverConfig(testcerts.P256))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go serveEcho(l)
+	sess := filepath.Join(t.TempDir(), "session.pem")
+	for i, args := range [][]string{{"-sess_out", sess}, {"-sess_in", sess}} {
+		p := startOpenSSL(t, append([]string{"s_client", "-dtls1_2", "-connect", l.Addr().String(), "-servername", "localhost",
+			"-CAfile", ca, "-verify_return_error", "-ign_eof"}, args...)...)
+		want := "New, TLSv1.2"
+		if i == 1 {
+			want = "Reused, TLSv1.2"
+		}
+		if !p.out.WaitFor(want, 15*time.Second) {
+			t.Fatalf("connection %d: s_client did not say %q", i, want)
+		}
+		io.WriteString(p.stdin, "ping\n")
+		if !p.out.WaitFor("ping", 10*time.Second) {
+			t.Fatalf("connection %d: no echo", i)
+		}
+		if i == 0 {
+			// s_client writes the session file as it goes; let it.
+			for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+				if st, err := os.Stat(sess); err == nil && st.Size() > 0 {
+					break
+				}
+			}
+		}
+		p.stdin.Close()
+	}
+}
+
+// A hasp client resumes with openssl s_server.
+func TestOpenSSLServerResumption(t *testing.T) {
+	_, cert, key := peerFiles(t, testcerts.P256)
+	p := startOpenSSL(t, "s_server", "-dtls1_2", "-accept", "127.0.0.1:0", "-naccept", "2", "-cert", cert, "-key", key)
+	addr := acceptAddr(t, p)
+	cfg := clientConfig()
+	cfg.ClientSessionCache = hasp.NewLRUClientSessionCache(4)
+	for i := range 2 {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		c, err := dtls.DialContext(ctx, "udp", addr, cfg)
+		cancel()
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		if got := c.ConnectionState().DidResume; got != (i == 1) {
+			t.Fatalf("connection %d: resumed %v", i, got)
+		}
+		c.Write([]byte(fmt.Sprintf("connection %d\n", i)))
+		if !p.out.WaitFor(fmt.Sprintf("connection %d", i), 10*time.Second) {
+			t.Fatalf("s_server did not print connection %d's data", i)
+		}
+		c.Close()
+	}
+}
