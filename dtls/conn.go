@@ -363,8 +363,27 @@ func (c *Conn) handshake() error {
 	if err := c.apply(acts); err != nil {
 		return err
 	}
+	// One timer for the handshake on the real clock (time.After would
+	// make one per flight, each kept until it fires).
+	var rt *time.Timer
+	after := func(d time.Duration) <-chan time.Time {
+		if _, ok := c.opts.clock.(realClock); !ok {
+			return c.opts.clock.After(d)
+		}
+		if rt == nil {
+			rt = time.NewTimer(d)
+		} else {
+			rt.Reset(d)
+		}
+		return rt.C
+	}
+	defer func() {
+		if rt != nil {
+			rt.Stop()
+		}
+	}()
 	timeout := initialTimeout
-	timer := c.opts.clock.After(timeout)
+	timer := after(timeout)
 	tries := 0
 	for !c.eng.Done() {
 		select {
@@ -379,7 +398,7 @@ func (c *Conn) handshake() error {
 			if c.sentFlight {
 				// A new flight: its timer starts again from one second.
 				timeout, tries = initialTimeout, 0
-				timer = c.opts.clock.After(timeout)
+				timer = after(timeout)
 			}
 		case <-c.quit:
 			return net.ErrClosed
@@ -391,7 +410,7 @@ func (c *Conn) handshake() error {
 				return err
 			}
 			timeout = min(2*timeout, maxTimeout)
-			timer = c.opts.clock.After(timeout)
+			timer = after(timeout)
 		}
 	}
 	c.hs.Done()

@@ -365,6 +365,7 @@ func (c *client12) handle(level Level, typ uint8, msg []byte) error {
 		}
 		c.acts = append(c.acts, Action{Kind: ActDone})
 		c.done = true
+		c.kb12, c.mac12 = nil, nil // the keys are installed; an idle connection keeps neither
 		c.state = c12Connected
 	case c12Connected:
 		// A HelloRequest asks us to renegotiate: hasp never does, and

@@ -13,6 +13,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"runtime"
 	"slices"
@@ -454,6 +455,10 @@ type common struct {
 	hsStage *keysched.HandshakeStage
 	master  *keysched.MasterStage
 	acts    []Action
+	// The TLS 1.2 key block and an HMAC keyed with the master secret,
+	// made once (keys12, masterMAC).
+	kb12  *[4][]byte
+	mac12 hash.Hash
 	// inSeq and outSeq are the DTLS message_seq of the next message
 	// handled and sent (RFC 6347 section 4.2.2).
 	inSeq, outSeq uint16
@@ -765,10 +770,23 @@ func (c *common) key12(kind ActionKind, key, iv []byte) {
 	c.acts = append(c.acts, Action{Kind: kind, Level: LevelApplication, Suite: c.st.Suite, TLS12: true, Secret: key, IV: iv})
 }
 
-// keys12 derives the TLS 1.2 key block.
+// keys12 derives the TLS 1.2 key block, once.
 func (c *common) keys12() (ck, sk, civ, siv []byte) {
-	st := c.st.Suite
-	return keysched.KeyBlock12(st.Hash, c.master12, c.st.ClientRandom[:], c.st.ServerRandom[:], st.KeyLen, st.IVLen())
+	if c.kb12 == nil {
+		st := c.st.Suite
+		ck, sk, civ, siv := keysched.KeyBlock12MAC(c.masterMAC(), c.st.ClientRandom[:], c.st.ServerRandom[:], st.KeyLen, st.IVLen())
+		c.kb12 = &[4][]byte{ck, sk, civ, siv}
+	}
+	return c.kb12[0], c.kb12[1], c.kb12[2], c.kb12[3]
+}
+
+// masterMAC is an HMAC keyed with the TLS 1.2 master secret, made once
+// for the key block and both Finished messages.
+func (c *common) masterMAC() hash.Hash {
+	if c.mac12 == nil {
+		c.mac12 = hmac.New(c.st.Suite.Hash.New, c.master12)
+	}
+	return c.mac12
 }
 
 // masterSecret12 derives the master secret: with the extended master
@@ -812,7 +830,7 @@ func (c *common) finish12(client bool) {
 	}
 	c.acts = append(c.acts, Action{Kind: ActSendCCS})
 	c.key12(ActWriteKey, key, iv)
-	fin := keysched.Finished12(c.st.Suite.Hash, c.master12, client, c.transcript.Sum())
+	fin := keysched.Finished12MAC(c.masterMAC(), client, c.transcript.Sum())
 	m := (&wire.Finished{VerifyData: fin}).Marshal()
 	if c.st.TLSUnique12 == nil {
 		c.st.TLSUnique12 = fin
@@ -829,7 +847,7 @@ func (c *common) checkFinished12(msg []byte, fromClient bool) error {
 	if err := fin.Unmarshal(msg); err != nil {
 		return err
 	}
-	want := keysched.Finished12(c.st.Suite.Hash, c.master12, fromClient, c.transcript.Sum())
+	want := keysched.Finished12MAC(c.masterMAC(), fromClient, c.transcript.Sum())
 	if len(fin.VerifyData) != len(want) {
 		return fail(wire.AlertDecodeError, "Finished of %d bytes, want 12", len(fin.VerifyData))
 	}

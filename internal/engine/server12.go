@@ -429,6 +429,7 @@ func (s *server12) handle(level Level, typ uint8, msg []byte) error {
 		if s.st.Resumed {
 			s.acts = append(s.acts, Action{Kind: ActDone})
 			s.done = true
+			s.kb12, s.mac12 = nil, nil // the keys are installed; an idle connection keeps neither
 			s.state = s12Connected
 			return nil
 		}
@@ -446,6 +447,7 @@ func (s *server12) handle(level Level, typ uint8, msg []byte) error {
 		s.finish12(false)
 		s.acts = append(s.acts, Action{Kind: ActDone})
 		s.done = true
+		s.kb12, s.mac12 = nil, nil
 		s.state = s12Connected
 	case s12Connected:
 		if typ != wire.TypeClientHello {

@@ -3,6 +3,7 @@ package keysched
 import (
 	"crypto"
 	"crypto/hmac"
+	"hash"
 )
 
 // TLS 1.2 key derivation (RFC 5246 section 5, RFC 7627): the PRF is
@@ -10,10 +11,18 @@ import (
 
 // PRF12 is PRF(secret, label, seed) of RFC 5246 section 5.
 func PRF12(h crypto.Hash, secret []byte, label string, seed []byte, length int) []byte {
+	return PRF12MAC(hmac.New(h.New, secret), label, seed, length)
+}
+
+// PRF12MAC is PRF12 with an HMAC already keyed with the secret, which it
+// resets and leaves reset: one HMAC state serves every PRF call on the
+// same secret (the master secret's key block, Finished messages and
+// exporters).
+func PRF12MAC(mac hash.Hash, label string, seed []byte, length int) []byte {
 	ls := make([]byte, 0, len(label)+len(seed))
 	ls = append(append(ls, label...), seed...)
-	out := make([]byte, 0, length+h.Size())
-	mac := hmac.New(h.New, secret)
+	out := make([]byte, 0, length+mac.Size())
+	mac.Reset()
 	mac.Write(ls)
 	a := mac.Sum(nil) // A(1)
 	for len(out) < length {
@@ -25,6 +34,7 @@ func PRF12(h crypto.Hash, secret []byte, label string, seed []byte, length int) 
 		mac.Write(a)
 		a = mac.Sum(a[:0])
 	}
+	mac.Reset()
 	return out[:length]
 }
 
@@ -54,11 +64,27 @@ func KeyBlock12(h crypto.Hash, master, clientRandom, serverRandom []byte, keyLen
 
 // Finished12 is verify_data (RFC 5246 section 7.4.9).
 func Finished12(h crypto.Hash, master []byte, client bool, transcriptHash []byte) []byte {
+	return Finished12MAC(hmac.New(h.New, master), client, transcriptHash)
+}
+
+// Finished12MAC is Finished12 with an HMAC keyed with the master secret.
+func Finished12MAC(mac hash.Hash, client bool, transcriptHash []byte) []byte {
 	label := "server finished"
 	if client {
 		label = "client finished"
 	}
-	return PRF12(h, master, label, transcriptHash, 12)
+	return PRF12MAC(mac, label, transcriptHash, 12)
+}
+
+// KeyBlock12MAC is KeyBlock12 with an HMAC keyed with the master secret.
+func KeyBlock12MAC(mac hash.Hash, clientRandom, serverRandom []byte, keyLen, ivLen int) (clientKey, serverKey, clientIV, serverIV []byte) {
+	seed := append(append([]byte(nil), serverRandom...), clientRandom...)
+	kb := PRF12MAC(mac, "key expansion", seed, 2*keyLen+2*ivLen)
+	clientKey, kb = kb[:keyLen], kb[keyLen:]
+	serverKey, kb = kb[:keyLen], kb[keyLen:]
+	clientIV, kb = kb[:ivLen], kb[ivLen:]
+	serverIV = kb[:ivLen]
+	return
 }
 
 // Export12 is the RFC 5705 exporter for TLS 1.2.
