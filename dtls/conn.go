@@ -186,7 +186,8 @@ type Conn struct {
 	future  [][]byte // records of the next epoch that came before its key
 	reasm   reassembler
 	rLevel  engine.Level
-	appData [][]byte
+	appData []appRecord // a queue from appHead
+	appHead int
 	readErr error
 	// deadline is Read's, in Unix nanoseconds (0: none); SetReadDeadline
 	// pokes deadlineSet so that a waiting Read sees the change.
@@ -247,10 +248,36 @@ func newConn(pc net.PacketConn, addr net.Addr, config *hasp.Config, client bool,
 	return c, nil
 }
 
-// packet is a datagram and where it came from.
+// packet is a datagram and where it came from; buf, when set, is the
+// pooled buffer that holds it, returned once nothing points into it.
 type packet struct {
 	data []byte
 	from net.Addr
+	buf  *[]byte
+}
+
+// smallDatagram is the size of pooled datagram buffers: a datagram of
+// the usual MTU fits, and then costs no allocation.
+const smallDatagram = 2048
+
+var datagramPool = sync.Pool{New: func() any { b := make([]byte, smallDatagram); return &b }}
+
+// newPacket copies a datagram into a pooled buffer (or a new one when it
+// is large).
+func newPacket(d []byte, from net.Addr) packet {
+	if len(d) <= smallDatagram {
+		b := datagramPool.Get().(*[]byte)
+		return packet{(*b)[:copy(*b, d)], from, b}
+	}
+	return packet{append([]byte(nil), d...), from, nil}
+}
+
+// appRecord is application data waiting for Read; buf is the datagram's
+// pooled buffer, set on the datagram's last record, released when that
+// one is read.
+type appRecord struct {
+	data []byte
+	buf  *[]byte
 }
 
 func (c *Conn) remote() net.Addr {
@@ -278,12 +305,11 @@ func (c *Conn) readLoop(ch chan<- packet) {
 		if !connected && !sameAddr(from, c.remote()) && !c.cidActive.Load() {
 			continue
 		}
-		d := make([]byte, n)
-		copy(d, buf[:n])
+		p := newPacket(buf[:n], from)
 		// Waiting here leaves datagrams in the socket's buffer, where the
 		// kernel drops them when the connection does not keep up.
 		select {
-		case ch <- packet{d, from}:
+		case ch <- p:
 		case <-done:
 			return
 		}
@@ -392,7 +418,7 @@ func (c *Conn) handshake() error {
 				return io.ErrUnexpectedEOF
 			}
 			c.sentFlight = false
-			if err := c.handleDatagram(p.data, p.from); err != nil {
+			if err := c.takePacket(p); err != nil {
 				return err
 			}
 			if c.sentFlight {
@@ -432,6 +458,21 @@ func (c *Conn) fail(err error) error {
 		return err
 	}
 	return out
+}
+
+// takePacket handles a datagram and gives its buffer back when none of
+// its application data waits to be read.
+func (c *Conn) takePacket(p packet) error {
+	n := len(c.appData)
+	err := c.handleDatagram(p.data, p.from)
+	if p.buf != nil {
+		if len(c.appData) > n {
+			c.appData[len(c.appData)-1].buf = p.buf
+		} else {
+			datagramPool.Put(p.buf)
+		}
+	}
+	return err
 }
 
 // handleDatagram takes every record of a datagram from from.
@@ -542,9 +583,9 @@ func (c *Conn) handleRecordFrom(r record, from net.Addr) error {
 			// RFC 6347 4.1: application data only under keys.
 			return nil
 		}
-		if len(c.appData) < 64 {
+		if len(c.appData)-c.appHead < 64 {
 			// data lies in the datagram, which is ours alone: no copy.
-			c.appData = append(c.appData, data)
+			c.appData = append(c.appData, appRecord{data: data})
 		}
 		if c.done {
 			// The peer has our last flight: no need to keep it.
@@ -771,10 +812,16 @@ func (c *Conn) Read(b []byte) (int, error) {
 	c.inMu.Lock()
 	defer c.inMu.Unlock()
 	for {
-		if len(c.appData) > 0 {
-			n := copy(b, c.appData[0])
-			c.appData[0] = nil
-			c.appData = c.appData[1:]
+		if c.appHead < len(c.appData) {
+			r := c.appData[c.appHead]
+			n := copy(b, r.data)
+			if r.buf != nil {
+				datagramPool.Put(r.buf)
+			}
+			c.appData[c.appHead] = appRecord{}
+			if c.appHead++; c.appHead == len(c.appData) {
+				c.appData, c.appHead = c.appData[:0], 0
+			}
 			return n, nil
 		}
 		if c.readErr != nil {
@@ -797,7 +844,7 @@ func (c *Conn) Read(b []byte) (int, error) {
 				c.readErr = io.EOF
 				continue
 			}
-			if err := c.handleDatagram(p.data, p.from); err != nil {
+			if err := c.takePacket(p); err != nil {
 				if err == io.EOF {
 					c.readErr = io.EOF
 				} else {

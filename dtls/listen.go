@@ -237,11 +237,13 @@ func (l *Listener) serve() {
 			from = net.UDPAddrFromAddrPort(key)
 		}
 		if lc != nil {
-			cp := make([]byte, n)
-			copy(cp, d)
+			p := newPacket(d, from)
 			select {
-			case lc.in <- packet{cp, from}:
+			case lc.in <- p:
 			default: // the connection does not keep up: dropped
+				if p.buf != nil {
+					datagramPool.Put(p.buf)
+				}
 			}
 			continue
 		}
@@ -377,9 +379,7 @@ func (l *Listener) admit(d []byte, key netip.AddrPort, h *clientHello) {
 		l.byCID[string(c.ourCID)] = lc
 	}
 	l.mu.Unlock()
-	first := make([]byte, len(d))
-	copy(first, d)
-	in <- packet{first, nil}
+	in <- newPacket(d, nil)
 	select {
 	case l.accept <- c:
 	default:
