@@ -426,9 +426,14 @@ func (c *handshaker) resumableSession() *ClientSessionState {
 	if !ok || cs == nil || cs.ticket == nil {
 		return nil
 	}
-	if !now.Before(cs.Expires()) || len(cs.peerCerts) == 0 {
+	if !now.Before(cs.Expires()) || len(cs.peerCerts) == 0 && cfg.PSK == nil {
 		cfg.ClientSessionCache.Put(key, nil)
 		return nil
+	}
+	if len(cs.peerCerts) == 0 {
+		// A session a pre-shared key authenticated (hasp takes no
+		// anonymous one): the key vouches for it again.
+		return cs
 	}
 	if cfg.Trust != nil {
 		// Ask again: exceptions end, known hosts change, pins move.
@@ -473,7 +478,7 @@ func (c *handshaker) storeTicket(t *engine.Ticket) {
 	// now (a TLS 1.2 ticket arrives before the handshake's last message,
 	// later than the last published snapshot).
 	st := c.eng.State()
-	if cfg.ClientSessionCache == nil || len(st.PeerCertificates) == 0 {
+	if cfg.ClientSessionCache == nil || len(st.PeerCertificates) == 0 && st.PSKIdentity == nil {
 		return
 	}
 	cp := *t

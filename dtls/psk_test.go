@@ -194,3 +194,27 @@ func TestOpenSSLPSK(t *testing.T) {
 		})
 	}
 }
+
+// A session a pre-shared key made resumes (it has no certificate).
+func TestPSKResumption(t *testing.T) {
+	id := hasp.TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256
+	l, err := dtls.Listen("udp", "127.0.0.1:0", pskServer(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go serveEcho(l)
+	cc := pskClient(id)
+	cc.ClientSessionCache = hasp.NewLRUClientSessionCache(2)
+	for i := range 2 {
+		c, err := dtls.Dial("udp", l.Addr().String(), cc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.ConnectionState().DidResume; got != (i == 1) {
+			t.Fatalf("connection %d: resumed %v", i, got)
+		}
+		roundTrip(t, c, "psk session")
+		c.Close()
+	}
+}

@@ -87,6 +87,8 @@ type settings struct {
 	declineOCSP          bool
 	failOCSP             bool
 	checkCloseNotify     bool
+	psk, pskIdentity     string
+	hasPSK               bool
 	expectPeerVerifyPref []hasp.SignatureScheme
 }
 
@@ -278,6 +280,8 @@ var flags = map[string]struct {
 	// BoringSSL's verify result: X509_V_OK after a handshake that
 	// verified, which is every handshake that gets this far (a refused
 	// chain ends it).
+	"psk":                {stringFlag, func(s *settings, v string) error { s.psk, s.hasPSK = v, true; return nil }},
+	"psk-identity":       {stringFlag, func(s *settings, v string) error { s.pskIdentity = v; return nil }},
 	"tls-unique":         {boolFlag, func(s *settings, _ string) error { s.tlsUnique = true; return nil }},
 	"no-ticket":          {boolFlag, func(s *settings, _ string) error { s.noTicket = true; return nil }},
 	"expect-server-name": {stringFlag, func(s *settings, v string) error { s.expectServerName = v; return nil }},
@@ -575,6 +579,35 @@ func config(s settings, cache hasp.ClientSessionCache, ticketKeys [][32]byte) (*
 	}
 	if s.noTicket {
 		cfg.SessionTicketsDisabled = true
+	}
+	if s.hasPSK {
+		// BoringSSL's PSK callbacks: the identity is also the server's
+		// hint, and the client checks the hint against it. With them
+		// BoringSSL offers its PSK suites besides the others.
+		id, key := s.pskIdentity, []byte(s.psk)
+		cfg.PSK = &hasp.PSKConfig{
+			Hint: []byte(id),
+			ClientKey: func(hint []byte) ([]byte, []byte, error) {
+				if string(hint) != id {
+					return nil, nil, fmt.Errorf("server PSK hint %q, want %q", hint, id)
+				}
+				return []byte(id), key, nil
+			},
+			ServerKey: func(identity []byte) ([]byte, error) {
+				if string(identity) != id {
+					return nil, fmt.Errorf("client PSK identity %q, want %q", identity, id)
+				}
+				return key, nil
+			},
+		}
+		if cfg.CipherSuites == nil {
+			cfg.CipherSuites = []uint16{hasp.TLS_AES_128_GCM_SHA256, hasp.TLS_AES_256_GCM_SHA384, hasp.TLS_CHACHA20_POLY1305_SHA256,
+				hasp.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, hasp.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+				hasp.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, hasp.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+				hasp.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, hasp.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+				hasp.TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256, hasp.TLS_PSK_WITH_AES_128_GCM_SHA256, hasp.TLS_PSK_WITH_AES_256_GCM_SHA384,
+				hasp.TLS_PSK_WITH_CHACHA20_POLY1305_SHA256}
+		}
 	}
 	if s.server {
 		// Falls through to hasp's own choice among Certificates after
