@@ -247,3 +247,69 @@ func TestLossyNetwork(t *testing.T) {
 		})
 	}
 }
+
+// Through a Listener (cookie exchange) and with connection IDs, over the
+// same lossy network: the stateless HelloVerifyRequest and the CID
+// records survive loss, duplicates and reordering too.
+func TestLossyNetworkListenerCID(t *testing.T) {
+	for seed := range uint64(6) {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			n := newLossyNet(100+seed, 0.3, 0.1)
+			clock := newVirtualClock()
+			l, err := dtls.NewListener(n.ends[1], serverConfig(testcerts.P256), dtls.WithClock(clock), dtls.WithMTU(500), dtls.WithConnectionID(6))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			got := make(chan string, 256)
+			go func() {
+				s, err := l.AcceptDTLS()
+				if err != nil {
+					return
+				}
+				buf := make([]byte, 1500)
+				for {
+					k, err := s.Read(buf)
+					if err != nil {
+						return
+					}
+					got <- string(buf[:k])
+				}
+			}()
+			c, err := dtls.Client(n.ends[0], n.ends[1].addr, clientConfig(), dtls.WithClock(clock), dtls.WithMTU(500), dtls.WithConnectionID(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			done := make(chan struct{})
+			defer close(done)
+			go n.run(clock, done)
+			if err := c.Handshake(); err != nil {
+				t.Fatalf("client: %v (%d datagrams sent, %d dropped)", err, n.sent, n.dropped)
+			}
+			const count = 40
+			for i := range count {
+				if _, err := c.Write([]byte(fmt.Sprintf("message %02d", i))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			seen := map[string]int{}
+			for quiet := false; !quiet; {
+				select {
+				case m := <-got:
+					seen[m]++
+				case <-time.After(300 * time.Millisecond):
+					quiet = true
+				}
+			}
+			for m, times := range seen {
+				if times != 1 {
+					t.Errorf("%q arrived %d times", m, times)
+				}
+			}
+			if len(seen) < count/3 {
+				t.Errorf("only %d of %d messages arrived at 30%% loss", len(seen), count)
+			}
+		})
+	}
+}
