@@ -279,10 +279,12 @@ type Config struct {
 	certs   []*engine.Certificate
 	// Derived once by init: the suites per version and both together.
 	suites13, suites12List, offered []uint16
-	ticketMu                        sync.Mutex
-	tickets                         *ticketKeys
-	sessions                        *serverSessions
-	keyLogMu                        sync.Mutex
+	// verified remembers chains crypto/x509 verified (verifycache.go).
+	verified verifyCache
+	ticketMu sync.Mutex
+	tickets  *ticketKeys
+	sessions *serverSessions
+	keyLogMu sync.Mutex
 }
 
 // sharedTicketKeys lets a clone seal and open with the same keys.

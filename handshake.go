@@ -337,6 +337,16 @@ func (c *handshaker) verifyPeerState(st *engine.State) error {
 		!c.isClient && (cfg.ClientAuth == VerifyClientCertIfGiven || cfg.ClientAuth == RequireAndVerifyClientCert ||
 			st.PostHandshakeAuthInProgress && cfg.ClientCAs != nil)
 	if verify && len(certs) > 0 {
+		now := cfg.now()
+		name := ""
+		if c.isClient {
+			name = cfg.ServerName
+		}
+		key := verifyKey(certs, name, c.isClient)
+		if chains, ok := cfg.verified.get(key, now); ok {
+			st.VerifiedChains = chains
+			return c.verifyHooks(st)
+		}
 		opts := x509.VerifyOptions{
 			CurrentTime:   cfg.now(),
 			Intermediates: x509.NewCertPool(),
@@ -358,6 +368,7 @@ func (c *handshaker) verifyPeerState(st *engine.State) error {
 			c.verifyErr.Store(ve)
 			return &wire.Error{Alert: alertForVerify(err), Reason: ve.Error()}
 		}
+		cfg.verified.put(key, chains, now)
 		st.VerifiedChains = chains
 	}
 	return c.verifyHooks(st)
