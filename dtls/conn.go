@@ -260,6 +260,8 @@ type packet struct {
 // the usual MTU fits, and then costs no allocation.
 const smallDatagram = 2048
 
+var readBufPool = sync.Pool{New: func() any { b := make([]byte, 65536); return &b }}
+
 var datagramPool = sync.Pool{New: func() any { b := make([]byte, smallDatagram); return &b }}
 
 // newPacket copies a datagram into a pooled buffer (or a new one when it
@@ -292,7 +294,11 @@ func (c *Conn) remote() net.Addr {
 func (c *Conn) readLoop(ch chan<- packet) {
 	pc, connected, done := c.pc, c.connected, c.quit
 	defer close(ch)
-	buf := make([]byte, 65536)
+	// The largest UDP datagram fits; the buffer goes back to a pool when
+	// the connection ends, for the next one.
+	bufp := readBufPool.Get().(*[]byte)
+	defer readBufPool.Put(bufp)
+	buf := *bufp
 	for {
 		n, from, err := pc.ReadFrom(buf)
 		if err != nil {
