@@ -1,0 +1,538 @@
+package starttls
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// smtpReply reads an SMTP reply: lines "NNN-text" then "NNN text" (RFC
+// 5321 section 4.2), bounded; it returns the texts and the code.
+func (c *client) smtpReply() ([]string, int, error) {
+	var lines []string
+	for {
+		l, err := c.line()
+		if err != nil {
+			return nil, 0, err
+		}
+		if len(l) < 3 {
+			return nil, 0, &UnexpectedError{c.proto, "a reply", l}
+		}
+		code, err := strconv.Atoi(l[:3])
+		if err != nil {
+			return nil, 0, &UnexpectedError{c.proto, "a reply", l}
+		}
+		text := strings.TrimSpace(l[3:])
+		if len(l) > 3 && (l[3] == '-' || l[3] == ' ') {
+			text = l[4:]
+		}
+		lines = append(lines, text)
+		if len(lines) > maxLines {
+			return nil, 0, errors.New("starttls: a reply of more than 256 lines")
+		}
+		if len(l) == 3 || l[3] == ' ' {
+			return lines, code, nil
+		}
+		if l[3] != '-' {
+			return nil, 0, &UnexpectedError{c.proto, "a reply", l}
+		}
+	}
+}
+
+// smtp: the 220 greeting, EHLO (LHLO for LMTP), STARTTLS (RFC 3207).
+func (c *client) smtp(verb string) error {
+	lines, code, err := c.smtpReply()
+	if err != nil {
+		return err
+	}
+	c.ann.Banner = strings.Join(lines, "\n")
+	if code != 220 {
+		return &UnexpectedError{c.proto, "the connection", strconv.Itoa(code) + " " + c.ann.Banner}
+	}
+	if err := c.send(verb + " " + c.name); err != nil {
+		return err
+	}
+	lines, code, err = c.smtpReply()
+	if err != nil {
+		return err
+	}
+	if code != 250 {
+		return &UnexpectedError{c.proto, verb, strconv.Itoa(code) + " " + strings.Join(lines, " ")}
+	}
+	c.ann.Capabilities = lines[1:]
+	if !c.ann.Has("STARTTLS") {
+		return ErrNotOffered
+	}
+	if err := c.send("STARTTLS"); err != nil {
+		return err
+	}
+	lines, code, err = c.smtpReply()
+	if err != nil {
+		return err
+	}
+	if code != 220 {
+		return &RefusedError{c.proto, strconv.Itoa(code) + " " + strings.Join(lines, " ")}
+	}
+	return nil
+}
+
+// imap: the greeting, CAPABILITY, STARTTLS (RFC 3501 6.2.1, RFC 2595).
+func (c *client) imap() error {
+	l, err := c.line()
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(l, "* OK") {
+		return &UnexpectedError{c.proto, "the connection", l}
+	}
+	c.ann.Banner = l
+	if err := c.send("a1 CAPABILITY"); err != nil {
+		return err
+	}
+	for n := 0; ; n++ {
+		if n > maxLines {
+			return errors.New("starttls: more than 256 lines before the tagged reply")
+		}
+		l, err := c.line()
+		if err != nil {
+			return err
+		}
+		if rest, ok := strings.CutPrefix(l, "* CAPABILITY "); ok {
+			c.ann.Capabilities = append(c.ann.Capabilities, strings.Fields(rest)...)
+			continue
+		}
+		if strings.HasPrefix(l, "a1 ") {
+			if !strings.HasPrefix(l, "a1 OK") {
+				return &UnexpectedError{c.proto, "CAPABILITY", l}
+			}
+			break
+		}
+	}
+	if !c.ann.Has("STARTTLS") {
+		return ErrNotOffered
+	}
+	if err := c.send("a2 STARTTLS"); err != nil {
+		return err
+	}
+	for n := 0; ; n++ {
+		if n > maxLines {
+			return errors.New("starttls: more than 256 lines before the tagged reply")
+		}
+		l, err := c.line()
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(l, "a2 OK") {
+			return nil
+		}
+		if strings.HasPrefix(l, "a2 ") {
+			return &RefusedError{c.proto, l}
+		}
+	}
+}
+
+// pop3: the greeting, CAPA, STLS (RFC 2449, RFC 2595 section 4).
+func (c *client) pop3() error {
+	l, err := c.line()
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(l, "+OK") {
+		return &UnexpectedError{c.proto, "the connection", l}
+	}
+	c.ann.Banner = l
+	if err := c.send("CAPA"); err != nil {
+		return err
+	}
+	if l, err = c.line(); err != nil {
+		return err
+	}
+	if strings.HasPrefix(l, "+OK") {
+		for n := 0; ; n++ {
+			if n > maxLines {
+				return errors.New("starttls: a CAPA list of more than 256 lines")
+			}
+			l, err := c.line()
+			if err != nil {
+				return err
+			}
+			if l == "." {
+				break
+			}
+			c.ann.Capabilities = append(c.ann.Capabilities, l)
+		}
+	}
+	if !c.ann.Has("STLS") {
+		return ErrNotOffered
+	}
+	if err := c.send("STLS"); err != nil {
+		return err
+	}
+	if l, err = c.line(); err != nil {
+		return err
+	}
+	if !strings.HasPrefix(l, "+OK") {
+		return &RefusedError{c.proto, l}
+	}
+	return nil
+}
+
+// ftp: the 220 greeting, FEAT, AUTH TLS (RFC 2389, RFC 4217 section 4).
+func (c *client) ftp() error {
+	lines, code, err := c.smtpReply()
+	if err != nil {
+		return err
+	}
+	c.ann.Banner = strings.Join(lines, "\n")
+	if code != 220 {
+		return &UnexpectedError{c.proto, "the connection", strconv.Itoa(code) + " " + c.ann.Banner}
+	}
+	if err := c.send("FEAT"); err != nil {
+		return err
+	}
+	// FEAT's reply lists features on lines that start with a space
+	// between "211-" and "211 End" (RFC 2389 3.2).
+	lines, code, err = c.ftpReply()
+	if err != nil {
+		return err
+	}
+	if code == 211 {
+		for _, l := range lines {
+			if f := strings.TrimSpace(l); f != "" && !strings.HasPrefix(l, "Features") && !strings.HasPrefix(l, "End") {
+				c.ann.Capabilities = append(c.ann.Capabilities, f)
+			}
+		}
+	}
+	if err := c.send("AUTH TLS"); err != nil {
+		return err
+	}
+	lines, code, err = c.smtpReply()
+	if err != nil {
+		return err
+	}
+	switch {
+	case code == 234:
+		return nil
+	case code == 500 || code == 502 || code == 504:
+		return ErrNotOffered
+	}
+	return &RefusedError{c.proto, strconv.Itoa(code) + " " + strings.Join(lines, " ")}
+}
+
+// ftpReply reads a multi-line FTP reply, whose inner lines need not
+// start with the code (RFC 959 4.2).
+func (c *client) ftpReply() ([]string, int, error) {
+	first, err := c.line()
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(first) < 4 {
+		return nil, 0, &UnexpectedError{c.proto, "FEAT", first}
+	}
+	code, err := strconv.Atoi(first[:3])
+	if err != nil {
+		return nil, 0, &UnexpectedError{c.proto, "FEAT", first}
+	}
+	lines := []string{first[4:]}
+	if first[3] != '-' {
+		return lines, code, nil
+	}
+	end := first[:3] + " "
+	for {
+		l, err := c.line()
+		if err != nil {
+			return nil, 0, err
+		}
+		if strings.HasPrefix(l, end) {
+			return append(lines, l[4:]), code, nil
+		}
+		lines = append(lines, l)
+		if len(lines) > maxLines {
+			return nil, 0, errors.New("starttls: a reply of more than 256 lines")
+		}
+	}
+}
+
+// postgres: SSLRequest, answered by one byte: S to go on, N for no.
+func (c *client) postgres() error {
+	// Length 8, then the SSLRequest code 1234 5679.
+	if _, err := c.conn.Write([]byte{0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f}); err != nil {
+		return err
+	}
+	b, err := c.r.ReadByte()
+	if err != nil {
+		return err
+	}
+	switch b {
+	case 'S':
+		return nil
+	case 'N':
+		return ErrNotOffered
+	}
+	return &UnexpectedError{c.proto, "SSLRequest", string(rune(b))}
+}
+
+// ldap: the StartTLS extended operation (RFC 4511 4.14), BER-encoded.
+func (c *client) ldap() error {
+	const oid = "1.3.6.1.4.1.1466.20037"
+	// LDAPMessage { messageID 1, extendedReq [APPLICATION 23] {
+	// requestName [0] oid } }
+	req := []byte{0x30, byte(3 + 2 + 2 + len(oid)), 0x02, 0x01, 0x01, 0x77, byte(2 + len(oid)), 0x80, byte(len(oid))}
+	req = append(req, oid...)
+	if _, err := c.conn.Write(req); err != nil {
+		return err
+	}
+	msg, err := c.berElement()
+	if err != nil {
+		return err
+	}
+	// LDAPMessage: SEQUENCE { INTEGER id, [APPLICATION 24] { ENUMERATED
+	// resultCode, matchedDN, diagnosticMessage, ... } }
+	body, ok := berInner(msg, 0x30)
+	if !ok {
+		return &UnexpectedError{c.proto, "StartTLS", "not an LDAPMessage"}
+	}
+	_, rest, ok := berNext(body) // messageID
+	if !ok {
+		return &UnexpectedError{c.proto, "StartTLS", "no message ID"}
+	}
+	resp, ok := berInner(rest, 0x78)
+	if !ok {
+		return &UnexpectedError{c.proto, "StartTLS", "not an ExtendedResponse"}
+	}
+	code, rest, ok := berNext(resp)
+	if !ok || len(code) < 3 || code[0] != 0x0a {
+		return &UnexpectedError{c.proto, "StartTLS", "no resultCode"}
+	}
+	if v := code[len(code)-1]; code[1] != 1 || v != 0 {
+		diag := ""
+		if _, r2, ok := berNext(rest); ok { // matchedDN
+			if d, _, ok := berNext(r2); ok && len(d) > 2 {
+				diag = string(d[2:])
+			}
+		}
+		if code[1] == 1 && v == 2 { // protocolError: StartTLS unknown
+			return ErrNotOffered
+		}
+		return &RefusedError{c.proto, "resultCode " + strconv.Itoa(int(v)) + " " + diag}
+	}
+	return nil
+}
+
+// berElement reads one BER element (short or long definite length),
+// bounded.
+func (c *client) berElement() ([]byte, error) {
+	hdr := make([]byte, 2)
+	if _, err := io.ReadFull(c.r, hdr); err != nil {
+		return nil, err
+	}
+	n := int(hdr[1])
+	if n&0x80 != 0 {
+		k := n & 0x7f
+		if k == 0 || k > 3 {
+			return nil, &UnexpectedError{c.proto, "StartTLS", "a BER length it cannot take"}
+		}
+		lb := make([]byte, k)
+		if _, err := io.ReadFull(c.r, lb); err != nil {
+			return nil, err
+		}
+		hdr = append(hdr, lb...)
+		n = 0
+		for _, b := range lb {
+			n = n<<8 | int(b)
+		}
+	}
+	if n > maxBytes {
+		return nil, errors.New("starttls: an LDAP response of more than 64 KiB")
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(c.r, body); err != nil {
+		return nil, err
+	}
+	return append(hdr, body...), nil
+}
+
+// berNext splits the first element (header included) off b.
+func berNext(b []byte) (elem, rest []byte, ok bool) {
+	if len(b) < 2 {
+		return nil, nil, false
+	}
+	n, h := int(b[1]), 2
+	if n&0x80 != 0 {
+		k := n & 0x7f
+		if k == 0 || k > 3 || len(b) < 2+k {
+			return nil, nil, false
+		}
+		n = 0
+		for _, x := range b[2 : 2+k] {
+			n = n<<8 | int(x)
+		}
+		h += k
+	}
+	if len(b) < h+n {
+		return nil, nil, false
+	}
+	return b[:h+n], b[h+n:], true
+}
+
+// berInner returns the contents of b's first element, when its tag is tag.
+func berInner(b []byte, tag byte) ([]byte, bool) {
+	e, _, ok := berNext(b)
+	if !ok || e[0] != tag {
+		return nil, false
+	}
+	h := 2
+	if e[1]&0x80 != 0 {
+		h += int(e[1] & 0x7f)
+	}
+	return e[h:], true
+}
+
+// xmpp: the stream header, the features, <starttls/>, <proceed/> (RFC
+// 6120 section 5).
+func (c *client) xmpp(domain string) error {
+	header := "<?xml version='1.0'?><stream:stream to='" + xmlEscape(domain) +
+		"' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
+	if _, err := io.WriteString(c.conn, header); err != nil {
+		return err
+	}
+	features, err := c.readUntil("</stream:features>")
+	if err != nil {
+		return err
+	}
+	c.ann.Banner = between(features, "<stream:stream", ">")
+	c.ann.Capabilities = xmlChildren(between(features, "<stream:features>", "</stream:features>"))
+	if !bytes.Contains([]byte(features), []byte("urn:ietf:params:xml:ns:xmpp-tls")) {
+		return ErrNotOffered
+	}
+	if _, err := io.WriteString(c.conn, "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"); err != nil {
+		return err
+	}
+	answer, err := c.readUntil("/>")
+	if err != nil {
+		return err
+	}
+	switch {
+	case strings.Contains(answer, "<proceed"):
+		return nil
+	case strings.Contains(answer, "<failure"):
+		return &RefusedError{c.proto, strings.TrimSpace(answer)}
+	}
+	return &UnexpectedError{c.proto, "<starttls/>", strings.TrimSpace(answer)}
+}
+
+// readUntil reads until the text ends with end, bounded.
+func (c *client) readUntil(end string) (string, error) {
+	var b []byte
+	for !bytes.HasSuffix(b, []byte(end)) {
+		x, err := c.r.ReadByte()
+		if err != nil {
+			return string(b), err
+		}
+		b = append(b, x)
+		if len(b) > maxBytes {
+			return "", errors.New("starttls: more than 64 KiB before the upgrade")
+		}
+	}
+	return string(b), nil
+}
+
+func between(s, from, to string) string {
+	i := strings.Index(s, from)
+	if i < 0 {
+		return ""
+	}
+	s = s[i+len(from):]
+	if j := strings.Index(s, to); j >= 0 {
+		return s[:j]
+	}
+	return s
+}
+
+// xmlChildren names the top-level elements of a features block.
+func xmlChildren(s string) []string {
+	var out []string
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != '<' {
+			continue
+		}
+		j := strings.IndexByte(s[i:], '>')
+		if j < 0 {
+			break
+		}
+		tag := s[i+1 : i+j]
+		switch {
+		case strings.HasPrefix(tag, "/"):
+			depth--
+		default:
+			if depth == 0 {
+				name := tag
+				if k := strings.IndexAny(name, " /"); k >= 0 {
+					name = name[:k]
+				}
+				out = append(out, name)
+			}
+			if !strings.HasSuffix(tag, "/") {
+				depth++
+			}
+		}
+		i += j
+	}
+	return out
+}
+
+func xmlEscape(s string) string {
+	r := strings.NewReplacer("&", "&amp;", "'", "&apos;", "<", "&lt;", ">", "&gt;", "\"", "&quot;")
+	return r.Replace(s)
+}
+
+// sieveCapabilities reads capability lines up to OK (RFC 5804 1.7).
+func (c *client) sieveCapabilities() ([]string, string, error) {
+	var caps []string
+	impl := ""
+	for n := 0; ; n++ {
+		if n > maxLines {
+			return nil, "", errors.New("starttls: more than 256 capability lines")
+		}
+		l, err := c.line()
+		if err != nil {
+			return nil, "", err
+		}
+		if strings.HasPrefix(l, "OK") {
+			return caps, impl, nil
+		}
+		if strings.HasPrefix(l, "NO") || strings.HasPrefix(l, "BYE") {
+			return nil, "", &UnexpectedError{c.proto, "the connection", l}
+		}
+		caps = append(caps, strings.ReplaceAll(l, "\"", ""))
+		if strings.HasPrefix(l, "\"IMPLEMENTATION\"") {
+			impl = strings.Trim(strings.TrimSpace(strings.TrimPrefix(l, "\"IMPLEMENTATION\"")), "\"")
+		}
+	}
+}
+
+// sieve: capabilities, STARTTLS, OK (RFC 5804 2.2).
+func (c *client) sieve() error {
+	caps, impl, err := c.sieveCapabilities()
+	if err != nil {
+		return err
+	}
+	c.ann.Capabilities, c.ann.Banner = caps, impl
+	if !c.ann.Has("STARTTLS") {
+		return ErrNotOffered
+	}
+	if err := c.send("STARTTLS"); err != nil {
+		return err
+	}
+	l, err := c.line()
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(l, "OK") {
+		return &RefusedError{c.proto, l}
+	}
+	return nil
+}
