@@ -9,12 +9,16 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hasp-tls/hasp"
 	"github.com/hasp-tls/hasp/internal/testcerts"
+	"github.com/hasp-tls/hasp/internal/testutil"
 	"github.com/hasp-tls/hasp/starttls"
 )
 
@@ -395,6 +399,7 @@ func smtpServer(t *testing.T) (string, <-chan string) {
 		defer c.Close()
 		c.SetDeadline(time.Now().Add(10 * time.Second))
 		var rw io.ReadWriter = c
+		var tconn *hasp.Conn
 		r := bufio.NewReader(c)
 		secure := false
 		io.WriteString(rw, "220 hasp test ESMTP\r\n")
@@ -418,13 +423,16 @@ func smtpServer(t *testing.T) (string, <-chan string) {
 					return
 				}
 				events <- fmt.Sprintf("discarded %d", n)
-				rw, r, secure = tc, bufio.NewReader(tc), true
+				rw, r, secure, tconn = tc, bufio.NewReader(tc), true, tc
 			case cmd == "RSET":
 				events <- "RSET"
 				io.WriteString(rw, "250 OK\r\n")
 			case cmd == "QUIT":
 				events <- "QUIT"
 				io.WriteString(rw, "221 bye\r\n")
+				if tconn != nil {
+					tconn.Close() // with close_notify
+				}
 				return
 			default:
 				io.WriteString(rw, "500 what\r\n")
@@ -432,4 +440,32 @@ func smtpServer(t *testing.T) (string, <-chan string) {
 		}
 	}()
 	return ln.Addr().String(), events
+}
+
+// openssl s_client -starttls smtp against the ServeSMTP server: it says
+// EHLO, STARTTLS, verifies the chain over TLS, and QUIT goes through.
+func TestOpenSSLClientSMTP(t *testing.T) {
+	openssl := testutil.NeedPeer(t, "openssl")
+	addr, events := smtpServer(t)
+	dir := t.TempDir()
+	caFile := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, ca.PEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, openssl, "s_client", "-starttls", "smtp", "-connect", addr, "-servername", "localhost",
+		"-CAfile", caFile, "-verify_return_error", "-crlf", "-quiet")
+	cmd.Stdin = strings.NewReader("EHLO openssl\nQUIT\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("s_client: %v\n%s", err, out)
+	}
+	var got []string
+	for e := range events {
+		got = append(got, e)
+	}
+	if strings.Join(got, ",") != "discarded 0,EHLO,QUIT" || !strings.Contains(string(out), "250 AUTH PLAIN") {
+		t.Fatalf("server saw %v; s_client printed:\n%s", got, out)
+	}
 }
