@@ -153,6 +153,10 @@ type Options struct {
 	// Timeout bounds the plaintext dialog and the handshake when the
 	// context has no deadline (default 30 s).
 	Timeout time.Duration
+	// BeforeHandshake, when set, is called with what the server announced
+	// once it agreed to the upgrade, before the TLS handshake (tools show
+	// the dialog in order).
+	BeforeHandshake func(*Announced)
 }
 
 // Dial connects to addr (the protocol's port when it has none), upgrades
@@ -242,6 +246,9 @@ func UpgradeWith(ctx context.Context, proto Protocol, conn net.Conn, config *has
 	// before the handshake.
 	if c.r.Buffered() > 0 {
 		return nil, c.ann, ErrResponseInjection
+	}
+	if o.BeforeHandshake != nil {
+		o.BeforeHandshake(c.ann)
 	}
 	tc := hasp.Client(conn, config)
 	if err := tc.HandshakeContext(ctx); err != nil {

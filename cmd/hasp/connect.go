@@ -18,6 +18,7 @@ import (
 
 	"github.com/hasp-tls/hasp"
 	"github.com/hasp-tls/hasp/dtls"
+	"github.com/hasp-tls/hasp/starttls"
 	"github.com/hasp-tls/hasp/trust"
 	"golang.org/x/term"
 )
@@ -68,6 +69,7 @@ func connect(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	keyFile := fs.String("key", "", "private key (PEM) for --cert")
 	keylog := fs.String("keylog", "", "append TLS secrets to this file (NSS key log format)")
 	dtlsMode := fs.Bool("dtls", false, "DTLS 1.2 over UDP: each line of input is one datagram")
+	starttlsProto := fs.String("starttls", "", "upgrade from plaintext first: smtp, submission, lmtp, imap, pop3, xmpp, ldap, ftp, postgres, sieve (the port defaults to the protocol's)")
 	mtu := fs.Int("mtu", dtls.DefaultMTU, "with --dtls: the largest datagram to send")
 	var pins multiFlag
 	fs.Var(&pins, "pin", "trust a key by its SPKI SHA-256 (sha256/BASE64); may repeat")
@@ -86,6 +88,7 @@ Examples:
   hasp connect --tls1.2 --ciphers TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 host:443
   hasp connect --json --quiet host:443 < /dev/null
   hasp connect --dtls --cafile ~/.config/hasp/ca.pem 127.0.0.1:8443
+  hasp connect --starttls smtp mail.example.com   port 25, EHLO, STARTTLS, EHLO again
 
 Exit codes:
   0  trusted and done
@@ -106,8 +109,24 @@ Flags:
 		return exitUsage
 	}
 	addr := fs.Arg(0)
+	var proto starttls.Protocol
+	if *starttlsProto != "" {
+		proto = starttls.Protocol(strings.ToLower(*starttlsProto))
+		if proto.DefaultPort() == "" {
+			fmt.Fprintf(stderr, "hasp connect: --starttls %q: want one of %v\n", *starttlsProto, starttls.Protocols)
+			return exitUsage
+		}
+		if *dtlsMode {
+			fmt.Fprintln(stderr, "hasp connect: --starttls and --dtls exclude each other")
+			return exitUsage
+		}
+	}
 	if _, _, err := net.SplitHostPort(addr); err != nil {
-		addr = net.JoinHostPort(strings.Trim(addr, "[]"), "443")
+		defaultPort := "443"
+		if proto != "" {
+			defaultPort = proto.DefaultPort()
+		}
+		addr = net.JoinHostPort(strings.Trim(addr, "[]"), defaultPort)
 	}
 	host, port, _ := net.SplitHostPort(addr)
 	cfg := &hasp.Config{ServerName: host, InsecureSkipVerify: *insecure}
@@ -230,7 +249,7 @@ Flags:
 		if *dtlsMode {
 			conn, code, err = dialDTLS(ctx, addr, cfg, *timeout, *mtu, stderr)
 		} else {
-			conn, code, err = dialOnce(ctx, addr, cfg, *timeout, stderr)
+			conn, code, err = dialOnce(ctx, addr, cfg, *timeout, proto, *quiet, stderr)
 		}
 		if err == nil {
 			break
@@ -366,7 +385,7 @@ func copyDatagrams(c *dtls.Conn, stdin io.Reader, stdout, stderr io.Writer) int 
 }
 
 // dialOnce connects and runs the handshake, reporting failures.
-func dialOnce(ctx context.Context, addr string, cfg *hasp.Config, timeout time.Duration, stderr io.Writer) (connectConn, int, error) {
+func dialOnce(ctx context.Context, addr string, cfg *hasp.Config, timeout time.Duration, proto starttls.Protocol, quiet bool, stderr io.Writer) (connectConn, int, error) {
 	hctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	raw, err := (&net.Dialer{}).DialContext(hctx, "tcp", addr)
@@ -374,8 +393,45 @@ func dialOnce(ctx context.Context, addr string, cfg *hasp.Config, timeout time.D
 		fmt.Fprintf(stderr, "hasp connect: %v\n", err)
 		return nil, exitNetwork, err
 	}
-	conn := hasp.Client(raw, cfg)
-	if err := conn.HandshakeContext(hctx); err != nil {
+	var conn *hasp.Conn
+	if proto != "" {
+		var ann *starttls.Announced
+		shown := false
+		show := func(a *starttls.Announced) {
+			if quiet || shown {
+				return
+			}
+			shown = true
+			fmt.Fprintf(stderr, "  %s: %s\n", proto, strings.ReplaceAll(a.Banner, "\n", " / "))
+			if len(a.Capabilities) > 0 {
+				fmt.Fprintf(stderr, "  %s offers: %s\n", proto, strings.Join(a.Capabilities, ", "))
+			}
+			fmt.Fprintf(stderr, "  %s agreed to upgrade\n", proto)
+		}
+		conn, ann, err = starttls.UpgradeWith(hctx, proto, raw, cfg, &starttls.Options{BeforeHandshake: show})
+		if ann != nil && !quiet {
+			show(ann)
+			if len(ann.CapabilitiesTLS) > 0 {
+				fmt.Fprintf(stderr, "  %s offers over TLS: %s\n", proto, strings.Join(ann.CapabilitiesTLS, ", "))
+			}
+		}
+		if err != nil && conn == nil {
+			var re *starttls.RefusedError
+			var ue *starttls.UnexpectedError
+			if errors.Is(err, starttls.ErrNotOffered) || errors.Is(err, starttls.ErrResponseInjection) || errors.As(err, &re) || errors.As(err, &ue) {
+				raw.Close()
+				fmt.Fprintf(stderr, "hasp connect: %v\n", err)
+				if errors.Is(err, starttls.ErrNotOffered) {
+					fmt.Fprintln(stderr, "  (an attacker on the path who strips the offer looks just like this: do not fall back to plaintext for mail unless your policy says opportunistic)")
+				}
+				return nil, exitHandshake, err
+			}
+		}
+	} else {
+		conn = hasp.Client(raw, cfg)
+		err = conn.HandshakeContext(hctx)
+	}
+	if err != nil {
 		raw.Close()
 		var te *trust.Error
 		if errors.As(err, &te) {
