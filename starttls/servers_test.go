@@ -1,0 +1,215 @@
+package starttls_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hasp-tls/hasp/internal/testutil"
+	"github.com/hasp-tls/hasp/starttls"
+)
+
+// Real servers, each started by its test on loopback with a config in a
+// temporary directory and stopped (by its PID) when the test ends. Under
+// CI (HASP_CI=1) a missing server fails the test; elsewhere it skips.
+
+// serverFiles writes the test CA and the server's chain and key.
+type serverFiles struct {
+	dir, ca, cert, key string
+}
+
+func writeServerFiles(t *testing.T) serverFiles {
+	t.Helper()
+	dir := t.TempDir()
+	// Servers that drop privileges must reach their files.
+	os.Chmod(dir, 0o755)
+	f := serverFiles{dir: dir, ca: filepath.Join(dir, "ca.pem"), cert: filepath.Join(dir, "cert.pem"), key: filepath.Join(dir, "key.pem")}
+	for name, data := range map[string][]byte{f.ca: ca.PEM(), f.cert: leaf.ChainPEM(), f.key: leaf.KeyPEM()} {
+		if err := os.WriteFile(name, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.Chmod(f.key, 0o600)
+	return f
+}
+
+// freePort finds a free loopback TCP port for a server that is told which
+// to use.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// waitPort waits until addr accepts connections.
+func waitPort(t *testing.T, addr string, d time.Duration) {
+	t.Helper()
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+	}
+	t.Fatalf("nothing listens on %s", addr)
+}
+
+// startServer runs a server program until the test ends; it is killed by
+// its PID.
+func startServer(t *testing.T, path string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(path, args...)
+	out, err := os.Create(filepath.Join(t.TempDir(), filepath.Base(path)+".log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", path, err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			b, _ := os.ReadFile(out.Name())
+			t.Logf("%s output:\n%s", filepath.Base(path), b)
+		}
+	})
+	return cmd
+}
+
+func needPeer(t *testing.T, name string) string {
+	t.Helper()
+	return testutil.NeedPeer(t, name)
+}
+
+func loopback(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
+
+func upgradeCtx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// OpenLDAP slapd with StartTLS: the upgrade, then a root DSE search over
+// TLS that names the database.
+func TestSlapd(t *testing.T) {
+	slapd := needPeer(t, "slapd")
+	f := writeServerFiles(t)
+	port := freePort(t)
+	os.MkdirAll(filepath.Join(f.dir, "db"), 0o700)
+	conf := filepath.Join(f.dir, "slapd.conf")
+	os.WriteFile(conf, []byte(`include /etc/ldap/schema/core.schema
+pidfile `+f.dir+`/slapd.pid
+argsfile `+f.dir+`/slapd.args
+modulepath /usr/lib/ldap
+moduleload back_mdb
+TLSCACertificateFile `+f.ca+`
+TLSCertificateFile `+f.cert+`
+TLSCertificateKeyFile `+f.key+`
+TLSVerifyClient never
+database mdb
+maxsize 10485760
+suffix "dc=test"
+rootdn "cn=admin,dc=test"
+rootpw secret
+directory `+f.dir+`/db
+`), 0o600)
+	// -d: in the foreground (the PID is the daemon's), logging.
+	startServer(t, slapd, "-f", conf, "-h", "ldap://"+loopback(port)+"/", "-d", "stats")
+	waitPort(t, loopback(port), 10*time.Second)
+	c, _, err := starttls.Dial(upgradeCtx(t), starttls.LDAP, loopback(port), clientConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// SearchRequest, message 2: base "", baseObject scope, (objectClass=*),
+	// attribute namingContexts.
+	req := []byte{0x30, 0x35, 0x02, 0x01, 0x02, 0x63, 0x30,
+		0x04, 0x00, 0x0a, 0x01, 0x00, 0x0a, 0x01, 0x00, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00, 0x01, 0x01, 0x00,
+		0x87, 0x0b}
+	req = append(req, "objectClass"...)
+	req = append(req, 0x30, 0x10, 0x04, 0x0e)
+	req = append(req, "namingContexts"...)
+	if _, err := c.Write(req); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var got []byte
+	buf := make([]byte, 4096)
+	for !strings.Contains(string(got), "dc=test") {
+		n, err := c.Read(buf)
+		if err != nil {
+			t.Fatalf("root DSE over TLS: %v (got %q)", err, got)
+		}
+		got = append(got, buf[:n]...)
+	}
+}
+
+// vsftpd with AUTH TLS: the upgrade, then a login and SYST over TLS.
+func TestVsftpd(t *testing.T) {
+	vsftpd := needPeer(t, "vsftpd")
+	f := writeServerFiles(t)
+	port := freePort(t)
+	root, empty := filepath.Join(f.dir, "ftproot"), filepath.Join(f.dir, "empty")
+	os.MkdirAll(root, 0o755)
+	os.MkdirAll(empty, 0o755)
+	conf := filepath.Join(f.dir, "vsftpd.conf")
+	os.WriteFile(conf, []byte(`listen=YES
+listen_ipv6=NO
+listen_address=127.0.0.1
+listen_port=`+strconv.Itoa(port)+`
+background=NO
+connect_from_port_20=NO
+anonymous_enable=YES
+no_anon_password=NO
+anon_root=`+root+`
+local_enable=NO
+write_enable=NO
+secure_chroot_dir=`+empty+`
+seccomp_sandbox=NO
+isolate=NO
+isolate_network=NO
+dirmessage_enable=NO
+ssl_enable=YES
+allow_anon_ssl=YES
+force_anon_logins_ssl=YES
+ssl_tlsv1=YES
+ssl_sslv2=NO
+ssl_sslv3=NO
+ssl_ciphers=HIGH
+rsa_cert_file=`+f.cert+`
+rsa_private_key_file=`+f.key+`
+`), 0o600)
+	startServer(t, vsftpd, conf)
+	waitPort(t, loopback(port), 10*time.Second)
+	c, ann, err := starttls.Dial(upgradeCtx(t), starttls.FTP, loopback(port), clientConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if !strings.Contains(ann.Banner, "vsFTPd") || !ann.Has("AUTH") {
+		t.Errorf("announced %+v", ann)
+	}
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	r := bufio.NewReader(c)
+	for _, step := range []struct{ send, want string }{{"USER anonymous", "331"}, {"PASS x", "230"}, {"SYST", "215"}} {
+		io.WriteString(c, step.send+"\r\n")
+		if l := readLine(r); !strings.HasPrefix(l, step.want) {
+			t.Fatalf("%s over TLS: %q", step.send, l)
+		}
+	}
+}
