@@ -3,10 +3,12 @@ package starttls_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -29,8 +31,14 @@ type serverFiles struct {
 func writeServerFiles(t *testing.T) serverFiles {
 	t.Helper()
 	dir := t.TempDir()
-	// Servers that drop privileges must reach their files.
+	// Servers that drop privileges must reach their files, through every
+	// directory above (t.TempDir's parent is 0700).
 	os.Chmod(dir, 0o755)
+	for d := filepath.Dir(dir); d != "/" && d != "."; d = filepath.Dir(d) {
+		if st, err := os.Stat(d); err == nil && st.Mode().Perm()&0o001 == 0 {
+			os.Chmod(d, st.Mode().Perm()|0o011)
+		}
+	}
 	f := serverFiles{dir: dir, ca: filepath.Join(dir, "ca.pem"), cert: filepath.Join(dir, "cert.pem"), key: filepath.Join(dir, "key.pem")}
 	for name, data := range map[string][]byte{f.ca: ca.PEM(), f.cert: leaf.ChainPEM(), f.key: leaf.KeyPEM()} {
 		if err := os.WriteFile(name, data, 0o644); err != nil {
@@ -209,6 +217,117 @@ rsa_private_key_file=`+f.key+`
 	for _, step := range []struct{ send, want string }{{"USER anonymous", "331"}, {"PASS x", "230"}, {"SYST", "215"}} {
 		io.WriteString(c, step.send+"\r\n")
 		if l := readLine(r); !strings.HasPrefix(l, step.want) {
+			t.Fatalf("%s over TLS: %q", step.send, l)
+		}
+	}
+}
+
+// Dovecot with IMAP (STARTTLS) and POP3 (STLS): the upgrades, then a
+// login and a mailbox over TLS.
+func TestDovecot(t *testing.T) {
+	dovecot := needPeer(t, "dovecot")
+	f := writeServerFiles(t)
+	os.Chmod(f.dir, 0o711)
+	nobody, err := user.Lookup("nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := strconv.Atoi(nobody.Uid)
+	gid, _ := strconv.Atoi(nobody.Gid)
+	mail := filepath.Join(f.dir, "mail")
+	os.MkdirAll(filepath.Join(f.dir, "run"), 0o755)
+	os.MkdirAll(filepath.Join(f.dir, "state"), 0o755)
+	os.MkdirAll(mail, 0o755)
+	os.Chown(mail, uid, gid)
+	users := filepath.Join(f.dir, "users")
+	os.WriteFile(users, []byte(fmt.Sprintf("test:{PLAIN}pass:%d:%d::%s/test\n", uid, gid, mail)), 0o644)
+	imapPort, pop3Port := freePort(t), freePort(t)
+	conf := filepath.Join(f.dir, "dovecot.conf")
+	os.WriteFile(conf, []byte(`protocols = imap pop3
+listen = 127.0.0.1
+base_dir = `+f.dir+`/run
+state_dir = `+f.dir+`/state
+log_path = `+f.dir+`/dovecot.log
+instance_name = hasp-test-`+strconv.Itoa(imapPort)+`
+ssl = yes
+ssl_cert = <`+f.cert+`
+ssl_key = <`+f.key+`
+auth_mechanisms = plain login
+disable_plaintext_auth = yes
+first_valid_uid = 1
+last_valid_uid = 0
+mail_location = maildir:~/Maildir
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN `+users+`
+}
+userdb {
+  driver = passwd-file
+  args = `+users+`
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = `+strconv.Itoa(imapPort)+`
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = `+strconv.Itoa(pop3Port)+`
+  }
+  inet_listener pop3s {
+    port = 0
+  }
+}
+`), 0o644)
+	// -F: the master in the foreground, so its PID is the one to stop.
+	startServer(t, dovecot, "-F", "-c", conf)
+	waitPort(t, loopback(imapPort), 20*time.Second)
+	waitPort(t, loopback(pop3Port), 20*time.Second)
+
+	c, ann, err := starttls.Dial(upgradeCtx(t), starttls.IMAP, loopback(imapPort), clientConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if !strings.Contains(ann.Banner, "Dovecot") || !ann.Has("IMAP4rev1") {
+		t.Errorf("IMAP announced %+v", ann)
+	}
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(c)
+	imapCommand := func(tag, cmd string) string {
+		io.WriteString(c, tag+" "+cmd+"\r\n")
+		for {
+			l := readLine(r)
+			if strings.HasPrefix(l, tag+" ") || l == "" {
+				return l
+			}
+		}
+	}
+	if l := imapCommand("b1", "LOGIN test pass"); !strings.HasPrefix(l, "b1 OK") {
+		t.Fatalf("LOGIN over TLS: %q", l)
+	}
+	if l := imapCommand("b2", "SELECT INBOX"); !strings.HasPrefix(l, "b2 OK [READ-WRITE]") {
+		t.Fatalf("SELECT over TLS: %q", l)
+	}
+
+	p, ann, err := starttls.Dial(upgradeCtx(t), starttls.POP3, loopback(pop3Port), clientConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if !ann.Has("STLS") || !ann.Has("UIDL") {
+		t.Errorf("POP3 announced %+v", ann)
+	}
+	p.SetDeadline(time.Now().Add(10 * time.Second))
+	pr := bufio.NewReader(p)
+	for _, step := range []struct{ send, want string }{{"USER test", "+OK"}, {"PASS pass", "+OK"}, {"STAT", "+OK 0 0"}} {
+		io.WriteString(p, step.send+"\r\n")
+		if l := readLine(pr); !strings.HasPrefix(l, step.want) {
 			t.Fatalf("%s over TLS: %q", step.send, l)
 		}
 	}
