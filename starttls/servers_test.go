@@ -332,3 +332,159 @@ service pop3-login {
 		}
 	}
 }
+
+// run runs a command to its end, failing the test with its output.
+func run(t *testing.T, name string, args ...string) {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+}
+
+// Postfix (SMTP with STARTTLS): the upgrade, then EHLO over TLS, which a
+// real MTA answers without STARTTLS; the instance has its own config and
+// queue and is stopped with its own command.
+func TestPostfix(t *testing.T) {
+	postfix := needPeer(t, "postfix")
+	postconf := needPeer(t, "postconf")
+	f := writeServerFiles(t)
+	port := freePort(t)
+	etc := filepath.Join(f.dir, "etc")
+	for _, d := range []string{etc, filepath.Join(f.dir, "queue"), filepath.Join(f.dir, "data"), filepath.Join(f.dir, "log")} {
+		os.MkdirAll(d, 0o755)
+	}
+	master, err := os.ReadFile("/etc/postfix/master.cf")
+	if err != nil {
+		t.Fatalf("Postfix's master.cf: %v", err)
+	}
+	os.WriteFile(filepath.Join(etc, "master.cf"), master, 0o644)
+	os.WriteFile(filepath.Join(etc, "main.cf"), []byte(`compatibility_level = 3.6
+queue_directory = `+f.dir+`/queue
+data_directory = `+f.dir+`/data
+meta_directory = /etc/postfix
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = localhost
+mydestination = localhost
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+local_transport = error:local delivery disabled
+alias_maps =
+alias_database =
+smtpd_peername_lookup = no
+smtp_dns_support_level = disabled
+smtpd_banner = $myhostname ESMTP Postfix (hasp test)
+smtpd_tls_cert_file = `+f.cert+`
+smtpd_tls_key_file = `+f.key+`
+smtpd_tls_security_level = may
+smtpd_tls_session_cache_database =
+maillog_file = `+f.dir+`/log/maillog
+maillog_file_prefixes = `+f.dir+`
+`), 0o644)
+	run(t, postconf, "-c", etc, "-MX", "smtp/inet")
+	run(t, postconf, "-c", etc, "-M", loopback(port)+"/inet = "+loopback(port)+" inet n - n - - smtpd")
+	run(t, postconf, "-c", etc, "-F", "*/*/chroot = n")
+	// Postfix waits until main.cf is a second or two old before reading it.
+	old := time.Now().Add(-time.Minute)
+	os.Chtimes(filepath.Join(etc, "main.cf"), old, old)
+	os.Chtimes(filepath.Join(etc, "master.cf"), old, old)
+	if pf, err := user.Lookup("postfix"); err == nil {
+		uid, _ := strconv.Atoi(pf.Uid)
+		gid, _ := strconv.Atoi(pf.Gid)
+		os.Chown(filepath.Join(f.dir, "data"), uid, gid)
+	}
+	run(t, postfix, "-c", etc, "check")
+	run(t, postfix, "-c", etc, "start")
+	t.Cleanup(func() { exec.Command(postfix, "-c", etc, "stop").Run() })
+	waitPort(t, loopback(port), 20*time.Second)
+
+	c, ann, err := starttls.Dial(upgradeCtx(t), starttls.SMTP, loopback(port), clientConfig())
+	if err != nil {
+		b, _ := os.ReadFile(filepath.Join(f.dir, "log", "maillog"))
+		t.Fatalf("%v\nmaillog:\n%s", err, b)
+	}
+	defer c.Close()
+	if !strings.Contains(ann.Banner, "Postfix (hasp test)") || !ann.Has("PIPELINING") {
+		t.Errorf("announced %+v", ann)
+	}
+	// Over TLS the EHLO list is the real one, without STARTTLS.
+	if len(ann.CapabilitiesTLS) == 0 || strings.Contains(strings.Join(ann.CapabilitiesTLS, " "), "STARTTLS") {
+		t.Errorf("EHLO over TLS: %q", ann.CapabilitiesTLS)
+	}
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, "QUIT\r\n")
+	if l := readLine(bufio.NewReader(c)); !strings.HasPrefix(l, "221") {
+		t.Errorf("QUIT over TLS: %q", l)
+	}
+}
+
+// PostgreSQL (a temporary cluster with ssl=on, run as the postgres user):
+// SSLRequest, then the startup message and a real answer over TLS.
+func TestPostgres(t *testing.T) {
+	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	if len(matches) == 0 {
+		needPeer(t, "initdb")
+		matches = []string{"initdb"}
+	}
+	bin := filepath.Dir(matches[len(matches)-1])
+	runuser := needPeer(t, "runuser")
+	pg, err := user.Lookup("postgres")
+	if err != nil {
+		t.Fatalf("no postgres user: %v", err)
+	}
+	uid, _ := strconv.Atoi(pg.Uid)
+	gid, _ := strconv.Atoi(pg.Gid)
+	f := writeServerFiles(t)
+	port := freePort(t)
+	data := filepath.Join(f.dir, "data")
+	sock := filepath.Join(f.dir, "run")
+	os.MkdirAll(sock, 0o755)
+	for _, p := range []string{f.dir, sock, f.cert, f.key} {
+		os.Chown(p, uid, gid)
+	}
+	run(t, runuser, "-u", "postgres", "--", filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8")
+	conf, _ := os.OpenFile(filepath.Join(data, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	fmt.Fprintf(conf, "listen_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = '%s'\nssl = on\nssl_cert_file = '%s'\nssl_key_file = '%s'\nfsync = off\n",
+		port, sock, f.cert, f.key)
+	conf.Close()
+	os.WriteFile(filepath.Join(data, "pg_hba.conf"), []byte("local all all trust\nhostssl all all 127.0.0.1/32 trust\n"), 0o600)
+	os.Chown(filepath.Join(data, "pg_hba.conf"), uid, gid)
+	run(t, runuser, "-u", "postgres", "--", filepath.Join(bin, "pg_ctl"), "-D", data, "-l", filepath.Join(f.dir, "postgres.log"), "-w", "-t", "60", "start")
+	t.Cleanup(func() {
+		exec.Command(runuser, "-u", "postgres", "--", filepath.Join(bin, "pg_ctl"), "-D", data, "-m", "fast", "-w", "stop").Run()
+	})
+
+	c, _, err := starttls.Dial(upgradeCtx(t), starttls.Postgres, loopback(port), clientConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// StartupMessage: protocol 3.0, user postgres, database postgres.
+	var body []byte
+	body = append(body, 0, 3, 0, 0)
+	for _, kv := range []string{"user", "postgres", "database", "postgres"} {
+		body = append(append(body, kv...), 0)
+	}
+	body = append(body, 0)
+	msg := append([]byte{byte((len(body) + 4) >> 24), byte((len(body) + 4) >> 16), byte((len(body) + 4) >> 8), byte(len(body) + 4)}, body...)
+	if _, err := c.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	// AuthenticationOk ('R', length 8, 0) under trust, then ParameterStatus
+	// messages including server_version.
+	var got []byte
+	buf := make([]byte, 4096)
+	for !strings.Contains(string(got), "server_version") {
+		n, err := c.Read(buf)
+		if err != nil {
+			t.Fatalf("after the upgrade: %v (got %q)", err, got)
+		}
+		got = append(got, buf[:n]...)
+	}
+	if got[0] != 'R' {
+		t.Errorf("first message %q, want AuthenticationOk", got[0])
+	}
+}
