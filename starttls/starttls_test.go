@@ -469,3 +469,35 @@ func TestOpenSSLClientSMTP(t *testing.T) {
 		t.Fatalf("server saw %v; s_client printed:\n%s", got, out)
 	}
 }
+
+// Python's smtplib (a client many scripts use) against the ServeSMTP
+// server: starttls(), then EHLO over TLS, with the test CA.
+func TestPythonSMTPLib(t *testing.T) {
+	python := testutil.NeedPeer(t, "python3")
+	addr, events := smtpServer(t)
+	host, port, _ := net.SplitHostPort(addr)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(caFile, ca.PEM(), 0o600)
+	script := `import smtplib, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[3])
+s = smtplib.SMTP(sys.argv[1], int(sys.argv[2]), local_hostname="python", timeout=10)
+s._host = "localhost"  # the name to verify
+s.starttls(context=ctx)
+code, msg = s.ehlo()
+print(code, msg.decode())
+s.quit()
+`
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, python, "-c", script, host, port, caFile).CombinedOutput()
+	if err != nil {
+		t.Fatalf("smtplib: %v\n%s", err, out)
+	}
+	var got []string
+	for e := range events {
+		got = append(got, e)
+	}
+	if !strings.Contains(string(out), "250") || !strings.Contains(string(out), "AUTH PLAIN") || strings.Join(got, ",") != "discarded 0,EHLO,QUIT" {
+		t.Fatalf("server saw %v; smtplib printed %s", got, out)
+	}
+}
