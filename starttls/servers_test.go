@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hasp-tls/hasp"
 	"github.com/hasp-tls/hasp/internal/testutil"
 	"github.com/hasp-tls/hasp/starttls"
 )
@@ -486,5 +487,76 @@ func TestPostgres(t *testing.T) {
 	}
 	if got[0] != 'R' {
 		t.Errorf("first message %q, want AuthenticationOk", got[0])
+	}
+}
+
+// Prosody (XMPP c2s): <starttls/> in the stream features, <proceed/>, then
+// a new stream over TLS whose features offer SASL PLAIN (offered only once
+// the stream is encrypted) and no longer offer starttls.
+func TestProsody(t *testing.T) {
+	prosody := needPeer(t, "prosody")
+	f := writeServerFiles(t)
+	port := freePort(t)
+	os.MkdirAll(filepath.Join(f.dir, "data"), 0o755)
+	logFile := filepath.Join(f.dir, "prosody.log")
+	conf := filepath.Join(f.dir, "prosody.cfg.lua")
+	// run_as_root: Prosody 0.12 refuses to shut down cleanly as root
+	// without it. s2s is disabled so parallel instances do not share 5269.
+	os.WriteFile(conf, []byte(`run_as_root = true
+pidfile = "`+f.dir+`/prosody.pid"
+data_path = "`+f.dir+`/data"
+log = { { levels = { min = "info" }, to = "file", filename = "`+logFile+`" } }
+interfaces = { "127.0.0.1" }
+c2s_ports = { `+strconv.Itoa(port)+` }
+c2s_direct_tls_ports = { }
+modules_enabled = { "tls", "saslauth" }
+modules_disabled = { "s2s", "s2s_auth_certs", "offline" }
+c2s_require_encryption = false
+authentication = "internal_hashed"
+certificates = "`+f.dir+`"
+ssl = { certificate = "`+f.cert+`", key = "`+f.key+`" }
+VirtualHost "localhost"
+`), 0o644)
+	startServer(t, prosody, "--config", conf, "-F")
+	waitPort(t, loopback(port), 20*time.Second)
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(logFile)
+			t.Logf("prosody.log:\n%s", b)
+		}
+	})
+
+	c, ann, err := starttls.Dial(upgradeCtx(t), starttls.XMPP, loopback(port), clientConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if !strings.Contains(ann.Banner, "from='localhost'") && !strings.Contains(ann.Banner, `from="localhost"`) {
+		t.Errorf("stream header %q does not come from localhost", ann.Banner)
+	}
+	if !ann.Has("starttls") || !ann.Has("mechanisms") {
+		t.Errorf("features before TLS: %v", ann.Capabilities)
+	}
+	if c.ConnectionState().Version != hasp.VersionTLS13 {
+		t.Errorf("version %x", c.ConnectionState().Version)
+	}
+	// RFC 6120 5.4.3.3: after TLS the client opens a new stream.
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, "<?xml version='1.0'?><stream:stream to='localhost' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>")
+	var got []byte
+	buf := make([]byte, 4096)
+	for !strings.Contains(string(got), "</stream:features>") {
+		n, err := c.Read(buf)
+		got = append(got, buf[:n]...)
+		if err != nil || len(got) > 64<<10 {
+			t.Fatalf("features over TLS: %v after %q", err, got)
+		}
+	}
+	features := string(got)
+	if !strings.Contains(features, "<mechanism>PLAIN</mechanism>") {
+		t.Errorf("no SASL PLAIN over TLS: %q", features)
+	}
+	if strings.Contains(features, "urn:ietf:params:xml:ns:xmpp-tls") {
+		t.Errorf("starttls still offered over TLS: %q", features)
 	}
 }
