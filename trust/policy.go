@@ -18,6 +18,10 @@ type Policy struct {
 	// Opportunistic: an untrusted peer is still used (mail transport), and
 	// the verdict says so.
 	Opportunistic bool
+	// DANE and MTASTS: the TLSA records and the MTA-STS policy in the
+	// Input decide when they apply (DANE first, RFC 8461 section 2);
+	// otherwise the policy above does.
+	DANE, MTASTS bool
 }
 
 var defaultWeights = map[string]int{
@@ -33,6 +37,8 @@ var defaultWeights = map[string]int{
 	CheckOCSP:       5,
 	CheckMustStaple: 10,
 	CheckSCT:        5,
+	CheckMTASTS:     20,
+	CheckDANE:       30,
 }
 
 func (p Policy) weight(name string) int {
@@ -60,16 +66,52 @@ var (
 	// Opportunistic: encrypt even when untrusted (mail transport between
 	// servers), and say so.
 	Opportunistic = Policy{Name: "opportunistic", Required: Browser.Required, MinScore: Browser.MinScore, Opportunistic: true}
+	// MailSTS: the recipient domain's MTA-STS policy (RFC 8461) decides
+	// when it is in enforce mode: the MX host must be listed and its
+	// certificate must verify (chain, name, validity). In testing mode,
+	// or without a policy, opportunistic.
+	MailSTS = Policy{Name: "mta-sts", Required: Browser.Required, MinScore: Browser.MinScore, Opportunistic: true, MTASTS: true}
+	// MailDANE: validated TLSA records decide (RFC 7672), whatever a CA
+	// says; without them MTA-STS, and without that, opportunistic.
+	MailDANE = Policy{Name: "dane", Required: Browser.Required, MinScore: Browser.MinScore, Opportunistic: true, MTASTS: true, DANE: true}
 )
+
+// forMail returns the policy that decides once the mail checks ran, and
+// a phrase that says which one it is.
+func (p Policy) forMail(v *Verdict) (Policy, string) {
+	if !p.DANE && !p.MTASTS {
+		return p, ""
+	}
+	decides := func(name string) (Check, bool) {
+		c, ok := v.Check(name)
+		return c, ok && (c.Outcome == Pass || c.Outcome == Fail)
+	}
+	if _, ok := decides(CheckDANE); ok && p.DANE {
+		// RFC 7672 3.1: the records replace the CA (and, for DANE-EE,
+		// the name and the dates).
+		return Policy{Name: p.Name, Required: [][]string{{CheckDANE}}}, "DANE decides (validated TLSA records)"
+	}
+	if c, ok := v.Check(CheckDANE); ok && c.Outcome == Warn && p.DANE {
+		return p, "DANE: TLS required, no usable TLSA record to authenticate with"
+	}
+	if _, ok := decides(CheckMTASTS); ok && p.MTASTS {
+		return Policy{Name: p.Name, Required: [][]string{{CheckChain}, {CheckName}, {CheckValidity}, {CheckSignature}, {CheckKey}, {CheckMTASTS}},
+			MinScore: p.MinScore}, "MTA-STS enforce decides"
+	}
+	if c, ok := v.Check(CheckMTASTS); ok && c.Outcome == Warn {
+		return p, "MTA-STS testing (reported, not enforced)"
+	}
+	return p, "no DANE or MTA-STS policy applies"
+}
 
 // PolicyByName returns a named profile.
 func PolicyByName(name string) (Policy, error) {
-	for _, p := range []Policy{Browser, Strict, Pinned, TOFU, Opportunistic} {
+	for _, p := range []Policy{Browser, Strict, Pinned, TOFU, Opportunistic, MailSTS, MailDANE} {
 		if p.Name == name {
 			return p, nil
 		}
 	}
-	return Policy{}, fmt.Errorf("trust: no policy %q (browser, strict, pinned, tofu, opportunistic)", name)
+	return Policy{}, fmt.Errorf("trust: no policy %q (browser, strict, pinned, tofu, opportunistic, mta-sts, dane)", name)
 }
 
 // finish scores the checks and applies the policy.

@@ -52,6 +52,12 @@ type Input struct {
 	SCTs [][]byte
 	// Usage is ServerAuth or ClientAuth.
 	Usage Usage
+	// MTASTS is the recipient domain's MTA-STS policy (MTASTS.Policy),
+	// when Host is one of its MX hosts; DANE the TLSA records for Host's
+	// port (DANEResolver.LookupTLSA). Each adds its check; the mail
+	// policies (MailSTS, MailDANE) let them decide.
+	MTASTS *STSPolicy
+	DANE   *DANERecords
 }
 
 // Outcome is the result of one check.
@@ -93,6 +99,8 @@ const (
 	CheckOCSP       = "ocsp"
 	CheckMustStaple = "must-staple"
 	CheckSCT        = "sct"
+	CheckMTASTS     = "mta-sts"
+	CheckDANE       = "dane"
 )
 
 // Check is one fact and what it weighed.
@@ -409,7 +417,28 @@ func (vf *Verifier) Verify(ctx context.Context, in Input) *Verdict {
 		add(CheckSCT, Pass, "SCTs from %d distinct logs (signatures not checked: no log list)", n)
 	}
 
+	// Mail: the recipient domain's MTA-STS policy and the MX host's
+	// TLSA records.
+	if in.MTASTS != nil {
+		var why []string
+		for _, n := range []string{CheckChain, CheckName, CheckValidity} {
+			if c, _ := v.Check(n); c.Outcome == Fail {
+				why = append(why, n+": "+c.Reason)
+			}
+		}
+		o, reason := checkMTASTS(in.MTASTS, in.Host, len(why) == 0, strings.Join(why, "; "))
+		add(CheckMTASTS, o, "%s", reason)
+	}
+	if in.DANE != nil {
+		o, reason := checkDANE(in.DANE, in.Chain, in.Host, now)
+		add(CheckDANE, o, "%s", reason)
+	}
+
+	p, why := p.forMail(v)
 	v.finish(p)
+	if why != "" {
+		v.Summary = why + ": " + v.Summary
+	}
 	if v.Trusted && p.onlyException(v) {
 		v.ViaException = true
 	}

@@ -1,0 +1,347 @@
+package trust
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// MTA-STS (RFC 8461): a mail domain publishes, over HTTPS, which MX hosts
+// may receive its mail and whether senders must refuse those whose
+// certificate does not verify. A TXT record at _mta-sts.DOMAIN says that
+// a policy exists and names its version (id).
+
+// STSMode is what a policy asks of senders (RFC 8461 section 5).
+type STSMode string
+
+const (
+	// STSEnforce: deliver only to a listed MX over TLS with a certificate
+	// that verifies.
+	STSEnforce STSMode = "enforce"
+	// STSTesting: report failures, deliver anyway.
+	STSTesting STSMode = "testing"
+	// STSNone: the domain withdrew its policy.
+	STSNone STSMode = "none"
+)
+
+// STSPolicy is a parsed policy (RFC 8461 section 3.2).
+type STSPolicy struct {
+	Domain string
+	// ID is the id of the TXT record it was fetched for.
+	ID     string
+	Mode   STSMode
+	MX     []string
+	MaxAge time.Duration
+	// Fetched is when it was fetched; it is valid until Fetched+MaxAge.
+	Fetched time.Time
+}
+
+// Expires is when a cached copy stops counting.
+func (p *STSPolicy) Expires() time.Time { return p.Fetched.Add(p.MaxAge) }
+
+// maxSTSAge is the largest max_age a policy may have (RFC 8461 3.2: one
+// year, 31557600 seconds).
+const maxSTSAge = 31557600
+
+// maxPolicyBody bounds the policy body (RFC 8461 3.3: senders may refuse
+// a policy over 64 KiB).
+const maxPolicyBody = 64 << 10
+
+// ParseSTSPolicy parses a policy body: "key: value" lines ended by CRLF
+// (LF alone is accepted). version, mode and max_age are required; mx is
+// required unless the mode is none. Unknown keys are ignored (section
+// 3.2); of a repeated key other than mx the first counts.
+func ParseSTSPolicy(body []byte) (*STSPolicy, error) {
+	if len(body) > maxPolicyBody {
+		return nil, errors.New("mta-sts: policy larger than 64 KiB")
+	}
+	p := &STSPolicy{}
+	seen := map[string]bool{}
+	for _, line := range strings.Split(string(body), "\n") {
+		line = strings.TrimSuffix(line, "\r")
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			return nil, fmt.Errorf("mta-sts: policy line %q is not key: value", clip(line))
+		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if k != "mx" && seen[k] {
+			continue
+		}
+		seen[k] = true
+		switch k {
+		case "version":
+			if v != "STSv1" {
+				return nil, fmt.Errorf("mta-sts: policy version %q, want STSv1", clip(v))
+			}
+		case "mode":
+			switch STSMode(v) {
+			case STSEnforce, STSTesting, STSNone:
+				p.Mode = STSMode(v)
+			default:
+				return nil, fmt.Errorf("mta-sts: policy mode %q (enforce, testing or none)", clip(v))
+			}
+		case "max_age":
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil || len(v) > 10 || n > maxSTSAge {
+				return nil, fmt.Errorf("mta-sts: max_age %q is not 0 to %d seconds", clip(v), maxSTSAge)
+			}
+			p.MaxAge = time.Duration(n) * time.Second
+		case "mx":
+			if !validMXPattern(v) {
+				return nil, fmt.Errorf("mta-sts: mx %q is not a host name or *.name", clip(v))
+			}
+			p.MX = append(p.MX, strings.ToLower(strings.TrimSuffix(v, ".")))
+		}
+	}
+	switch {
+	case !seen["version"]:
+		return nil, errors.New("mta-sts: policy has no version")
+	case p.Mode == "":
+		return nil, errors.New("mta-sts: policy has no mode")
+	case !seen["max_age"]:
+		return nil, errors.New("mta-sts: policy has no max_age")
+	case len(p.MX) == 0 && p.Mode != STSNone:
+		return nil, errors.New("mta-sts: policy lists no mx")
+	}
+	return p, nil
+}
+
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}
+
+func validMXPattern(s string) bool {
+	s = strings.TrimPrefix(s, "*.")
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(s, "."), ".") {
+		if label == "" || len(label) > 63 {
+			return false
+		}
+		for _, r := range label {
+			if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Match returns the pattern that allows the MX host mx, or "" (RFC 8461
+// section 4.1: a pattern "*.example.com" covers exactly one more label on
+// the left, so mail.example.com but neither example.com nor
+// a.b.example.com).
+func (p *STSPolicy) Match(mx string) string {
+	mx = strings.ToLower(strings.TrimSuffix(mx, "."))
+	for _, pat := range p.MX {
+		if pat == mx {
+			return pat
+		}
+		if rest, ok := strings.CutPrefix(pat, "*."); ok {
+			if i := strings.IndexByte(mx, '.'); i > 0 && mx[i+1:] == rest {
+				return pat
+			}
+		}
+	}
+	return ""
+}
+
+// ParseSTSRecord parses the TXT record at _mta-sts.DOMAIN (RFC 8461 3.1):
+// "v=STSv1; id=...;" with v first and an id of 1 to 32 letters and
+// digits; other fields are ignored.
+func ParseSTSRecord(txt string) (id string, err error) {
+	fields := strings.Split(txt, ";")
+	if strings.TrimSpace(fields[0]) != "v=STSv1" {
+		return "", fmt.Errorf("mta-sts: record %q does not start with v=STSv1", clip(txt))
+	}
+	for _, f := range fields[1:] {
+		k, v, ok := strings.Cut(strings.TrimSpace(f), "=")
+		if !ok || k != "id" {
+			continue
+		}
+		if v == "" || len(v) > 32 || strings.Trim(v, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+			return "", fmt.Errorf("mta-sts: record id %q is not 1 to 32 letters and digits", clip(v))
+		}
+		return v, nil
+	}
+	return "", fmt.Errorf("mta-sts: record %q has no id", clip(txt))
+}
+
+// ErrNoSTSPolicy: the domain publishes no MTA-STS policy (or none that
+// could be had and none is cached): deliver as without one.
+var ErrNoSTSPolicy = errors.New("mta-sts: no policy")
+
+// MTASTS fetches and caches domains' policies. Its zero value works: the
+// system resolver and an HTTP client that verifies the policy host's
+// certificate with the system roots (crypto/tls); the hasp command
+// passes a hasp client with a strict verdict (hasphttp.PolicyClient).
+type MTASTS struct {
+	// LookupTXT resolves TXT records (net.DefaultResolver.LookupTXT when
+	// nil).
+	LookupTXT func(ctx context.Context, name string) ([]string, error)
+	// HTTPClient fetches https://mta-sts.DOMAIN/.well-known/mta-sts.txt.
+	// Whatever its settings, redirects are not followed (RFC 8461 3.3).
+	HTTPClient *http.Client
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// Timeout bounds one fetch (default 60 s).
+	Timeout time.Duration
+
+	mu    sync.Mutex
+	cache map[string]*STSPolicy
+}
+
+func (m *MTASTS) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
+}
+
+// Policy returns domain's policy (RFC 8461 section 5.1): the TXT record
+// first; a cached policy with the same id, still within its max_age, is
+// used without a fetch; a fetch that fails falls back to a cached policy
+// still within its max_age. With neither, the error wraps ErrNoSTSPolicy
+// and says why.
+func (m *MTASTS) Policy(ctx context.Context, domain string) (*STSPolicy, error) {
+	domain = strings.ToLower(strings.TrimSuffix(domain, "."))
+	now := m.now()
+	m.mu.Lock()
+	cached := m.cache[domain]
+	m.mu.Unlock()
+	if cached != nil && !now.Before(cached.Expires()) {
+		cached = nil
+	}
+	id, err := m.lookupID(ctx, domain)
+	if err != nil {
+		if cached != nil {
+			return cached, nil
+		}
+		return nil, fmt.Errorf("%w for %s: %v", ErrNoSTSPolicy, domain, err)
+	}
+	if cached != nil && cached.ID == id {
+		return cached, nil
+	}
+	p, err := m.fetch(ctx, domain)
+	if err != nil {
+		if cached != nil {
+			return cached, nil
+		}
+		return nil, fmt.Errorf("%w for %s: %v", ErrNoSTSPolicy, domain, err)
+	}
+	p.Domain, p.ID, p.Fetched = domain, id, now
+	m.mu.Lock()
+	if m.cache == nil {
+		m.cache = map[string]*STSPolicy{}
+	}
+	if len(m.cache) >= 10000 {
+		for d, c := range m.cache {
+			if !now.Before(c.Expires()) {
+				delete(m.cache, d)
+			}
+		}
+	}
+	m.cache[domain] = p
+	m.mu.Unlock()
+	return p, nil
+}
+
+// lookupID finds the one TXT record starting v=STSv1 (RFC 8461 3.1:
+// records that do not are ignored; none or several mean no policy).
+func (m *MTASTS) lookupID(ctx context.Context, domain string) (string, error) {
+	lookup := m.LookupTXT
+	if lookup == nil {
+		lookup = net.DefaultResolver.LookupTXT
+	}
+	txts, err := lookup(ctx, "_mta-sts."+domain)
+	if err != nil {
+		return "", fmt.Errorf("TXT _mta-sts.%s: %v", domain, err)
+	}
+	var ours []string
+	for _, t := range txts {
+		if strings.HasPrefix(t, "v=STSv1") {
+			ours = append(ours, t)
+		}
+	}
+	switch len(ours) {
+	case 0:
+		return "", fmt.Errorf("no v=STSv1 TXT record at _mta-sts.%s", domain)
+	case 1:
+		return ParseSTSRecord(ours[0])
+	}
+	return "", fmt.Errorf("%d v=STSv1 TXT records at _mta-sts.%s (one is allowed)", len(ours), domain)
+}
+
+func (m *MTASTS) fetch(ctx context.Context, domain string) (*STSPolicy, error) {
+	timeout := m.Timeout
+	if timeout == 0 {
+		timeout = time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	client := http.Client{}
+	if m.HTTPClient != nil {
+		client = *m.HTTPClient
+	}
+	client.CheckRedirect = func(*http.Request, []*http.Request) error {
+		return errors.New("mta-sts: the policy host redirects (RFC 8461 3.3: not followed)")
+	}
+	url := "https://mta-sts." + domain + "/.well-known/mta-sts.txt"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s (want 200)", url, resp.Status)
+	}
+	if mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type")); err != nil || mt != "text/plain" {
+		return nil, fmt.Errorf("GET %s: Content-Type %q, want text/plain (RFC 8461 3.2)", url, resp.Header.Get("Content-Type"))
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxPolicyBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %v", url, err)
+	}
+	return ParseSTSPolicy(body)
+}
+
+// checkMTASTS is the mta-sts check of a verdict for MX host mx.
+func checkMTASTS(p *STSPolicy, mx string, certOK bool, certWhy string) (Outcome, string) {
+	if p.Mode == STSNone {
+		return NotApplicable, fmt.Sprintf("%s's policy %s has mode none", p.Domain, p.ID)
+	}
+	var problem string
+	pat := p.Match(mx)
+	switch {
+	case pat == "":
+		problem = fmt.Sprintf("%s is not an MX host %s's policy allows (%s)", mx, p.Domain, strings.Join(p.MX, ", "))
+	case !certOK:
+		problem = fmt.Sprintf("%s's policy requires a certificate that verifies for %s: %s", p.Domain, mx, certWhy)
+	}
+	if problem == "" {
+		return Pass, fmt.Sprintf("%s matches %s in %s's policy %s (mode %s, max_age %s)", mx, pat, p.Domain, p.ID, p.Mode, p.MaxAge)
+	}
+	if p.Mode == STSTesting {
+		return Warn, "mode testing, so not enforced: " + problem
+	}
+	return Fail, problem
+}
