@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -13,12 +12,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"golang.org/x/net/dns/dnsmessage"
+
+	"github.com/hasp-tls/hasp/internal/dnstest"
 )
 
 // MTA-STS (RFC 8461) and DANE for SMTP (RFC 7672).
@@ -302,139 +302,29 @@ func TestMailVerdicts(t *testing.T) {
 	}
 }
 
-// dnsServer answers TLSA questions on loopback (UDP and TCP) from a
-// table, with the AD bit as told: the resolver the tests point DANE at.
-type dnsServer struct {
-	addr    string
-	mu      sync.Mutex
-	answers map[string]dnsAnswer // lower-case name with the final dot
-	queries atomic.Int32
-}
-
-type dnsAnswer struct {
-	rcode     dnsmessage.RCode
-	ad        bool
-	tlsa      []TLSA
-	cname     string // answer with a CNAME to this name (and its records)
-	truncUDP  bool   // set TC over UDP: the client must ask over TCP
-	wrongID   bool
-	noAnswers bool
-}
-
-func newDNSServer(t *testing.T) *dnsServer {
-	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+func rdata(rs ...TLSA) [][]byte {
+	var out [][]byte
+	for _, r := range rs {
+		out = append(out, append([]byte{r.Usage, r.Selector, r.MatchingType}, r.Data...))
 	}
-	ln, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		pc.Close()
-		t.Skipf("TCP port of the UDP one is taken: %v", err)
-	}
-	s := &dnsServer{addr: pc.LocalAddr().String(), answers: map[string]dnsAnswer{}}
-	t.Cleanup(func() { pc.Close(); ln.Close() })
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			if resp := s.answer(buf[:n], true); resp != nil {
-				pc.WriteTo(resp, from)
-			}
-		}
-	}()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				var l [2]byte
-				if _, err := io.ReadFull(c, l[:]); err != nil {
-					return
-				}
-				q := make([]byte, binary.BigEndian.Uint16(l[:]))
-				if _, err := io.ReadFull(c, q); err != nil {
-					return
-				}
-				if resp := s.answer(q, false); resp != nil {
-					c.Write(append(binary.BigEndian.AppendUint16(nil, uint16(len(resp))), resp...))
-				}
-			}()
-		}
-	}()
-	return s
-}
-
-func (s *dnsServer) set(name string, a dnsAnswer) {
-	s.mu.Lock()
-	s.answers[strings.ToLower(name)] = a
-	s.mu.Unlock()
-}
-
-func (s *dnsServer) answer(q []byte, udp bool) []byte {
-	s.queries.Add(1)
-	var p dnsmessage.Parser
-	h, err := p.Start(q)
-	if err != nil {
-		return nil
-	}
-	qs, err := p.AllQuestions()
-	if err != nil || len(qs) != 1 {
-		return nil
-	}
-	name := strings.ToLower(qs[0].Name.String())
-	s.mu.Lock()
-	a, ok := s.answers[name]
-	s.mu.Unlock()
-	if !ok {
-		a = dnsAnswer{rcode: dnsmessage.RCodeNameError, ad: true}
-	}
-	id := h.ID
-	if a.wrongID {
-		id++
-	}
-	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: id, Response: true, RecursionDesired: true, RecursionAvailable: true,
-		AuthenticData: a.ad, RCode: a.rcode, Truncated: a.truncUDP && udp})
-	b.StartQuestions()
-	b.Question(qs[0])
-	b.StartAnswers()
-	if !(a.truncUDP && udp) && !a.noAnswers {
-		owner := qs[0].Name
-		if a.cname != "" {
-			target := dnsmessage.MustNewName(a.cname)
-			b.CNAMEResource(dnsmessage.ResourceHeader{Name: owner, Class: dnsmessage.ClassINET, TTL: 60}, dnsmessage.CNAMEResource{CNAME: target})
-			owner = target
-		}
-		for _, r := range a.tlsa {
-			data := append([]byte{r.Usage, r.Selector, r.MatchingType}, r.Data...)
-			b.UnknownResource(dnsmessage.ResourceHeader{Name: owner, Type: typeTLSA, Class: dnsmessage.ClassINET, TTL: 60}, dnsmessage.UnknownResource{Type: typeTLSA, Data: data})
-		}
-	}
-	out, _ := b.Finish()
 	return out
 }
 
 func TestLookupTLSA(t *testing.T) {
-	s := newDNSServer(t)
+	s := dnstest.Start(t)
 	p := testPKI()
 	leaf := issue(leafTmpl("mx.example.test"), mustKey(0), p.inter)
 	ee := TLSARecord(3, 1, 1, leaf.cert)
 	ta := TLSARecord(2, 0, 1, p.inter.cert)
-	s.set("_25._tcp.mx.example.test.", dnsAnswer{ad: true, tlsa: []TLSA{ee, ta}})
-	s.set("_25._tcp.insecure.test.", dnsAnswer{ad: false, tlsa: []TLSA{ee}})
-	s.set("_25._tcp.broken.test.", dnsAnswer{rcode: dnsmessage.RCodeServerFailure})
-	s.set("_25._tcp.big.test.", dnsAnswer{ad: true, truncUDP: true, tlsa: []TLSA{TLSARecord(3, 0, 0, leaf.cert), ee}})
-	s.set("_25._tcp.alias.test.", dnsAnswer{ad: true, cname: "_25._tcp.target.test.", tlsa: []TLSA{ee}})
-	s.set("_25._tcp.spoofed.test.", dnsAnswer{ad: true, wrongID: true, tlsa: []TLSA{ee}})
-	s.set("_25._tcp.empty.test.", dnsAnswer{ad: true, noAnswers: true})
-	r := &DANEResolver{Addr: s.addr, Timeout: 3 * time.Second}
+	set := func(name string, a dnstest.Answer) { s.Set(name, typeTLSA, a) }
+	set("_25._tcp.mx.example.test", dnstest.Answer{AD: true, TLSA: rdata(ee, ta)})
+	set("_25._tcp.insecure.test", dnstest.Answer{TLSA: rdata(ee)})
+	set("_25._tcp.broken.test", dnstest.Answer{RCode: dnsmessage.RCodeServerFailure})
+	set("_25._tcp.big.test", dnstest.Answer{AD: true, TruncateUDP: true, TLSA: rdata(TLSARecord(3, 0, 0, leaf.cert), ee)})
+	set("_25._tcp.alias.test", dnstest.Answer{AD: true, CNAME: "_25._tcp.target.test", TLSA: rdata(ee)})
+	set("_25._tcp.spoofed.test", dnstest.Answer{AD: true, WrongID: true, TLSA: rdata(ee)})
+	set("_25._tcp.empty.test", dnstest.Answer{AD: true, Empty: true})
+	r := &DANEResolver{Addr: s.Addr, Timeout: 3 * time.Second}
 	ctx := context.Background()
 
 	d, err := r.LookupTLSA(ctx, "mx.example.test", 25)
@@ -481,8 +371,9 @@ func TestLookupTLSA(t *testing.T) {
 func FuzzParseTLSAResponse(f *testing.F) {
 	name := "_25._tcp.mx.example.test."
 	q, id, _ := tlsaQuery(name)
-	s := &dnsServer{answers: map[string]dnsAnswer{name: {ad: true, cname: "x.test.", tlsa: []TLSA{{3, 1, 1, make([]byte, 32)}}}}}
-	f.Add(s.answer(q, false))
+	var s dnstest.Server
+	s.Set(name, typeTLSA, dnstest.Answer{AD: true, CNAME: "x.test", TLSA: rdata(TLSA{3, 1, 1, make([]byte, 32)})})
+	f.Add(s.Answer(q, false))
 	f.Add(q)
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		d, _, err := parseTLSAResponse(msg, id, name)

@@ -212,6 +212,10 @@ type Verifier struct {
 	// Logs, when set, verify SCT signatures (see LoadLogList); without
 	// them SCTs are counted by distinct log ID only.
 	Logs Logs
+	// MTASTS and DANE stand in for Input's when it leaves them nil (a
+	// Verifier made for one mail delivery, set on a hasp.Config).
+	MTASTS *STSPolicy
+	DANE   *DANERecords
 }
 
 // ErrUntrusted is wrapped by errors a Verifier's callers return for an
@@ -236,6 +240,12 @@ func (vf *Verifier) Verify(ctx context.Context, in Input) *Verdict {
 	p := vf.Policy
 	if p.Name == "" {
 		p = Browser
+	}
+	if in.MTASTS == nil {
+		in.MTASTS = vf.MTASTS
+	}
+	if in.DANE == nil {
+		in.DANE = vf.DANE
 	}
 	v := &Verdict{Policy: p.Name}
 	if len(in.Chain) == 0 {

@@ -56,7 +56,9 @@ func connect(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	servername := fs.String("servername", "", "name to ask for (SNI) and verify; default: the host")
 	alpn := fs.String("alpn", "", "comma-separated ALPN protocols to offer")
 	timeout := fs.Duration("timeout", 10*time.Second, "bound on connecting and the handshake")
-	policyName := fs.String("policy", "browser", "trust policy: browser, strict, pinned, tofu, opportunistic")
+	policyName := fs.String("policy", "browser", "trust policy: browser, strict, pinned, tofu; for mail: opportunistic, mta-sts, dane")
+	mailDomain := fs.String("mail-domain", "", "with --policy mta-sts|dane: the recipient domain whose MTA-STS policy applies (default: the host without its first label)")
+	resolver := fs.String("resolver", "", "DNS resolver (host:port) for MTA-STS and DANE lookups; for DANE it must validate DNSSEC (default: the system's)")
 	knownHosts := fs.String("known-hosts", defaultStorePath("known_hosts"), "known-hosts file (trust on first use)")
 	acceptAlways := fs.Bool("accept-always", false, "if the server is not trusted, remember its key in the known-hosts file and go on")
 	quiet := fs.Bool("quiet", false, "do not print the handshake trace, chain and verdict")
@@ -89,6 +91,17 @@ Examples:
   hasp connect --json --quiet host:443 < /dev/null
   hasp connect --dtls --cafile ~/.config/hasp/ca.pem 127.0.0.1:8443
   hasp connect --starttls smtp mail.example.com   port 25, EHLO, STARTTLS, EHLO again
+  hasp connect --starttls smtp --policy dane --resolver 127.0.0.1:53 mx.example.com
+                                              TLSA records (DNSSEC-validated) decide,
+                                              then the domain's MTA-STS policy
+
+Mail policies (RFC 7435, 8461, 7672): opportunistic encrypts whatever the
+server offers and reports the verdict without failing on it; mta-sts
+fetches the recipient domain's policy (https://mta-sts.DOMAIN/) and, in
+enforce mode, requires a listed MX host with a certificate that verifies;
+dane looks up _PORT._tcp.HOST TLSA records and, when the resolver validated
+them, lets them decide (DANE-EE: the key; DANE-TA: the issuing CA and the
+name), else falls back to mta-sts, then opportunistic.
 
 Exit codes:
   0  trusted and done
@@ -213,6 +226,21 @@ Flags:
 		}
 		verifier.Roots = pool
 	}
+	var mail mailLookups
+	if policy.DANE || policy.MTASTS {
+		if *insecure {
+			fmt.Fprintf(stderr, "hasp connect: --policy %s and --insecure exclude each other\n", policy.Name)
+			return exitUsage
+		}
+		lctx, cancel := context.WithTimeout(ctx, *timeout)
+		mail, err = lookupMail(lctx, policy, cfg.ServerName, port, *mailDomain, *resolver, verifier.Roots, *timeout, *quiet, stderr)
+		cancel()
+		if err != nil {
+			fmt.Fprintf(stderr, "hasp connect: %v\n", err)
+			return exitNetwork
+		}
+		verifier.MTASTS, verifier.DANE = mail.sts, mail.dane
+	}
 	if *insecure {
 		fmt.Fprintln(stderr, "WARNING: --insecure: the server's certificate is NOT verified; anyone on the path can read and change this connection.")
 	} else {
@@ -249,7 +277,7 @@ Flags:
 		if *dtlsMode {
 			conn, code, err = dialDTLS(ctx, addr, cfg, *timeout, *mtu, stderr)
 		} else {
-			conn, code, err = dialOnce(ctx, addr, cfg, *timeout, proto, *quiet, stderr)
+			conn, code, err = dialOnce(ctx, addr, cfg, *timeout, proto, *quiet, mail.requiresTLS(), stderr)
 		}
 		if err == nil {
 			break
@@ -260,6 +288,12 @@ Flags:
 			return code
 		}
 		fmt.Fprint(stderr, te.Verdict.String())
+		if policy.DANE || policy.MTASTS {
+			// The domain's own policy refused the server: no exception
+			// or remembered key can stand in for it.
+			fmt.Fprintf(stderr, "hasp connect: %s fails the mail policy (%s); a sending MTA would not deliver to it\n", hostport, te.Verdict.Summary)
+			return exitUntrusted
+		}
 		leaf := cve.UnverifiedCertificates[0]
 		decision := "no"
 		switch {
@@ -385,7 +419,7 @@ func copyDatagrams(c *dtls.Conn, stdin io.Reader, stdout, stderr io.Writer) int 
 }
 
 // dialOnce connects and runs the handshake, reporting failures.
-func dialOnce(ctx context.Context, addr string, cfg *hasp.Config, timeout time.Duration, proto starttls.Protocol, quiet bool, stderr io.Writer) (connectConn, int, error) {
+func dialOnce(ctx context.Context, addr string, cfg *hasp.Config, timeout time.Duration, proto starttls.Protocol, quiet bool, requiresTLS string, stderr io.Writer) (connectConn, int, error) {
 	hctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	raw, err := (&net.Dialer{}).DialContext(hctx, "tcp", addr)
@@ -421,7 +455,10 @@ func dialOnce(ctx context.Context, addr string, cfg *hasp.Config, timeout time.D
 			if errors.Is(err, starttls.ErrNotOffered) || errors.Is(err, starttls.ErrResponseInjection) || errors.As(err, &re) || errors.As(err, &ue) {
 				raw.Close()
 				fmt.Fprintf(stderr, "hasp connect: %v\n", err)
-				if errors.Is(err, starttls.ErrNotOffered) {
+				switch {
+				case errors.Is(err, starttls.ErrNotOffered) && requiresTLS != "":
+					fmt.Fprintf(stderr, "  the policy forbids plaintext here: %s; do not deliver (an attacker on the path who strips the offer looks just like this)\n", requiresTLS)
+				case errors.Is(err, starttls.ErrNotOffered):
 					fmt.Fprintln(stderr, "  (an attacker on the path who strips the offer looks just like this: do not fall back to plaintext for mail unless your policy says opportunistic)")
 				}
 				return nil, exitHandshake, err

@@ -194,7 +194,7 @@ func createCA(dir string) (*localCA, error) {
 
 // issueLeaf makes a server certificate for localhost and the loopback
 // addresses, valid for 30 days.
-func (ca *localCA) issueLeaf() (hasp.Certificate, error) {
+func (ca *localCA) issueLeaf(names ...string) (hasp.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return hasp.Certificate{}, err
@@ -207,7 +207,7 @@ func (ca *localCA) issueLeaf() (hasp.Certificate, error) {
 		NotAfter:     time.Now().Add(30 * 24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     []string{"localhost"},
+		DNSNames:     append([]string{"localhost"}, names...),
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)

@@ -45,6 +45,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	keylog := fs.String("keylog", "", "append TLS secrets to this file (NSS key log format, for Wireshark)")
 	dtlsMode := fs.Bool("dtls", false, "DTLS 1.2 echo service on UDP --addr (each datagram echoed; a summary line per connection)")
 	mtu := fs.Int("mtu", dtls.DefaultMTU, "with --dtls: the largest datagram to send")
+	var names multiFlag
+	fs.Var(&names, "name", "with the local CA: a DNS name the certificate is also valid for (besides localhost); may repeat")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `Usage: hasp serve [flags]
 
@@ -78,6 +80,10 @@ Flags:
 		fmt.Fprintln(stderr, "hasp serve: --cert and --key go together")
 		return 2
 	}
+	if len(names) > 0 && *certFile != "" {
+		fmt.Fprintln(stderr, "hasp serve: --name names the local CA's certificate; with --cert the names are the certificate's own")
+		return 2
+	}
 	mode, ok := clientAuthModes[*clientAuth]
 	if !ok {
 		fmt.Fprintf(stderr, "hasp serve: --client-auth %q: want none, request, require, verify-if-given or require-and-verify\n", *clientAuth)
@@ -101,7 +107,7 @@ Flags:
 				if created {
 					fmt.Fprintf(stdout, "hasp serve: made a local CA in %s\n", ca.certPath)
 				}
-				cert, err = ca.issueLeaf()
+				cert, err = ca.issueLeaf(names...)
 			}
 		}
 	}
