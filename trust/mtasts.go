@@ -188,8 +188,10 @@ var ErrNoSTSPolicy = errors.New("mta-sts: no policy")
 
 // MTASTS fetches and caches domains' policies. Its zero value works: the
 // system resolver and an HTTP client that verifies the policy host's
-// certificate with the system roots (crypto/tls); the hasp command
-// passes a hasp client with a strict verdict (hasphttp.PolicyClient).
+// certificate with the system roots (crypto/tls, since this package
+// does not import hasp); to fetch over hasp with a verdict, pass
+// &http.Client{Transport: &hasphttp.RoundTripper{Config: cfg}} with
+// cfg.Trust set, as hasp connect does (see Example_mailPolicies).
 type MTASTS struct {
 	// LookupTXT resolves TXT records (net.DefaultResolver.LookupTXT when
 	// nil).
