@@ -197,8 +197,20 @@ func Upgrade(ctx context.Context, proto Protocol, conn net.Conn, config *hasp.Co
 	return UpgradeWith(ctx, proto, conn, config, nil)
 }
 
-// UpgradeWith is Upgrade with options.
-func UpgradeWith(ctx context.Context, proto Protocol, conn net.Conn, config *hasp.Config, o *Options) (*hasp.Conn, *Announced, error) {
+// Prepare runs only the plaintext dialog on conn: when it returns
+// without error the server has agreed to the upgrade and waits for a
+// ClientHello, which the caller sends itself (a scanner sending probes;
+// serverName is what XMPP puts in its stream header). SMTP's second EHLO
+// is then the caller's to send.
+func Prepare(ctx context.Context, proto Protocol, conn net.Conn, serverName string, o *Options) (*Announced, error) {
+	c, err := prepare(ctx, proto, conn, serverName, o)
+	if c == nil {
+		return nil, err
+	}
+	return c.ann, err
+}
+
+func prepare(ctx context.Context, proto Protocol, conn net.Conn, serverName string, o *Options) (*client, error) {
 	if o == nil {
 		o = &Options{}
 	}
@@ -227,7 +239,7 @@ func UpgradeWith(ctx context.Context, proto Protocol, conn net.Conn, config *has
 	case POP3:
 		err = c.pop3()
 	case XMPP:
-		err = c.xmpp(config.ServerName)
+		err = c.xmpp(serverName)
 	case LDAP:
 		err = c.ldap()
 	case FTP:
@@ -237,16 +249,41 @@ func UpgradeWith(ctx context.Context, proto Protocol, conn net.Conn, config *has
 	case Sieve:
 		err = c.sieve()
 	default:
-		return nil, nil, fmt.Errorf("starttls: unknown protocol %q", proto)
+		return nil, fmt.Errorf("starttls: unknown protocol %q", proto)
 	}
 	if err != nil {
-		return nil, c.ann, err
+		return c, err
 	}
 	// RFC 3207 section 4 and its kin: nothing may follow the go-ahead
 	// before the handshake.
 	if c.r.Buffered() > 0 {
-		return nil, c.ann, ErrResponseInjection
+		return c, ErrResponseInjection
 	}
+	return c, nil
+}
+
+// UpgradeWith is Upgrade with options.
+func UpgradeWith(ctx context.Context, proto Protocol, conn net.Conn, config *hasp.Config, o *Options) (*hasp.Conn, *Announced, error) {
+	if o == nil {
+		o = &Options{}
+	}
+	c, err := prepare(ctx, proto, conn, config.ServerName, o)
+	if err != nil {
+		if c == nil {
+			return nil, nil, err
+		}
+		return nil, c.ann, err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	} else {
+		t := o.Timeout
+		if t <= 0 {
+			t = 30 * time.Second
+		}
+		conn.SetDeadline(time.Now().Add(t))
+	}
+	defer conn.SetDeadline(time.Time{})
 	if o.BeforeHandshake != nil {
 		o.BeforeHandshake(c.ann)
 	}
