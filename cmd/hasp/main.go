@@ -20,6 +20,7 @@ Usage:
   hasp connect [flags] HOST:PORT  handshake, show the result, then copy stdin/stdout
   hasp get [flags] URL            fetch an https URL (HTTP/2 when offered), like a small curl
   hasp cert ca|issue|show ...     the local CA; issue certificates; decode files or a server's chain
+  hasp scan [flags] HOST[:PORT]...  grade servers' TLS (versions, suites, groups, certificates, weaknesses)
   hasp help [COMMAND]             help for a command
 
 Run 'hasp help serve' or 'hasp help connect' for the flags.
@@ -47,6 +48,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return certCmd(ctx, args[1:], stdout, stderr)
 	case "get":
 		return get(ctx, args[1:], stdout, stderr)
+	case "scan":
+		return scanCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		if len(args) > 1 {
 			switch args[1] {
@@ -58,6 +61,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 				return certCmd(ctx, []string{"help"}, stdout, stdout)
 			case "get":
 				return get(ctx, []string{"-h"}, stdout, stdout)
+			case "scan":
+				return scanCmd(ctx, []string{"-h"}, stdout, stdout)
 			}
 		}
 		fmt.Fprint(stdout, usage)

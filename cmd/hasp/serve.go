@@ -45,6 +45,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	keylog := fs.String("keylog", "", "append TLS secrets to this file (NSS key log format, for Wireshark)")
 	dtlsMode := fs.Bool("dtls", false, "DTLS 1.2 echo service on UDP --addr (each datagram echoed; a summary line per connection)")
 	mtu := fs.Int("mtu", dtls.DefaultMTU, "with --dtls: the largest datagram to send")
+	hsts := fs.Duration("hsts", 0, "send Strict-Transport-Security with this max-age (e.g. 8760h); off by default, since browsers keep it per host name, for every port")
 	var names multiFlag
 	fs.Var(&names, "name", "with the local CA: a DNS name the certificate is also valid for (besides localhost); may repeat")
 	fs.Usage = func() {
@@ -176,8 +177,17 @@ Flags:
 	if *echo {
 		return serveEcho(ctx, ln, logger, stdout, stderr)
 	}
+	var handler http.Handler = lockpanel.Handler(*dir)
+	if *hsts > 0 {
+		value := fmt.Sprintf("max-age=%d", int64(hsts.Seconds()))
+		inner := handler
+		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Strict-Transport-Security", value)
+			inner.ServeHTTP(w, r)
+		})
+	}
 	srv := &http.Server{
-		Handler:           lockpanel.AccessLog(logger, lockpanel.Handler(*dir)),
+		Handler:           lockpanel.AccessLog(logger, handler),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		// Failed handshakes and server errors go to the access log.
