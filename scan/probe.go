@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"syscall"
 	"time"
 
 	"github.com/hasp-tls/hasp/internal/engine"
@@ -271,7 +272,7 @@ func exchange(conn net.Conn, hello []byte, deadline time.Time) flight {
 	f := flight{alert: -1}
 	conn.SetDeadline(deadline)
 	if _, err := conn.Write(hello); err != nil {
-		f.err = err
+		f.err = closedErr(err)
 		return f
 	}
 	readFlight(conn, &f)
@@ -341,8 +342,11 @@ func readFlight(r io.Reader, f *flight) {
 }
 
 func closedErr(err error) error {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
 		return errors.New("connection closed")
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return errors.New("connection refused")
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
@@ -439,7 +443,7 @@ func parseSKE(f *flight, body []byte) {
 func (s *Scanner) probe(ctx context.Context, spec *engine.HelloSpec) flight {
 	conn, err := s.dial(ctx)
 	if err != nil {
-		return flight{alert: -1, err: err}
+		return flight{alert: -1, err: closedErr(err)}
 	}
 	defer conn.Close()
 	return exchange(conn, helloRecord(spec), time.Now().Add(s.opts.Timeout))
