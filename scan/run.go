@@ -198,8 +198,37 @@ func (s *Scanner) run(ctx context.Context, rep *Report) {
 	rep.Simulations = sims
 	rep.Findings = append(rep.Findings, features...)
 	rep.Findings = append(rep.Findings, hs.findings...)
+	sortCertificates(rep)
 	s.findings(rep, st)
+	sortFindings(rep)
 	grade(rep)
+}
+
+var sevRank = map[Severity]int{Critical: 0, High: 1, Medium: 2, Low: 3, Info: 4, Good: 5}
+
+// sortFindings puts what parallel steps found in a stable order: the
+// worst first.
+func sortFindings(rep *Report) {
+	sort.SliceStable(rep.Findings, func(i, j int) bool {
+		a, b := rep.Findings[i], rep.Findings[j]
+		if sevRank[a.Severity] != sevRank[b.Severity] {
+			return sevRank[a.Severity] < sevRank[b.Severity]
+		}
+		return a.ID < b.ID
+	})
+}
+
+func sortCertificates(rep *Report) {
+	for _, c := range rep.Certificates {
+		sort.Strings(c.Seen)
+	}
+	sort.SliceStable(rep.Certificates, func(i, j int) bool {
+		a, b := rep.Certificates[i], rep.Certificates[j]
+		if a.KeyType != b.KeyType {
+			return a.KeyType < b.KeyType
+		}
+		return a.SPKI < b.SPKI
+	})
 }
 
 func (s *Scanner) whyNot(st *state) string {

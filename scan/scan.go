@@ -96,7 +96,7 @@ func Scan(ctx context.Context, target string, opts Options) *Report {
 	if s.sni == "" && net.ParseIP(host) == nil {
 		s.sni = host
 	}
-	rep := &Report{Target: target, Address: addr, ServerName: s.sni, StartTLS: string(opts.StartTLS), Time: start.UTC()}
+	rep := &Report{Target: target, Address: addr, ServerName: s.sni, StartTLS: string(opts.StartTLS), Time: start.UTC().Truncate(time.Second)}
 	s.run(ctx, rep)
 	rep.Connections = int(s.conns.Load())
 	rep.DurationMS = time.Since(start).Milliseconds()

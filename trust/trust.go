@@ -85,6 +85,17 @@ func (o Outcome) String() string {
 // MarshalText renders the outcome for JSON.
 func (o Outcome) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
 
+// UnmarshalText reads what MarshalText wrote.
+func (o *Outcome) UnmarshalText(b []byte) error {
+	for _, x := range []Outcome{NotApplicable, Pass, Warn, Fail} {
+		if x.String() == string(b) {
+			*o = x
+			return nil
+		}
+	}
+	return fmt.Errorf("trust: unknown outcome %q", b)
+}
+
 // Names of the checks.
 const (
 	CheckChain      = "chain"
