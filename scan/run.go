@@ -53,9 +53,11 @@ func (s *Scanner) baseSpec(v uint16) engine.HelloSpec {
 	}
 	spec.LegacyVersion = v
 	spec.CipherSuites = suiteIDs(SuitesFor(v))
-	var gs []uint16
+	// Modern groups first, so that the key exchange a suite is shown
+	// with is the one a current client would get.
+	gs := []uint16{29, 23, 24, 25, 30, 256, 257, 258}
 	for _, g := range groups {
-		if !g.pq {
+		if !g.pq && !slices.Contains(gs, g.id) {
 			gs = append(gs, g.id)
 		}
 	}
