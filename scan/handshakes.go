@@ -8,12 +8,15 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hasp-tls/hasp"
@@ -213,18 +216,26 @@ func (s *Scanner) fullHandshakes(ctx context.Context, st *state) handshakes {
 // resumes connects twice with a session cache and says whether the
 // second connection resumed.
 func (s *Scanner) resumes(ctx context.Context, v uint16) (string, string) {
-	cache := hasp.NewLRUClientSessionCache(4)
+	cache := &notingCache{ClientSessionCache: hasp.NewLRUClientSessionCache(4)}
 	cfg := &hasp.Config{MinVersion: v, MaxVersion: v, ClientSessionCache: cache}
 	c, err := s.handshake(ctx, cfg.Clone())
 	if err != nil {
 		return "handshake failed: " + err.Error(), ""
 	}
 	if v == hasp.VersionTLS13 {
-		// Tickets come after the handshake: read until they are in.
-		c.SetReadDeadline(time.Now().Add(min(s.opts.Timeout, 700*time.Millisecond)))
-		c.Read(make([]byte, 1))
+		// Tickets come after the handshake: read in short steps until
+		// one is in (or a second has passed).
+		for end := time.Now().Add(min(s.opts.Timeout, time.Second)); !cache.got.Load() && time.Now().Before(end); {
+			c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+			if _, err := c.Read(make([]byte, 1)); err != nil && !isTimeout(err) {
+				break
+			}
+		}
 	}
 	c.Close()
+	if !cache.got.Load() {
+		return "no (no session hasp would resume: none issued, or one without extended master secret)", ""
+	}
 	c2, err := s.handshake(ctx, cfg.Clone())
 	if err != nil {
 		return "second handshake failed: " + err.Error(), ""
@@ -234,6 +245,24 @@ func (s *Scanner) resumes(ctx context.Context, v uint16) (string, string) {
 		return "yes", ""
 	}
 	return "no", ""
+}
+
+// notingCache notes that a session was stored.
+type notingCache struct {
+	hasp.ClientSessionCache
+	got atomic.Bool
+}
+
+func (c *notingCache) Put(key string, cs *hasp.ClientSessionState) {
+	if cs != nil {
+		c.got.Store(true)
+	}
+	c.ClientSessionCache.Put(key, cs)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func (s *Scanner) httpGet(ctx context.Context) *HTTPInfo {

@@ -181,6 +181,22 @@ func weakOpenSSL(t *testing.T, cert, ciphers string) string {
 	return addr
 }
 
+// defaultOpenSSL starts openssl s_server with its defaults and a good
+// chain.
+func defaultOpenSSL(t *testing.T) string {
+	openssl := testutil.NeedPeer(t, "openssl")
+	p, err := weakPKIOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	startProcess(t, nil, openssl, "s_server", "-accept", "127.0.0.1:"+port, "-www",
+		"-cert", filepath.Join(p.dir, "leaf.pem"), "-key", filepath.Join(p.dir, "leaf.key"), "-cert_chain", filepath.Join(p.dir, "inter.pem"))
+	addr := "127.0.0.1:" + port
+	waitListen(t, addr)
+	return addr
+}
+
 func scanWeak(t *testing.T, addr string) *Report {
 	p, _ := weakPKIOnce()
 	opts := fastOpts()
