@@ -3,6 +3,8 @@ package scan
 import (
 	"context"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -35,9 +37,46 @@ type weakPKI struct {
 	inter   *x509.Certificate
 	interK  crypto.Signer
 	pool    *x509.CertPool
+
+	leafSerial, ecSerial *big.Int
 }
 
+// ocspBoth makes one OCSP response (status good, a week) for the RSA
+// and the ECDSA leaf, signed by their issuer, with openssl ocsp in index
+// mode: nginx staples one file for every certificate of a server.
+func ocspBoth(t *testing.T, p *weakPKI) string {
+	openssl := testutil.NeedPeer(t, "openssl")
+	dir := t.TempDir()
+	index := ""
+	for _, sn := range []*big.Int{p.leafSerial, p.ecSerial} {
+		hex := strings.ToUpper(sn.Text(16))
+		if len(hex)%2 == 1 {
+			hex = "0" + hex
+		}
+		index += "V\t" + time.Now().Add(365*24*time.Hour).UTC().Format("060102150405Z") + "\t\t" + hex + "\tunknown\t/CN=localhost\n"
+	}
+	os.WriteFile(filepath.Join(dir, "index.txt"), []byte(index), 0o600)
+	// Both leaves are CN=localhost.
+	os.WriteFile(filepath.Join(dir, "index.txt.attr"), []byte("unique_subject = no\n"), 0o600)
+	run := func(args ...string) {
+		cmd := exec.Command(openssl, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "OPENSSL_CONF=/dev/null")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("openssl %v: %v\n%s", args, err, out)
+		}
+	}
+	inter := filepath.Join(p.dir, "inter.pem")
+	run("ocsp", "-issuer", inter, "-cert", filepath.Join(p.dir, "leaf.pem"), "-cert", filepath.Join(p.dir, "ec.pem"), "-no_nonce", "-reqout", "req.der")
+	run("ocsp", "-index", "index.txt", "-CA", inter, "-rsigner", inter, "-rkey", filepath.Join(p.dir, "inter.key"), "-reqin", "req.der", "-ndays", "7", "-respout", "resp.der")
+	return filepath.Join(dir, "resp.der")
+}
+
+// weakPKIMade: the PKI was made (TestMain removes its directory).
+var weakPKIMade bool
+
 var weakPKIOnce = sync.OnceValues(func() (*weakPKI, error) {
+	weakPKIMade = true
 	dir, err := os.MkdirTemp("", "hasp-scan-pki")
 	if err != nil {
 		return nil, err
@@ -104,6 +143,25 @@ var weakPKIOnce = sync.OnceValues(func() (*weakPKI, error) {
 	write("rsa1024", k1024, make(leafT(), k1024, p.inter, ik))
 	sk := key(2048)
 	write("selfsigned", sk, make(leafT(), sk, nil, nil))
+	// An ECDSA leaf too (nginx serves both), and the intermediate's key
+	// to sign OCSP responses with.
+	ek, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	serial++
+	et := leafT()
+	et.SerialNumber = big.NewInt(serial)
+	et.KeyUsage = x509.KeyUsageDigitalSignature
+	et.NotBefore, et.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(365*24*time.Hour)
+	der, err := x509.CreateCertificate(rand.Reader, et, p.inter, ek.Public(), ik)
+	if err != nil {
+		return nil, err
+	}
+	ec, _ := x509.ParseCertificate(der)
+	ekd, _ := x509.MarshalPKCS8PrivateKey(ek)
+	os.WriteFile(filepath.Join(dir, "ec.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ec.Raw}), 0o600)
+	os.WriteFile(filepath.Join(dir, "ec.key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: ekd}), 0o600)
+	ikd, _ := x509.MarshalPKCS8PrivateKey(ik)
+	os.WriteFile(filepath.Join(dir, "inter.key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: ikd}), 0o600)
+	p.leafSerial, p.ecSerial = leaf.SerialNumber, ec.SerialNumber
 	return p, nil
 })
 
@@ -264,4 +322,128 @@ func TestScanWeakCertificates(t *testing.T) {
 			}
 		})
 	}
+}
+
+// nginx from Debian with two certificates (RSA and ECDSA), OCSP stapling
+// from a file, and HSTS.
+func TestScanNginx(t *testing.T) {
+	nginx := testutil.NeedPeer(t, "nginx")
+	p, err := weakPKIOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := ocspBoth(t, p)
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "tmp"), 0o755)
+	chain := func(name string) string {
+		out := filepath.Join(dir, name+"-chain.pem")
+		a, _ := os.ReadFile(filepath.Join(p.dir, name+".pem"))
+		b, _ := os.ReadFile(filepath.Join(p.dir, "inter.pem"))
+		os.WriteFile(out, append(a, b...), 0o600)
+		return out
+	}
+	port := freePort(t)
+	conf := filepath.Join(dir, "nginx.conf")
+	os.WriteFile(conf, []byte(`worker_processes 1;
+pid `+dir+`/nginx.pid;
+error_log `+dir+`/error.log info;
+events { worker_connections 128; }
+http {
+    access_log `+dir+`/access.log;
+    client_body_temp_path `+dir+`/tmp/body;
+    proxy_temp_path `+dir+`/tmp/proxy;
+    fastcgi_temp_path `+dir+`/tmp/fastcgi;
+    uwsgi_temp_path `+dir+`/tmp/uwsgi;
+    scgi_temp_path `+dir+`/tmp/scgi;
+    default_type text/plain;
+    server {
+        listen 127.0.0.1:`+port+` ssl;
+        server_name localhost;
+        ssl_certificate `+chain("leaf")+`;
+        ssl_certificate_key `+filepath.Join(p.dir, "leaf.key")+`;
+        ssl_certificate `+chain("ec")+`;
+        ssl_certificate_key `+filepath.Join(p.dir, "ec.key")+`;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_stapling on;
+        ssl_stapling_file `+resp+`;
+        add_header Strict-Transport-Security "max-age=63072000" always;
+        location / { return 200 "hello from nginx\n"; }
+    }
+}
+`), 0o644)
+	startProcess(t, nil, nginx, "-p", dir, "-e", filepath.Join(dir, "error.log"), "-c", conf, "-g", "daemon off;")
+	addr := "127.0.0.1:" + port
+	waitListen(t, addr)
+	r := scanWeak(t, addr)
+	var kinds []string
+	for _, c := range r.Certificates {
+		kinds = append(kinds, c.KeyType)
+		if !c.OCSPStapled || !c.Verdict.Trusted {
+			t.Errorf("%s: stapled %v, trusted %v: %s", c.KeyType, c.OCSPStapled, c.Verdict.Trusted, c.Verdict)
+		}
+		if o, _ := c.Verdict.Check("ocsp"); o.Outcome.String() != "pass" {
+			t.Errorf("%s: OCSP check %v: %s", c.KeyType, o.Outcome, o.Reason)
+		}
+	}
+	if strings.Join(kinds, ",") != "ECDSA P-256,RSA 2048" {
+		t.Errorf("certificates %v", kinds)
+	}
+	if r.HTTP == nil || !strings.Contains(r.HTTP.HSTS, "max-age=63072000") || !hasFinding(r, "hsts") {
+		t.Errorf("HTTP %+v", r.HTTP)
+	}
+	if got := strings.Join(supported(r), ","); got != "TLS 1.2,TLS 1.3" {
+		t.Errorf("versions %s", got)
+	}
+	// nginx's default suites (HIGH:!aNULL:!MD5) include RSA key
+	// exchange and CBC: B.
+	if !hasFinding(r, "rsa-kx") || r.Grade.Letter != "B" {
+		t.Errorf("grade %s\n%s", r.Grade.Letter, text(r))
+	}
+}
+
+// gnutls-serv with its NORMAL priorities.
+func TestScanGnuTLS(t *testing.T) {
+	gnutls := testutil.NeedPeer(t, "gnutls-serv")
+	p, err := weakPKIOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain := filepath.Join(t.TempDir(), "chain.pem")
+	a, _ := os.ReadFile(filepath.Join(p.dir, "ec.pem"))
+	b, _ := os.ReadFile(filepath.Join(p.dir, "inter.pem"))
+	os.WriteFile(chain, append(a, b...), 0o600)
+	port := freePort(t)
+	startProcess(t, nil, gnutls, "--http", "--port", port, "--x509certfile", chain, "--x509keyfile", filepath.Join(p.dir, "ec.key"))
+	addr := "127.0.0.1:" + port
+	waitListen(t, addr)
+	r := scanWeak(t, addr)
+	// Debian's NORMAL priorities still have TLS 1.0 and 1.1.
+	if got := strings.Join(supported(r), ","); got != "TLS 1.0,TLS 1.1,TLS 1.2,TLS 1.3" {
+		t.Errorf("versions %s", got)
+	}
+	var groups []string
+	for _, g := range r.Groups {
+		if g.TLS13 {
+			groups = append(groups, g.Name)
+		}
+	}
+	for _, want := range []string{"x25519", "secp256r1", "ffdhe2048"} {
+		if !slices.Contains(groups, want) {
+			t.Errorf("TLS 1.3 groups %v lack %s", groups, want)
+		}
+	}
+	if len(r.Certificates) != 1 || !r.Certificates[0].Verdict.Trusted || !hasFinding(r, "ems") {
+		t.Errorf("%s", text(r))
+	}
+	if r.Grade.Letter != "B" || !hasFinding(r, "tls10") {
+		t.Errorf("gnutls-serv grades %s: %v", r.Grade.Letter, r.Grade.Why)
+	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if p, err := weakPKIOnce(); err == nil && p != nil && weakPKIMade {
+		os.RemoveAll(p.dir)
+	}
+	os.Exit(code)
 }

@@ -19,6 +19,17 @@ func checkOCSP(raw []byte, leaf, issuer *x509.Certificate, now time.Time) (Outco
 	}
 	resp, err := ocsp.ParseResponseForCert(raw, leaf, issuer)
 	if err != nil {
+		// A responder that is the issuer itself may still put its own
+		// certificate in the response (OpenSSL's does); x/crypto/ocsp
+		// takes it for a delegated responder, which the issuer must
+		// have signed, and refuses. Check that case by hand: the
+		// embedded certificate is the issuer, and the issuer signed.
+		if r, err2 := ocsp.ParseResponseForCert(raw, leaf, nil); err2 == nil && r.Certificate != nil &&
+			r.Certificate.Equal(issuer) && r.CheckSignatureFrom(issuer) == nil {
+			resp, err = r, nil
+		}
+	}
+	if err != nil {
 		return Fail, fmt.Sprintf("OCSP response does not verify (wrong responder or malformed): %v", err)
 	}
 	if now.Before(resp.ThisUpdate.Add(-5 * time.Minute)) {

@@ -245,6 +245,21 @@ func TestOCSPVerdicts(t *testing.T) {
 		{"stale", resp(ocsp.Good, now.Add(-48*time.Hour), now.Add(-24*time.Hour), p.inter), Browser, Fail, true},
 		{"wrong responder", resp(ocsp.Good, now.Add(-time.Hour), now.Add(time.Hour), p.rootB), Browser, Fail, true},
 		{"none", nil, Browser, NotApplicable, true},
+		// OpenSSL's responder puts its own certificate in the response
+		// even when it is the issuer itself.
+		{"issuer embeds itself", func() []byte {
+			b, err := ocsp.CreateResponse(p.inter.cert, p.inter.cert, ocsp.Response{Status: ocsp.Good, SerialNumber: leaf.cert.SerialNumber,
+				ThisUpdate: now.Add(-time.Hour), NextUpdate: now.Add(time.Hour), Certificate: p.inter.cert}, p.inter.key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}(), Browser, Pass, true},
+		{"another CA embeds itself", func() []byte {
+			b, _ := ocsp.CreateResponse(p.inter.cert, p.rootB.cert, ocsp.Response{Status: ocsp.Good, SerialNumber: leaf.cert.SerialNumber,
+				ThisUpdate: now.Add(-time.Hour), NextUpdate: now.Add(time.Hour), Certificate: p.rootB.cert}, p.rootB.key)
+			return b
+		}(), Browser, Fail, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v := (&Verifier{Roots: p.pool, Policy: tc.policy}).Verify(context.Background(),
