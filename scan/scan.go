@@ -36,8 +36,9 @@ type Options struct {
 	// Timeout bounds each connection (default 5 s).
 	Timeout time.Duration
 	// Concurrency bounds the connections open at once (default 8);
-	// Rate the new connections per second (default 40; negative: no
-	// bound).
+	// Rate, when positive, the new connections per second (no bound by
+	// default: the concurrency is the bound, and a scan takes 150 to 250
+	// connections).
 	Concurrency int
 	Rate        float64
 	// Roots verify the certificates (nil: the system's).
@@ -75,9 +76,6 @@ func Scan(ctx context.Context, target string, opts Options) *Report {
 	}
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 8
-	}
-	if opts.Rate == 0 {
-		opts.Rate = 40
 	}
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()

@@ -28,7 +28,7 @@ func scanCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cafile := fs.String("cafile", "", "trust the CA certificates in this PEM file instead of the system's")
 	timeout := fs.Duration("timeout", 5*time.Second, "bound on each connection")
 	conc := fs.Int("concurrency", 8, "connections open at once, per target")
-	rate := fs.Float64("rate", 40, "new connections per second, per target (0: no bound)")
+	rate := fs.Float64("rate", 0, "new connections per second, per target (0: no bound but --concurrency)")
 	failUnder := fs.String("fail-under", "", "exit 5 when a target grades below this (A+, A, A-, B, C, D, E, F)")
 	noHTTP := fs.Bool("no-http", false, "do not send GET / to look for HSTS")
 	quiet := fs.Bool("quiet", false, "no progress line")
@@ -69,9 +69,6 @@ Flags:
 		return exitUsage
 	}
 	opts := scan.Options{ServerName: *servername, Timeout: *timeout, Concurrency: *conc, Rate: *rate, NoHTTP: *noHTTP}
-	if *rate == 0 {
-		opts.Rate = -1
-	}
 	if *starttlsProto != "" {
 		opts.StartTLS = starttls.Protocol(strings.ToLower(*starttlsProto))
 		if opts.StartTLS.DefaultPort() == "" {
