@@ -318,7 +318,7 @@ func grade(rep *Report) {
 	g.Cipher = (cipherScore(strong) + cipherScore(weak)) / 2
 	g.Score = (30*g.Protocol + 30*g.KeyExchange + 40*g.Cipher) / 100
 	letter := letterFor(g.Score)
-	g.Why = append(g.Why, fmt.Sprintf("score %d = 0.3 x protocol %d + 0.3 x key exchange %d (weakest key %d bits RSA-equivalent) + 0.4 x cipher %d (strongest %d bits, weakest %d): %s",
+	g.Why = append(g.Why, fmt.Sprintf("score %d = 0.3 x protocol %d + 0.3 x key exchange %d (weakest key or DH group: %d bits, RSA-equivalent) + 0.4 x cipher %d (strongest %d bits, weakest %d): %s",
 		g.Score, g.Protocol, g.KeyExchange, kx, g.Cipher, strong, weak, letter))
 	has := map[string]bool{}
 	for _, f := range rep.Findings {
@@ -330,6 +330,8 @@ func grade(rep *Report) {
 			if worse(r.max, letter) {
 				g.Why = append(g.Why, "capped at "+r.max+": "+r.reason)
 				letter = r.max
+			} else {
+				g.Why = append(g.Why, "also at most "+r.max+": "+r.reason)
 			}
 		}
 	}
