@@ -112,6 +112,12 @@ func (s *Scanner) findings(rep *Report, st *state) {
 		id := func(s string) string { return fmt.Sprintf("cert%d-%s", i+1, s) }
 		v := c.Verdict
 		name := c.KeyType + " certificate (" + c.Subject + ")"
+		if len(c.Seen) == 1 && c.Seen[0] == "no SNI" {
+			// Only clients that send no name get it: shown, not graded.
+			add(Finding{ID: id("no-sni"), Severity: Info, Title: "Without SNI the server sends another certificate: " + name,
+				Detail: "Clients too old to send server_name get it; its verdict for " + rep.ServerName + ": " + v.Summary})
+			continue
+		}
 		if !v.Trusted {
 			add(Finding{ID: id("untrusted"), Severity: High, Title: name + " is not trusted", Detail: v.Summary + ": " + strings.Join(failedReasons(v), "; ")})
 		}

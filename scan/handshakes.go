@@ -43,7 +43,11 @@ func (s *Scanner) handshake(ctx context.Context, cfg *hasp.Config) (*hasp.Conn, 
 	if err != nil {
 		return nil, err
 	}
-	cfg.ServerName = s.sni
+	if cfg.ServerName == noSNI {
+		cfg.ServerName = ""
+	} else {
+		cfg.ServerName = s.sni
+	}
 	cfg.InsecureSkipVerify = true
 	c := hasp.Client(raw, cfg)
 	hctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
@@ -54,6 +58,9 @@ func (s *Scanner) handshake(ctx context.Context, cfg *hasp.Config) (*hasp.Conn, 
 	}
 	return c, nil
 }
+
+// noSNI asks handshake for a hello without server_name.
+const noSNI = "\x00no-sni"
 
 type seenChain struct {
 	chain []*x509.Certificate
@@ -114,6 +121,10 @@ func (s *Scanner) fullHandshakes(ctx context.Context, st *state) handshakes {
 				return &hasp.Config{MaxVersion: hasp.VersionTLS12, CipherSuites: []uint16{0xc02f, 0xc030, 0xcca8}}
 			}})
 	}
+	if s.sni != "" && (st.supported[0x0304] || st.supported[0x0303]) {
+		// The certificate a client that sends no name gets.
+		variants = append(variants, variant{"no SNI", func() *hasp.Config { return &hasp.Config{ServerName: noSNI} }})
+	}
 	var fns []func()
 	for _, v := range variants {
 		fns = append(fns, func() {
@@ -166,12 +177,18 @@ func (s *Scanner) fullHandshakes(ctx context.Context, st *state) handshakes {
 	}
 	// Sessions.
 	if st.supported[0x0304] {
-		fns = append(fns, func() { out.sessions.TLS13PSK, out.sessions.EarlyData = s.resumes(ctx, hasp.VersionTLS13) })
+		fns = append(fns, func() { out.sessions.TLS13PSK, out.sessions.TicketHint = s.resumes(ctx, hasp.VersionTLS13) })
 	} else {
 		out.sessions.TLS13PSK = "n/a (no TLS 1.3)"
 	}
 	if st.supported[0x0303] {
-		fns = append(fns, func() { out.sessions.TLS12Ticket, _ = s.resumes(ctx, hasp.VersionTLS12) })
+		fns = append(fns, func() {
+			var life string
+			out.sessions.TLS12Ticket, life = s.resumes(ctx, hasp.VersionTLS12)
+			if !st.supported[0x0304] {
+				out.sessions.TicketHint = life
+			}
+		})
 	} else {
 		out.sessions.TLS12Ticket = "n/a (no TLS 1.2)"
 	}
@@ -215,7 +232,7 @@ func (s *Scanner) fullHandshakes(ctx context.Context, st *state) handshakes {
 
 // resumes connects twice with a session cache and says whether the
 // second connection resumed.
-func (s *Scanner) resumes(ctx context.Context, v uint16) (string, string) {
+func (s *Scanner) resumes(ctx context.Context, v uint16) (resumed, lifetime string) {
 	cache := &notingCache{ClientSessionCache: hasp.NewLRUClientSessionCache(4)}
 	cfg := &hasp.Config{MinVersion: v, MaxVersion: v, ClientSessionCache: cache}
 	c, err := s.handshake(ctx, cfg.Clone())
@@ -236,25 +253,29 @@ func (s *Scanner) resumes(ctx context.Context, v uint16) (string, string) {
 	if !cache.got.Load() {
 		return "no (no session hasp would resume: none issued, or one without extended master secret)", ""
 	}
+	// The ticket's lifetime (or the certificate's end, if sooner).
+	lifetime = time.Duration(cache.lifetime.Load()).Round(time.Minute).String()
 	c2, err := s.handshake(ctx, cfg.Clone())
 	if err != nil {
-		return "second handshake failed: " + err.Error(), ""
+		return "second handshake failed: " + err.Error(), lifetime
 	}
 	defer c2.Close()
 	if c2.ConnectionState().DidResume {
-		return "yes", ""
+		return "yes", lifetime
 	}
-	return "no", ""
+	return "no", lifetime
 }
 
 // notingCache notes that a session was stored.
 type notingCache struct {
 	hasp.ClientSessionCache
-	got atomic.Bool
+	got      atomic.Bool
+	lifetime atomic.Int64 // of the last session, from its arrival
 }
 
 func (c *notingCache) Put(key string, cs *hasp.ClientSessionState) {
 	if cs != nil {
+		c.lifetime.Store(int64(time.Until(cs.Expires())))
 		c.got.Store(true)
 	}
 	c.ClientSessionCache.Put(key, cs)

@@ -255,3 +255,21 @@ func FuzzReadFlight(f *testing.F) {
 		parseSSLv2ServerHello(bytes.NewReader(b))
 	})
 }
+
+// A server whose certificate for clients without SNI is another one: shown
+// as information, not graded (old clients only).
+func TestScanNoSNICertificate(t *testing.T) {
+	named := testCA.Issue(testcerts.P256, "localhost")
+	other := testcerts.NewCA("elsewhere").Issue(testcerts.P256, "default.example")
+	cfg := &tls.Config{GetCertificate: func(hi *tls.ClientHelloInfo) (*tls.Certificate, error) {
+		c := certOf(named)
+		if hi.ServerName == "" {
+			c = certOf(other)
+		}
+		return &c, nil
+	}}
+	r := Scan(context.Background(), goServer(t, cfg, http.NotFoundHandler()), fastOpts())
+	if len(r.Certificates) != 2 || !hasFinding(r, "cert2-no-sni") && !hasFinding(r, "cert1-no-sni") || r.Grade.Letter == "T" {
+		t.Errorf("certificates %d, grade %s\n%s", len(r.Certificates), r.Grade.Letter, text(r))
+	}
+}

@@ -116,6 +116,9 @@ func (r *Report) Text(w io.Writer) {
 	}
 	p("")
 	p("Sessions: TLS 1.3 resumption %s; TLS 1.2 ticket resumption %s; %s; 0-RTT %s", r.Sessions.TLS13PSK, r.Sessions.TLS12Ticket, r.Sessions.TLS12ID, r.Sessions.EarlyData)
+	if r.Sessions.TicketHint != "" {
+		p("  sessions are offered for %s", r.Sessions.TicketHint)
+	}
 	if r.HTTP != nil {
 		hsts := r.HTTP.HSTS
 		if hsts == "" {
