@@ -688,4 +688,3 @@ func (m *Manager) Run(ctx context.Context, every time.Duration) {
 		}
 	}
 }
-

@@ -215,4 +215,3 @@ func TestPebbleHTTP01(t *testing.T) {
 		t.Error("a name outside Domains got a certificate")
 	}
 }
-
