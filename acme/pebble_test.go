@@ -43,6 +43,9 @@ type pebble struct {
 	// answering is the Manager behind the HTTP-01 and TLS-ALPN-01
 	// ports (nil: nobody answers, the validation fails).
 	answering atomic.Pointer[Manager]
+	// alpnHellos counts handshakes that offered only acme-tls/1 and got
+	// a challenge certificate.
+	alpnHellos atomic.Int32
 }
 
 type syncBuf struct {
@@ -75,6 +78,9 @@ func startPebble(t *testing.T, nonceReject int) *pebble {
 	t.Helper()
 	t.Setenv("PEBBLE_VA_NOSLEEP", "1")
 	t.Setenv("PEBBLE_WFE_NONCEREJECT", strconv.Itoa(nonceReject))
+	// Every order is validated afresh (Pebble reuses half of the valid
+	// authorizations by default).
+	t.Setenv("PEBBLE_AUTHZREUSE", "0")
 	p := &pebble{logs: &syncBuf{}, dns: dnstest.Start(t)}
 	httpLn, tlsLn := listen(t), listen(t)
 	p.serve(httpLn, tlsLn)
@@ -128,7 +134,11 @@ func (p *pebble) serve(httpLn, tlsLn net.Listener) {
 	go srv.Serve(httpLn)
 	cfg := &hasp.Config{NextProtos: []string{"h2", "http/1.1", ALPNProto}, GetCertificate: func(h *hasp.ClientHelloInfo) (*hasp.Certificate, error) {
 		if m := p.answering.Load(); m != nil {
-			return m.GetCertificate(h)
+			c, err := m.GetCertificate(h)
+			if err == nil && len(h.SupportedProtos) == 1 && h.SupportedProtos[0] == ALPNProto {
+				p.alpnHellos.Add(1)
+			}
+			return c, err
 		}
 		return nil, errors.New("nobody answers")
 	}}
@@ -213,5 +223,86 @@ func TestPebbleHTTP01(t *testing.T) {
 	// Names not in Domains are not issued on demand.
 	if _, err := m.GetCertificate(&hasp.ClientHelloInfo{ServerName: "other.hasp.test"}); err == nil {
 		t.Error("a name outside Domains got a certificate")
+	}
+}
+
+// TLS-ALPN-01: Pebble's VA connects to the TLS port offering only
+// acme-tls/1, and hasp's handshake answers with the challenge
+// certificate (RFC 8737); then the same port serves the issued
+// certificate to ordinary clients.
+func TestPebbleTLSALPN01(t *testing.T) {
+	p := startPebble(t, 20)
+	name := p.name("alpn.hasp.test")
+	m, logs := p.manager(t, DirStore(t.TempDir()), TLSALPN01, name)
+	// On demand: the first handshake for the name orders it.
+	c, err := m.GetCertificate(&hasp.ClientHelloInfo{ServerName: name, SupportedProtos: []string{"h2", "http/1.1"}})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, logs)
+	}
+	p.verify(t, c, name)
+	if p.alpnHellos.Load() == 0 {
+		t.Errorf("Pebble's validator never got a challenge certificate over acme-tls/1")
+	}
+	// No challenge pending: a validator's hello gets an error, not the
+	// real certificate.
+	if _, err := m.GetCertificate(&hasp.ClientHelloInfo{ServerName: name, SupportedProtos: []string{ALPNProto}}); err == nil {
+		t.Error("acme-tls/1 hello answered with no challenge pending")
+	}
+}
+
+// Pebble refuses (the challenge cannot be validated: nobody answers),
+// the Manager keeps the certificate it has, backs off, and recovers once
+// the port answers again; a quarter of the nonces are rejected
+// throughout.
+func TestPebbleFailureAndRecovery(t *testing.T) {
+	p := startPebble(t, 25)
+	name := p.name("retry.hasp.test")
+	m, logs := p.manager(t, DirStore(t.TempDir()), HTTP01, name)
+	now := time.Now()
+	m.Now = func() time.Time { return now }
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	m.Maintain(ctx)
+	first := m.cached(name)
+	if first == nil {
+		t.Fatalf("no certificate\n%s", logs)
+	}
+	// Renewal time, and nobody answers HTTP-01.
+	p.answering.Store(nil)
+	now = renewAt(first.Leaf).Add(time.Minute)
+	m.Maintain(ctx)
+	if c := m.cached(name); c != first {
+		t.Fatal("the certificate in use changed while renewal failed")
+	}
+	if !strings.Contains(logs.String(), "keeping the current one") {
+		t.Fatalf("failure not logged:\n%s", logs)
+	}
+	m.mu.Lock()
+	failures, next := m.certs[name].failures, m.certs[name].nextTry
+	m.mu.Unlock()
+	if failures != 1 || !next.After(now) {
+		t.Fatalf("failures %d, next try %v (now %v)", failures, next, now)
+	}
+	// Before the backoff ends nothing is tried; after, it recovers.
+	p.answering.Store(m)
+	m.Maintain(ctx)
+	if m.cached(name) != first {
+		t.Fatal("retried before the backoff ended")
+	}
+	now = next.Add(time.Second)
+	m.Maintain(ctx)
+	if c := m.cached(name); c == first || c.Leaf.SerialNumber.Cmp(first.Leaf.SerialNumber) == 0 {
+		t.Fatalf("not recovered:\n%s", logs)
+	}
+	// Within 7 days of the end with renewal failing: a warning.
+	p.answering.Store(nil)
+	cur := m.cached(name)
+	now = cur.Leaf.NotAfter.Add(-6 * 24 * time.Hour)
+	m.Maintain(ctx)
+	if !strings.Contains(logs.String(), "WARNING: the certificate for "+name+" expires") {
+		t.Errorf("no expiry warning:\n%s", logs)
+	}
+	if m.cached(name) != cur {
+		t.Error("the certificate in use was dropped")
 	}
 }
