@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"flag"
@@ -12,9 +13,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hasp-tls/hasp"
+	"github.com/hasp-tls/hasp/acme"
 	"github.com/hasp-tls/hasp/dtls"
 	"github.com/hasp-tls/hasp/hasphttp"
 	"github.com/hasp-tls/hasp/internal/lockpanel"
@@ -47,6 +51,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	mtu := fs.Int("mtu", dtls.DefaultMTU, "with --dtls: the largest datagram to send")
 	hsts := fs.Duration("hsts", 0, "send Strict-Transport-Security with this max-age (e.g. 8760h); off by default, since browsers keep it per host name, for every port")
 	var names multiFlag
+	acmeOn := fs.Bool("acme", false, "get certificates from an ACME CA (Let's Encrypt by default) for the --domain names, and keep them renewed")
+	var domains multiFlag
+	fs.Var(&domains, "domain", "with --acme: a name to hold a certificate for; may repeat")
+	acmeCA := fs.String("acme-ca", acme.LetsEncrypt, "with --acme: the CA's ACME directory URL")
+	acmeCACert := fs.String("acme-ca-cert", "", "with --acme: CA certificates (PEM) to trust for the ACME directory's own HTTPS (a test CA such as Pebble)")
+	acmeEmail := fs.String("email", "", "with --acme: contact address for the account")
+	acmeHTTP := fs.String("acme-http", ":80", "with --acme: address for HTTP-01 challenges (and redirects to https); empty: TLS-ALPN-01 only")
 	fs.Var(&names, "name", "with the local CA: a DNS name the certificate is also valid for (besides localhost); may repeat")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `Usage: hasp serve [flags]
@@ -81,6 +92,14 @@ Flags:
 		fmt.Fprintln(stderr, "hasp serve: --cert and --key go together")
 		return 2
 	}
+	if *acmeOn && (len(domains) == 0 || *certFile != "" || len(names) > 0 || *dtlsMode) {
+		fmt.Fprintln(stderr, "hasp serve: --acme needs at least one --domain, and excludes --cert, --name and --dtls")
+		return 2
+	}
+	if !*acmeOn && len(domains) > 0 {
+		fmt.Fprintln(stderr, "hasp serve: --domain goes with --acme")
+		return 2
+	}
 	if len(names) > 0 && *certFile != "" {
 		fmt.Fprintln(stderr, "hasp serve: --name names the local CA's certificate; with --cert the names are the certificate's own")
 		return 2
@@ -98,7 +117,10 @@ Flags:
 	var cert hasp.Certificate
 	var ca *localCA
 	var err error
-	if *certFile != "" {
+	var mgr *acme.Manager
+	if *acmeOn {
+		mgr, err = acmeManager(*acmeCA, *acmeCACert, *acmeEmail, domains, stderr)
+	} else if *certFile != "" {
 		cert, err = hasp.LoadX509KeyPair(*certFile, *keyFile)
 	} else {
 		var d string
@@ -119,6 +141,12 @@ Flags:
 	cfg := &hasp.Config{Certificates: []hasp.Certificate{cert}, ClientAuth: mode}
 	if !*echo {
 		cfg.NextProtos = hasphttp.NextProtos
+	}
+	if mgr != nil {
+		cfg.Certificates = nil
+		cfg.GetCertificate = mgr.GetCertificate
+		// TLS-ALPN-01 (RFC 8737) is answered on this very port.
+		cfg.NextProtos = append(cfg.NextProtos, acme.ALPNProto)
 	}
 	if *only12 {
 		cfg.MaxVersion = hasp.VersionTLS12
@@ -162,8 +190,25 @@ Flags:
 	}
 	url := "https://" + ln.Addr().String() + "/"
 	fmt.Fprintf(stdout, "hasp serve: listening on %s\n", url)
-	fp := sha256.Sum256(cert.Certificate[0])
-	fmt.Fprintf(stdout, "certificate: %s, SHA-256 %X\n", cert.Leaf.Subject.CommonName, fp)
+	if mgr != nil {
+		fmt.Fprintf(stdout, "certificates: from %s for %s (kept in %s), renewed at two thirds of their life\n", *acmeCA, strings.Join(domains, ", "), acmeDir())
+		if *acmeHTTP != "" {
+			hl, err := net.Listen("tcp", *acmeHTTP)
+			if err != nil {
+				fmt.Fprintf(stderr, "hasp serve: --acme-http: %v (give another address, or --acme-http '' for TLS-ALPN-01 only)\n", err)
+				return 1
+			}
+			hsrv := &http.Server{Handler: mgr.HTTPHandler(nil), ReadHeaderTimeout: 10 * time.Second}
+			go hsrv.Serve(hl)
+			go func() { <-ctx.Done(); hsrv.Close() }()
+			fmt.Fprintf(stdout, "HTTP-01 challenges on http://%s/\n", hl.Addr())
+		}
+		mgr.Logf = func(format string, args ...any) { fmt.Fprintf(stdout, "acme: "+format+"\n", args...) }
+		go mgr.Run(ctx, time.Minute)
+	} else {
+		fp := sha256.Sum256(cert.Certificate[0])
+		fmt.Fprintf(stdout, "certificate: %s, SHA-256 %X\n", cert.Leaf.Subject.CommonName, fp)
+	}
 	if ca != nil {
 		cafp := sha256.Sum256(ca.cert.Raw)
 		fmt.Fprintf(stdout, "local CA: %s (SHA-256 %X)\n", ca.certPath, cafp)
@@ -224,6 +269,36 @@ Flags:
 		return 1
 	}
 	return 0
+}
+
+func acmeDir() string {
+	if d, err := configDir(); err == nil {
+		return filepath.Join(d, "acme")
+	}
+	return "acme"
+}
+
+// acmeManager makes the Manager of hasp serve --acme, storing in the
+// config directory.
+func acmeManager(dir, caCert, email string, domains []string, stderr io.Writer) (*acme.Manager, error) {
+	for _, d := range domains {
+		if net.ParseIP(d) != nil || !strings.Contains(d, ".") {
+			return nil, fmt.Errorf("--domain %q: a public DNS name is needed (ACME CAs do not issue for IP addresses or bare names)", d)
+		}
+	}
+	hc := &http.Client{Timeout: time.Minute}
+	if caCert != "" {
+		pem, err := os.ReadFile(caCert)
+		if err != nil {
+			return nil, err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("no certificates in %s", caCert)
+		}
+		hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+	}
+	return &acme.Manager{DirectoryURL: dir, Email: email, Domains: domains, Store: acme.DirStore(acmeDir()), HTTPClient: hc}, nil
 }
 
 func displayConfigDir() string {
