@@ -1,101 +1,13 @@
 package acme
 
-import (
-	"context"
-	"errors"
-	"os"
-	"path/filepath"
-	"strings"
+import "github.com/hasp-tls/hasp/store"
 
-	"github.com/hasp-tls/hasp/internal/atomicfile"
-	"github.com/hasp-tls/hasp/internal/filelock"
-)
+// Store keeps the account, certificates and keys (package store: a
+// directory, or Redis for a fleet).
+type Store = store.Store
 
-// Store keeps what a Manager must not lose: the account key,
-// certificates and their keys. Keys are short paths ("account.key",
-// "certs/example.com.pem"). A fleet shares one Store.
-type Store interface {
-	// Get returns the data stored under key, or ErrNotFound.
-	Get(ctx context.Context, key string) ([]byte, error)
-	// Put replaces the data under key; a reader sees the old data or the
-	// new, never a part.
-	Put(ctx context.Context, key string, data []byte) error
-	// Lock takes the named lock (one order per name across the fleet);
-	// unlock releases it.
-	Lock(ctx context.Context, name string) (unlock func(), err error)
-}
+// DirStore keeps them in a directory.
+type DirStore = store.Dir
 
 // ErrNotFound: nothing is stored under the key.
-var ErrNotFound = errors.New("acme: not found in the store")
-
-// DirStore keeps everything in a directory: files written atomically,
-// 0600, locks are lock files.
-type DirStore string
-
-func (d DirStore) path(key string) (string, error) {
-	clean := filepath.Clean("/" + key)[1:]
-	if clean == "" || clean != key || strings.Contains(key, "..") {
-		return "", errors.New("acme: bad store key " + key)
-	}
-	return filepath.Join(string(d), filepath.FromSlash(clean)), nil
-}
-
-// Get implements Store.
-func (d DirStore) Get(_ context.Context, key string) ([]byte, error) {
-	p, err := d.path(key)
-	if err != nil {
-		return nil, err
-	}
-	b, err := os.ReadFile(p)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, ErrNotFound
-	}
-	return b, err
-}
-
-// Put implements Store.
-func (d DirStore) Put(_ context.Context, key string, data []byte) error {
-	p, err := d.path(key)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return err
-	}
-	return atomicfile.Write(p, data, 0o600)
-}
-
-// Lock implements Store with a lock file beside the data.
-func (d DirStore) Lock(ctx context.Context, name string) (func(), error) {
-	p, err := d.path("locks/" + name)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return nil, err
-	}
-	type res struct {
-		f   *filelock.File
-		err error
-	}
-	ch := make(chan res, 1)
-	go func() {
-		f, err := filelock.Lock(p)
-		ch <- res{f, err}
-	}()
-	select {
-	case r := <-ch:
-		if r.err != nil {
-			return nil, r.err
-		}
-		return func() { r.f.Unlock() }, nil
-	case <-ctx.Done():
-		// The lock is released as soon as it is taken.
-		go func() {
-			if r := <-ch; r.err == nil {
-				r.f.Unlock()
-			}
-		}()
-		return nil, ctx.Err()
-	}
-}
+var ErrNotFound = store.ErrNotFound

@@ -12,6 +12,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,6 +24,7 @@ import (
 	"github.com/hasp-tls/hasp/hasphttp"
 	"github.com/hasp-tls/hasp/internal/lockpanel"
 	"github.com/hasp-tls/hasp/internal/ratelog"
+	"github.com/hasp-tls/hasp/store"
 )
 
 var clientAuthModes = map[string]hasp.ClientAuthType{
@@ -50,6 +52,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dtlsMode := fs.Bool("dtls", false, "DTLS 1.2 echo service on UDP --addr (each datagram echoed; a summary line per connection)")
 	mtu := fs.Int("mtu", dtls.DefaultMTU, "with --dtls: the largest datagram to send")
 	hsts := fs.Duration("hsts", 0, "send Strict-Transport-Security with this max-age (e.g. 8760h); off by default, since browsers keep it per host name, for every port")
+	storeURL := fs.String("store", "", "share TLS state with the other servers of a fleet: redis://[:password@]host:port/db (every value sealed with the key in $HASP_STORE_KEY_FILE or $HASP_STORE_KEY), or a directory; shared are session-ticket keys and, with --acme, the account, certificates and order locks")
+	ticketRotation := fs.Duration("ticket-rotation", 24*time.Hour, "with --store: how often the fleet makes a new session-ticket key (the last 4 still open tickets)")
 	var names multiFlag
 	acmeOn := fs.Bool("acme", false, "get certificates from an ACME CA (Let's Encrypt by default) for the --domain names, and keep them renewed")
 	var domains multiFlag
@@ -117,9 +121,22 @@ Flags:
 	var cert hasp.Certificate
 	var ca *localCA
 	var err error
+	var shared store.Store
+	if *storeURL != "" {
+		octx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		shared, err = store.Open(octx, *storeURL)
+		cancel()
+		if err != nil {
+			fmt.Fprintf(stderr, "hasp serve: --store: %v\n", err)
+			return 2
+		}
+	}
 	var mgr *acme.Manager
 	if *acmeOn {
 		mgr, err = acmeManager(*acmeCA, *acmeCACert, *acmeEmail, domains, stderr)
+		if err == nil && shared != nil {
+			mgr.Store = shared
+		}
 	} else if *certFile != "" {
 		cert, err = hasp.LoadX509KeyPair(*certFile, *keyFile)
 	} else {
@@ -141,6 +158,16 @@ Flags:
 	cfg := &hasp.Config{Certificates: []hasp.Certificate{cert}, ClientAuth: mode}
 	if !*echo {
 		cfg.NextProtos = hasphttp.NextProtos
+	}
+	var tickets *store.TicketKeys
+	if shared != nil {
+		tickets = &store.TicketKeys{Store: shared, Apply: cfg.SetSessionTicketKeys, Rotation: *ticketRotation,
+			Logf: func(format string, args ...any) { fmt.Fprintf(stdout, format+"\n", args...) }}
+		if err := tickets.Sync(ctx); err != nil || !tickets.Have() {
+			// Never seal tickets with a key the fleet cannot open.
+			cfg.SessionTicketsDisabled = true
+			fmt.Fprintf(stderr, "hasp serve: no shared ticket keys (%v): session tickets are off until a restart\n", err)
+		}
 	}
 	if mgr != nil {
 		cfg.Certificates = nil
@@ -190,6 +217,10 @@ Flags:
 	}
 	url := "https://" + ln.Addr().String() + "/"
 	fmt.Fprintf(stdout, "hasp serve: listening on %s\n", url)
+	if tickets != nil {
+		fmt.Fprintf(stdout, "fleet store: %s; ticket keys shared, a new one every %s\n", redactURL(*storeURL), *ticketRotation)
+		go tickets.Run(ctx, min(*ticketRotation/4, time.Minute))
+	}
 	if mgr != nil {
 		fmt.Fprintf(stdout, "certificates: from %s for %s (kept in %s), renewed at two thirds of their life\n", *acmeCA, strings.Join(domains, ", "), acmeDir())
 		if *acmeHTTP != "" {
@@ -269,6 +300,14 @@ Flags:
 		return 1
 	}
 	return 0
+}
+
+// redactURL hides a password in a store URL.
+func redactURL(s string) string {
+	if u, err := neturl.Parse(s); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return s
 }
 
 func acmeDir() string {

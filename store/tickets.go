@@ -1,0 +1,180 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// TicketKeys shares session-ticket keys across a fleet: the newest key
+// seals, the newer ones still open (RFC 8446 4.6.1 tickets issued by any
+// member resume on any other). One member rotates at a time, under a
+// lock. When the store cannot be reached, members keep the keys they
+// have; a member that never had any issues no tickets rather than seal
+// with a key the others cannot open.
+type TicketKeys struct {
+	Store Store
+	// Apply installs keys (newest first): hasp.Config.SetSessionTicketKeys.
+	Apply func(keys [][32]byte) error
+	// Rotation: a new key after this long (24 h when zero). Keep: how
+	// many keys open tickets (4 when zero).
+	Rotation time.Duration
+	Keep     int
+	Now      func() time.Time
+	Logf     func(format string, args ...any)
+
+	mu      sync.Mutex
+	current []ticketKey
+	failing bool
+}
+
+type ticketKey struct {
+	Created time.Time `json:"created"`
+	Key     [32]byte  `json:"key"`
+}
+
+const ticketKeysKey = "tickets/keys"
+
+func (t *TicketKeys) now() time.Time {
+	if t.Now != nil {
+		return t.Now()
+	}
+	return time.Now()
+}
+
+func (t *TicketKeys) logf(format string, args ...any) {
+	if t.Logf != nil {
+		t.Logf(format, args...)
+	}
+}
+
+// Have reports whether keys were ever installed.
+func (t *TicketKeys) Have() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.current) > 0
+}
+
+// Sync makes one pass: read the fleet's keys, rotate them if the newest
+// is older than Rotation (under the fleet's lock), install them.
+func (t *TicketKeys) Sync(ctx context.Context) error {
+	keys, err := t.read(ctx)
+	if err == nil && (len(keys) == 0 || t.due(keys)) {
+		keys, err = t.rotate(ctx)
+	}
+	if err != nil {
+		t.mu.Lock()
+		first := !t.failing
+		t.failing = true
+		have := len(t.current)
+		t.mu.Unlock()
+		if first {
+			t.logf("ticket keys: the store fails (%v); keeping the %d keys in hand", err, have)
+		}
+		return err
+	}
+	t.mu.Lock()
+	if t.failing {
+		t.logf("ticket keys: the store answers again")
+	}
+	t.failing = false
+	same := len(keys) == len(t.current) && (len(keys) == 0 || keys[0].Key == t.current[0].Key)
+	t.current = keys
+	t.mu.Unlock()
+	if same {
+		return nil
+	}
+	raw := make([][32]byte, len(keys))
+	for i, k := range keys {
+		raw[i] = k.Key
+	}
+	return t.Apply(raw)
+}
+
+func (t *TicketKeys) rotation() time.Duration {
+	if t.Rotation > 0 {
+		return t.Rotation
+	}
+	return 24 * time.Hour
+}
+
+func (t *TicketKeys) due(keys []ticketKey) bool {
+	return !t.now().Before(keys[0].Created.Add(t.rotation()))
+}
+
+func (t *TicketKeys) read(ctx context.Context) ([]ticketKey, error) {
+	data, err := t.Store.Get(ctx, ticketKeysKey)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var keys []ticketKey
+	if err := json.Unmarshal(data, &keys); err != nil || len(keys) == 0 {
+		return nil, fmt.Errorf("store: %s is not a list of ticket keys", ticketKeysKey)
+	}
+	return keys, nil
+}
+
+// rotate adds a key under the lock, after reading again (another member
+// may just have rotated). A store that lost its keys (a Redis restarted
+// empty) gets this member's keys back first, so tickets already issued
+// still open.
+func (t *TicketKeys) rotate(ctx context.Context) ([]ticketKey, error) {
+	lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	unlock, err := t.Store.Lock(lctx, "ticket-keys")
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	keys, err := t.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 {
+		t.mu.Lock()
+		keys = append([]ticketKey(nil), t.current...)
+		t.mu.Unlock()
+		if len(keys) > 0 {
+			t.logf("ticket keys: the store had none; giving it back the %d this member holds", len(keys))
+		}
+	}
+	if len(keys) == 0 || t.due(keys) {
+		var k ticketKey
+		rand.Read(k.Key[:])
+		k.Created = t.now()
+		keep := t.Keep
+		if keep <= 0 {
+			keep = 4
+		}
+		keys = append([]ticketKey{k}, keys...)
+		if len(keys) > keep {
+			keys = keys[:keep]
+		}
+	}
+	data, _ := json.Marshal(keys)
+	if err := t.Store.Put(ctx, ticketKeysKey, data); err != nil {
+		return nil, err
+	}
+	return keys, nil
+}
+
+// Run syncs every interval until ctx ends.
+func (t *TicketKeys) Run(ctx context.Context, every time.Duration) {
+	tk := time.NewTicker(every)
+	defer tk.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tk.C:
+			t.Sync(ctx)
+		}
+	}
+}
