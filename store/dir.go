@@ -67,6 +67,9 @@ func (d Dir) Put(_ context.Context, key string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return err
 	}
+	// A writer killed mid-write leaves its temporary copy (of a key,
+	// maybe); remove those once they are surely abandoned.
+	atomicfile.CleanStale(p)
 	return atomicfile.Write(p, data, 0o600)
 }
 

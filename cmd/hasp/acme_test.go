@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/pem"
 	"io"
 	"log"
@@ -93,5 +95,56 @@ func TestServeACMEUsage(t *testing.T) {
 		if code == 0 || !strings.Contains(stderr.String(), "--") {
 			t.Errorf("%v: exit %d\n%s", args, code, stderr.String())
 		}
+	}
+}
+
+// Two members on one Redis store: A orders the certificate, B serves the
+// same one without ordering again.
+func TestServeACMEFleet(t *testing.T) {
+	r := startRedis(t)
+	var key [32]byte
+	rand.Read(key[:])
+	t.Setenv("HASP_STORE_KEY", hex.EncodeToString(key[:]))
+	t.Setenv("PEBBLE_VA_NOSLEEP", "1")
+	name := "fleet.hasp.test"
+	dns := dnstest.Start(t)
+	dns.Set(name, dnsmessage.TypeA, dnstest.Answer{A: []net.IP{net.IPv4(127, 0, 0, 1)}})
+	dns.Set(name, dnsmessage.TypeAAAA, dnstest.Answer{Empty: true})
+	tlsPort := freeTCPPort(t)
+	logger := log.New(io.Discard, "", 0)
+	mem := db.NewMemoryStore()
+	authority := ca.New(logger, mem, "", "ecdsa", 0, 1, map[string]ca.Profile{"default": {Description: "default"}})
+	front := wfe.New(logger, mem, va.New(logger, freeTCPPort(t), tlsPort, false, dns.Addr, mem), authority, []string{"pebble.letsencrypt.org"}, false, false, 0, 0)
+	srv := httptest.NewTLSServer(front.Handler())
+	defer srv.Close()
+	caCert := filepath.Join(t.TempDir(), "pebble-https.pem")
+	os.WriteFile(caCert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600)
+	common := []string{"--acme", "--domain", name, "--acme-ca", srv.URL + "/dir", "--acme-ca-cert", caCert, "--acme-http", "", "--store", r.url()}
+
+	_, outA := startServe(t, append([]string{"--addr", "127.0.0.1:" + strconv.Itoa(tlsPort)}, common...)...)
+	for end := time.Now().Add(60 * time.Second); !strings.Contains(outA.String(), "certificate for "+name+" issued"); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("member A got no certificate:\n%s", outA)
+		}
+	}
+	// B keeps its account and certificates in its own config directory
+	// were it not for the store: give it another one to be sure.
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	addrB, outB := startServe(t, common...)
+	pool := x509.NewCertPool()
+	pool.AddCert(authority.GetRootCert(0).Cert)
+	serial := func(addr string) string {
+		c, err := hasp.Dial("tcp", addr, &hasp.Config{ServerName: name, RootCAs: pool})
+		if err != nil {
+			t.Fatalf("%s: %v\nA:\n%s\nB:\n%s", addr, err, outA, outB)
+		}
+		defer c.Close()
+		return c.ConnectionState().PeerCertificates[0].SerialNumber.String()
+	}
+	if a, b := serial("127.0.0.1:"+strconv.Itoa(tlsPort)), serial(addrB); a != b {
+		t.Errorf("members serve different certificates: %s and %s", a, b)
+	}
+	if strings.Contains(outB.String(), "issued") {
+		t.Errorf("member B ordered again:\n%s", outB)
 	}
 }
