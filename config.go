@@ -233,6 +233,11 @@ type Config struct {
 	// by session ID for clients that take no tickets (default 1024;
 	// negative turns it off).
 	SessionIDCacheSize int
+	// SessionIDStore, when set, keeps a TLS 1.2 server's sessions by
+	// session ID instead of the in-memory cache: a fleet shares it so that
+	// a client resumes on any member (package store). The sessions hold
+	// master secrets: the store must keep them secret.
+	SessionIDStore ServerSessionStore
 	// TicketKeyRotation is how often a server makes a new ticket key
 	// (default 24 hours); the previous three keys still open tickets.
 	TicketKeyRotation time.Duration
@@ -334,6 +339,7 @@ func (c *Config) Clone() *Config {
 		SessionTicketsDisabled:      c.SessionTicketsDisabled,
 		ClientSessionCache:          c.ClientSessionCache,
 		SessionIDCacheSize:          c.SessionIDCacheSize,
+		SessionIDStore:              c.SessionIDStore,
 		TicketKeyRotation:           c.TicketKeyRotation,
 		PostHandshakeAuth:           c.PostHandshakeAuth,
 		ResumptionWithoutDHE:        c.ResumptionWithoutDHE,

@@ -47,7 +47,13 @@ var interfaceValues = []func() any{
 	func() any { return new(bytes.Buffer) }, // io.Reader, io.Writer
 	func() any { return NewLRUClientSessionCache(1) },
 	func() any { return errors.New("clone test") },
+	func() any { return &testSessionStore{} },
 }
+
+type testSessionStore struct{ m map[string][]byte }
+
+func (s *testSessionStore) Get(id []byte) ([]byte, bool) { b, ok := s.m[string(id)]; return b, ok }
+func (s *testSessionStore) Put(id, session []byte)       { s.m[string(id)] = session }
 
 // fill sets the settable v to a non-zero value, distinct from those of
 // other fields where the type allows: numbers count up, pointers, slices,

@@ -153,7 +153,10 @@ func (c *handshaker) engineConfig() (*engine.Config, error) {
 			ec.OpenTicket = cfg.openTicket
 			ec.PSKWithoutDHE = cfg.ResumptionWithoutDHE
 		}
-		if cfg.SessionIDCacheSize >= 0 && cfg.MinVersion <= VersionTLS12 {
+		switch {
+		case cfg.SessionIDStore != nil && cfg.MinVersion <= VersionTLS12:
+			ec.LoadSession, ec.StoreSession = cfg.SessionIDStore.Get, cfg.SessionIDStore.Put
+		case cfg.SessionIDCacheSize >= 0 && cfg.MinVersion <= VersionTLS12:
 			sc := cfg.sessionCache()
 			ec.LoadSession, ec.StoreSession = sc.load, sc.store
 		}

@@ -364,6 +364,15 @@ type serverSessionEntry struct {
 
 const defaultSessionIDCacheSize = 1024
 
+// ServerSessionStore keeps a TLS 1.2 server's sessions by session ID
+// (RFC 5246 section 7.4.1.2) for Config.SessionIDStore. Get is called
+// during a handshake: it should answer quickly, and a miss only means a
+// full handshake.
+type ServerSessionStore interface {
+	Get(id []byte) (session []byte, ok bool)
+	Put(id, session []byte)
+}
+
 func (c *Config) sessionCache() *serverSessions {
 	c.ticketMu.Lock()
 	defer c.ticketMu.Unlock()

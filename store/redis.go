@@ -107,6 +107,14 @@ func (r *Redis) Put(ctx context.Context, key string, data []byte) error {
 	return nil
 }
 
+// PutExpiring is Put with an expiry.
+func (r *Redis) PutExpiring(ctx context.Context, key string, data []byte, ttl time.Duration) error {
+	if err := r.client.Set(ctx, r.prefix+key, r.seal(key, data), ttl).Err(); err != nil {
+		return fmt.Errorf("store: redis: %v", err)
+	}
+	return nil
+}
+
 // unlockScript deletes the lock only if it still holds our token.
 var unlockScript = redis.NewScript(`if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`)
 

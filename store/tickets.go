@@ -178,3 +178,48 @@ func (t *TicketKeys) Run(ctx context.Context, every time.Duration) {
 		}
 	}
 }
+
+// SessionIDs keeps TLS 1.2 sessions by session ID in a Store, for
+// hasp.Config.SessionIDStore: a client resumes by session ID on any
+// member. Records expire after TTL where the store can expire them
+// (Redis); each lookup waits at most Timeout.
+type SessionIDs struct {
+	Store   Store
+	TTL     time.Duration
+	Timeout time.Duration
+}
+
+func (s SessionIDs) ctx() (context.Context, context.CancelFunc) {
+	t := s.Timeout
+	if t <= 0 {
+		t = time.Second
+	}
+	return context.WithTimeout(context.Background(), t)
+}
+
+func sessionKey(id []byte) string { return fmt.Sprintf("tls12-sessions/%x", id) }
+
+// Get implements hasp.ServerSessionStore.
+func (s SessionIDs) Get(id []byte) ([]byte, bool) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	b, err := s.Store.Get(ctx, sessionKey(id))
+	return b, err == nil
+}
+
+// Put implements hasp.ServerSessionStore.
+func (s SessionIDs) Put(id, session []byte) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	ttl := s.TTL
+	if ttl <= 0 {
+		ttl = 24 * time.Hour
+	}
+	if e, ok := s.Store.(interface {
+		PutExpiring(context.Context, string, []byte, time.Duration) error
+	}); ok {
+		e.PutExpiring(ctx, sessionKey(id), session, ttl)
+		return
+	}
+	s.Store.Put(ctx, sessionKey(id), session)
+}

@@ -120,6 +120,25 @@ func TestFleetOnRedis(t *testing.T) {
 			t.Fatalf("%x: a ticket from member A does not resume on member B", v)
 		}
 	}
+	// TLS 1.2 by session ID (OpenSSL without tickets): the session
+	// stored by A, sealed in Redis, resumes on B.
+	if openssl, err := exec.LookPath("openssl"); err == nil {
+		sess := filepath.Join(t.TempDir(), "sess.pem")
+		sclient := func(addr string, args ...string) string {
+			cmd := exec.Command(openssl, append([]string{"s_client", "-connect", addr, "-tls1_2", "-no_ticket", "-servername", "localhost", "-CAfile", caPath}, args...)...)
+			cmd.Stdin = strings.NewReader("")
+			out, _ := cmd.CombinedOutput()
+			return string(out)
+		}
+		if out := sclient(a, "-sess_out", sess); !strings.Contains(out, "New, TLSv1.2") {
+			t.Fatalf("openssl to A:\n%s", out)
+		}
+		if out := sclient(b, "-sess_in", sess); !strings.Contains(out, "Reused, TLSv1.2") {
+			t.Fatalf("a TLS 1.2 session ID from A does not resume on B:\n%s", out)
+		}
+	} else if os.Getenv("HASP_CI") != "" {
+		t.Fatal("openssl missing")
+	}
 	// Rotation: after it, a ticket from before still resumes.
 	old := cfg.Clone()
 	old.ClientSessionCache = anyPort()

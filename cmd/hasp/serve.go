@@ -163,6 +163,11 @@ Flags:
 	if shared != nil {
 		tickets = &store.TicketKeys{Store: shared, Apply: cfg.SetSessionTicketKeys, Rotation: *ticketRotation,
 			Logf: func(format string, args ...any) { fmt.Fprintf(stdout, format+"\n", args...) }}
+		if _, ok := shared.(*store.Redis); ok {
+			// TLS 1.2 clients that resume by session ID resume on any
+			// member too (sessions sealed in Redis, expiring).
+			cfg.SessionIDStore = store.SessionIDs{Store: shared, TTL: 24 * time.Hour}
+		}
 		if err := tickets.Sync(ctx); err != nil || !tickets.Have() {
 			// Never seal tickets with a key the fleet cannot open.
 			cfg.SessionTicketsDisabled = true
