@@ -53,8 +53,10 @@ var (
 	// Browser: a chain to a root, the name and the validity window are
 	// required; SHA-1 and weak keys fail.
 	// A key the user chose to remember (known host) or an exception
-	// stands in for the chain, as a browser's permanent exception does.
-	Browser = Policy{Name: "browser", Required: [][]string{{CheckChain, CheckKnownHost, CheckException}, {CheckName, CheckException},
+	// stands in for the chain, as a browser's permanent exception does;
+	// a pin the user gave stands in for the chain and the name (it names
+	// the very key), not for the validity window.
+	Browser = Policy{Name: "browser", Required: [][]string{{CheckChain, CheckKnownHost, CheckException, CheckPin}, {CheckName, CheckException, CheckPin},
 		{CheckValidity, CheckException}, {CheckSignature}, {CheckKey}}, MinScore: 50}
 	// Strict: browser, plus a good OCSP staple and SCTs from two logs.
 	Strict = Policy{Name: "strict", Required: [][]string{{CheckChain}, {CheckName}, {CheckValidity}, {CheckSignature},

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -118,8 +119,15 @@ Flags:
 		return code
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
-		return exitUsage
+		if fs.NArg() == 0 {
+			return usageError(stderr, "connect", "which server? give HOST[:PORT]")
+		}
+		return usageError(stderr, "connect", "one server at a time, got %d arguments: %s", fs.NArg(), strings.Join(fs.Args(), " "))
+	}
+	for _, p := range pins {
+		if err := checkPin(p); err != nil {
+			return usageError(stderr, "connect", "--pin %q: %v", p, err)
+		}
 	}
 	addr := fs.Arg(0)
 	var proto starttls.Protocol
@@ -140,6 +148,9 @@ Flags:
 			defaultPort = proto.DefaultPort()
 		}
 		addr = net.JoinHostPort(strings.Trim(addr, "[]"), defaultPort)
+	}
+	if err := checkPort(addr); err != nil {
+		return usageError(stderr, "connect", "%s: %v", fs.Arg(0), err)
 	}
 	host, port, _ := net.SplitHostPort(addr)
 	cfg := &hasp.Config{ServerName: host, InsecureSkipVerify: *insecure}
@@ -424,7 +435,11 @@ func dialOnce(ctx context.Context, addr string, cfg *hasp.Config, timeout time.D
 	defer cancel()
 	raw, err := (&net.Dialer{}).DialContext(hctx, "tcp", addr)
 	if err != nil {
-		fmt.Fprintf(stderr, "hasp connect: %v\n", err)
+		if hctx.Err() != nil && ctx.Err() == nil {
+			fmt.Fprintf(stderr, "hasp connect: no TCP connection to %s within %s (--timeout): a firewall that drops packets, or nothing routes there\n", addr, timeout)
+		} else {
+			fmt.Fprintf(stderr, "hasp connect: %v\n", err)
+		}
 		return nil, exitNetwork, err
 	}
 	var conn *hasp.Conn
@@ -473,6 +488,10 @@ func dialOnce(ctx context.Context, addr string, cfg *hasp.Config, timeout time.D
 		var te *trust.Error
 		if errors.As(err, &te) {
 			return nil, exitUntrusted, err
+		}
+		if hctx.Err() != nil && ctx.Err() == nil {
+			fmt.Fprintf(stderr, "hasp connect: %s accepted the connection but did not finish the handshake within %s (--timeout): is it a TLS port?\n", addr, timeout)
+			return nil, exitNetwork, err
 		}
 		fmt.Fprintf(stderr, "hasp connect: handshake with %s failed: %v\n", addr, err)
 		var ae *hasp.AlertError
@@ -620,4 +639,13 @@ func suiteByName(n string) (uint16, bool) {
 		}
 	}
 	return 0, false
+}
+
+// checkPin accepts what trust.SPKIHash prints, with or without sha256/.
+func checkPin(p string) error {
+	b, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(p, "sha256/"))
+	if err != nil || len(b) != 32 {
+		return errors.New("want sha256/ and the base64 of 32 bytes, as the verdict prints it (spki_sha256)")
+	}
+	return nil
 }

@@ -8,8 +8,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -65,6 +68,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 				return scanCmd(ctx, []string{"-h"}, stdout, stdout)
 			}
 		}
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "hasp help: no command %q\n\n%s", args[1], usage)
+			return 2
+		}
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
@@ -75,13 +82,74 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // parseFlags parses a command's arguments. When it returns false the
 // command ends with the code: 0 after -h, 2 for a bad flag (fs has
 // printed the error and the usage).
+//
+// Flags may come anywhere, before or after the arguments (people type
+// `hasp connect host:443 --json`); "--" ends them. A bad flag gets one
+// line with the reason and where to find the flags, not the whole usage.
 func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
-	err := fs.Parse(args)
+	out := fs.Output()
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(interspersed(fs, args))
+	fs.SetOutput(out)
 	switch {
 	case err == nil:
 		return exitOK, true
 	case errors.Is(err, flag.ErrHelp):
+		fs.Usage()
 		return exitOK, false
 	}
+	fmt.Fprintf(out, "hasp %s: %v\nRun 'hasp help %s' for the flags.\n", fs.Name(), err, fs.Name())
 	return exitUsage, false
+}
+
+// interspersed moves the flags of args before the other arguments.
+func interspersed(fs *flag.FlagSet, args []string) []string {
+	var flags, rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i+1:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			rest = append(rest, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			continue // the parser reports it
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			continue
+		}
+		if i+1 < len(args) {
+			flags = append(flags, args[i+1])
+			i++
+		}
+	}
+	return append(append(flags, "--"), rest...)
+}
+
+// usageError says what is wrong with a command line, in one line, and
+// where the usage is.
+func usageError(stderr io.Writer, cmd, format string, args ...any) int {
+	fmt.Fprintf(stderr, "hasp %s: %s\nRun 'hasp help %s' for the usage.\n", cmd, fmt.Sprintf(format, args...), cmd)
+	return exitUsage
+}
+
+// checkPort refuses a HOST:PORT whose port is not 1 to 65535.
+func checkPort(hostport string) error {
+	_, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return err
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("port %q is not a number from 1 to 65535", port)
+	}
+	return nil
 }

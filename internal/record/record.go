@@ -203,6 +203,16 @@ func (c *Conn) Close() {
 
 // ReadRecord reads the next record and removes its protection. The payload
 // is valid until the next call.
+// printable: bytes of text, as a plain-text protocol sends them.
+func printable(b []byte) bool {
+	for _, x := range b {
+		if (x < 0x20 || x > 0x7e) && x != '\r' && x != '\n' && x != '\t' {
+			return false
+		}
+	}
+	return true
+}
+
 func (c *Conn) ReadRecord() (wire.ContentType, []byte, error) {
 	for {
 		if err := c.fill(HeaderLen); err != nil {
@@ -220,8 +230,11 @@ func (c *Conn) ReadRecord() (wire.ContentType, []byte, error) {
 				return 0, nil, wire.Errorf(wire.AlertProtocolVersion, "SSL 2.0 ClientHello asking for %s; hasp speaks TLS 1.2 and 1.3",
 					wire.VersionName(uint16(hdr[3])<<8|uint16(hdr[4])))
 			}
-			if hdr[0] == 'G' || hdr[0] == 'P' || hdr[0] == 'H' || hdr[0] == 'C' {
-				return 0, nil, wire.Errorf(wire.AlertDecodeError, "the peer does not speak TLS (first bytes %q)", hdr[:3])
+			if string(hdr) == "HTTP/" {
+				return 0, nil, wire.Errorf(wire.AlertDecodeError, "the peer speaks plain HTTP on this port, not TLS (it answered %q)", hdr)
+			}
+			if printable(hdr) {
+				return 0, nil, wire.Errorf(wire.AlertDecodeError, "the peer does not speak TLS: it sent text (%q), plain HTTP or another protocol on this port?", hdr)
 			}
 			return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "record of unknown content type %d", hdr[0])
 		}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hasp-tls/hasp/internal/testcerts"
+	"github.com/hasp-tls/hasp/internal/testutil"
+	"github.com/hasp-tls/hasp/trust"
+)
+
+// The rough edges of issue 16, one test each (item numbers in comments).
+
+func runHasp(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	isolateConfig(t)
+	var stdout, stderr testutil.SyncBuffer
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	code := run(ctx, args, strings.NewReader(""), &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// selfSigned serves TLS with a certificate from a CA nobody trusts.
+func selfSigned(t *testing.T) (string, *testcerts.Leaf) {
+	leaf := testcerts.NewCA("nobody trusts me").Issue(testcerts.P256, "localhost", "127.0.0.1")
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{{Certificate: leaf.Chain, PrivateKey: leaf.Key}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.NotFoundHandler(), ErrorLog: log.New(io.Discard, "", 0)}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String(), leaf
+}
+
+// 1: a pin the user passes makes the verdict trusted for that key.
+func TestUXPinTrusts(t *testing.T) {
+	addr, leaf := selfSigned(t)
+	pin := "sha256/" + trust.SPKIHash(leaf.Cert)
+	code, _, stderr := runHasp(t, "connect", "--timeout", "5s", "--known-hosts", "", "--pin", pin, addr)
+	if code != exitOK || !strings.Contains(stderr, "Trust: trusted") {
+		t.Fatalf("--pin of the server's key: exit %d\n%s", code, stderr)
+	}
+	// The wrong pin is a hard failure.
+	code, _, stderr = runHasp(t, "connect", "--timeout", "5s", "--known-hosts", "", "--pin", "sha256/"+strings.Repeat("A", 43)+"=", addr)
+	if code != exitUntrusted {
+		t.Fatalf("a wrong pin: exit %d\n%s", code, stderr)
+	}
+}
+
+// 11: errors that say what happened.
+func TestUXErrors(t *testing.T) {
+	plain := httptest.NewServer(http.NotFoundHandler())
+	defer plain.Close()
+	addr := strings.TrimPrefix(plain.URL, "http://")
+	if code, _, stderr := runHasp(t, "connect", "--timeout", "5s", addr); code == exitOK || !strings.Contains(stderr, "plain HTTP on this port, not TLS") {
+		t.Errorf("plain HTTP port: exit %d\n%s", code, stderr)
+	}
+	// A port that accepts and never answers.
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	if code, _, stderr := runHasp(t, "connect", "--timeout", "1s", ln.Addr().String()); code != exitNetwork || !strings.Contains(stderr, "did not finish the handshake within 1s") {
+		t.Errorf("silent port: exit %d\n%s", code, stderr)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"connect", "a", "b"}, "one server at a time, got 2 arguments: a b"},
+		{[]string{"connect"}, "which server?"},
+		{[]string{"connect", "127.0.0.1:"}, "port \"\" is not a number from 1 to 65535"},
+		{[]string{"connect", "127.0.0.1:99999"}, "port \"99999\" is not a number from 1 to 65535"},
+		{[]string{"connect", "--pin", "abc", "127.0.0.1:1"}, "--pin \"abc\": want sha256/"},
+		{[]string{"connect", "--bogus", "127.0.0.1:1"}, "flag provided but not defined: -bogus"},
+		{[]string{"help", "bogus"}, "no command \"bogus\""},
+	} {
+		code, _, stderr := runHasp(t, tc.args...)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, want 2 and %q\n%s", tc.args, code, tc.want, stderr)
+		}
+		if lines := strings.Count(stderr, "\n"); lines > 4 && tc.args[0] != "help" {
+			t.Errorf("%v: %d lines of error, want the reason, not the usage:\n%s", tc.args, lines, stderr)
+		}
+	}
+}
+
+// 12: flags after the host work as before it.
+func TestUXFlagsAnywhere(t *testing.T) {
+	addr, leaf := selfSigned(t)
+	pin := "sha256/" + trust.SPKIHash(leaf.Cert)
+	code, stdout, stderr := runHasp(t, "connect", addr, "--json", "--known-hosts", "", "--pin", pin, "--timeout", "5s")
+	if code != exitOK || !strings.HasPrefix(strings.TrimSpace(stdout), "{") {
+		t.Fatalf("flags after the host: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
