@@ -21,7 +21,7 @@ import (
 	"github.com/hasp-tls/hasp/internal/testutil"
 )
 
-var urlRE = regexp.MustCompile(`https://(127\.0\.0\.1:\d+)/`)
+var urlRE = regexp.MustCompile(`(?:https|tls)://(127\.0\.0\.1:\d+)/`)
 
 // startServe runs 'hasp serve' with args on a free loopback port and
 // returns its address; the server stops when the test ends.

@@ -88,9 +88,12 @@ Flags:
 		return code
 	}
 	if fs.NArg() != 0 {
-		fmt.Fprintf(stderr, "hasp serve: unexpected argument %q\n", fs.Arg(0))
-		fs.Usage()
-		return 2
+		return usageError(stderr, "serve", "unexpected argument %q (serve takes only flags)", fs.Arg(0))
+	}
+	if *dir != "" {
+		if st, err := os.Stat(*dir); err != nil || !st.IsDir() {
+			return usageError(stderr, "serve", "--dir %s: not a directory to serve", *dir)
+		}
 	}
 	if (*certFile == "") != (*keyFile == "") {
 		fmt.Fprintln(stderr, "hasp serve: --cert and --key go together")
@@ -112,6 +115,9 @@ Flags:
 	if !ok {
 		fmt.Fprintf(stderr, "hasp serve: --client-auth %q: want none, request, require, verify-if-given or require-and-verify\n", *clientAuth)
 		return 2
+	}
+	if (mode == hasp.VerifyClientCertIfGiven || mode == hasp.RequireAndVerifyClientCert) && *clientCA == "" {
+		return usageError(stderr, "serve", "--client-auth %s verifies client certificates: give the CA that issues them with --client-ca FILE (or use --client-auth require to take any)", *clientAuth)
 	}
 	if *only12 && *only13 {
 		fmt.Fprintln(stderr, "hasp serve: --tls1.2 and --tls1.3 exclude each other")
@@ -220,8 +226,26 @@ Flags:
 		fmt.Fprintf(stderr, "hasp serve: %v\n", err)
 		return 1
 	}
+	// The redirect port is taken before anything is announced: a busy
+	// address is an error, not a banner followed by an exit.
+	var rl net.Listener
+	if *redirect != "" {
+		if rl, err = net.Listen("tcp", *redirect); err != nil {
+			ln.Close()
+			fmt.Fprintf(stderr, "hasp serve: --redirect-http: %v\n", err)
+			return 1
+		}
+	}
 	url := "https://" + ln.Addr().String() + "/"
-	fmt.Fprintf(stdout, "hasp serve: listening on %s\n", url)
+	if *echo {
+		url = "tls://" + ln.Addr().String() + "/"
+		fmt.Fprintf(stdout, "hasp serve: TLS echo (not HTTP) listening on %s\n", url)
+	} else {
+		fmt.Fprintf(stdout, "hasp serve: listening on %s\n", url)
+	}
+	if rl != nil {
+		fmt.Fprintf(stdout, "redirecting http://%s/ to https\n", rl.Addr())
+	}
 	if tickets != nil {
 		fmt.Fprintf(stdout, "fleet store: %s; ticket keys shared, a new one every %s\n", redactURL(*storeURL), *ticketRotation)
 		go tickets.Run(ctx, min(*ticketRotation/4, time.Minute))
@@ -248,7 +272,11 @@ Flags:
 	if ca != nil {
 		cafp := sha256.Sum256(ca.cert.Raw)
 		fmt.Fprintf(stdout, "local CA: %s (SHA-256 %X)\n", ca.certPath, cafp)
-		fmt.Fprintf(stdout, "trust it: curl --cacert %s %s\n", ca.certPath, url)
+		if *echo {
+			fmt.Fprintf(stdout, "try it:   hasp connect --cafile %s %s\n", ca.certPath, ln.Addr())
+		} else {
+			fmt.Fprintf(stdout, "trust it: curl --cacert %s %s\n", ca.certPath, url)
+		}
 		fmt.Fprintf(stdout, "          certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n hasp-local-ca -i %s   (Chromium, Firefox)\n", ca.certPath)
 		fmt.Fprintf(stdout, "          sudo cp %s /usr/local/share/ca-certificates/hasp-local-ca.crt && sudo update-ca-certificates\n", ca.certPath)
 	}
@@ -275,15 +303,9 @@ Flags:
 		ErrorLog: logger,
 	}
 	var redirectSrv *http.Server
-	if *redirect != "" {
+	if rl != nil {
 		_, port, _ := net.SplitHostPort(ln.Addr().String())
-		rl, err := net.Listen("tcp", *redirect)
-		if err != nil {
-			fmt.Fprintf(stderr, "hasp serve: --redirect-http: %v\n", err)
-			return 1
-		}
 		redirectSrv = &http.Server{Handler: redirectHandler(port), ReadHeaderTimeout: 10 * time.Second}
-		fmt.Fprintf(stdout, "redirecting http://%s/ to https\n", rl.Addr())
 		go redirectSrv.Serve(rl)
 	}
 	go func() {

@@ -8,6 +8,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -109,5 +112,46 @@ func TestUXFlagsAnywhere(t *testing.T) {
 	code, stdout, stderr := runHasp(t, "connect", addr, "--json", "--known-hosts", "", "--pin", pin, "--timeout", "5s")
 	if code != exitOK || !strings.HasPrefix(strings.TrimSpace(stdout), "{") {
 		t.Fatalf("flags after the host: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+// 14: serve refuses what cannot work, before it announces anything.
+func TestUXServeRefusals(t *testing.T) {
+	busy, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer busy.Close()
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--client-auth", "require-and-verify"}, exitUsage, "--client-ca FILE"},
+		{[]string{"--client-auth", "verify-if-given"}, exitUsage, "--client-ca FILE"},
+		{[]string{"--dir", "/nonexistent/hasp"}, exitUsage, "not a directory"},
+		{[]string{"--redirect-http", busy.Addr().String()}, 1, "--redirect-http"},
+		{[]string{"extra"}, exitUsage, "unexpected argument \"extra\""},
+	} {
+		code, stdout, stderr := runHasp(t, append([]string{"serve", "--addr", "127.0.0.1:0"}, tc.args...)...)
+		if code != tc.code || !strings.Contains(stderr, tc.want) || strings.Contains(stdout, "listening on") {
+			t.Errorf("%v: exit %d (want %d)\nstdout: %s\nstderr: %s", tc.args, code, tc.code, stdout, stderr)
+		}
+	}
+}
+
+// 14: the echo server's banner says how to reach it; the access log has
+// the status and the size; /favicon.ico is not the panel.
+func TestUXServeBannerAndLog(t *testing.T) {
+	_, out := startServe(t, "--echo")
+	if !strings.Contains(out.String(), "TLS echo (not HTTP) listening on tls://127.0.0.1:") || !strings.Contains(out.String(), "try it:   hasp connect --cafile ") || strings.Contains(out.String(), "curl") {
+		t.Errorf("echo banner:\n%s", out)
+	}
+	addr, out := startServe(t)
+	code, _, stderr := runHasp(t, "get", "--cacert", filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "hasp", "ca.pem"), "https://"+addr+"/favicon.ico")
+	if code == exitOK {
+		t.Errorf("/favicon.ico: exit 0\n%s", stderr)
+	}
+	for end := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), `/favicon.ico HTTP/2.0" 404 `) && time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+	}
+	if !regexp.MustCompile(`"GET /favicon.ico HTTP/2\.0" 404 \d+ TLS 1\.3`).MatchString(out.String()) {
+		t.Errorf("access log:\n%s", out)
 	}
 }

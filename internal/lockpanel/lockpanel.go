@@ -33,6 +33,10 @@ func Handler(dir string) http.Handler {
 	if dir != "" {
 		mux.Handle("/", http.FileServer(http.Dir(dir)))
 	} else {
+		// The panel for the page, not for what browsers ask of every
+		// site on their own.
+		mux.HandleFunc("/favicon.ico", http.NotFound)
+		mux.HandleFunc("/robots.txt", http.NotFound)
 		mux.HandleFunc("/", page)
 	}
 	return mux
@@ -41,7 +45,8 @@ func Handler(dir string) http.Handler {
 // AccessLog writes one line per request with the connection's TLS
 // parameters.
 func AccessLog(l *log.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rw := &countingWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rw, r)
 		tlsInfo := "-"
 		if c := hasphttp.Conn(r); c != nil {
@@ -53,9 +58,34 @@ func AccessLog(l *log.Logger, next http.Handler) http.Handler {
 		} else if r.TLS != nil {
 			tlsInfo = tls.VersionName(r.TLS.Version) + " " + tls.CipherSuiteName(r.TLS.CipherSuite) + " " + r.TLS.CurveID.String()
 		}
-		l.Printf("%s %q %s", r.RemoteAddr, r.Method+" "+r.URL.RequestURI()+" "+r.Proto, tlsInfo)
+		l.Printf("%s %q %d %d %s", r.RemoteAddr, r.Method+" "+r.URL.RequestURI()+" "+r.Proto, rw.status, rw.n, tlsInfo)
 	})
 }
+
+// countingWriter notes the status and the body's size for the log.
+type countingWriter struct {
+	http.ResponseWriter
+	status int
+	n      int64
+	wrote  bool
+}
+
+func (w *countingWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *countingWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	n, err := w.ResponseWriter.Write(b)
+	w.n += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Panel is what a connection negotiated, for the page and the JSON.
 type Panel struct {
