@@ -118,7 +118,11 @@ func (m HandshakeMessage) Summary() string {
 				}
 			}
 		}
-		add("%d certificates", len(chain))
+		if len(chain) == 1 {
+			add("1 certificate")
+		} else {
+			add("%d certificates", len(chain))
+		}
 	case wire.TypeCertificateVerify:
 		var cv wire.CertificateVerify
 		if cv.Unmarshal(m.Raw) == nil {

@@ -53,6 +53,9 @@ func NewRedis(ctx context.Context, rawURL string, key []byte) (*Redis, error) {
 	opts.ReadTimeout = 3 * time.Second
 	opts.WriteTimeout = 3 * time.Second
 	opts.MaxRetries = 1
+	// go-redis logs dial failures on its own; the store's callers say
+	// what failed, once.
+	redis.SetLogger(quietLogger{})
 	if len(key) != 32 {
 		return nil, errors.New("store: the store key must be 32 bytes")
 	}
@@ -219,3 +222,7 @@ func Open(ctx context.Context, spec string) (Store, error) {
 	}
 	return Dir(strings.TrimPrefix(spec, "dir:")), nil
 }
+
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}

@@ -82,13 +82,18 @@ func certIssue(args []string, stdout, stderr io.Writer) int {
 	days := fs.Int("days", 30, "validity in days")
 	client := fs.Bool("client", false, "a client certificate (clientAuth) instead of a server one")
 	out := fs.String("out", "", "file name prefix (default: the first name)")
+	force := fs.Bool("force", false, "replace files that exist")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	names := fs.Args()
 	if len(names) == 0 {
-		fmt.Fprintf(stderr, "hasp cert issue: name at least one DNS name or IP\n\n%s", certUsage)
-		return exitUsage
+		return usageError(stderr, "cert", "issue: name at least one DNS name or IP address")
+	}
+	for _, n := range names {
+		if net.ParseIP(n) == nil && !validDNSName(n) {
+			return usageError(stderr, "cert", "issue: %q is neither a DNS name (letters, digits, hyphens, dots; a leading *. for a wildcard) nor an IP address", n)
+		}
 	}
 	if *rsaBits != 0 && *rsaBits != 2048 && *rsaBits != 3072 && *rsaBits != 4096 {
 		fmt.Fprintln(stderr, "hasp cert issue: --rsa takes 2048, 3072 or 4096")
@@ -152,6 +157,13 @@ func certIssue(args []string, stdout, stderr io.Writer) int {
 	prefix := *out
 	if prefix == "" {
 		prefix = strings.NewReplacer(":", "_", "/", "_", "*", "wildcard").Replace(names[0])
+	}
+	if !*force {
+		for _, f := range []string{prefix + ".pem", prefix + "-key.pem"} {
+			if _, err := os.Stat(f); err == nil {
+				return usageError(stderr, "cert", "issue: %s exists; --force replaces it, --out PREFIX writes elsewhere", f)
+			}
+		}
 	}
 	chain := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.cert.Raw})...)
 	if err := atomicfile.Write(prefix+".pem", chain, 0o644); err != nil {
@@ -267,7 +279,7 @@ func showCert(w io.Writer, c *x509.Certificate) {
 	if len(names) > 0 {
 		fmt.Fprintf(w, "names      %s\n", strings.Join(names, ", "))
 	}
-	fmt.Fprintf(w, "valid      %s to %s (%d days left)\n", c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339), int(time.Until(c.NotAfter).Hours()/24))
+	fmt.Fprintf(w, "valid      %s to %s (%s)\n", c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339), daysLeft(c.NotAfter))
 	fmt.Fprintf(w, "key        %s\n", keyDesc(c.PublicKey))
 	fmt.Fprintf(w, "signature  %s\n", c.SignatureAlgorithm)
 	if c.IsCA {
@@ -292,3 +304,47 @@ func keyDesc(k any) string {
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// validDNSName: labels of letters, digits and hyphens (RFC 1123), an
+// optional leading "*." wildcard, 253 bytes at most.
+func validDNSName(n string) bool {
+	n = strings.TrimPrefix(n, "*.")
+	if n == "" || len(n) > 253 {
+		return false
+	}
+	for _, l := range strings.Split(n, ".") {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, r := range l {
+			if !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// daysLeft says how long a certificate has, in words.
+func daysLeft(notAfter time.Time) string {
+	d := time.Until(notAfter)
+	switch days := int(d.Hours() / 24); {
+	case d < 0:
+		ago := int(-d.Hours() / 24)
+		if ago == 0 {
+			return "expired today"
+		}
+		return fmt.Sprintf("EXPIRED %d day%s ago", ago, plural(ago))
+	case days == 0:
+		return fmt.Sprintf("%d hours left", int(d.Hours()))
+	default:
+		return fmt.Sprintf("%d day%s left", days, plural(days))
+	}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

@@ -559,8 +559,7 @@ func printState(w io.Writer, addr string, st hasp.ConnectionState, insecure bool
 			fmt.Fprintf(w, "    names    %s\n", strings.Join(names, ", "))
 		}
 		fmt.Fprintf(w, "    key      %s\n", keyDesc(c.PublicKey))
-		left := time.Until(c.NotAfter).Round(time.Hour)
-		fmt.Fprintf(w, "    valid    %s to %s (%s left)\n", c.NotBefore.Format(time.DateOnly), c.NotAfter.Format(time.DateOnly), left)
+		fmt.Fprintf(w, "    valid    %s to %s (%s)\n", c.NotBefore.Format(time.DateOnly), c.NotAfter.Format(time.DateOnly), daysLeft(c.NotAfter))
 		fmt.Fprintf(w, "    sha256   %X\n", fp[:])
 	}
 	switch {

@@ -258,7 +258,7 @@ func TestServeFeatures(t *testing.T) {
 	}
 
 	_, out := startServe(t, "--redirect-http", "127.0.0.1:0")
-	m := regexp.MustCompile(`redirecting http://(\S+)/ to https`).FindStringSubmatch(out.String())
+	m := waitLine(out, `redirecting http://(\S+)/ to https`)
 	if m == nil {
 		t.Fatalf("no redirect line:\n%s", out)
 	}
@@ -515,6 +515,7 @@ func mask(s string) string {
 		{`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`, "TIME"},
 		{`\d{4}-\d\d-\d\d`, "DATE"},
 		{`\(\d+h\d+m\d+s left\)`, "(LEFT)"},
+		{`\(\d+ (days?|hours) left\)`, "(LEFT)"},
 		{`valid for \d+ (days|hours) more`, "valid for N more"},
 		{`expires in \d+ (days|hours)`, "expires in N"},
 		{`"days_left": \d+`, `"days_left": N`},
@@ -571,7 +572,7 @@ func TestConnectGolden(t *testing.T) {
 func TestCurlFollowsRedirect(t *testing.T) {
 	curl := testutil.NeedPeer(t, "curl")
 	_, out := startServe(t, "--redirect-http", "127.0.0.1:0")
-	m := regexp.MustCompile(`redirecting http://(\S+)/ to https`).FindStringSubmatch(out.String())
+	m := waitLine(out, `redirecting http://(\S+)/ to https`)
 	if m == nil {
 		t.Fatalf("no redirect line:\n%s", out)
 	}
@@ -651,5 +652,17 @@ func TestServeHandshakeErrorsBounded(t *testing.T) {
 	}
 	if len(log) > 8000 {
 		t.Errorf("log of %d bytes for %d junk connections", len(log), junk)
+	}
+}
+
+// waitLine waits (5 s at most) for serve's output to show a line matching
+// re: the lines after "listening on" come a moment after startServe
+// returns.
+func waitLine(out *testutil.SyncBuffer, re string) []string {
+	rx := regexp.MustCompile(re)
+	for end := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if m := rx.FindStringSubmatch(out.String()); m != nil || time.Now().After(end) {
+			return m
+		}
 	}
 }

@@ -155,3 +155,28 @@ func TestUXServeBannerAndLog(t *testing.T) {
 		t.Errorf("access log:\n%s", out)
 	}
 }
+
+// 16: cert issue refuses bad names and does not overwrite; durations
+// read as days.
+func TestUXCertIssue(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "site")
+	if code, _, stderr := runHasp(t, "cert", "issue", "--out", out, "bad name!"); code != exitUsage || !strings.Contains(stderr, "neither a DNS name") {
+		t.Errorf("bad name: exit %d\n%s", code, stderr)
+	}
+	code, stdout, stderr := runHasp(t, "cert", "issue", "--out", out, "site.test", "--days", "3")
+	if code != exitOK || !regexp.MustCompile(`\((2|3) days left\)`).MatchString(stdout) {
+		t.Fatalf("issue: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if code, _, stderr := runHasp(t, "cert", "issue", "--out", out, "site.test"); code != exitUsage || !strings.Contains(stderr, "exists; --force replaces it") {
+		t.Errorf("overwrite: exit %d\n%s", code, stderr)
+	}
+	if code, _, _ := runHasp(t, "cert", "issue", "--force", "--out", out, "*.site.test"); code != exitOK {
+		t.Errorf("--force with a wildcard: exit %d", code)
+	}
+	for when, want := range map[time.Duration]string{48*time.Hour + time.Minute: "2 days left", 25 * time.Hour: "1 day left", 5*time.Hour + time.Minute: "5 hours left", -49 * time.Hour: "EXPIRED 2 days ago"} {
+		if got := daysLeft(time.Now().Add(when)); got != want {
+			t.Errorf("daysLeft(%v) = %q, want %q", when, got, want)
+		}
+	}
+}
