@@ -939,6 +939,10 @@ type ConnectionState struct {
 	// Verdict is the trust decision on the peer, when Config.Trust is
 	// set.
 	Verdict *trust.Verdict
+	// ClientHello, on a server, is what the client offered (versions,
+	// suites, groups, signature schemes, ALPN, name); nil on a client and
+	// on a resumption that chose no certificate.
+	ClientHello *ClientHelloInfo
 	// PSKIdentity is the identity of the pre-shared key that
 	// authenticated a TLS 1.2 PSK suite (nil otherwise).
 	PSKIdentity []byte

@@ -41,6 +41,8 @@ type handshaker struct {
 	verdict atomic.Pointer[trust.Verdict]
 	// session is the cached session a client offered.
 	session *ClientSessionState
+	// hello is what the client offered (server side).
+	hello atomic.Pointer[ClientHelloInfo]
 }
 
 // hostPort splits an address of any kind into host and port ("" when
@@ -221,6 +223,7 @@ func (c *handshaker) connectionStateOf(st *engine.State) ConnectionState {
 	cs.HelloRetryRequest = st.HelloRetry
 	cs.DidResume = st.Resumed
 	cs.Verdict = c.verdict.Load()
+	cs.ClientHello = c.hello.Load()
 	cs.SignatureScheme = SignatureScheme(st.SignatureScheme)
 	cs.PSKIdentity = slices.Clone(st.PSKIdentity)
 	if cs.HandshakeComplete && is12(st.Version) {
@@ -268,17 +271,18 @@ func (c *handshaker) clientCertificate(info *engine.CertRequestInfo) (*engine.Ce
 // serverCertificate picks the server's certificate for a ClientHello.
 func (c *handshaker) serverCertificate(h *engine.HelloInfo) (*engine.Certificate, error) {
 	cfg := c.config
+	info := &ClientHelloInfo{
+		ServerName: h.ServerName, CipherSuites: slices.Clone(h.CipherSuites), SupportedProtos: slices.Clone(h.ALPN),
+		SupportedVersions: slices.Clone(h.SupportedVersions),
+	}
+	for _, g := range h.SupportedGroups {
+		info.SupportedCurves = append(info.SupportedCurves, CurveID(g))
+	}
+	for _, s := range h.SignatureSchemes {
+		info.SignatureSchemes = append(info.SignatureSchemes, SignatureScheme(s))
+	}
+	c.hello.Store(info)
 	if cfg.GetCertificate != nil {
-		info := &ClientHelloInfo{
-			ServerName: h.ServerName, CipherSuites: h.CipherSuites, SupportedProtos: h.ALPN,
-			SupportedVersions: h.SupportedVersions,
-		}
-		for _, g := range h.SupportedGroups {
-			info.SupportedCurves = append(info.SupportedCurves, CurveID(g))
-		}
-		for _, s := range h.SignatureSchemes {
-			info.SignatureSchemes = append(info.SignatureSchemes, SignatureScheme(s))
-		}
 		cert, err := cfg.GetCertificate(info)
 		if err != nil {
 			var ae *AlertError

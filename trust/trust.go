@@ -138,7 +138,7 @@ type Verdict struct {
 	Fingerprint string `json:"spki_sha256"`
 	// ViaException: trust rests on an exception, which ends at Until.
 	ViaException bool      `json:"via_exception,omitempty"`
-	Until        time.Time `json:"until,omitempty"`
+	Until        time.Time `json:"until,omitzero"`
 }
 
 // Check returns the named check, if it ran.

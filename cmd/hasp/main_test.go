@@ -307,8 +307,8 @@ func TestCurlAgainstServe(t *testing.T) {
 	}{
 		{[]string{"--http1.1"}, "<td>TLS 1.3</td>"},
 		{[]string{"--http1.1", "--tls-max", "1.2"}, "<td>TLS 1.2</td>"},
-		{[]string{"--http2"}, "<th align=left>HTTP</th><td>HTTP/2.0</td>"},
-		{[]string{"--http1.1"}, "<th align=left>HTTP</th><td>HTTP/1.1</td>"},
+		{[]string{"--http2"}, "<th>HTTP</th><td>HTTP/2.0</td>"},
+		{[]string{"--http1.1"}, "<th>HTTP</th><td>HTTP/1.1</td>"},
 	} {
 		args := append([]string{"-sS", "--max-time", "10", "--cacert", caPath, "https://" + addr + "/"}, tc.args...)
 		out, err := exec.Command(curl, args...).CombinedOutput()

@@ -125,28 +125,38 @@ func TestChromiumAgainstServe(t *testing.T) {
 		return out.String() + "\n--- stderr ---\n" + errb.String()
 	}
 	got := load(true, "--dump-dom")
-	for _, w := range []string{"<td>TLS 1.3</td>", "<td>X25519MLKEM768</td>", "<td>HTTP/2.0</td>"} {
+	// The handshake diagram names what was negotiated; the offered lists
+	// mark the chosen group; the chain and the verdict are there.
+	for _, w := range []string{"chooses TLS 1.3, TLS_AES_128_GCM_SHA256, X25519MLKEM768", `class="chosen">X25519MLKEM768<`,
+		`aria-label="handshake diagram"`, "CertificateVerify", "GET (HTTP/2.0)", `id="chain"`, "SPKI pin", "post-quantum key exchange"} {
 		if !strings.Contains(got, w) {
 			t.Errorf("Chromium's DOM lacks %s:\n%.3000s", w, got)
 		}
 	}
 	// The negative control: no trusted CA, no page.
 	neg := load(false, "--dump-dom")
-	if strings.Contains(neg, "<td>TLS 1.3</td>") {
+	if strings.Contains(neg, "aria-label=\"handshake diagram\"") {
 		t.Errorf("Chromium loaded the page without trusting the CA:\n%.2000s", neg)
 	}
 	if !strings.Contains(neg, "ERR_CERT_AUTHORITY_INVALID") {
 		t.Logf("negative control output (no ERR_CERT_AUTHORITY_INVALID seen):\n%.2000s", neg)
 	}
-	// A screenshot of the lock panel, kept as an artifact.
-	art := filepath.Join(os.TempDir(), "hasp-artifacts")
+	// Screenshots of the lock panel at desktop and phone widths, kept as
+	// artifacts ($HASP_ARTIFACTS under CI).
+	art := os.Getenv("HASP_ARTIFACTS")
+	if art == "" {
+		art = filepath.Join(os.TempDir(), "hasp-artifacts")
+	}
 	os.MkdirAll(art, 0o755)
-	shot := filepath.Join(art, "chromium-lock-panel.png")
-	load(true, "--screenshot="+shot, "--window-size=1200,900")
-	if st, err := os.Stat(shot); err != nil || st.Size() == 0 {
-		t.Errorf("no screenshot: %v", err)
-	} else {
-		t.Logf("screenshot: %s", shot)
+	for _, v := range []struct{ name, size string }{{"lock-panel-desktop.png", "1200,1700"}, {"lock-panel-phone.png", "390,1800"}} {
+		shot := filepath.Join(art, v.name)
+		os.Remove(shot)
+		load(true, "--screenshot="+shot, "--window-size="+v.size, "--force-device-scale-factor=1")
+		if st, err := os.Stat(shot); err != nil || st.Size() < 10000 {
+			t.Errorf("no screenshot %s: %v", v.name, err)
+		} else {
+			t.Logf("screenshot: %s", shot)
+		}
 	}
 }
 

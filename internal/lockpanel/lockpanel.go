@@ -7,14 +7,16 @@
 package lockpanel
 
 import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
-	"html"
-	"io"
 	"log"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -22,6 +24,7 @@ import (
 
 	"github.com/hasp-tls/hasp"
 	"github.com/hasp-tls/hasp/hasphttp"
+	"github.com/hasp-tls/hasp/trust"
 )
 
 // Handler serves the lock panel at /.well-known/hasp (and its JSON at
@@ -100,18 +103,42 @@ type Panel struct {
 	HelloRetryRequest bool        `json:"hello_retry_request"`
 	ClientCertificate *CertInfo   `json:"client_certificate,omitempty"`
 	ServerChain       []*CertInfo `json:"server_chain"`
+	// Offered is what the client's hello offered (nil when the server
+	// did not see it: a resumption that chose no certificate).
+	Offered *Offered `json:"client_offered,omitempty"`
+	// Verdict is package trust's verdict on the server's chain for the
+	// name asked for, as a browser with the system's roots would judge.
+	Verdict *trust.Verdict `json:"verdict,omitempty"`
+	// ForwardSecret, PostQuantum: what the key exchange gives.
+	ForwardSecret bool `json:"forward_secret"`
+	PostQuantum   bool `json:"post_quantum"`
+}
+
+// Offered is the client's side of the negotiation.
+type Offered struct {
+	Versions   []string `json:"versions"`
+	Suites     []string `json:"cipher_suites"`
+	Groups     []string `json:"groups"`
+	Signatures []string `json:"signature_schemes"`
+	ALPN       []string `json:"alpn"`
 }
 
 // CertInfo describes one certificate.
 type CertInfo struct {
-	Subject  string   `json:"subject"`
-	Issuer   string   `json:"issuer"`
-	Names    []string `json:"names,omitempty"`
-	NotAfter string   `json:"not_after"`
-	DaysLeft int      `json:"days_left"`
-	SHA256   string   `json:"sha256"`
+	Subject   string   `json:"subject"`
+	Issuer    string   `json:"issuer"`
+	Names     []string `json:"names,omitempty"`
+	NotBefore string   `json:"not_before"`
+	NotAfter  string   `json:"not_after"`
+	DaysLeft  int      `json:"days_left"`
+	Key       string   `json:"key"`
+	SHA256    string   `json:"sha256"`
+	SPKI      string   `json:"spki_sha256"`
+	// Elapsed: how far through its validity the certificate is, 0-100.
+	Elapsed int `json:"elapsed_percent"`
 
-	notAfter time.Time
+	notBefore, notAfter time.Time
+	cert                *x509.Certificate
 }
 
 func describe(c *x509.Certificate) *CertInfo {
@@ -121,8 +148,29 @@ func describe(c *x509.Certificate) *CertInfo {
 	}
 	fp := sha256.Sum256(c.Raw)
 	return &CertInfo{Subject: c.Subject.String(), Issuer: c.Issuer.String(), Names: names,
-		NotAfter: c.NotAfter.UTC().Format(time.RFC3339), DaysLeft: daysLeft(c.NotAfter),
-		SHA256: fmt.Sprintf("%X", fp), notAfter: c.NotAfter}
+		NotBefore: c.NotBefore.UTC().Format(time.RFC3339), NotAfter: c.NotAfter.UTC().Format(time.RFC3339),
+		DaysLeft: daysLeft(c.NotAfter), Key: keyDesc(c), SHA256: fmt.Sprintf("%X", fp), SPKI: trust.SPKIHash(c),
+		Elapsed: elapsed(c.NotBefore, c.NotAfter), notBefore: c.NotBefore, notAfter: c.NotAfter, cert: c}
+}
+
+func elapsed(from, to time.Time) int {
+	total := to.Sub(from)
+	if total <= 0 {
+		return 100
+	}
+	return max(0, min(100, int(time.Since(from)*100/total)))
+}
+
+func keyDesc(c *x509.Certificate) string {
+	switch k := c.PublicKey.(type) {
+	case *rsa.PublicKey:
+		return fmt.Sprintf("RSA %d", k.N.BitLen())
+	case *ecdsa.PublicKey:
+		return "ECDSA " + k.Curve.Params().Name
+	case ed25519.PublicKey:
+		return "Ed25519"
+	}
+	return c.PublicKeyAlgorithm.String()
 }
 
 func daysLeft(t time.Time) int { return int(time.Until(t).Hours() / 24) }
@@ -161,6 +209,7 @@ func serverChain(chain [][]byte) []*CertInfo {
 	for i, c := range cached {
 		cp := *c
 		cp.DaysLeft = daysLeft(c.notAfter)
+		cp.Elapsed = elapsed(c.notBefore, c.notAfter)
 		out[i] = &cp
 	}
 	return out
@@ -180,6 +229,48 @@ func For(r *http.Request) (*Panel, bool) {
 			p.ClientCertificate = describe(st.PeerCertificates[0])
 		}
 		p.ServerChain = serverChain(c.LocalCertificateChain())
+		if h := st.ClientHello; h != nil {
+			// GREASE values (RFC 8701) are left out: they are there to
+			// be ignored.
+			o := &Offered{ALPN: h.SupportedProtos}
+			for _, v := range h.SupportedVersions {
+				if !grease(v) {
+					o.Versions = append(o.Versions, hasp.VersionName(v))
+				}
+			}
+			for _, id := range h.CipherSuites {
+				if !grease(id) {
+					o.Suites = append(o.Suites, hasp.CipherSuiteName(id))
+				}
+			}
+			for _, g := range h.SupportedCurves {
+				if !grease(uint16(g)) {
+					o.Groups = append(o.Groups, g.String())
+				}
+			}
+			for _, s := range h.SignatureSchemes {
+				if !grease(uint16(s)) {
+					o.Signatures = append(o.Signatures, s.String())
+				}
+			}
+			p.Offered = o
+		}
+		p.ForwardSecret = st.Version == hasp.VersionTLS13 || st.CurveID != 0
+		p.PostQuantum = strings.Contains(st.CurveID.String(), "MLKEM")
+		if len(p.ServerChain) > 0 {
+			var chain []*x509.Certificate
+			for _, ci := range p.ServerChain {
+				chain = append(chain, ci.cert)
+			}
+			host := st.ServerName
+			if host == "" {
+				host, _, _ = net.SplitHostPort(r.Host)
+				if host == "" {
+					host = r.Host
+				}
+			}
+			p.Verdict = (&trust.Verifier{Policy: trust.Browser}).Verify(r.Context(), trust.Input{Chain: chain, Host: host})
+		}
 		return p, true
 	}
 	if st := r.TLS; st != nil {
@@ -208,52 +299,13 @@ func lockJSON(w http.ResponseWriter, r *http.Request) {
 	enc.Encode(p)
 }
 
-func page(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		http.Error(w, "only GET", http.StatusMethodNotAllowed)
-		return
-	}
-	p, ok := For(r)
-	if !ok {
-		http.Error(w, "not a TLS connection", http.StatusInternalServerError)
-		return
-	}
-	rows := [][2]string{
-		{"Protocol", p.Protocol},
-		{"HTTP", p.HTTP},
-		{"Cipher suite", p.CipherSuite},
-		{"Key exchange", p.KeyExchange},
-		{"Signature", p.Signature},
-		{"ALPN", orNone(p.ALPN)},
-		{"SNI", orNone(p.SNI)},
-		{"HelloRetryRequest", fmt.Sprint(p.HelloRetryRequest)},
-		{"Resumed", fmt.Sprint(p.Resumed)},
-	}
-	if p.ClientCertificate != nil {
-		rows = append(rows, [2]string{"Client certificate", p.ClientCertificate.Subject})
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	var b strings.Builder
-	b.WriteString("<!doctype html><html><head><meta charset=utf-8><title>hasp: this connection</title></head><body>\n<h1>This connection</h1>\n<table>\n")
-	for _, r := range rows {
-		fmt.Fprintf(&b, "<tr><th align=left>%s</th><td>%s</td></tr>\n", html.EscapeString(r[0]), html.EscapeString(r[1]))
-	}
-	b.WriteString("</table>\n<h2>Server certificate chain</h2>\n<ol>\n")
-	for _, c := range p.ServerChain {
-		names := ""
-		if len(c.Names) > 0 {
-			names = "names: " + html.EscapeString(strings.Join(c.Names, ", ")) + "<br>"
-		}
-		fmt.Fprintf(&b, "<li>%s<br>issued by %s<br>%svalid until %s (%d days left)</li>\n",
-			html.EscapeString(c.Subject), html.EscapeString(c.Issuer), names, html.EscapeString(c.NotAfter), c.DaysLeft)
-	}
-	b.WriteString("</ol>\n<p><a href=\"/.well-known/hasp.json\">as JSON</a></p>\n</body></html>\n")
-	io.WriteString(w, b.String())
-}
-
 func orNone(s string) string {
 	if s == "" {
 		return "(none)"
 	}
 	return s
 }
+
+// grease: a GREASE value (RFC 8701 section 2: 0x?A?A with both bytes
+// equal).
+func grease(v uint16) bool { return v&0x0f0f == 0x0a0a && v>>8 == v&0xff }
