@@ -167,7 +167,7 @@ func (v *Verdict) finish(p Policy) {
 	case len(missing) > 0:
 		v.Trusted = false
 		v.Summary = "required but not met: " + strings.Join(missing, "; ")
-	case v.Score < p.MinScore:
+	case v.Score < p.MinScore && !pinned(v):
 		v.Trusted = false
 		v.Summary = fmt.Sprintf("score %d is below the policy's %d", v.Score, p.MinScore)
 	default:
@@ -193,4 +193,11 @@ func (p Policy) onlyException(v *Verdict) bool {
 		}
 	}
 	return false
+}
+
+// pinned: a pin the user configured matches; the user vouched for this
+// very key, so the score's threshold does not overrule it.
+func pinned(v *Verdict) bool {
+	c, ok := v.Check(CheckPin)
+	return ok && c.Outcome == Pass
 }

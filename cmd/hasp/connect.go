@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -283,6 +284,8 @@ Flags:
 		return exitUsage
 	}
 	var conn connectConn
+	var lastVerdict *trust.Verdict
+	_ = lastVerdict
 	for attempt := 0; ; attempt++ {
 		var code int
 		if *dtlsMode {
@@ -298,7 +301,9 @@ Flags:
 		if !errors.As(err, &te) || !errors.As(err, &cve) || attempt > 0 {
 			return code
 		}
+		printChain(stderr, cve.UnverifiedCertificates)
 		fmt.Fprint(stderr, te.Verdict.String())
+		lastVerdict = te.Verdict
 		if policy.DANE || policy.MTASTS {
 			// The domain's own policy refused the server: no exception
 			// or remembered key can stand in for it.
@@ -306,33 +311,35 @@ Flags:
 			return exitUntrusted
 		}
 		leaf := cve.UnverifiedCertificates[0]
+		fix := remedies(te.Verdict, leaf, *knownHosts, verifier.KnownHosts != nil)
 		decision := "no"
 		switch {
+		case *acceptAlways && fix.always == "":
+			fmt.Fprintf(stderr, "hasp connect: --accept-always cannot help: %s\n", fix.whyNotAlways)
+			return exitUntrusted
 		case *acceptAlways:
 			decision = "always"
 		case isTerminal(stdin):
-			decision = ask(stdin, stderr, hostport, te.Verdict)
+			decision = ask(stdin, stderr, hostport, te.Verdict, fix)
 		default:
-			fmt.Fprintf(stderr, "hasp connect: %s is not trusted; rerun with --accept-always to remember its key (sha256/%s) in %s, or with --pin sha256/%s\n",
-				hostport, te.Verdict.Fingerprint, *knownHosts, te.Verdict.Fingerprint)
+			fmt.Fprintf(stderr, "hasp connect: %s is not trusted (%s).\n", hostport, te.Verdict.Summary)
+			fix.hints(stderr, fs.Arg(0))
 			return exitUntrusted
 		}
 		switch decision {
 		case "always":
-			if verifier.KnownHosts == nil {
-				fmt.Fprintln(stderr, "hasp connect: no known-hosts file to remember the key in")
-				return exitUntrusted
-			}
 			if err := verifier.KnownHosts.Remember(hostport, trust.SPKIHash(leaf), time.Now()); err != nil {
 				fmt.Fprintf(stderr, "hasp connect: %v\n", err)
 				return exitUntrusted
 			}
 			fmt.Fprintf(stderr, "Remembered sha256/%s for %s in %s\n", trust.SPKIHash(leaf), hostport, *knownHosts)
 		case "once":
-			// Trust this very key for this one connection.
+			// This very certificate's key, for this one connection,
+			// whatever is wrong with it: a browser's "proceed anyway".
 			verifier.Pins = append(verifier.Pins, trust.SPKIHash(leaf))
-			verifier.Policy = trust.Pinned
+			verifier.Policy = trust.Policy{Name: "accepted once", Required: [][]string{{trust.CheckPin}}}
 		default:
+			fmt.Fprintln(stderr, "Not connecting.")
 			return exitUntrusted
 		}
 	}
@@ -503,9 +510,19 @@ func dialOnce(ctx context.Context, addr string, cfg *hasp.Config, timeout time.D
 	return conn, exitOK, nil
 }
 
-// ask puts the decision to the user, like a browser's warning page.
-func ask(stdin io.Reader, stderr io.Writer, hostport string, v *trust.Verdict) string {
-	fmt.Fprintf(stderr, "The certificate of %s is not trusted (%s).\nAccept it [o]nce, [a]lways (remember its key), or [N]o? ", hostport, v.Summary)
+// ask puts the decision to the user, like a browser's warning page:
+// each choice says what it covers, and one that cannot help is not
+// offered.
+func ask(stdin io.Reader, stderr io.Writer, hostport string, v *trust.Verdict, fix remedy) string {
+	fmt.Fprintf(stderr, "The certificate of %s is not trusted (%s).\n", hostport, v.Summary)
+	fmt.Fprintln(stderr, "  [o]nce    connect this time, trusting this certificate's key whatever is wrong with it")
+	if fix.always != "" {
+		fmt.Fprintf(stderr, "  [a]lways  %s\n", fix.always)
+	} else {
+		fmt.Fprintf(stderr, "  (always is not offered: %s)\n", fix.whyNotAlways)
+	}
+	fmt.Fprintln(stderr, "  [N]o      do not connect")
+	fmt.Fprint(stderr, "Your choice? ")
 	var line []byte
 	buf := make([]byte, 1)
 	for len(line) < 64 {
@@ -516,21 +533,79 @@ func ask(stdin io.Reader, stderr io.Writer, hostport string, v *trust.Verdict) s
 		line = append(line, buf[0])
 	}
 	switch strings.ToLower(strings.TrimSpace(string(line))) {
-	case "o", "once":
+	case "o", "once", "y", "yes":
 		return "once"
 	case "a", "always":
+		if fix.always == "" {
+			fmt.Fprintf(stderr, "always cannot help: %s\n", fix.whyNotAlways)
+			return "no"
+		}
 		return "always"
 	}
 	return "no"
 }
 
-// defaultStorePath is a file in the user's hasp configuration directory.
-func defaultStorePath(name string) string {
-	dir, err := os.UserConfigDir()
-	if err != nil {
-		return ""
+// remedy says what the user could do about an untrusted server, and
+// only what would work.
+type remedy struct {
+	always, whyNotAlways string
+	pin, whyNotPin       string
+	localCA              string
+}
+
+func remedies(v *trust.Verdict, leaf *x509.Certificate, knownHostsPath string, haveKnownHosts bool) remedy {
+	var r remedy
+	failed := map[string]string{}
+	for _, c := range v.Checks {
+		if c.Outcome == trust.Fail {
+			failed[c.Name] = c.Reason
+		}
 	}
-	return filepath.Join(dir, "hasp", name)
+	switch {
+	case failed[trust.CheckValidity] != "":
+		r.whyNotAlways = "the certificate is outside its validity (" + failed[trust.CheckValidity] + "); remembering its key does not make it valid: renew it on the server"
+		r.whyNotPin = r.whyNotAlways
+	case failed[trust.CheckKey] != "" || failed[trust.CheckSignature] != "":
+		r.whyNotAlways = "its key or signatures are too weak (" + failed[trust.CheckKey] + failed[trust.CheckSignature] + ")"
+		r.whyNotPin = r.whyNotAlways
+	case failed[trust.CheckName] != "":
+		r.whyNotAlways = "it is not valid for this name (" + failed[trust.CheckName] + "); a remembered key stands in for a CA, not for the name"
+		r.pin = "sha256/" + trust.SPKIHash(leaf)
+	case !haveKnownHosts:
+		r.whyNotAlways = "there is no known-hosts file (--known-hosts)"
+		r.pin = "sha256/" + trust.SPKIHash(leaf)
+	default:
+		r.always = "remember this key for this host in " + knownHostsPath + " (a changed key is then refused)"
+		r.pin = "sha256/" + trust.SPKIHash(leaf)
+	}
+	// hasp serve's local CA: the fix is to trust it.
+	if d, err := configDir(); err == nil && strings.Contains(leaf.Issuer.String(), "hasp") {
+		ca := filepath.Join(d, "ca.pem")
+		if b, err := os.ReadFile(ca); err == nil {
+			if blk, _ := pem.Decode(b); blk != nil {
+				if c, err := x509.ParseCertificate(blk.Bytes); err == nil && leaf.CheckSignatureFrom(c) == nil {
+					r.localCA = ca
+				}
+			}
+		}
+	}
+	return r
+}
+
+// hints prints the commands that would work.
+func (r remedy) hints(w io.Writer, target string) {
+	if r.localCA != "" {
+		fmt.Fprintf(w, "  it is issued by hasp's local CA: hasp connect --cafile %s %s\n", r.localCA, target)
+	}
+	if r.always != "" {
+		fmt.Fprintf(w, "  to %s: hasp connect --accept-always %s\n", r.always, target)
+	}
+	if r.pin != "" {
+		fmt.Fprintf(w, "  to trust this key for this connection only: hasp connect --pin %s %s\n", r.pin, target)
+	}
+	if r.always == "" && r.pin == "" {
+		fmt.Fprintf(w, "  no flag fixes this: %s\n", r.whyNotAlways)
+	}
 }
 
 func printState(w io.Writer, addr string, st hasp.ConnectionState, insecure bool) {
@@ -546,8 +621,20 @@ func printState(w io.Writer, addr string, st hasp.ConnectionState, insecure bool
 	if st.NegotiatedProtocol != "" {
 		fmt.Fprintf(w, "  ALPN          %s\n", st.NegotiatedProtocol)
 	}
+	printChain(w, st.PeerCertificates)
+	switch {
+	case insecure:
+		fmt.Fprintln(w, "Verification: SKIPPED (--insecure)")
+	case st.Verdict != nil:
+		fmt.Fprint(w, st.Verdict.String())
+	}
+	fmt.Fprintln(w, "---")
+}
+
+// printChain prints the chain the server sent.
+func printChain(w io.Writer, chain []*x509.Certificate) {
 	fmt.Fprintln(w, "Server chain:")
-	for i, c := range st.PeerCertificates {
+	for i, c := range chain {
 		fp := sha256.Sum256(c.Raw)
 		fmt.Fprintf(w, "  %d subject  %s\n", i, c.Subject)
 		fmt.Fprintf(w, "    issuer   %s\n", c.Issuer)
@@ -561,14 +648,8 @@ func printState(w io.Writer, addr string, st hasp.ConnectionState, insecure bool
 		fmt.Fprintf(w, "    key      %s\n", keyDesc(c.PublicKey))
 		fmt.Fprintf(w, "    valid    %s to %s (%s)\n", c.NotBefore.Format(time.DateOnly), c.NotAfter.Format(time.DateOnly), daysLeft(c.NotAfter))
 		fmt.Fprintf(w, "    sha256   %X\n", fp[:])
+		fmt.Fprintf(w, "    pin      sha256/%s\n", trust.SPKIHash(c))
 	}
-	switch {
-	case insecure:
-		fmt.Fprintln(w, "Verification: SKIPPED (--insecure)")
-	case st.Verdict != nil:
-		fmt.Fprint(w, st.Verdict.String())
-	}
-	fmt.Fprintln(w, "---")
 }
 
 type traceLine struct {
@@ -647,4 +728,12 @@ func checkPin(p string) error {
 		return errors.New("want sha256/ and the base64 of 32 bytes, as the verdict prints it (spki_sha256)")
 	}
 	return nil
+}
+// defaultStorePath is a file in the user's hasp configuration directory.
+func defaultStorePath(name string) string {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "hasp", name)
 }

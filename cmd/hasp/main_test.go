@@ -120,12 +120,13 @@ func TestConnectAsks(t *testing.T) {
 	defer func(f func(io.Reader) bool) { isTerminal = f }(isTerminal)
 	isTerminal = func(io.Reader) bool { return true }
 	code, stdout, stderr := connectTo(t, "o\nGET / HTTP/1.0\r\n\r\n", addr)
-	if code != exitOK || !strings.Contains(stderr, "Accept it [o]nce, [a]lways") || !strings.Contains(stdout, "200 OK") {
+	if code != exitOK || !strings.Contains(stderr, "[o]nce    connect this time") || !strings.Contains(stderr, "[a]lways  remember this key") ||
+		!strings.Contains(stderr, "Server chain:") || !strings.Contains(stdout, "200 OK") {
 		t.Fatalf("exit %d\n%s\n%s", code, stderr, stdout)
 	}
 	// Once is once: the next connect asks again, and "no" refuses.
 	code, _, stderr = connectTo(t, "n\n", addr)
-	if code != exitUntrusted {
+	if code != exitUntrusted || !strings.Contains(stderr, "Not connecting.") {
 		t.Fatalf("after once, then no: exit %d\n%s", code, stderr)
 	}
 }
@@ -200,7 +201,7 @@ func TestConnectPromptUnderPTY(t *testing.T) {
 			t.Fatal(err)
 		}
 		if answer != "" {
-			if !out.WaitFor("[N]o?", 15*time.Second) {
+			if !out.WaitFor("Your choice?", 15*time.Second) {
 				t.Fatalf("no prompt:\n%s", out)
 			}
 			io.WriteString(in, answer+"\n")
@@ -217,7 +218,7 @@ func TestConnectPromptUnderPTY(t *testing.T) {
 		t.Fatalf("first connect:\n%s", first)
 	}
 	second := run("")
-	if strings.Contains(second, "[N]o?") || !strings.Contains(second, "same key as first seen") || !strings.Contains(second, "200 OK") {
+	if strings.Contains(second, "Your choice?") || !strings.Contains(second, "same key as first seen") || !strings.Contains(second, "200 OK") {
 		t.Fatalf("second connect asked again or failed:\n%s", second)
 	}
 }

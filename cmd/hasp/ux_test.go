@@ -180,3 +180,69 @@ func TestUXCertIssue(t *testing.T) {
 		}
 	}
 }
+
+// serveLeaf serves TLS with leaf until the test ends.
+func serveLeaf(t *testing.T, leaf *testcerts.Leaf) string {
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{{Certificate: leaf.Chain, PrivateKey: leaf.Key}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.NotFoundHandler(), ErrorLog: log.New(io.Discard, "", 0)}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String()
+}
+
+// 2, 3, 9, 10: hints and choices that work, and the chain shown when
+// the server is not trusted.
+func TestUXUntrustedChoices(t *testing.T) {
+	defer func(f func(io.Reader) bool) { isTerminal = f }(isTerminal)
+	ca := testcerts.NewCA("untrusted CA")
+	expired := serveLeaf(t, ca.IssueWith(testcerts.P256, testcerts.Options{NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-24 * time.Hour)}, "127.0.0.1"))
+	mismatch := serveLeaf(t, ca.Issue(testcerts.P256, "other.test"))
+
+	isTerminal = func(io.Reader) bool { return false }
+	code, _, stderr := runHasp(t, "connect", "--timeout", "5s", expired)
+	if code != exitUntrusted || !strings.Contains(stderr, "Server chain:") || !strings.Contains(stderr, "no flag fixes this: the certificate is outside its validity") ||
+		strings.Contains(stderr, "--accept-always "+expired) {
+		t.Errorf("expired, non-interactive: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr := runHasp(t, "connect", "--timeout", "5s", "--accept-always", expired); code != exitUntrusted || !strings.Contains(stderr, "--accept-always cannot help") {
+		t.Errorf("expired, --accept-always: exit %d\n%s", code, stderr)
+	}
+	// The name mismatch: a pin works (and is suggested), always does not.
+	code, _, stderr = runHasp(t, "connect", "--timeout", "5s", mismatch)
+	pin := regexp.MustCompile(`--pin (sha256/\S+) `).FindStringSubmatch(stderr)
+	if code != exitUntrusted || pin == nil || strings.Contains(stderr, "--accept-always "+mismatch) {
+		t.Fatalf("mismatch, non-interactive: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr := runHasp(t, "connect", "--timeout", "5s", "--pin", pin[1], mismatch); code != exitOK {
+		t.Errorf("the suggested --pin: exit %d\n%s", code, stderr)
+	}
+
+	isTerminal = func(io.Reader) bool { return true }
+	if code, _, stderr := runHasp(t, "connect", "--timeout", "5s", expired); code != exitUntrusted || !strings.Contains(stderr, "(always is not offered: the certificate is outside its validity") {
+		t.Errorf("expired, prompt: exit %d\n%s", code, stderr)
+	}
+	isTerminal = func(io.Reader) bool { return true }
+	var stdout, errb testutil.SyncBuffer
+	isolateConfig(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	code = run(ctx, []string{"connect", "--timeout", "5s", expired}, strings.NewReader("a\n"), &stdout, &errb)
+	if code != exitUntrusted || !strings.Contains(errb.String(), "always cannot help") {
+		t.Errorf("expired, answer always: exit %d\n%s", code, errb.String())
+	}
+	errb = testutil.SyncBuffer{}
+	code = run(ctx, []string{"connect", "--timeout", "5s", expired}, strings.NewReader("yes\n"), &stdout, &errb)
+	if code != exitOK {
+		t.Errorf("expired, answer yes (once): exit %d\n%s", code, errb.String())
+	}
+
+	// hasp serve's own local CA: the hint names the --cafile to use.
+	isTerminal = func(io.Reader) bool { return false }
+	addr, _ := startServe(t)
+	if code, _, stderr := runHasp(t, "connect", "--timeout", "5s", addr); code != exitUntrusted || !strings.Contains(stderr, "it is issued by hasp's local CA: hasp connect --cafile ") {
+		t.Errorf("local CA hint: exit %d\n%s", code, stderr)
+	}
+}
