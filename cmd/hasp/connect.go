@@ -729,6 +729,7 @@ func checkPin(p string) error {
 	}
 	return nil
 }
+
 // defaultStorePath is a file in the user's hasp configuration directory.
 func defaultStorePath(name string) string {
 	dir, err := os.UserConfigDir()
