@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hasp-tls/hasp"
@@ -50,7 +51,7 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-func connect(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func connect(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	fs := flag.NewFlagSet("connect", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	insecure := fs.Bool("insecure", false, "do not verify the server's certificate (DANGEROUS)")
@@ -213,8 +214,19 @@ Flags:
 		defer f.Close()
 		cfg.KeyLogWriter = f
 	}
+	var lastVerdict *trust.Verdict
 	if *jsonOut {
 		*quiet = true
+		// One JSON document, always: on a failure it says what failed,
+		// the exit code, and the verdict when there was one.
+		out := &watchWriter{w: stdout}
+		errs := &lastLineWriter{w: stderr}
+		stdout, stderr = out, errs
+		defer func() {
+			if !out.wrote {
+				writeErrorJSON(out.w, addr, code, errs.last(), lastVerdict)
+			}
+		}()
 	}
 	policy, err := trust.PolicyByName(*policyName)
 	if err != nil {
@@ -284,8 +296,6 @@ Flags:
 		return exitUsage
 	}
 	var conn connectConn
-	var lastVerdict *trust.Verdict
-	_ = lastVerdict
 	for attempt := 0; ; attempt++ {
 		var code int
 		if *dtlsMode {
@@ -737,4 +747,56 @@ func defaultStorePath(name string) string {
 		return ""
 	}
 	return filepath.Join(dir, "hasp", name)
+}
+
+// watchWriter notes whether anything was written.
+type watchWriter struct {
+	w     io.Writer
+	wrote bool
+}
+
+func (w *watchWriter) Write(b []byte) (int, error) {
+	w.wrote = w.wrote || len(b) > 0
+	return w.w.Write(b)
+}
+
+// lastLineWriter passes writes on and keeps the last "hasp connect:"
+// line (the error).
+type lastLineWriter struct {
+	w   io.Writer
+	mu  sync.Mutex
+	msg string
+}
+
+func (w *lastLineWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	for _, l := range strings.Split(string(b), "\n") {
+		if m, ok := strings.CutPrefix(l, "hasp connect: "); ok {
+			w.msg = m
+		}
+	}
+	w.mu.Unlock()
+	return w.w.Write(b)
+}
+
+func (w *lastLineWriter) last() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.msg
+}
+
+// writeErrorJSON is the document of a connect that failed.
+func writeErrorJSON(w io.Writer, addr string, code int, msg string, v *trust.Verdict) {
+	if msg == "" && code != exitOK {
+		msg = "failed"
+	}
+	doc := struct {
+		Address  string         `json:"address"`
+		Error    string         `json:"error,omitempty"`
+		ExitCode int            `json:"exit_code"`
+		Verdict  *trust.Verdict `json:"verdict,omitempty"`
+	}{addr, msg, code, v}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(doc)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"io"
 	"log"
 	"net"
@@ -244,5 +245,29 @@ func TestUXUntrustedChoices(t *testing.T) {
 	addr, _ := startServe(t)
 	if code, _, stderr := runHasp(t, "connect", "--timeout", "5s", addr); code != exitUntrusted || !strings.Contains(stderr, "it is issued by hasp's local CA: hasp connect --cafile ") {
 		t.Errorf("local CA hint: exit %d\n%s", code, stderr)
+	}
+}
+
+// 5: --json prints one document whatever happens.
+func TestUXJSONAlways(t *testing.T) {
+	defer func(f func(io.Reader) bool) { isTerminal = f }(isTerminal)
+	isTerminal = func(io.Reader) bool { return false }
+	untrusted, _ := selfSigned(t)
+	closed, _ := net.Listen("tcp", "127.0.0.1:0")
+	closedAddr := closed.Addr().String()
+	closed.Close()
+	for _, tc := range []struct {
+		addr  string
+		code  int
+		check func(doc map[string]any) bool
+	}{
+		{untrusted, exitUntrusted, func(d map[string]any) bool { return d["verdict"] != nil && strings.Contains(d["error"].(string), "not trusted") }},
+		{closedAddr, exitNetwork, func(d map[string]any) bool { return strings.Contains(d["error"].(string), "refused") }},
+	} {
+		code, stdout, stderr := runHasp(t, "connect", "--json", "--timeout", "5s", "--known-hosts", "", tc.addr)
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(stdout), &doc); err != nil || code != tc.code || doc["exit_code"] != float64(tc.code) || !tc.check(doc) {
+			t.Errorf("%s: exit %d, JSON %v (%v)\nstdout: %s\nstderr: %s", tc.addr, code, doc, err, stdout, stderr)
+		}
 	}
 }
