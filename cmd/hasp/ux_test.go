@@ -261,7 +261,9 @@ func TestUXJSONAlways(t *testing.T) {
 		code  int
 		check func(doc map[string]any) bool
 	}{
-		{untrusted, exitUntrusted, func(d map[string]any) bool { return d["verdict"] != nil && strings.Contains(d["error"].(string), "not trusted") }},
+		{untrusted, exitUntrusted, func(d map[string]any) bool {
+			return d["verdict"] != nil && strings.Contains(d["error"].(string), "not trusted")
+		}},
 		{closedAddr, exitNetwork, func(d map[string]any) bool { return strings.Contains(d["error"].(string), "refused") }},
 	} {
 		code, stdout, stderr := runHasp(t, "connect", "--json", "--timeout", "5s", "--known-hosts", "", tc.addr)
