@@ -330,7 +330,10 @@ Flags:
 		case *acceptAlways:
 			decision = "always"
 		case isTerminal(stdin):
-			decision = ask(stdin, stderr, hostport, te.Verdict, fix)
+			var ok bool
+			if decision, ok = askCtx(ctx, stdin, stderr, hostport, te.Verdict, fix); !ok {
+				return exitInterrupted
+			}
 		default:
 			fmt.Fprintf(stderr, "hasp connect: %s is not trusted (%s).\n", hostport, te.Verdict.Summary)
 			fix.hints(stderr, fs.Arg(0))
@@ -361,8 +364,22 @@ Flags:
 		writeJSON(stdout, addr, conn.ConnectionState(), trace)
 	}
 
+	// Ctrl-C (the context) ends the copying: the connection closes.
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-ctx.Done():
+			conn.Close()
+		case <-finished:
+		}
+	}()
 	if dc, ok := conn.(*dtls.Conn); ok {
-		return copyDatagrams(dc, stdin, stdout, stderr)
+		code := copyDatagrams(dc, stdin, stdout, stderr)
+		if ctx.Err() != nil {
+			return exitInterrupted
+		}
+		return code
 	}
 	hc := conn.(*hasp.Conn)
 	done := make(chan struct{})
@@ -372,10 +389,33 @@ Flags:
 		close(done)
 	}()
 	if _, err := io.Copy(stdout, conn); err != nil && !errors.Is(err, io.EOF) {
+		if ctx.Err() != nil {
+			fmt.Fprintln(stderr, "\nhasp connect: interrupted")
+			return exitInterrupted
+		}
 		fmt.Fprintf(stderr, "hasp connect: %v\n", err)
 		return exitNetwork
 	}
+	if ctx.Err() != nil {
+		return exitInterrupted
+	}
 	return exitOK
+}
+
+// exitInterrupted: Ctrl-C (128 + SIGINT, as shells report it).
+const exitInterrupted = 130
+
+// askCtx is ask, given up when ctx ends (Ctrl-C at the prompt).
+func askCtx(ctx context.Context, stdin io.Reader, stderr io.Writer, hostport string, v *trust.Verdict, fix remedy) (string, bool) {
+	ch := make(chan string, 1)
+	go func() { ch <- ask(stdin, stderr, hostport, v, fix) }()
+	select {
+	case d := <-ch:
+		return d, true
+	case <-ctx.Done():
+		fmt.Fprintln(stderr, "\nhasp connect: interrupted")
+		return "no", false
+	}
 }
 
 // connectConn is a TLS or a DTLS connection.

@@ -273,3 +273,32 @@ func TestUXJSONAlways(t *testing.T) {
 		}
 	}
 }
+
+// 4: Ctrl-C ends connect at the prompt and while copying.
+func TestUXInterrupt(t *testing.T) {
+	defer func(f func(io.Reader) bool) { isTerminal = f }(isTerminal)
+	isTerminal = func(io.Reader) bool { return true }
+	untrusted, _ := selfSigned(t)
+	isolateConfig(t)
+	for name, args := range map[string][]string{
+		"at the prompt": {"connect", "--timeout", "5s", untrusted},
+		"while copying": {"connect", "--timeout", "5s", "--insecure", untrusted},
+	} {
+		stdin, w := io.Pipe() // never written: the user does nothing
+		ctx, cancel := context.WithCancel(context.Background())
+		var stdout, stderr testutil.SyncBuffer
+		done := make(chan int, 1)
+		go func() { done <- run(ctx, args, stdin, &stdout, &stderr) }()
+		time.Sleep(500 * time.Millisecond)
+		cancel()
+		select {
+		case code := <-done:
+			if code != exitInterrupted {
+				t.Errorf("%s: exit %d\n%s", name, code, stderr.String())
+			}
+		case <-time.After(5 * time.Second):
+			t.Errorf("%s: Ctrl-C did not end connect\n%s", name, stderr.String())
+		}
+		w.Close()
+	}
+}
