@@ -192,10 +192,60 @@ func createCA(dir string) (*localCA, error) {
 	return &localCA{cert, key, certPath}, nil
 }
 
+// serverKeyFile keeps hasp serve's key beside the local CA: a new
+// certificate each start, the same key, so that a key a client remembered
+// (known hosts, a pin) stays right across restarts.
+const serverKeyFile = "server.key"
+
+// serverKey loads the server key, or makes it (under the CA's lock).
+func (ca *localCA) serverKey() (*ecdsa.PrivateKey, error) {
+	dir := filepath.Dir(ca.certPath)
+	path := filepath.Join(dir, serverKeyFile)
+	load := func() (*ecdsa.PrivateKey, error) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		blk, _ := pem.Decode(b)
+		if blk == nil {
+			return nil, fmt.Errorf("%s is not PEM: delete it and a new key is made", path)
+		}
+		k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v (delete it and a new key is made)", path, err)
+		}
+		ek, ok := k.(*ecdsa.PrivateKey)
+		if !ok {
+			return nil, fmt.Errorf("%s is not an ECDSA key (delete it and a new key is made)", path)
+		}
+		return ek, nil
+	}
+	if k, err := load(); err == nil || !errors.Is(err, os.ErrNotExist) {
+		return k, err
+	}
+	lock, err := filelock.Lock(filepath.Join(dir, caLockFile))
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
+	if k, err := load(); err == nil || !errors.Is(err, os.ErrNotExist) {
+		return k, err
+	}
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(k)
+	if err := atomicfile.Write(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
 // issueLeaf makes a server certificate for localhost and the loopback
-// addresses, valid for 30 days.
+// addresses, valid for 30 days, for the kept server key.
 func (ca *localCA) issueLeaf(names ...string) (hasp.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key, err := ca.serverKey()
 	if err != nil {
 		return hasp.Certificate{}, err
 	}

@@ -24,6 +24,7 @@ Usage:
   hasp get [flags] URL            fetch an https URL (HTTP/2 when offered), like a small curl
   hasp cert ca|issue|show ...     the local CA; issue certificates; decode files or a server's chain
   hasp scan [flags] HOST[:PORT]...  grade servers' TLS (versions, suites, groups, certificates, weaknesses)
+  hasp known-hosts list|forget HOST  the server keys connect remembered
   hasp help [COMMAND]             help for a command
 
 Run 'hasp help serve' or 'hasp help connect' for the flags.
@@ -53,6 +54,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return get(ctx, args[1:], stdout, stderr)
 	case "scan":
 		return scanCmd(ctx, args[1:], stdout, stderr)
+	case "known-hosts":
+		return knownHostsCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		if len(args) > 1 {
 			switch args[1] {
@@ -66,6 +69,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 				return get(ctx, []string{"-h"}, stdout, stdout)
 			case "scan":
 				return scanCmd(ctx, []string{"-h"}, stdout, stdout)
+			case "known-hosts":
+				return knownHostsCmd(ctx, []string{"-h"}, stdout, stdout)
 			}
 		}
 		if len(args) > 1 {

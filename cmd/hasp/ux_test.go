@@ -302,3 +302,47 @@ func TestUXInterrupt(t *testing.T) {
 		w.Close()
 	}
 }
+
+// 8: hasp serve keeps its key across restarts, so a remembered key stays
+// right; known-hosts lists and forgets.
+func TestUXServeKeyAndKnownHosts(t *testing.T) {
+	defer func(f func(io.Reader) bool) { isTerminal = f }(isTerminal)
+	isTerminal = func(io.Reader) bool { return false }
+	isolateConfig(t)
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	ctx1, stop1 := context.WithCancel(context.Background())
+	var out1 testutil.SyncBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx1, []string{"serve", "--addr", "127.0.0.1:0"}, nil, &out1, &out1) }()
+	m := waitLine(&out1, `https://(127\.0\.0\.1:\d+)/`)
+	if m == nil {
+		t.Fatalf("serve:\n%s", out1.String())
+	}
+	if code, _, stderr := runHasp(t, "connect", "--timeout", "5s", "--known-hosts", kh, "--accept-always", m[1]); code != exitOK {
+		t.Fatalf("accept-always: exit %d\n%s", code, stderr)
+	}
+	stop1()
+	<-done
+	// A restart: a new certificate, the same key.
+	addr, _ := startServe(t)
+	hostport := "127.0.0.1:" + strings.Split(addr, ":")[1]
+	var khData []byte
+	khData, _ = os.ReadFile(kh)
+	os.WriteFile(kh, []byte(strings.ReplaceAll(string(khData), m[1], hostport)), 0o600)
+	if code, _, stderr := runHasp(t, "connect", "--timeout", "5s", "--known-hosts", kh, addr); code != exitOK || !strings.Contains(stderr, "same key as first seen") {
+		t.Fatalf("after a restart: exit %d\n%s", code, stderr)
+	}
+	code, stdout, _ := runHasp(t, "known-hosts", "--known-hosts", kh, "list")
+	if code != exitOK || !strings.Contains(stdout, hostport) {
+		t.Fatalf("list: exit %d\n%s", code, stdout)
+	}
+	if code, stdout, _ := runHasp(t, "known-hosts", "forget", hostport, "--known-hosts", kh); code != exitOK || !strings.Contains(stdout, "forgot") {
+		t.Fatalf("forget: exit %d\n%s", code, stdout)
+	}
+	if code, _, stderr := runHasp(t, "known-hosts", "--known-hosts", kh, "forget", hostport); code != 1 || !strings.Contains(stderr, "is not in") {
+		t.Fatalf("forget twice: exit %d\n%s", code, stderr)
+	}
+	if st, err := os.Stat(filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "hasp", "server.key")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("server.key: %v %v", err, st)
+	}
+}
