@@ -221,8 +221,7 @@ func certShow(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			for _, ip := range c.IPAddresses {
 				names = append(names, ip.String())
 			}
-			fp := sha256.Sum256(c.Raw)
-			out = append(out, chainJSON{c.Subject.String(), c.Issuer.String(), names, c.NotAfter.UTC().Format(time.RFC3339), fmt.Sprintf("%X", fp)})
+			out = append(out, chainEntry(c, names))
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

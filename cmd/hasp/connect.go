@@ -205,6 +205,24 @@ Flags:
 		}
 		cfg.Certificates = []hasp.Certificate{c}
 	}
+	// Say what happens when the server asks for a certificate: the
+	// user's is sent even when its issuer is not among the CAs the server
+	// names (the server decides), with a warning; none given is said.
+	var given *hasp.Certificate
+	if len(cfg.Certificates) > 0 {
+		given = &cfg.Certificates[0]
+	}
+	cfg.GetClientCertificate = func(cri *hasp.CertificateRequestInfo) (*hasp.Certificate, error) {
+		if given == nil {
+			fmt.Fprintln(stderr, "  the server asks for a client certificate; none given (--cert FILE --key FILE)")
+			return &hasp.Certificate{}, nil
+		}
+		if len(cri.AcceptableCAs) > 0 && given.Leaf != nil && !issuerListed(given, cri.AcceptableCAs) {
+			fmt.Fprintf(stderr, "  warning: the server names %d CAs for client certificates and your --cert's issuer (%s) is not one; sending it anyway\n",
+				len(cri.AcceptableCAs), given.Leaf.Issuer)
+		}
+		return given, nil
+	}
 	if *keylog != "" {
 		f, err := os.OpenFile(*keylog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 		if err != nil {
@@ -394,6 +412,13 @@ Flags:
 			return exitInterrupted
 		}
 		fmt.Fprintf(stderr, "hasp connect: %v\n", err)
+		// In TLS 1.3 a server judges the client's certificate after the
+		// client's handshake is done: its alert comes on the first read.
+		var ae *hasp.AlertError
+		if errors.As(err, &ae) {
+			clientCertHint(stderr, err)
+			return exitHandshake
+		}
 		return exitNetwork
 	}
 	if ctx.Err() != nil {
@@ -553,6 +578,7 @@ func dialOnce(ctx context.Context, addr string, cfg *hasp.Config, timeout time.D
 		fmt.Fprintf(stderr, "hasp connect: handshake with %s failed: %v\n", addr, err)
 		var ae *hasp.AlertError
 		if errors.As(err, &ae) {
+			clientCertHint(stderr, err)
 			return nil, exitHandshake, err
 		}
 		return nil, exitNetwork, err
@@ -709,11 +735,22 @@ type traceLine struct {
 }
 
 type chainJSON struct {
-	Subject  string   `json:"subject"`
-	Issuer   string   `json:"issuer"`
-	Names    []string `json:"names,omitempty"`
-	NotAfter string   `json:"not_after"`
-	SHA256   string   `json:"sha256"`
+	Subject   string   `json:"subject"`
+	Issuer    string   `json:"issuer"`
+	Names     []string `json:"names,omitempty"`
+	NotBefore string   `json:"not_before"`
+	NotAfter  string   `json:"not_after"`
+	Key       string   `json:"key"`
+	SHA256    string   `json:"sha256"`
+	SPKI      string   `json:"spki_sha256"`
+}
+
+// chainEntry describes a certificate as the text shows it.
+func chainEntry(c *x509.Certificate, names []string) chainJSON {
+	fp := sha256.Sum256(c.Raw)
+	return chainJSON{Subject: c.Subject.String(), Issuer: c.Issuer.String(), Names: names,
+		NotBefore: c.NotBefore.UTC().Format(time.RFC3339), NotAfter: c.NotAfter.UTC().Format(time.RFC3339),
+		Key: keyDesc(c.PublicKey), SHA256: fmt.Sprintf("%X", fp), SPKI: trust.SPKIHash(c)}
 }
 
 // writeJSON prints everything connect knows as one JSON document.
@@ -740,8 +777,7 @@ func writeJSON(w io.Writer, addr string, st hasp.ConnectionState, trace []traceL
 		for _, ip := range c.IPAddresses {
 			names = append(names, ip.String())
 		}
-		fp := sha256.Sum256(c.Raw)
-		doc.Chain = append(doc.Chain, chainJSON{c.Subject.String(), c.Issuer.String(), names, c.NotAfter.UTC().Format(time.RFC3339), fmt.Sprintf("%X", fp)})
+		doc.Chain = append(doc.Chain, chainEntry(c, names))
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -839,4 +875,26 @@ func writeErrorJSON(w io.Writer, addr string, code int, msg string, v *trust.Ver
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.Encode(doc)
+}
+
+// clientCertHint explains the alerts a server sends about the client's
+// certificate.
+func clientCertHint(w io.Writer, err error) {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "certificate_required"):
+		fmt.Fprintln(w, "  the server requires a client certificate: give one with --cert FILE --key FILE")
+	case strings.Contains(msg, "unknown_ca"), strings.Contains(msg, "bad_certificate"), strings.Contains(msg, "certificate_unknown"):
+		fmt.Fprintln(w, "  the server refused a certificate: if it was your --cert, it wants one from another CA")
+	}
+}
+
+// issuerListed: the certificate's chain names one of the CAs.
+func issuerListed(c *hasp.Certificate, cas [][]byte) bool {
+	for _, ca := range cas {
+		if string(ca) == string(c.Leaf.RawIssuer) {
+			return true
+		}
+	}
+	return false
 }

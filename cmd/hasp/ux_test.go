@@ -346,3 +346,14 @@ func TestUXServeKeyAndKnownHosts(t *testing.T) {
 		t.Errorf("server.key: %v %v", err, st)
 	}
 }
+
+// 7: a server that requires a client certificate: exit 1 and what to
+// pass.
+func TestUXClientCertRequired(t *testing.T) {
+	addr, _ := startServe(t, "--client-auth", "require")
+	ca := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "hasp", "ca.pem")
+	code, _, stderr := runHasp(t, "connect", "--timeout", "5s", "--cafile", ca, addr)
+	if code != exitHandshake || !strings.Contains(stderr, "--cert FILE --key FILE") {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+}
