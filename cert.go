@@ -129,7 +129,12 @@ func LoadX509KeyPair(certFile, keyFile string) (Certificate, error) {
 	if err != nil {
 		return Certificate{}, err
 	}
-	return X509KeyPair(c, k)
+	cert, err := X509KeyPair(c, k)
+	if err != nil {
+		// Name the files: which of the two is wrong is the question.
+		return Certificate{}, fmt.Errorf("%s and %s: %w", certFile, keyFile, err)
+	}
+	return cert, nil
 }
 
 func parsePrivateKey(der []byte) (crypto.PrivateKey, error) {

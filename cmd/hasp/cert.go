@@ -29,9 +29,15 @@ import (
 )
 
 const certUsage = `Usage:
-  hasp cert ca                          create (or show) the local CA
+  hasp cert ca                          create (or show) the local CA, where it is and how to trust it
   hasp cert issue [flags] NAME...       issue a certificate from the local CA for DNS names and IPs
-  hasp cert show [--json] FILE|HOST:PORT  decode a PEM or DER file, or a live server's chain
+      --rsa N        an RSA key of N bits (2048, 3072, 4096) instead of ECDSA P-256
+      --ed25519      an Ed25519 key
+      --days N       validity in days (default 30, at most 825)
+      --client       a client certificate (clientAuth) instead of a server one
+      --out PREFIX   write PREFIX.pem and PREFIX-key.pem (default: the first name)
+      --force        replace files that exist
+  hasp cert show [--json] FILE|HOST[:PORT]  decode a PEM or DER file, or a live server's chain (port 443 by default)
 
 Examples:
   hasp cert issue localhost 127.0.0.1            writes localhost.pem and localhost-key.pem
@@ -55,8 +61,13 @@ func certCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if ca, created, err = loadOrCreateCA(d); err == nil {
 				if created {
 					fmt.Fprintf(stdout, "made a local CA in %s\n", ca.certPath)
+				} else {
+					fmt.Fprintf(stdout, "the local CA is %s (its key beside it)\n", ca.certPath)
 				}
 				showCert(stdout, ca.cert)
+				fmt.Fprintf(stdout, "trust it: curl --cacert %s ...; hasp connect --cafile %s ...\n", ca.certPath, ca.certPath)
+				fmt.Fprintf(stdout, "          certutil -d sql:$HOME/.pki/nssdb -N --empty-password   (once, if ~/.pki/nssdb does not exist)\n")
+				fmt.Fprintf(stdout, "          certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n hasp-local-ca -i %s   (Chromium, Firefox)\n", ca.certPath)
 				return exitOK
 			}
 		}
@@ -188,12 +199,18 @@ func certShow(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return code
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintf(stderr, "hasp cert show: one FILE or HOST:PORT\n\n%s", certUsage)
-		return exitUsage
+		return usageError(stderr, "cert", "show: one FILE or HOST[:PORT]")
 	}
 	arg := fs.Arg(0)
 	var certs []*x509.Certificate
-	if data, err := os.ReadFile(arg); err == nil {
+	data, err := os.ReadFile(arg)
+	if errors.Is(err, os.ErrNotExist) && !strings.ContainsAny(arg, "/\\") && !strings.HasSuffix(arg, ".pem") && !strings.HasSuffix(arg, ".crt") && !strings.HasSuffix(arg, ".der") {
+		// Not a file, and it looks like a host: a server's chain.
+		if _, _, splitErr := net.SplitHostPort(arg); splitErr != nil {
+			arg = net.JoinHostPort(strings.Trim(arg, "[]"), "443")
+		}
+	}
+	if err == nil {
 		certs, err = parseCerts(data)
 		if err != nil {
 			fmt.Fprintf(stderr, "hasp cert show: %s: %v\n", arg, err)

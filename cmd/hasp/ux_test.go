@@ -357,3 +357,26 @@ func TestUXClientCertRequired(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 }
+
+// 16: cert show takes a host, cert ca says where the CA is, bad files are
+// named.
+func TestUXCertShowAndErrors(t *testing.T) {
+	addr, _ := startServe(t)
+	_, port, _ := net.SplitHostPort(addr)
+	if code, stdout, stderr := runHasp(t, "cert", "show", "localhost:"+port); code != exitOK || !strings.Contains(stdout, "CN=localhost") {
+		t.Errorf("cert show host:port: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, _ := runHasp(t, "cert", "ca")
+	if code != exitOK || !strings.Contains(stdout, "the local CA is ") || !strings.Contains(stdout, "trust it:") {
+		t.Errorf("cert ca: exit %d\n%s", code, stdout)
+	}
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.pem")
+	os.WriteFile(bad, []byte("not pem"), 0o600)
+	if code, _, stderr := runHasp(t, "serve", "--addr", "127.0.0.1:0", "--cert", bad, "--key", bad); code == exitOK || !strings.Contains(stderr, bad) {
+		t.Errorf("bad --cert: exit %d\n%s", code, stderr)
+	}
+	if code, stdout, _ := runHasp(t, "help", "cert"); code != exitOK || !strings.Contains(stdout, "--out PREFIX") || !strings.Contains(stdout, "--force") {
+		t.Errorf("help cert:\n%s", stdout)
+	}
+}
