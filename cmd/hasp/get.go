@@ -14,6 +14,7 @@ import (
 
 	"github.com/hasp-tls/hasp"
 	"github.com/hasp-tls/hasp/hasphttp"
+	"github.com/hasp-tls/hasp/trust"
 )
 
 func get(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -27,13 +28,21 @@ func get(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	insecure := fs.Bool("insecure", false, "do not verify the server's certificate (DANGEROUS)")
 	maxRedirects := fs.Int("max-redirects", 10, "redirects to follow")
 	timeout := fs.Duration("timeout", 60*time.Second, "bound on the whole request")
+	head := fs.Bool("I", false, "HEAD: print the answer's status and headers, no body")
+	certFile := fs.String("cert", "", "client certificate chain (PEM), sent when the server asks")
+	keyFile := fs.String("key", "", "private key (PEM) for --cert")
+	var headers multiFlag
+	fs.Var(&headers, "H", "a request header, \"Name: value\"; may repeat")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `Usage: hasp get [flags] URL
 
 Fetches an https URL through hasp, HTTP/2 when the server offers it, and
 writes the body to stdout (or -o FILE). Redirects are followed.
 
-Exit codes: 0 a 2xx or 3xx answer, 1 TLS failure, 2 usage, 3 network, 5 an HTTP error status.
+http:// URLs are fetched too, in the clear (and said so).
+
+Exit codes: 0 a 2xx or 3xx answer, 1 TLS failure, 2 usage, 3 network, 4 the server
+is not trusted, 5 an HTTP error status.
 
 Flags:
 `)
@@ -43,15 +52,38 @@ Flags:
 		return code
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
-		return exitUsage
+		return usageError(stderr, "get", "one URL, got %d arguments", fs.NArg())
 	}
 	url := fs.Arg(0)
-	if !strings.HasPrefix(url, "https://") {
-		fmt.Fprintln(stderr, "hasp get: only https:// URLs")
-		return exitUsage
+	plain := strings.HasPrefix(url, "http://")
+	if !strings.HasPrefix(url, "https://") && !plain {
+		return usageError(stderr, "get", "%q: want an https:// (or http://) URL", url)
+	}
+	if plain {
+		fmt.Fprintln(stderr, "hasp get: WARNING: http:// is not encrypted; anyone on the path reads and changes it")
+	}
+	// The output file first: a path we cannot write is a usage error,
+	// found before any request.
+	var outF *os.File
+	if *outFile != "" {
+		f, err := os.Create(*outFile)
+		if err != nil {
+			return usageError(stderr, "get", "-o: %v", err)
+		}
+		defer f.Close()
+		outF = f
 	}
 	cfg := &hasp.Config{InsecureSkipVerify: *insecure}
+	if (*certFile == "") != (*keyFile == "") {
+		return usageError(stderr, "get", "--cert and --key go together")
+	}
+	if *certFile != "" {
+		c, err := hasp.LoadX509KeyPair(*certFile, *keyFile)
+		if err != nil {
+			return usageError(stderr, "get", "%v", err)
+		}
+		cfg.Certificates = []hasp.Certificate{c}
+	}
 	if *cacert != "" {
 		pem, err := os.ReadFile(*cacert)
 		if err != nil {
@@ -84,6 +116,14 @@ Flags:
 	}
 	if m == "" {
 		m = http.MethodGet
+		if *head {
+			m = http.MethodHead
+		}
+	}
+	if !*insecure {
+		// The same judge as hasp connect: an untrusted server gets a
+		// verdict and exit 4, not an x509 string.
+		cfg.Trust = &trust.Verifier{Roots: cfg.RootCAs, Policy: trust.Browser}
 	}
 	rctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
@@ -93,9 +133,26 @@ Flags:
 		return exitUsage
 	}
 	req.Header.Set("User-Agent", "hasp-get")
-	rt := &hasphttp.RoundTripper{Config: cfg}
+	for _, h := range headers {
+		k, v, ok := strings.Cut(h, ":")
+		if !ok || strings.TrimSpace(k) == "" {
+			return usageError(stderr, "get", "-H %q: want \"Name: value\"", h)
+		}
+		req.Header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
 	if *verbose {
-		rt.OnConnect = func(c *hasp.Conn) {
+		fmt.Fprintf(stderr, "> %s %s\n", m, req.URL.RequestURI())
+		fmt.Fprintf(stderr, "> Host: %s\n", req.URL.Host)
+		for k, v := range req.Header {
+			fmt.Fprintf(stderr, "> %s: %s\n", k, strings.Join(v, ", "))
+		}
+	}
+	var rt http.RoundTripper = &hasphttp.RoundTripper{Config: cfg}
+	if plain {
+		rt = http.DefaultTransport
+	}
+	if hrt, ok := rt.(*hasphttp.RoundTripper); ok && *verbose {
+		hrt.OnConnect = func(c *hasp.Conn) {
 			st := c.ConnectionState()
 			fmt.Fprintf(stderr, "* %s %s %s %s, ALPN %s\n", c.RemoteAddr(), hasp.VersionName(st.Version),
 				hasp.CipherSuiteName(st.CipherSuite), st.CurveID, orNone(st.NegotiatedProtocol))
@@ -116,6 +173,12 @@ Flags:
 	}}
 	resp, err := client.Do(req)
 	if err != nil {
+		var te *trust.Error
+		if errors.As(err, &te) {
+			fmt.Fprint(stderr, te.Verdict.String())
+			fmt.Fprintf(stderr, "hasp get: %s is not trusted (%s); --cacert FILE names the CA to trust\n", req.URL.Host, te.Verdict.Summary)
+			return exitUntrusted
+		}
 		fmt.Fprintf(stderr, "hasp get: %v\n", err)
 		var ae *hasp.AlertError
 		if errors.As(err, &ae) {
@@ -124,6 +187,14 @@ Flags:
 		return exitNetwork
 	}
 	defer resp.Body.Close()
+	if *head {
+		fmt.Fprintf(stdout, "%s %s\n", resp.Proto, resp.Status)
+		resp.Header.Write(stdout)
+		if resp.StatusCode >= 400 {
+			return 5
+		}
+		return exitOK
+	}
 	if *verbose {
 		fmt.Fprintf(stderr, "< %s %s\n", resp.Proto, resp.Status)
 		for k, v := range resp.Header {
@@ -131,14 +202,8 @@ Flags:
 		}
 	}
 	var w io.Writer = stdout
-	if *outFile != "" {
-		f, err := os.Create(*outFile)
-		if err != nil {
-			fmt.Fprintf(stderr, "hasp get: %v\n", err)
-			return 1
-		}
-		defer f.Close()
-		w = f
+	if outF != nil {
+		w = outF
 	}
 	var src io.Reader = resp.Body
 	if *outFile != "" && isTerminal(os.Stderr) {

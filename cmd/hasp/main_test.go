@@ -497,8 +497,20 @@ func TestGet(t *testing.T) {
 	if code := run(context.Background(), []string{"get", "--cacert", caPath, "https://" + addr + "/missing"}, nil, &out, &errb); code != 5 {
 		t.Errorf("404: exit %d", code)
 	}
-	if code := run(context.Background(), []string{"get", "https://" + addr + "/"}, nil, &out, &errb); code != exitHandshake {
-		t.Errorf("untrusted CA: exit %d", code)
+	// Untrusted: the verdict and exit 4, as connect (issue 16 item 15).
+	errb = testutil.SyncBuffer{}
+	if code := run(context.Background(), []string{"get", "https://" + addr + "/"}, nil, &out, &errb); code != exitUntrusted || !strings.Contains(errb.String(), "Trust: NOT TRUSTED") {
+		t.Errorf("untrusted CA: exit %d\n%s", code, errb.String())
+	}
+	// -o to a path that cannot be written: a usage error before any
+	// request; -I prints the headers; -H sends one; -v shows the request.
+	if code := run(context.Background(), []string{"get", "-o", "/nonexistent/dir/x", "--cacert", caPath, "https://" + addr + "/"}, nil, &out, &errb); code != exitUsage {
+		t.Errorf("-o unwritable: exit %d", code)
+	}
+	out, errb = testutil.SyncBuffer{}, testutil.SyncBuffer{}
+	if code := run(context.Background(), []string{"get", "-I", "-v", "-H", "X-Test: yes", "--cacert", caPath, "https://" + addr + "/"}, nil, &out, &errb); code != exitOK ||
+		!strings.Contains(out.String(), "200 OK") || !strings.Contains(out.String(), "Content-Type:") || !strings.Contains(errb.String(), "> HEAD /") || !strings.Contains(errb.String(), "> X-Test: yes") {
+		t.Errorf("-I -v -H: exit %d\n%s\n%s", code, out.String(), errb.String())
 	}
 }
 
