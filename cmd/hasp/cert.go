@@ -37,6 +37,8 @@ const certUsage = `Usage:
       --client       a client certificate (clientAuth) instead of a server one
       --out PREFIX   write PREFIX.pem and PREFIX-key.pem (default: the first name)
       --force        replace files that exist
+  hasp cert trust [--no-system]         trust the local CA in Chromium's and Firefox's NSS databases and the system store
+  hasp cert untrust [--no-system]       and take it out again
   hasp cert show [--json] FILE|HOST[:PORT]  decode a PEM or DER file, or a live server's chain (port 443 by default)
 
 Examples:
@@ -75,6 +77,10 @@ func certCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	case "issue":
 		return certIssue(args[1:], stdout, stderr)
+	case "trust":
+		return certTrust(args[1:], true, stdout, stderr)
+	case "untrust":
+		return certTrust(args[1:], false, stdout, stderr)
 	case "show":
 		return certShow(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":

@@ -98,18 +98,22 @@ func TestChromiumAgainstServe(t *testing.T) {
 	chromium := testutil.NeedPeer(t, "chromium")
 	certutil := testutil.NeedPeer(t, "certutil")
 	addr, _ := startServe(t)
-	ca := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "hasp", "ca.pem")
 	load := func(trustCA bool, extra ...string) string {
 		home := t.TempDir()
 		db := filepath.Join(home, ".pki", "nssdb")
 		if err := os.MkdirAll(db, 0o700); err != nil {
 			t.Fatal(err)
 		}
-		runPeer(t, "", certutil, "-N", "-d", "sql:"+db, "--empty-password")
 		if trustCA {
-			if out := runPeer(t, "", certutil, "-A", "-d", "sql:"+db, "-n", "hasp-test-ca", "-t", "C,,", "-i", ca); out != "" {
-				t.Fatalf("certutil: %s", out)
+			// hasp cert trust makes the NSS database and adds the CA
+			// (issue 16 item 13), as a user would.
+			t.Setenv("HOME", home)
+			var o, e testutil.SyncBuffer
+			if code := run(context.Background(), []string{"cert", "trust", "--no-system"}, nil, &o, &e); code != exitOK || !strings.Contains(o.String(), "trusted in "+db) {
+				t.Fatalf("hasp cert trust: exit %d\n%s\n%s", code, o.String(), e.String())
 			}
+		} else {
+			runPeer(t, "", certutil, "-N", "-d", "sql:"+db, "--empty-password")
 		}
 		args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 			"--disable-background-networking", "--disable-component-update", "--disable-sync",

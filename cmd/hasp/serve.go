@@ -277,8 +277,7 @@ Flags:
 		} else {
 			fmt.Fprintf(stdout, "trust it: curl --cacert %s %s\n", ca.certPath, url)
 		}
-		fmt.Fprintf(stdout, "          certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n hasp-local-ca -i %s   (Chromium, Firefox)\n", ca.certPath)
-		fmt.Fprintf(stdout, "          sudo cp %s /usr/local/share/ca-certificates/hasp-local-ca.crt && sudo update-ca-certificates\n", ca.certPath)
+		fmt.Fprintln(stdout, "          hasp cert trust   (Chromium's and Firefox's databases, and the system store as root; hasp cert untrust undoes it)")
 	}
 
 	// One line per connection or request, stamped with the time.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -378,5 +379,30 @@ func TestUXCertShowAndErrors(t *testing.T) {
 	}
 	if code, stdout, _ := runHasp(t, "help", "cert"); code != exitOK || !strings.Contains(stdout, "--out PREFIX") || !strings.Contains(stdout, "--force") {
 		t.Errorf("help cert:\n%s", stdout)
+	}
+}
+
+// 13: cert trust makes the NSS database and adds the local CA; untrust
+// takes it out.
+func TestUXCertTrustUntrust(t *testing.T) {
+	certutil := testutil.NeedPeer(t, "certutil")
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	db := filepath.Join(home, ".pki", "nssdb")
+	if code, stdout, stderr := runHasp(t, "cert", "trust", "--no-system"); code != exitOK || !strings.Contains(stdout, "trusted in "+db) {
+		t.Fatalf("trust: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	list := func() string {
+		out, _ := exec.Command(certutil, "-L", "-d", "sql:"+db).CombinedOutput()
+		return string(out)
+	}
+	if !strings.Contains(list(), "hasp-local-ca") {
+		t.Fatalf("not in the database:\n%s", list())
+	}
+	if code, stdout, _ := runHasp(t, "cert", "untrust", "--no-system"); code != exitOK || !strings.Contains(stdout, "removed from "+db) {
+		t.Fatalf("untrust: exit %d\n%s", code, stdout)
+	}
+	if strings.Contains(list(), "hasp-local-ca") {
+		t.Fatalf("still in the database:\n%s", list())
 	}
 }
