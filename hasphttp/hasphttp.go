@@ -217,3 +217,90 @@ func (b *closeBoth) Close() error {
 	b.c.Close()
 	return err
 }
+
+// errNotH2 ends an HTTP/2 dial to a server whose ALPN chose otherwise.
+var errNotH2 = errors.New("hasphttp: the server did not choose h2")
+
+// PooledTransport is an http.RoundTripper over hasp that keeps its
+// connections, as http.Transport does: HTTP/2 (one connection a host,
+// many requests) where the server's ALPN picks h2, HTTP/1.1 keep-alive
+// where it does not. A redirect to the same host rides the same
+// connection.
+type PooledTransport struct {
+	Config *hasp.Config
+	// OnConnect, when set, sees each new connection after its handshake.
+	OnConnect func(*hasp.Conn)
+
+	once   sync.Once
+	mu     sync.Mutex
+	h1Host map[string]bool // hosts known not to speak h2
+	h2     *http2.Transport
+	h1     *http.Transport
+}
+
+func (t *PooledTransport) init() {
+	dial := func(ctx context.Context, addr string, protos []string) (*hasp.Conn, error) {
+		cfg := t.Config.Clone()
+		if cfg.ServerName == "" {
+			host, _, _ := net.SplitHostPort(addr)
+			cfg.ServerName = host
+		}
+		cfg.NextProtos = protos
+		c, err := (&hasp.Dialer{Config: cfg}).DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return nil, err
+		}
+		hc := c.(*hasp.Conn)
+		if t.OnConnect != nil {
+			t.OnConnect(hc)
+		}
+		return hc, nil
+	}
+	t.h1Host = map[string]bool{}
+	t.h2 = &http2.Transport{DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
+		c, err := dial(ctx, addr, []string{"h2", "http/1.1"})
+		if err != nil {
+			return nil, err
+		}
+		if c.ConnectionState().NegotiatedProtocol != "h2" {
+			c.Close()
+			t.mu.Lock()
+			t.h1Host[addr] = true
+			t.mu.Unlock()
+			return nil, errNotH2
+		}
+		return c, nil
+	}}
+	t.h1 = &http.Transport{DialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return dial(ctx, addr, []string{"http/1.1"})
+	}, MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second}
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *PooledTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme != "https" {
+		return nil, errors.New("hasphttp: only https URLs")
+	}
+	t.once.Do(t.init)
+	addr := req.URL.Host
+	if req.URL.Port() == "" {
+		addr = net.JoinHostPort(req.URL.Hostname(), "443")
+	}
+	t.mu.Lock()
+	h1 := t.h1Host[addr]
+	t.mu.Unlock()
+	if !h1 {
+		resp, err := t.h2.RoundTrip(req)
+		if !errors.Is(err, errNotH2) {
+			return resp, err
+		}
+	}
+	return t.h1.RoundTrip(req)
+}
+
+// CloseIdleConnections closes the kept connections.
+func (t *PooledTransport) CloseIdleConnections() {
+	t.once.Do(t.init)
+	t.h2.CloseIdleConnections()
+	t.h1.CloseIdleConnections()
+}

@@ -147,11 +147,12 @@ Flags:
 			fmt.Fprintf(stderr, "> %s: %s\n", k, strings.Join(v, ", "))
 		}
 	}
-	var rt http.RoundTripper = &hasphttp.RoundTripper{Config: cfg}
+	// Connections are kept: a redirect to the same host reuses one.
+	var rt http.RoundTripper = &hasphttp.PooledTransport{Config: cfg}
 	if plain {
 		rt = http.DefaultTransport
 	}
-	if hrt, ok := rt.(*hasphttp.RoundTripper); ok && *verbose {
+	if hrt, ok := rt.(*hasphttp.PooledTransport); ok && *verbose {
 		hrt.OnConnect = func(c *hasp.Conn) {
 			st := c.ConnectionState()
 			fmt.Fprintf(stderr, "* %s %s %s %s, ALPN %s\n", c.RemoteAddr(), hasp.VersionName(st.Version),

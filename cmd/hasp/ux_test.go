@@ -406,3 +406,23 @@ func TestUXCertTrustUntrust(t *testing.T) {
 		t.Fatalf("still in the database:\n%s", list())
 	}
 }
+
+// 15: a redirect to the same host rides the same connection.
+func TestUXGetRedirectReusesConnection(t *testing.T) {
+	site := t.TempDir()
+	os.MkdirAll(filepath.Join(site, "sub"), 0o755)
+	os.WriteFile(filepath.Join(site, "sub", "index.html"), []byte("hello"), 0o644)
+	addr, out := startServe(t, "--dir", site)
+	ca := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "hasp", "ca.pem")
+	code, stdout, stderr := runHasp(t, "get", "-v", "--cacert", ca, "https://"+addr+"/sub")
+	if code != exitOK || stdout != "hello" || !strings.Contains(stderr, "redirected to") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if n := strings.Count(stderr, "* 127.0.0.1:"); n != 1 {
+		t.Errorf("%d connections for a redirect to the same host:\n%s", n, stderr)
+	}
+	m := waitLine(out, `(127\.0\.0\.1:\d+) "GET /sub/ `)
+	if m == nil || !strings.Contains(out.String(), m[1]+` "GET /sub HTTP`) {
+		t.Errorf("the two requests came on different connections:\n%s", out)
+	}
+}
