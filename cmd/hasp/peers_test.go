@@ -132,7 +132,8 @@ func TestChromiumAgainstServe(t *testing.T) {
 	// The handshake diagram names what was negotiated; the offered lists
 	// mark the chosen group; the chain and the verdict are there.
 	for _, w := range []string{"chooses TLS 1.3, TLS_AES_128_GCM_SHA256, X25519MLKEM768", `class="chosen">X25519MLKEM768<`,
-		`aria-label="handshake diagram"`, "CertificateVerify", "GET (HTTP/2.0)", `id="chain"`, "SPKI pin", "post-quantum key exchange"} {
+		`aria-label="handshake diagram"`, "CertificateVerify", "GET (HTTP/2.0)", `id="chain"`, "SPKI pin", "post-quantum key exchange",
+		"an idle connection closes after 1 minute", "and never past the certificate"} {
 		if !strings.Contains(got, w) {
 			t.Errorf("Chromium's DOM lacks %s:\n%.3000s", w, got)
 		}

@@ -285,7 +285,7 @@ Flags:
 	if *echo {
 		return serveEcho(ctx, ln, logger, stdout, stderr)
 	}
-	var handler http.Handler = lockpanel.Handler(*dir)
+	var handler http.Handler = lockpanel.HandlerWith(*dir, lockpanel.Facts{TicketLifetime: cfg.TicketLifetime, IdleTimeout: 60 * time.Second, MaxSessionAge: cfg.MaxSessionAge})
 	if *hsts > 0 {
 		value := fmt.Sprintf("max-age=%d", int64(hsts.Seconds()))
 		inner := handler

@@ -29,10 +29,25 @@ import (
 
 // Handler serves the lock panel at /.well-known/hasp (and its JSON at
 // /.well-known/hasp.json); "/" is the panel too, or the files of dir.
-func Handler(dir string) http.Handler {
+func Handler(dir string) http.Handler { return HandlerWith(dir, Facts{}) }
+
+// Facts are the server's settings that end sessions, for the panel's
+// session section.
+type Facts struct {
+	// TicketLifetime: how long a ticket resumes (0: hasp's default).
+	TicketLifetime time.Duration
+	// IdleTimeout: an idle HTTP connection is closed after it.
+	IdleTimeout time.Duration
+	// MaxSessionAge: a connection is closed this long after its
+	// handshake (0: never).
+	MaxSessionAge time.Duration
+}
+
+// HandlerWith is Handler, telling the panel what ends sessions.
+func HandlerWith(dir string, f Facts) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/.well-known/hasp.json", lockJSON)
-	mux.HandleFunc("/.well-known/hasp", page)
+	mux.HandleFunc("/.well-known/hasp", func(w http.ResponseWriter, r *http.Request) { page(w, r, f) })
 	if dir != "" {
 		mux.Handle("/", http.FileServer(http.Dir(dir)))
 	} else {
@@ -40,7 +55,7 @@ func Handler(dir string) http.Handler {
 		// site on their own.
 		mux.HandleFunc("/favicon.ico", http.NotFound)
 		mux.HandleFunc("/robots.txt", http.NotFound)
-		mux.HandleFunc("/", page)
+		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { page(w, r, f) })
 	}
 	return mux
 }

@@ -136,9 +136,23 @@ type pageData struct {
 	Diagram             template.HTML
 	Checks              []trust.Check
 	Now                 string
+	Ends                []string
 }
 
-func page(w http.ResponseWriter, r *http.Request) {
+func human(d time.Duration) string {
+	unit := func(n time.Duration, name string) string { return fmt.Sprintf("%d %s%s", n, name, plural(int(n))) }
+	switch {
+	case d%(24*time.Hour) == 0:
+		return unit(d/(24*time.Hour), "day")
+	case d%time.Hour == 0:
+		return unit(d/time.Hour, "hour")
+	case d%time.Minute == 0:
+		return unit(d/time.Minute, "minute")
+	}
+	return d.String()
+}
+
+func page(w http.ResponseWriter, r *http.Request, f Facts) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		http.Error(w, "only GET", http.StatusMethodNotAllowed)
 		return
@@ -149,6 +163,17 @@ func page(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := pageData{Panel: p, Diagram: diagram(p), Now: time.Now().UTC().Format("2006-01-02 15:04 UTC")}
+	if f.TicketLifetime > 0 {
+		d.Ends = append(d.Ends, "a ticket resumes for "+human(f.TicketLifetime))
+	} else {
+		d.Ends = append(d.Ends, "a ticket resumes for up to 7 days (hasp's default)")
+	}
+	if f.IdleTimeout > 0 {
+		d.Ends = append(d.Ends, "an idle connection closes after "+human(f.IdleTimeout))
+	}
+	if f.MaxSessionAge > 0 {
+		d.Ends = append(d.Ends, "a connection closes "+human(f.MaxSessionAge)+" after its handshake")
+	}
 	var good []string
 	if p.ForwardSecret {
 		good = append(good, "forward secret")
@@ -284,7 +309,7 @@ a { color: var(--accent); }
 <dt>HelloRetryRequest</dt><dd>{{if .HelloRetryRequest}}yes: the first key share did not fit{{else}}no{{end}}</dd>
 <dt>Server name (SNI)</dt><dd>{{if .SNI}}{{.SNI}}{{else}}none sent{{end}}</dd>
 <dt>HTTP</dt><dd>{{.HTTP}}{{if .ALPN}} (ALPN {{.ALPN}}){{end}}</dd>
-{{if .ServerChain}}{{with index .ServerChain 0}}<dt>Ends</dt><dd>no later than the certificate does ({{.NotAfter}}): hasp never resumes a session past it</dd>{{end}}{{end}}
+<dt>Ends</dt><dd>{{range .Ends}}{{.}}; {{end}}{{if .ServerChain}}{{with index .ServerChain 0}}and never past the certificate ({{.NotAfter}}){{end}}{{end}}</dd>
 </dl>
 </section>
 <footer>hasp · {{.Now}} · <a href="/.well-known/hasp.json">the same as JSON</a></footer>
