@@ -53,6 +53,7 @@ func NeedPeer(t testing.TB, name string) string {
 		if os.Getenv("HASP_CI") != "" {
 			t.Fatalf("%s not found; .ci/run must install it", name)
 		}
+		noteSkip(t, name)
 		t.Skipf("%s not installed", name)
 	}
 	return p
