@@ -222,6 +222,7 @@ header p { margin: 0; opacity: .95; }
 section { background: var(--card); border: 1px solid var(--line); border-radius: 12px; padding: 18px 20px; margin: 0 0 18px; }
 h2 { font-size: 1.1rem; margin: 0 0 12px; }
 .seq { width: 100%; height: auto; display: block; }
+.seqwrap { overflow-x: auto; -webkit-overflow-scrolling: touch; }
 .seq .lane { font: 600 14px system-ui, sans-serif; fill: var(--fg); text-anchor: middle; }
 .seq .life { stroke: var(--line); stroke-width: 2; }
 .seq .msg { stroke: var(--accent); stroke-width: 2; }
@@ -247,7 +248,7 @@ td, th { text-align: left; padding: 5px 6px; border-bottom: 1px solid var(--line
 .pass { color: var(--good); font-weight: 600; } .warn { color: var(--warn); font-weight: 600; } .fail { color: var(--bad); font-weight: 600; }
 footer { color: var(--muted); font-size: .85rem; text-align: center; }
 a { color: var(--accent); }
-@media (max-width: 560px) { header h1 { font-size: 1.3rem; } dl { grid-template-columns: 1fr; } dt { margin-top: 6px; } }
+@media (max-width: 560px) { .seq { min-width: 520px; } header h1 { font-size: 1.3rem; } dl { grid-template-columns: 1fr; } dt { margin-top: 6px; } }
 </style></head><body><main>
 <header class="verdict {{.Mood}}" id="verdict">
 <h1>{{.Headline}}</h1>
@@ -255,7 +256,7 @@ a { color: var(--accent); }
 </header>
 
 <section id="handshake"><h2>How this connection was made</h2>
-{{.Diagram}}
+<div class="seqwrap">{{.Diagram}}</div>
 </section>
 
 {{with .Offered}}<section id="offered"><h2>What your browser offered, and what the server chose</h2>
