@@ -9,10 +9,12 @@
 package hasp
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/x509"
 	"fmt"
 	"io"
+	"net"
 	"runtime"
 	"slices"
 	"sync"
@@ -124,15 +126,30 @@ func CipherSuiteName(id uint16) string { return wire.SuiteName(id) }
 // VersionName returns "TLS 1.3" and the like.
 func VersionName(v uint16) string { return wire.VersionName(v) }
 
-// ClientHelloInfo is what a server knows of the client when it picks a
-// certificate.
+// ClientHelloInfo is what a server knows of the client from its
+// ClientHello, for GetConfigForClient and GetCertificate.
 type ClientHelloInfo struct {
-	ServerName        string
-	CipherSuites      []uint16
-	SupportedCurves   []CurveID
-	SignatureSchemes  []SignatureScheme
-	SupportedProtos   []string
+	ServerName       string
+	CipherSuites     []uint16
+	SupportedCurves  []CurveID
+	SignatureSchemes []SignatureScheme
+	SupportedProtos  []string
+	// SupportedVersions: the supported_versions extension, or for a
+	// client without it the versions up to its legacy version.
 	SupportedVersions []uint16
+	// SupportedPoints: the ec_point_formats extension (TLS 1.2).
+	SupportedPoints []uint8
+	// Extensions: the types of the ClientHello's extensions, in order.
+	Extensions []uint16
+	// Conn is the connection the handshake runs over: set for a Conn
+	// accepted from a Listen or NewListener listener; nil for QUIC and,
+	// for now, for a Conn made by calling Server directly. Do not read
+	// from or write to it.
+	Conn net.Conn
+	// HelloRetryRequest: this ClientHello answered a HelloRetryRequest.
+	HelloRetryRequest bool
+
+	ctx context.Context
 }
 
 // CertificateRequestInfo is what a client knows when a server asks for a
@@ -140,6 +157,10 @@ type ClientHelloInfo struct {
 type CertificateRequestInfo struct {
 	AcceptableCAs    [][]byte
 	SignatureSchemes []SignatureScheme
+	// Version is the negotiated protocol version.
+	Version uint16
+
+	ctx context.Context
 }
 
 // Config configures a client or server. A Config may be shared by many
@@ -279,6 +300,69 @@ type Config struct {
 	// Wireshark reads. It compromises security; use for debugging only.
 	KeyLogWriter io.Writer
 
+	// GetConfigForClient, when set, is called by a server with the first
+	// ClientHello before anything else is decided; the Config it returns
+	// (when not nil) runs the rest of the handshake in place of this one.
+	// An error ends the handshake with internal_error, or with the alert
+	// of an *AlertError it returns.
+	GetConfigForClient func(*ClientHelloInfo) (*Config, error)
+
+	// WrapSession, when set, makes a server's session ticket from the
+	// session (and the connection's state so far): it must encode the
+	// session with SessionState.Bytes and then seal it (EncryptTicket
+	// does that with this Config's ticket keys) or store it and return a
+	// handle. The result goes to the client in the clear. An error ends
+	// the handshake. Setting it (or UnwrapSession) moves tickets to
+	// SessionState's encoding; the other hook defaults to
+	// EncryptTicket/DecryptTicket.
+	WrapSession func(ConnectionState, *SessionState) ([]byte, error)
+	// UnwrapSession, when set, turns a ticket the client offers back into
+	// a session: decrypt it (DecryptTicket) or look it up, and decode it
+	// with ParseSessionState. (nil, nil) passes over the ticket; an error
+	// ends the handshake. hasp may still decline to resume the session.
+	UnwrapSession func(identity []byte, cs ConnectionState) (*SessionState, error)
+
+	// Deprecated: NameToCertificate maps a name (which may be a
+	// wildcard, "*.example.com") to one of Certificates. When set, and
+	// when GetCertificate gives none, a server takes the certificate for
+	// the client's server name from it before looking through
+	// Certificates. Leave it nil: Certificates is searched for the first
+	// certificate the client can take anyway. See BuildNameToCertificate.
+	NameToCertificate map[string]*Certificate
+	// Deprecated: PreferServerCipherSuites is ignored, as in crypto/tls:
+	// a hasp server picks suites by its own order, putting ChaCha20 first
+	// for clients that prefer it when there is no AES hardware.
+	PreferServerCipherSuites bool
+	// Deprecated: SessionTicketKey, when not all zero and no keys were
+	// given to SetSessionTicketKeys, is the one key that seals and opens
+	// session tickets, with no rotation. Leave it zero to have keys made
+	// and rotated on their own (TicketKeyRotation); use
+	// SetSessionTicketKeys to share keys among servers.
+	SessionTicketKey [32]byte
+	// Renegotiation: hasp never renegotiates; only RenegotiateNever (the
+	// zero value) is accepted, any other value fails the first handshake.
+	Renegotiation RenegotiationSupport
+	// DynamicRecordSizingDisabled is accepted and has no effect: hasp
+	// writes records as large as the data written (up to 16 KiB) from the
+	// start, which is what turning dynamic sizing off asks for.
+	DynamicRecordSizingDisabled bool
+
+	// Encrypted Client Hello (RFC 9849) is not implemented yet: these
+	// fields exist so code written for crypto/tls compiles, and a Config
+	// that sets any of them fails at its first handshake with an error
+	// saying so, never silently sending the name in the clear.
+	//
+	// EncryptedClientHelloConfigList is a client's ECHConfigList.
+	EncryptedClientHelloConfigList []byte
+	// EncryptedClientHelloRejectionVerify checks a server's rejection of
+	// ECH (client).
+	EncryptedClientHelloRejectionVerify func(ConnectionState) error
+	// GetEncryptedClientHelloKeys returns a server's ECH keys for a
+	// ClientHello.
+	GetEncryptedClientHelloKeys func(*ClientHelloInfo) ([]EncryptedClientHelloKey, error)
+	// EncryptedClientHelloKeys are a server's ECH keys.
+	EncryptedClientHelloKeys []EncryptedClientHelloKey
+
 	once    sync.Once
 	initErr error
 	certs   []*engine.Certificate
@@ -351,7 +435,20 @@ func (c *Config) Clone() *Config {
 		CloseAtCertificateExpiry:    c.CloseAtCertificateExpiry,
 		HandshakeTrace:              c.HandshakeTrace,
 		KeyLogWriter:                c.KeyLogWriter,
-		tickets:                     c.sharedTicketKeys(),
+		GetConfigForClient:          c.GetConfigForClient,
+		WrapSession:                 c.WrapSession,
+		UnwrapSession:               c.UnwrapSession,
+		NameToCertificate:           c.NameToCertificate,
+		PreferServerCipherSuites:    c.PreferServerCipherSuites,
+		SessionTicketKey:            c.SessionTicketKey,
+		Renegotiation:               c.Renegotiation,
+		DynamicRecordSizingDisabled: c.DynamicRecordSizingDisabled,
+
+		EncryptedClientHelloConfigList:      c.EncryptedClientHelloConfigList,
+		EncryptedClientHelloRejectionVerify: c.EncryptedClientHelloRejectionVerify,
+		GetEncryptedClientHelloKeys:         c.GetEncryptedClientHelloKeys,
+		EncryptedClientHelloKeys:            c.EncryptedClientHelloKeys,
+		tickets:                             c.sharedTicketKeys(),
 	}
 }
 
@@ -391,15 +488,18 @@ func (c *Config) init() error {
 			}
 			c.certs = append(c.certs, ec)
 		}
-		if c.MinVersion != 0 && c.MinVersion < VersionTLS12 || c.MaxVersion != 0 && c.MaxVersion < VersionTLS12 ||
-			c.MinVersion > VersionTLS13 || c.MaxVersion != 0 && c.MinVersion > c.MaxVersion {
+		if err := c.checkLeftOut(); err != nil {
+			c.initErr = err
+			return
+		}
+		if c.MinVersion > VersionTLS13 || c.MaxVersion != 0 && c.MinVersion > c.MaxVersion {
 			c.initErr = fmt.Errorf("hasp: versions %s to %s: hasp speaks TLS 1.2 and TLS 1.3 only",
 				VersionName(c.MinVersion), VersionName(c.MaxVersion))
 			return
 		}
 		for _, id := range c.CipherSuites {
 			if s := suite.ByID(id); s == nil {
-				c.initErr = fmt.Errorf("hasp: cipher suite %s is not one hasp implements (ECDHE with AES-GCM, ChaCha20-Poly1305 or AES-CCM, and the TLS 1.3 suites)", CipherSuiteName(id))
+				c.initErr = errLeftOutSuite(id)
 				return
 			}
 		}

@@ -70,7 +70,12 @@ func dial(ctx context.Context, nd *net.Dialer, network, addr string, config *Con
 		config = c
 	}
 	conn := Client(raw, config)
-	if err := conn.HandshakeContext(ctx); err != nil {
+	// For CertificateRequestInfo.Context; dropped once the handshake is
+	// over, so the Conn does not keep the dial's context alive.
+	conn.netConn, conn.ctx = raw, ctx
+	err = conn.HandshakeContext(ctx)
+	conn.ctx = nil
+	if err != nil {
 		raw.Close()
 		return nil, err
 	}
@@ -89,7 +94,9 @@ func (l *listener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Server(c, l.config), nil
+	conn := Server(c, l.config)
+	conn.netConn = c // for ClientHelloInfo.Conn
+	return conn, nil
 }
 
 // NewListener wraps inner so that Accept returns server-side TLS
@@ -100,7 +107,7 @@ func NewListener(inner net.Listener, config *Config) net.Listener {
 
 // Listen listens on laddr and returns a TLS listener.
 func Listen(network, laddr string, config *Config) (net.Listener, error) {
-	if config == nil || (len(config.Certificates) == 0 && config.GetCertificate == nil) {
+	if config == nil || (len(config.Certificates) == 0 && config.GetCertificate == nil && config.GetConfigForClient == nil) {
 		return nil, errNoCertificates
 	}
 	if err := config.init(); err != nil {
@@ -113,7 +120,7 @@ func Listen(network, laddr string, config *Config) (net.Listener, error) {
 	return NewListener(l, config), nil
 }
 
-var errNoCertificates = &net.OpError{Op: "listen", Err: errString("hasp: a server needs Certificates or GetCertificate")}
+var errNoCertificates = &net.OpError{Op: "listen", Err: errString("hasp: a server needs Certificates, GetCertificate or GetConfigForClient")}
 
 type errString string
 

@@ -69,6 +69,19 @@ func (e *AlertError) Error() string {
 
 func (e *AlertError) Unwrap() error { return e.Err }
 
+// As lets errors.As find a RecordHeaderError in the alert hasp sent to a
+// peer that does not speak TLS (plain HTTP on a TLS port), as crypto/tls
+// returns one.
+func (e *AlertError) As(target any) bool {
+	if t, ok := target.(*RecordHeaderError); ok {
+		if rhe, ok := recordHeaderError(e); ok {
+			*t = rhe
+			return true
+		}
+	}
+	return false
+}
+
 // CertificateVerificationError says why the peer's chain was refused.
 type CertificateVerificationError struct {
 	UnverifiedCertificates []*x509.Certificate

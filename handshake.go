@@ -43,6 +43,8 @@ type handshaker struct {
 	session *ClientSessionState
 	// hello is what the client offered (server side).
 	hello atomic.Pointer[ClientHelloInfo]
+	// compatState: what crypto/tls's API needs (compat_handshake.go).
+	compatState
 }
 
 // hostPort splits an address of any kind into host and port ("" when
@@ -66,7 +68,7 @@ func (c *handshaker) newEngine() (engine.Engine, error) {
 	if c.isClient {
 		return engine.NewClient(ec), nil
 	}
-	return engine.NewServer(ec), nil
+	return c.wrapServer(engine.NewServer(ec)), nil
 }
 
 // engineConfig translates the Config for the engine, for this transport.
@@ -128,13 +130,16 @@ func (c *handshaker) engineConfig() (*engine.Config, error) {
 			if cs := c.resumableSession(); cs != nil {
 				c.session = cs
 				ec.Session = cs.ticket
+				if c.onOffer != nil {
+					c.onOffer(cs)
+				}
 			}
 			ec.OnTicket = c.storeTicket
 			ec.PSKWithoutDHE = cfg.ResumptionWithoutDHE
 		}
 	} else {
-		if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil && !cfg.pskOnly() {
-			return nil, errors.New("hasp: a server needs Certificates or GetCertificate")
+		if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil && cfg.GetConfigForClient == nil && !cfg.pskOnly() {
+			return nil, errors.New("hasp: a server needs Certificates, GetCertificate or GetConfigForClient")
 		}
 		ec.GetCertificate = c.serverCertificate
 		if cfg.ClientAuth != NoClientCert {
@@ -151,8 +156,8 @@ func (c *handshaker) engineConfig() (*engine.Config, error) {
 				ec.Tickets = 2
 			}
 			ec.TicketLifetime = cfg.TicketLifetime
-			ec.SealTicket = cfg.sealTicket
-			ec.OpenTicket = cfg.openTicket
+			ec.SealTicket = c.sealSession
+			ec.OpenTicket = c.openSession
 			ec.PSKWithoutDHE = cfg.ResumptionWithoutDHE
 		}
 		switch {
@@ -255,7 +260,10 @@ func (c *handshaker) connectionStateOf(st *engine.State) ConnectionState {
 func (c *handshaker) clientCertificate(info *engine.CertRequestInfo) (*engine.Certificate, error) {
 	cfg := c.config
 	if cfg.GetClientCertificate != nil {
-		ri := &CertificateRequestInfo{AcceptableCAs: info.AcceptableCAs}
+		ri := &CertificateRequestInfo{AcceptableCAs: info.AcceptableCAs, Version: VersionTLS13, ctx: c.ctx}
+		if info.TLS12 {
+			ri.Version = VersionTLS12
+		}
 		for _, s := range info.SignatureSchemes {
 			ri.SignatureSchemes = append(ri.SignatureSchemes, SignatureScheme(s))
 		}
@@ -275,6 +283,7 @@ func (c *handshaker) serverCertificate(h *engine.HelloInfo) (*engine.Certificate
 		ServerName: h.ServerName, CipherSuites: slices.Clone(h.CipherSuites), SupportedProtos: slices.Clone(h.ALPN),
 		SupportedVersions: slices.Clone(h.SupportedVersions),
 	}
+	c.addHelloExtras(info)
 	for _, g := range h.SupportedGroups {
 		info.SupportedCurves = append(info.SupportedCurves, CurveID(g))
 	}
@@ -294,6 +303,9 @@ func (c *handshaker) serverCertificate(h *engine.HelloInfo) (*engine.Certificate
 		if cert != nil {
 			return cert.engineCert()
 		}
+	}
+	if cert := cfg.nameToCertificate(h.ServerName); cert != nil {
+		return cert.engineCert()
 	}
 	return pickCertificate(cfg.certs, cfg.Certificates, h), nil
 }
@@ -504,6 +516,10 @@ func (c *handshaker) storeTicket(t *engine.Ticket) {
 	if v := c.verdict.Load(); v != nil && v.ViaException {
 		// Trust came from an exception: the session ends with it.
 		cs.until = v.Until
+	}
+	if c.onStore != nil {
+		c.onStore(cs)
+		return
 	}
 	cfg.ClientSessionCache.Put(c.sessionKey(), cs)
 }

@@ -67,6 +67,14 @@ const (
 	QUICRejectedEarlyData
 	// QUICHandshakeDone: the handshake is complete.
 	QUICHandshakeDone
+	// QUICResumeSession (with QUICConfig.EnableSessionEvents): a client
+	// offers the session in SessionState, or a server got it from the
+	// client's ticket.
+	QUICResumeSession
+	// QUICStoreSession (client, with QUICConfig.EnableSessionEvents): the
+	// server sent a session (SessionState) for later; store it with
+	// QUICConn.StoreSession, changed or not, or drop it.
+	QUICStoreSession
 	// QUICErrorEvent: the handshake failed where no call could return
 	// the error (after SetTransportParameters); Err wraps an *AlertError.
 	QUICErrorEvent
@@ -80,6 +88,8 @@ type QUICEvent struct {
 	// valid until the next call on the QUICConn.
 	Data  []byte
 	Suite uint16
+	// SessionState is set for QUICResumeSession and QUICStoreSession.
+	SessionState *SessionState
 	// Err is set for QUICErrorEvent.
 	Err error
 }
@@ -90,6 +100,10 @@ type QUICConfig struct {
 	// requires ALPN, RFC 9001 section 8.1) and MinVersion and MaxVersion,
 	// if set, must allow TLS 1.3.
 	TLSConfig *Config
+	// EnableSessionEvents turns on the QUICResumeSession and
+	// QUICStoreSession events. A client then stores no session in its
+	// ClientSessionCache by itself: QUICConn.StoreSession does.
+	EnableSessionEvents bool
 }
 
 // QUICSessionTicketOptions are the options of QUICConn.SendSessionTicket.
@@ -136,6 +150,9 @@ func newQUICConn(config *QUICConfig, client bool) *QUICConn {
 		cfg = config.TLSConfig
 	}
 	q.h = handshaker{config: cfg, isClient: client, variant: engine.QUIC}
+	if config != nil && config.EnableSessionEvents {
+		q.enableSessionEvents()
+	}
 	q.h.tune = func(ec *engine.Config) {
 		ec.TransportParams = q.params
 		// Tickets only on request (SendSessionTicket), as crypto/tls.
@@ -194,6 +211,7 @@ func (q *QUICConn) Start(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	q.h.ctx = ctx
 	if q.h.isClient && !q.paramsSet {
 		// The ClientHello carries them: ask, and start when they come.
 		q.pendingStart = true
@@ -386,5 +404,40 @@ func (q *QUICConn) Close() error {
 	if q.failed == nil {
 		q.failed = errors.New("hasp: QUICConn closed")
 	}
+	return nil
+}
+
+// enableSessionEvents routes sessions through QUICResumeSession and
+// QUICStoreSession events.
+func (q *QUICConn) enableSessionEvents() {
+	q.h.onOffer = func(cs *ClientSessionState) {
+		_, ss, _ := cs.ResumptionState()
+		q.events = append(q.events, QUICEvent{Kind: QUICResumeSession, SessionState: ss})
+	}
+	q.h.onStore = func(cs *ClientSessionState) {
+		_, ss, _ := cs.ResumptionState()
+		q.events = append(q.events, QUICEvent{Kind: QUICStoreSession, SessionState: ss})
+	}
+	q.h.onResume = func(ss *SessionState) {
+		q.events = append(q.events, QUICEvent{Kind: QUICResumeSession, SessionState: ss})
+	}
+}
+
+// StoreSession puts a session from a QUICStoreSession event into the
+// client's ClientSessionCache (client only).
+func (q *QUICConn) StoreSession(session *SessionState) error {
+	switch {
+	case !q.h.isClient:
+		return errors.New("hasp: StoreSession on a server")
+	case q.h.config == nil || q.h.config.ClientSessionCache == nil:
+		return errors.New("hasp: StoreSession without a Config.ClientSessionCache")
+	case session == nil || session.client == nil || session.client.ticket == nil:
+		return errors.New("hasp: StoreSession needs the SessionState of a QUICStoreSession event")
+	}
+	cs, err := NewResumptionState(session.client.ticket.Ticket, session)
+	if err != nil {
+		return err
+	}
+	q.h.config.ClientSessionCache.Put(q.h.sessionKey(), cs)
 	return nil
 }

@@ -57,6 +57,9 @@ type ticketKeys struct {
 	mu       sync.Mutex
 	keys     []*ticketKey // current first
 	explicit bool
+	// fixed is the key made from Config.SessionTicketKey (fixedFrom).
+	fixed     []*ticketKey
+	fixedFrom [32]byte
 }
 
 // SetSessionTicketKeys sets the keys that seal and open tickets: the first
@@ -92,6 +95,17 @@ func (c *Config) ticketKeysAt(now time.Time) ([]*ticketKey, error) {
 	c.ticketMu.Unlock()
 	tk.mu.Lock()
 	defer tk.mu.Unlock()
+	if !tk.explicit && c.SessionTicketKey != ([32]byte{}) {
+		// The deprecated single key: no rotation.
+		if tk.fixed == nil || tk.fixedFrom != c.SessionTicketKey {
+			k, err := newTicketKey(c.SessionTicketKey, time.Time{})
+			if err != nil {
+				return nil, err
+			}
+			tk.fixed, tk.fixedFrom = []*ticketKey{k}, c.SessionTicketKey
+		}
+		return tk.fixed, nil
+	}
 	period := c.TicketKeyRotation
 	if period <= 0 {
 		period = defaultTicketKeyRotation
@@ -157,6 +171,8 @@ type ClientSessionState struct {
 	verifiedChains [][]*x509.Certificate
 	// until: the session rests on a user's exception that ends then.
 	until time.Time
+	// extra is SessionState.Extra, kept for ResumptionState.
+	extra [][]byte
 }
 
 // PeerCertificates returns the server's chain from the original
