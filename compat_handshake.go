@@ -30,6 +30,10 @@ type compatState struct {
 	// engine call that asked for it returns (the engine passes over a
 	// ticket that does not open).
 	sessionErr error
+	// hookErr is the error VerifyPeerCertificate or VerifyConnection
+	// refused the peer with, for the AlertError to wrap (errors.Is finds
+	// it, as it finds crypto/tls's).
+	hookErr error
 	// onResume, when set, is told of the session a server resumes from a
 	// ticket (QUIC's QUICResumeSession); onStore, when set, takes a
 	// client's new session instead of the ClientSessionCache (QUIC's
@@ -37,6 +41,13 @@ type compatState struct {
 	onResume func(*SessionState)
 	onStore  func(*ClientSessionState)
 	onOffer  func(*ClientSessionState)
+}
+
+// hookFailed keeps the error a verification hook returned and gives the
+// alert to send for it.
+func (c *handshaker) hookFailed(err error) error {
+	c.hookErr = err
+	return hookError(err)
 }
 
 // helloExtras: the extension types of the ClientHello in order, its

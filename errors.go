@@ -72,12 +72,24 @@ func (e *AlertError) Unwrap() error { return e.Err }
 // As lets errors.As find a RecordHeaderError in the alert hasp sent to a
 // peer that does not speak TLS (plain HTTP on a TLS port), as crypto/tls
 // returns one.
+//
+// It also lets errors.As find the Alert itself, the value crypto/tls's
+// AlertError type holds: code that did
+//
+//	var a tls.AlertError
+//	errors.As(err, &a)
+//
+// does the same with a hasp.Alert.
 func (e *AlertError) As(target any) bool {
-	if t, ok := target.(*RecordHeaderError); ok {
+	switch t := target.(type) {
+	case *RecordHeaderError:
 		if rhe, ok := recordHeaderError(e); ok {
 			*t = rhe
 			return true
 		}
+	case *Alert:
+		*t = e.Alert
+		return true
 	}
 	return false
 }

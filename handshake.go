@@ -181,6 +181,8 @@ func (c *handshaker) alertError(a wire.Alert, reason string) *AlertError {
 	ae := &AlertError{Alert: a, Reason: reason}
 	if ve, ok := c.verifyErr.Load().(*CertificateVerificationError); ok && ve != nil {
 		ae.Err = ve
+	} else if c.hookErr != nil {
+		ae.Err = c.hookErr
 	}
 	return ae
 }
@@ -338,7 +340,7 @@ func (c *handshaker) verifyPeerState(st *engine.State) error {
 		}
 		if cfg.VerifyConnection != nil {
 			if err := cfg.VerifyConnection(c.connectionStateOf(st)); err != nil {
-				return hookError(err)
+				return c.hookFailed(err)
 			}
 		}
 		return nil
@@ -398,12 +400,12 @@ func (c *handshaker) verifyHooks(st *engine.State) error {
 	cfg := c.config
 	if cfg.VerifyPeerCertificate != nil {
 		if err := cfg.VerifyPeerCertificate(st.PeerChain, st.VerifiedChains); err != nil {
-			return hookError(err)
+			return c.hookFailed(err)
 		}
 	}
 	if cfg.VerifyConnection != nil {
 		if err := cfg.VerifyConnection(c.connectionStateOf(st)); err != nil {
-			return hookError(err)
+			return c.hookFailed(err)
 		}
 	}
 	return nil
