@@ -194,7 +194,7 @@ func unnameParams(f *ast.File) {
 // fails the test), and any other difference fails it.
 var apiTypeDifferences = map[string]string{
 	"Config.SetSessionTicketKeys": "returns an error for an empty list instead of ignoring it; a call as a statement compiles the same",
-	"AlertError": "hasp's is a struct saying which alert, who sent it and why (Alert, Remote, Reason, Err); crypto/tls's is the alert alone, which hasp calls Alert (errors.As finds one in an *AlertError)",
+	"AlertError":                  "hasp's is a struct saying which alert, who sent it and why (Alert, Remote, Reason, Err); crypto/tls's is the alert alone, which hasp calls Alert (errors.As finds one in an *AlertError)",
 }
 
 func TestAPIParity(t *testing.T) {
