@@ -473,3 +473,47 @@ func TestClientAuthTypeString(t *testing.T) {
 		t.Errorf("%q", s)
 	}
 }
+
+// SupportsCertificate says no to a key the client has no scheme for, and
+// CertificateRequestInfo's to a chain from a CA the server did not name.
+func TestSupportsCertificateRefuses(t *testing.T) {
+	rsaCert := haspCert(leaf(testcerts.RSA2048))
+	ecCert := haspCert(leaf(testcerts.P256))
+	hello := &hasp.ClientHelloInfo{
+		CipherSuites:      []uint16{hasp.TLS_AES_128_GCM_SHA256},
+		SupportedVersions: []uint16{hasp.VersionTLS13},
+		SupportedCurves:   []hasp.CurveID{hasp.X25519, hasp.CurveP256},
+		SignatureSchemes:  []hasp.SignatureScheme{hasp.ECDSAWithP256AndSHA256},
+	}
+	if err := hello.SupportsCertificate(&ecCert); err != nil {
+		t.Errorf("ECDSA certificate: %v", err)
+	}
+	if err := hello.SupportsCertificate(&rsaCert); err == nil {
+		t.Error("RSA certificate taken by a client offering only ECDSA")
+	}
+	req := &hasp.CertificateRequestInfo{
+		Version:          hasp.VersionTLS13,
+		SignatureSchemes: []hasp.SignatureScheme{hasp.ECDSAWithP256AndSHA256},
+		AcceptableCAs:    [][]byte{testcerts.NewCA("unrelated CA").Pool().Subjects()[0]}, //nolint:staticcheck
+	}
+	if err := req.SupportsCertificate(&ecCert); err == nil {
+		t.Error("certificate from a CA the server did not name fits")
+	}
+	req.AcceptableCAs = nil
+	if err := req.SupportsCertificate(&ecCert); err != nil {
+		t.Errorf("no CAs named: %v", err)
+	}
+	if err := req.SupportsCertificate(&rsaCert); err == nil {
+		t.Error("RSA certificate fits a request for ECDSA only")
+	}
+}
+
+// errors.As finds the Alert in an *AlertError, as code written for
+// crypto/tls's AlertError looks for it.
+func TestAlertErrorAsAlert(t *testing.T) {
+	var err error = &hasp.AlertError{Alert: hasp.AlertNoApplicationProtocol, Remote: true}
+	var a hasp.Alert
+	if !errors.As(err, &a) || a != hasp.AlertNoApplicationProtocol {
+		t.Fatalf("errors.As gave %v", a)
+	}
+}
