@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/crypto/cryptobyte"
+
 	"github.com/hasp-tls/hasp/internal/engine"
 	"github.com/hasp-tls/hasp/internal/sig"
 	"github.com/hasp-tls/hasp/internal/wire"
@@ -58,10 +60,12 @@ type helloExtras struct {
 	retry      bool
 }
 
-// addHelloExtras fills what the engine's HelloInfo does not carry.
+// addHelloExtras fills what the engine's HelloInfo does not carry. The
+// slices are shared, not copied: a connection keeps its ClientHelloInfo
+// (ConnectionState.ClientHello) and need not keep them twice.
 func (c *handshaker) addHelloExtras(info *ClientHelloInfo) {
-	info.Extensions = slices.Clone(c.helloExtras.extensions)
-	info.SupportedPoints = slices.Clone(c.helloExtras.points)
+	info.Extensions = c.helloExtras.extensions
+	info.SupportedPoints = c.helloExtras.points
 	info.HelloRetryRequest = c.helloExtras.retry
 	info.Conn = c.netConn
 	info.ctx = c.ctx
@@ -114,17 +118,18 @@ func (e *serverEngine) Handle(level engine.Level, msg []byte) ([]engine.Action, 
 // right alert.
 func (e *serverEngine) clientHello(msg []byte) error {
 	c := e.h
-	var ch wire.ClientHello
-	if ch.Unmarshal(msg) != nil {
+	x, ok := scanHello(msg)
+	if !ok {
 		return nil
 	}
-	x := helloExtras{points: slices.Clone(ch.PointFormats), retry: e.hellos == 2}
-	for _, ext := range ch.Extensions {
-		x.extensions = append(x.extensions, ext.Type)
-	}
+	x.retry = e.hellos == 2
 	c.helloExtras = x
 	cfg := c.config
 	if e.hellos != 1 || cfg == nil || cfg.GetConfigForClient == nil {
+		return nil
+	}
+	var ch wire.ClientHello
+	if ch.Unmarshal(msg) != nil {
 		return nil
 	}
 	info := helloInfoOf(&ch)
@@ -155,6 +160,42 @@ func (e *serverEngine) clientHello(msg []byte) error {
 	}
 	e.Engine = s
 	return nil
+}
+
+// scanHello reads the extension types and the point formats of a
+// ClientHello (with its handshake header) without decoding the rest: the
+// engine decodes it in full, and checks it. A message that does not read
+// gives false.
+func scanHello(msg []byte) (helloExtras, bool) {
+	var x helloExtras
+	in := cryptobyte.String(msg)
+	var body, skip, exts cryptobyte.String
+	if !in.Skip(1) || !in.ReadUint24LengthPrefixed(&body) ||
+		!body.Skip(2+32) || !body.ReadUint8LengthPrefixed(&skip) ||
+		!body.ReadUint16LengthPrefixed(&skip) || !body.ReadUint8LengthPrefixed(&skip) {
+		return x, false
+	}
+	if body.Empty() {
+		return x, true // no extensions at all
+	}
+	if !body.ReadUint16LengthPrefixed(&exts) {
+		return x, false
+	}
+	for !exts.Empty() {
+		var typ uint16
+		var data cryptobyte.String
+		if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&data) {
+			return helloExtras{}, false
+		}
+		x.extensions = append(x.extensions, typ)
+		if typ == wire.ExtECPointFormats {
+			var pf cryptobyte.String
+			if data.ReadUint8LengthPrefixed(&pf) {
+				x.points = slices.Clone([]byte(pf))
+			}
+		}
+	}
+	return x, true
 }
 
 // helloInfoOf is the ClientHelloInfo of a parsed ClientHello, before the
