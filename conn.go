@@ -85,6 +85,9 @@ type Conn struct {
 	// updateOwed: the peer asked for a KeyUpdate; the writer sends it
 	// before its next application data (RFC 8446 section 4.6.3).
 	updateOwed atomic.Bool
+	// engLive: eng is a live engine that freezeEngine has not tried to
+	// freeze since the handshake or its last thaw.
+	engLive atomic.Bool
 }
 
 // Client returns a client-side connection over conn.
@@ -152,8 +155,13 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 	c.inMu.Lock()
 	c.outMu.Lock()
 	err := c.handshake()
-	if err == nil && !c.rec.Buffered() {
-		c.rec.Release()
+	if err == nil {
+		// An idle connection from now on drops its AEAD state while
+		// it waits (record.Conn.Park).
+		c.rec.Park(&c.outMu)
+		if !c.rec.Buffered() {
+			c.rec.Release()
+		}
 	}
 	c.outMu.Unlock()
 	c.inMu.Unlock()
@@ -164,6 +172,7 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 	if err == nil {
 		c.handshakeDone.Store(true)
 		c.publish() // the first snapshot others may hold
+		c.engLive.Store(true)
 		c.startLifetime()
 	}
 	return err
@@ -506,6 +515,11 @@ func (c *Conn) Read(b []byte) (n int, err error) {
 		if c.readErr != nil {
 			return 0, c.readErr
 		}
+		if !c.rec.Buffered() {
+			// About to wait for the peer: an idle connection holds no
+			// engine (see conn_idle.go).
+			c.freezeEngine()
+		}
 		if err := c.readRecord(); err != nil {
 			if !isTimeout(err) {
 				c.readErr = err
@@ -515,8 +529,13 @@ func (c *Conn) Read(b []byte) (n int, err error) {
 	}
 	n = copy(b, c.pending)
 	c.pending = c.pending[n:]
-	if len(c.pending) == 0 && !c.rec.Buffered() {
-		c.rec.Release()
+	if len(c.pending) == 0 {
+		// Even empty, the slice would keep the record buffer it points
+		// into alive after that buffer went back to the pool.
+		c.pending = nil
+		if !c.rec.Buffered() {
+			c.rec.Release()
+		}
 	}
 	return n, nil
 }
@@ -601,6 +620,9 @@ func (c *Conn) noteAppData() {
 func (c *Conn) engineCall(f func() ([]engine.Action, error)) ([]engine.Action, error) {
 	c.engMu.Lock()
 	defer c.engMu.Unlock()
+	if err := c.thawLocked(); err != nil {
+		return nil, err
+	}
 	acts, err := f()
 	c.publish()
 	return slices.Clone(acts), err

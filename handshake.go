@@ -34,7 +34,7 @@ type handshaker struct {
 
 	eng           engine.Engine
 	st            atomic.Pointer[engine.State] // a snapshot, replaced after each engine call
-	scratch       engine.State                 // the snapshot's buffer during the handshake
+	scratch       *engine.State                // the snapshot's buffer during the handshake
 	handshakeDone atomic.Bool
 	verifyErr     atomic.Value // *CertificateVerificationError
 	// verdict is the trust decision on the peer, with Config.Trust.
@@ -127,11 +127,15 @@ func (c *handshaker) engineConfig() (*engine.Config, error) {
 		ec.GetClientCertificate = c.clientCertificate
 		ec.PostHandshakeAuth = cfg.PostHandshakeAuth
 		if !cfg.SessionTicketsDisabled && cfg.ClientSessionCache != nil {
-			if cs := c.resumableSession(); cs != nil {
-				c.session = cs
-				ec.Session = cs.ticket
-				if c.onOffer != nil {
-					c.onOffer(cs)
+			// Only the first engine offers a session: one rebuilt for a
+			// connected Conn (Conn.thawLocked) is past its hellos.
+			if c.eng == nil {
+				if cs := c.resumableSession(); cs != nil {
+					c.session = cs
+					ec.Session = cs.ticket
+					if c.onOffer != nil {
+						c.onOffer(cs)
+					}
 				}
 			}
 			ec.OnTicket = c.storeTicket
@@ -201,10 +205,14 @@ func (c *handshaker) state() *engine.State { return c.st.Load() }
 // goroutine may hold it.
 func (c *handshaker) publish() {
 	if !c.handshakeDone.Load() {
-		c.scratch = c.eng.State()
-		c.st.Store(&c.scratch)
+		if c.scratch == nil {
+			c.scratch = new(engine.State)
+		}
+		*c.scratch = c.eng.State()
+		c.st.Store(c.scratch)
 		return
 	}
+	c.scratch = nil // a connected handshaker keeps only its last snapshot
 	s := c.eng.State()
 	c.st.Store(&s)
 }

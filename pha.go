@@ -41,7 +41,7 @@ func (c *Conn) RequestClientCertificate(ctx context.Context) ([]*x509.Certificat
 	err := c.payOwedLocked(false)
 	var acts []engine.Action
 	if err == nil {
-		acts, err = c.engineCall(c.eng.RequestCertificate)
+		acts, err = c.engineCall(func() ([]engine.Action, error) { return c.eng.RequestCertificate() })
 	}
 	if err == nil {
 		c.phaMu.Lock()
@@ -150,7 +150,7 @@ func (c *Conn) SendSessionTicket() error {
 	if err := c.payOwedLocked(false); err != nil {
 		return err
 	}
-	acts, err := c.engineCall(c.eng.SendTicket)
+	acts, err := c.engineCall(func() ([]engine.Action, error) { return c.eng.SendTicket() })
 	if err != nil {
 		return err
 	}

@@ -61,6 +61,39 @@ type Half struct {
 	// explicit: TLS 1.2 AES-GCM, with the nonce salt||explicit.
 	explicit bool
 	overhead int
+	// The suite and key the AEAD was made from, so that an idle
+	// connection can drop the AEAD's expanded state (Sleep) and have it
+	// made again on the next record.
+	suite  *suite.Suite
+	key    [32]byte
+	keyLen uint8
+}
+
+// Sleep drops the AEAD's state (about 750 bytes for AES-GCM) while the
+// connection idles; the next Seal or Open makes it again from the key.
+func (h *Half) Sleep() {
+	if h.suite != nil {
+		h.aead = nil
+	}
+}
+
+// Asleep reports whether Sleep dropped the AEAD and no record has
+// needed it since.
+func (h *Half) Asleep() bool { return h.aead == nil && h.suite != nil }
+
+func (h *Half) remember(s *suite.Suite, key []byte) {
+	h.suite = s
+	h.keyLen = uint8(copy(h.key[:], key))
+}
+
+// wake makes the AEAD again after Sleep; the key made one before, so it
+// cannot fail.
+func (h *Half) wake() {
+	a, err := h.suite.NewAEAD(h.key[:h.keyLen])
+	if err != nil {
+		panic("protect: remaking an AEAD: " + err.Error())
+	}
+	h.aead = a
 }
 
 // SetTLS13 installs the TLS 1.3 key and IV derived from a traffic secret
@@ -72,6 +105,7 @@ func (h *Half) SetTLS13(s *suite.Suite, secret []byte) error {
 		return err
 	}
 	*h = Half{aead: a, overhead: a.Overhead() + 1}
+	h.remember(s, key)
 	copy(h.iv[:], iv)
 	return nil
 }
@@ -86,6 +120,7 @@ func (h *Half) SetTLS12(s *suite.Suite, key, iv []byte) error {
 		return err
 	}
 	*h = Half{aead: a, tls12: true, explicit: !s.ChaCha, overhead: a.Overhead()}
+	h.remember(s, key)
 	if h.explicit {
 		h.overhead += explicitLen
 	}
@@ -94,7 +129,7 @@ func (h *Half) SetTLS12(s *suite.Suite, key, iv []byte) error {
 }
 
 // Keyed reports whether a key is installed.
-func (h *Half) Keyed() bool { return h.aead != nil }
+func (h *Half) Keyed() bool { return h.aead != nil || h.suite != nil }
 
 // TLS12 reports whether the key is a TLS 1.2 one.
 func (h *Half) TLS12() bool { return h.tls12 }
@@ -133,7 +168,10 @@ func (h *Half) additionalData12(seq uint64, typ wire.ContentType, vers uint16, n
 
 func (h *Half) want(tls12 bool, op string) {
 	if h.aead == nil {
-		panic("protect: " + op + " without a key")
+		if h.suite == nil {
+			panic("protect: " + op + " without a key")
+		}
+		h.wake()
 	}
 	if h.tls12 != tls12 {
 		panic("protect: " + op + " with a key for the other version")

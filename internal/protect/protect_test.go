@@ -486,3 +486,48 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+// After Sleep both directions seal and open exactly as before: the AEAD
+// made again from the remembered key is the same AEAD.
+func TestSleepWake(t *testing.T) {
+	content := []byte("after a long idle")
+	for _, s := range tls13Suites() {
+		var w, r, ref Half
+		w.SetTLS13(s, secretFor(s))
+		r.SetTLS13(s, secretFor(s))
+		ref.SetTLS13(s, secretFor(s))
+		hdr := header13(len(content) + w.Overhead())
+		want := ref.Seal13(bytes.Clone(hdr), 3, hdr, wire.TypeApplicationData, content)
+		w.Sleep()
+		r.Sleep()
+		if !w.Keyed() || w.aead != nil {
+			t.Fatalf("%s: asleep: keyed %v, AEAD kept %v", s.Name, w.Keyed(), w.aead != nil)
+		}
+		rec := w.Seal13(bytes.Clone(hdr), 3, hdr, wire.TypeApplicationData, content)
+		if !bytes.Equal(rec, want) {
+			t.Fatalf("%s: sealed after Sleep differs", s.Name)
+		}
+		typ, got, err := r.Open13(3, rec[:5], rec[5:])
+		if err != nil || typ != wire.TypeApplicationData || !bytes.Equal(got, content) {
+			t.Fatalf("%s: open after Sleep: %v", s.Name, err)
+		}
+	}
+	for _, s := range tls12Suites() {
+		var w, r Half
+		key, iv := bytes.Repeat([]byte{9}, s.KeyLen), bytes.Repeat([]byte{4}, s.IVLen())
+		w.SetTLS12(s, key, iv)
+		r.SetTLS12(s, key, iv)
+		w.Sleep()
+		r.Sleep()
+		rec := w.Seal12(nil, 5, wire.TypeApplicationData, 0x0303, content)
+		got, err := r.Open12(5, wire.TypeApplicationData, 0x0303, rec)
+		if err != nil || !bytes.Equal(got, content) {
+			t.Fatalf("%s: after Sleep: %v", s.Name, err)
+		}
+	}
+	var none Half
+	none.Sleep()
+	if none.Keyed() {
+		t.Error("Sleep without a key made a key")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"syscall"
 
 	"github.com/hasp-tls/hasp/internal/protect"
 	"github.com/hasp-tls/hasp/internal/suite"
@@ -25,9 +26,9 @@ const (
 	maxRecord = HeaderLen + MaxPlaintext + 2048
 )
 
-// wakeLen is enough for a record header and a short record (an alert, a
-// small message) in the first read after idling.
-const wakeLen = 64
+// wakeLen is enough for a record header and a short record (a TLS 1.2
+// alert) in the first read after idling.
+const wakeLen = 32
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2*maxRecord); return &b }}
 
@@ -59,6 +60,51 @@ type Conn struct {
 	// wroteRecord: a record was written (the first gets version 0x0301
 	// when it is a client's first ClientHello).
 	wroteRecord bool
+	// parking: set by Park once the handshake is done (see readWake),
+	// with the socket's RawConn and the function it polls with, made
+	// once so that parking allocates nothing.
+	parking bool
+	raw     syscall.RawConn
+	pollFn  func(fd uintptr) bool
+	polled  int
+	pollErr error
+	parked  bool
+	// writeLock guards the write side; park takes it only if it is free.
+	writeLock interface {
+		TryLock() bool
+		Unlock()
+	}
+}
+
+// Park lets a connection waiting for its peer with nothing buffered drop
+// the AEAD state of both directions (Half.Sleep) once the stream, a
+// socket, says it has nothing to read yet: what an idle connection holds
+// shrinks by about 1.5 KB with AES-GCM, and the state is made again when
+// bytes move. writeLock is the lock the writer holds around WriteRecord
+// and Flush: the write side sleeps only when it is free and has nothing
+// queued. Call it after the handshake, from the reading side.
+func (c *Conn) Park(writeLock interface {
+	TryLock() bool
+	Unlock()
+}) {
+	c.parking, c.writeLock = true, writeLock
+	if sc, ok := c.rw.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			c.raw = raw
+			c.pollFn = c.poll
+		}
+	}
+}
+
+// park runs when a read is about to wait.
+func (c *Conn) park() {
+	c.in.Sleep()
+	if c.writeLock != nil && c.writeLock.TryLock() {
+		if c.wbuf == nil {
+			c.out.Sleep()
+		}
+		c.writeLock.Unlock()
+	}
 }
 
 // New wraps a stream.
@@ -137,7 +183,7 @@ func (c *Conn) fill(need int) error {
 		// Idle: wait for the first bytes in a small array of our own, so
 		// that a connection parked in Read (what every server does) holds
 		// no record buffer; the buffer is taken once data arrives.
-		n, err := c.rw.Read(c.wake[:])
+		n, err := c.readWake()
 		if n == 0 {
 			if err == nil {
 				err = io.ErrNoProgress

@@ -1,0 +1,82 @@
+package engine
+
+import (
+	"errors"
+	"time"
+
+	"github.com/hasp-tls/hasp/internal/keysched"
+)
+
+// Frozen is an established TLS 1.3 connection's engine put away while
+// the connection idles: only what a later KeyUpdate or NewSessionTicket
+// needs (the application traffic secrets, the flood counter, the ticket
+// facts), without the engine, its Config and the certificate it chose.
+// Application data never needs the engine, so a connection waiting in
+// Read holds this instead; a post-handshake message thaws it first.
+//
+// It implements Engine only so that a transport can keep it in the same
+// field: every call that would act returns ErrFrozen.
+type Frozen struct {
+	server bool
+	// st is the snapshot the transport published, shared and never
+	// written again.
+	st                   *State
+	clientApp, serverApp keysched.TrafficSecret
+	keyUpdatesSeen       int
+	updateOwed           bool
+	ticketsWanted        bool
+	notAfter             time.Time
+}
+
+// ErrFrozen: the transport called a frozen engine without thawing it.
+var ErrFrozen = errors.New("engine: frozen; Thaw it first")
+
+// Freeze returns e put away, or nil when it cannot be: only a connected
+// TLS 1.3 engine over TLS with nothing in progress (no post-handshake
+// authentication possible, no KeyUpdate owed, no actions pending) and a
+// snapshot st equal to its State.
+func Freeze(e Engine, st *State) *Frozen {
+	switch e := e.(type) {
+	case *Server:
+		if !e.freezable() || e.v12 != nil || e.state != sConnected || e.phaTranscript != nil || e.pha != nil {
+			return nil
+		}
+		return &Frozen{server: true, st: st, clientApp: e.clientApp, serverApp: e.serverApp,
+			keyUpdatesSeen: e.keyUpdatesSeen, ticketsWanted: e.ticketsWanted, notAfter: e.notAfter}
+	case *Client:
+		if !e.freezable() || e.v12 != nil || e.state != cConnected || e.phaTranscript != nil {
+			return nil
+		}
+		return &Frozen{st: st, clientApp: e.clientApp, serverApp: e.serverApp, keyUpdatesSeen: e.keyUpdatesSeen}
+	}
+	return nil
+}
+
+func (c *common) freezable() bool {
+	return c.done && c.failed == nil && !c.updateOwed && len(c.acts) == 0 && c.hsStage == nil &&
+		c.cfg.Variant == TLS && c.gen() == gen13
+}
+
+// Thaw rebuilds the engine with cfg, which must be what the engine was
+// made with.
+func (f *Frozen) Thaw(cfg *Config) Engine {
+	c := common{cfg: cfg, st: *f.st, done: true, clientApp: f.clientApp, serverApp: f.serverApp,
+		keyUpdatesSeen: f.keyUpdatesSeen}
+	if f.server {
+		return &Server{common: c, state: sConnected, ticketsWanted: f.ticketsWanted, notAfter: f.notAfter}
+	}
+	return &Client{common: c, state: cConnected}
+}
+
+func (f *Frozen) Start() ([]Action, error)               { return nil, ErrFrozen }
+func (f *Frozen) Handle(Level, []byte) ([]Action, error) { return nil, ErrFrozen }
+func (f *Frozen) HandleCCS() ([]Action, error)           { return nil, ErrFrozen }
+func (f *Frozen) UpdateKeys(bool) ([]Action, error)      { return nil, ErrFrozen }
+func (f *Frozen) SendTicket() ([]Action, error)          { return nil, ErrFrozen }
+func (f *Frozen) RequestCertificate() ([]Action, error)  { return nil, ErrFrozen }
+func (f *Frozen) NoteAppData()                           { f.keyUpdatesSeen = 0 }
+func (f *Frozen) State() State                           { return *f.st }
+func (f *Frozen) Done() bool                             { return true }
+func (f *Frozen) Err() error                             { return nil }
+func (f *Frozen) Idle()                                  {}
+func (f *Frozen) CCSAllowed() bool                       { return false }
