@@ -24,6 +24,11 @@ func main() {
 		"a.test": ca.issue("a.test", "a.test"),
 		"b.test": ca.issue("b.test", "b.test", "*.b.test"),
 	}
+	// The client does not check the staple's contents: any bytes show
+	// that it is carried.
+	b := sites["b.test"]
+	b.OCSPStaple = []byte("a stapled OCSP response")
+	sites["b.test"] = b
 	var mu sync.Mutex
 	var hellos []string
 	base := &tls.Config{
@@ -81,8 +86,9 @@ func get(addr, name string, max uint16, ca *testCA) {
 	defer conn.Close()
 	conn.SetDeadline(deadline())
 	st := conn.ConnectionState()
-	fmt.Printf("%s (%s): %s, certificate for %v, ALPN %q, hostname ok %v\n", name, tls.VersionName(max),
-		tls.VersionName(st.Version), st.PeerCertificates[0].DNSNames, st.NegotiatedProtocol, conn.VerifyHostname(name) == nil)
+	fmt.Printf("%s (%s): %s, certificate for %v, ALPN %q, hostname ok %v, tls-unique %v, OCSP staple %d bytes\n", name, tls.VersionName(max),
+		tls.VersionName(st.Version), st.PeerCertificates[0].DNSNames, st.NegotiatedProtocol, conn.VerifyHostname(name) == nil,
+		len(st.TLSUnique) > 0, len(conn.OCSPResponse()))
 	req := must(http.NewRequest("GET", "https://"+name+"/hello", nil))
 	if err := req.Write(conn); err != nil {
 		fail("write: %v", err)
