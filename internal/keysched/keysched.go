@@ -46,23 +46,7 @@ func ExpandLabel(h crypto.Hash, secret []byte, label string, context []byte, len
 // "tls13 " for TLS 1.3 and QUIC, "dtls13" for DTLS 1.3 (RFC 9147 section
 // 5.9).
 func expandLabel(h crypto.Hash, prefix string, secret []byte, label string, context []byte, length int) []byte {
-	if len(prefix)+len(label) > 255 || len(context) > 255 {
-		panic("keysched: label or context too long: " + label)
-	}
-	// HkdfLabel: uint16 length, opaque label<7..255> = prefix + label,
-	// opaque context<0..255>. Built in one go: this runs some twenty times
-	// per handshake.
-	var buf [2 + 1 + 255 + 1 + 255]byte
-	info := append(buf[:0], byte(length>>8), byte(length), byte(len(prefix)+len(label)))
-	info = append(info, prefix...)
-	info = append(info, label...)
-	info = append(info, byte(len(context)))
-	info = append(info, context...)
-	out, err := hkdf.Expand(h.New, secret, string(info), length)
-	if err != nil {
-		panic("keysched: " + err.Error())
-	}
-	return out
+	return newExpander(h, prefix, secret).label(label, context, length)
 }
 
 // Extract is HKDF-Extract; a nil secret means a string of zeros of the
@@ -106,7 +90,15 @@ func emptyHash(h crypto.Hash) []byte {
 // TrafficKey derives the AEAD key and IV of a traffic secret (RFC 8446
 // section 7.3).
 func TrafficKey(h crypto.Hash, secret []byte, keyLen, ivLen int) (key, iv []byte) {
-	return ExpandLabel(h, secret, "key", nil, keyLen), ExpandLabel(h, secret, "iv", nil, ivLen)
+	return trafficKey(newExpander(h, prefixTLS13, secret), "key", "iv", keyLen, ivLen)
+}
+
+// trafficKey expands key and IV into one allocation.
+func trafficKey(e *expander, keyLabel, ivLabel string, keyLen, ivLen int) (key, iv []byte) {
+	buf := make([]byte, 0, 2*e.size+keyLen)
+	key = e.appendLabel(buf, keyLabel, nil, keyLen)
+	iv = e.appendLabel(key, ivLabel, nil, ivLen)[keyLen:]
+	return key[:keyLen:keyLen], iv[:ivLen:ivLen]
 }
 
 // Export is the TLS 1.3 exporter (RFC 8446 section 7.5) from an exporter

@@ -44,14 +44,30 @@ func (v Variant) deriveSecret(h crypto.Hash, secret []byte, label string, th []b
 	return expandLabel(h, v.Prefix(), secret, label, th, h.Size())
 }
 
+// deriveWith is deriveSecret through a stage's expander *e, made on first
+// use: the stage's secrets share one keyed HMAC.
+func (v Variant) deriveWith(e **expander, h crypto.Hash, secret []byte, label string, th []byte) []byte {
+	if len(th) != h.Size() {
+		panic("keysched: " + label + ": transcript hash of the wrong length")
+	}
+	if *e == nil {
+		*e = newExpander(h, v.Prefix(), secret)
+	}
+	return (*e).label(label, th, h.Size())
+}
+
 // nextStage is HKDF-Extract(Derive-Secret(secret, "derived", ""), ikm),
 // with zeros for an empty ikm. It erases *secret and sets it to nil, and
 // panics naming step if that was done already.
-func (v Variant) nextStage(h crypto.Hash, secret *[]byte, ikm []byte, step string) []byte {
+func (v Variant) nextStage(h crypto.Hash, secret *[]byte, e **expander, ikm []byte, step string) []byte {
 	if *secret == nil {
 		panic("keysched: " + step + " called twice")
 	}
-	derived := expandLabel(h, v.Prefix(), *secret, LabelDerived, emptyHash(h), h.Size())
+	if *e == nil {
+		*e = newExpander(h, v.Prefix(), *secret)
+	}
+	derived := (*e).appendLabel((*e).tmp[:0], LabelDerived, emptyHash(h), h.Size())
+	*e = nil // its HMAC state is keyed with the secret erased below
 	if len(ikm) == 0 {
 		ikm = zeros[:h.Size()]
 	}
@@ -136,6 +152,7 @@ type Early struct {
 	hasPSK   bool
 	external bool
 	secret   []byte // nil once Handshake has been called
+	exp      *expander
 
 	// next is the storage of the stage Handshake returns: one allocation
 	// per schedule rather than one per stage.
@@ -194,21 +211,21 @@ func (e *Early) BinderKey() BinderKey {
 	if e.external {
 		label = LabelExtBinder
 	}
-	return BinderKey{Hash: e.hash, Secret: e.variant.deriveSecret(e.hash, s, label, emptyHash(e.hash)), Variant: e.variant}
+	return BinderKey{Hash: e.hash, Secret: e.variant.deriveWith(&e.exp, e.hash, s, label, emptyHash(e.hash)), Variant: e.variant}
 }
 
 // ClientEarlyTraffic derives client_early_traffic_secret from the hash of
 // the ClientHello. It panics without a PSK.
 func (e *Early) ClientEarlyTraffic(th []byte) TrafficSecret {
 	s := e.pskSecret("ClientEarlyTraffic")
-	return TrafficSecret{Hash: e.hash, Secret: e.variant.deriveSecret(e.hash, s, LabelClientEarly, th), Dir: ClientToServer, Variant: e.variant}
+	return TrafficSecret{Hash: e.hash, Secret: e.variant.deriveWith(&e.exp, e.hash, s, LabelClientEarly, th), Dir: ClientToServer, Variant: e.variant}
 }
 
 // EarlyExporter derives early_exporter_master_secret from the hash of the
 // ClientHello. It panics without a PSK.
 func (e *Early) EarlyExporter(th []byte) ExporterSecret {
 	s := e.pskSecret("EarlyExporter")
-	return ExporterSecret{Hash: e.hash, Secret: e.variant.deriveSecret(e.hash, s, LabelEarlyExporter, th), Variant: e.variant}
+	return ExporterSecret{Hash: e.hash, Secret: e.variant.deriveWith(&e.exp, e.hash, s, LabelEarlyExporter, th), Variant: e.variant}
 }
 
 // Handshake moves to the handshake secret with the (EC)DHE shared secret;
@@ -216,7 +233,7 @@ func (e *Early) EarlyExporter(th []byte) ExporterSecret {
 // on e panics, this one included.
 func (e *Early) Handshake(shared []byte) *HandshakeStage {
 	hs := &e.next
-	*hs = HandshakeStage{hash: e.hash, variant: e.variant, secret: e.variant.nextStage(e.hash, &e.secret, shared, "Handshake")}
+	*hs = HandshakeStage{hash: e.hash, variant: e.variant, secret: e.variant.nextStage(e.hash, &e.secret, &e.exp, shared, "Handshake")}
 	return hs
 }
 
@@ -225,6 +242,7 @@ type HandshakeStage struct {
 	hash    crypto.Hash
 	variant Variant
 	secret  []byte // nil once Master has been called
+	exp     *expander
 
 	next MasterStage // storage of the stage Master returns
 }
@@ -236,7 +254,7 @@ func (s *HandshakeStage) traffic(label string, th []byte, dir Direction) Traffic
 	if s.secret == nil {
 		panic("keysched: handshake traffic secret derived after Master")
 	}
-	return TrafficSecret{Hash: s.hash, Secret: s.variant.deriveSecret(s.hash, s.secret, label, th), Dir: dir, Variant: s.variant}
+	return TrafficSecret{Hash: s.hash, Secret: s.variant.deriveWith(&s.exp, s.hash, s.secret, label, th), Dir: dir, Variant: s.variant}
 }
 
 // ClientTraffic derives client_handshake_traffic_secret from the hash of
@@ -255,7 +273,7 @@ func (s *HandshakeStage) ServerTraffic(th []byte) TrafficSecret {
 // later call on s panics, this one included.
 func (s *HandshakeStage) Master() *MasterStage {
 	m := &s.next
-	*m = MasterStage{hash: s.hash, variant: s.variant, secret: s.variant.nextStage(s.hash, &s.secret, nil, "Master")}
+	*m = MasterStage{hash: s.hash, variant: s.variant, secret: s.variant.nextStage(s.hash, &s.secret, &s.exp, nil, "Master")}
 	return m
 }
 
@@ -264,6 +282,7 @@ type MasterStage struct {
 	hash    crypto.Hash
 	variant Variant
 	secret  []byte
+	exp     *expander
 }
 
 // Hash returns the schedule's hash.
@@ -272,25 +291,25 @@ func (m *MasterStage) Hash() crypto.Hash { return m.hash }
 // ClientTraffic derives client_application_traffic_secret_0 from the hash
 // of ClientHello...server Finished.
 func (m *MasterStage) ClientTraffic(th []byte) TrafficSecret {
-	return TrafficSecret{Hash: m.hash, Secret: m.variant.deriveSecret(m.hash, m.secret, LabelClientApp, th), Dir: ClientToServer, Variant: m.variant}
+	return TrafficSecret{Hash: m.hash, Secret: m.variant.deriveWith(&m.exp, m.hash, m.secret, LabelClientApp, th), Dir: ClientToServer, Variant: m.variant}
 }
 
 // ServerTraffic derives server_application_traffic_secret_0 from the hash
 // of ClientHello...server Finished.
 func (m *MasterStage) ServerTraffic(th []byte) TrafficSecret {
-	return TrafficSecret{Hash: m.hash, Secret: m.variant.deriveSecret(m.hash, m.secret, LabelServerApp, th), Dir: ServerToClient, Variant: m.variant}
+	return TrafficSecret{Hash: m.hash, Secret: m.variant.deriveWith(&m.exp, m.hash, m.secret, LabelServerApp, th), Dir: ServerToClient, Variant: m.variant}
 }
 
 // Exporter derives exporter_master_secret from the hash of
 // ClientHello...server Finished.
 func (m *MasterStage) Exporter(th []byte) ExporterSecret {
-	return ExporterSecret{Hash: m.hash, Secret: m.variant.deriveSecret(m.hash, m.secret, LabelExporter, th), Variant: m.variant}
+	return ExporterSecret{Hash: m.hash, Secret: m.variant.deriveWith(&m.exp, m.hash, m.secret, LabelExporter, th), Variant: m.variant}
 }
 
 // Resumption derives resumption_master_secret from the hash of
 // ClientHello...client Finished.
 func (m *MasterStage) Resumption(th []byte) ResumptionSecret {
-	return ResumptionSecret{Hash: m.hash, Secret: m.variant.deriveSecret(m.hash, m.secret, LabelResumption, th), Variant: m.variant}
+	return ResumptionSecret{Hash: m.hash, Secret: m.variant.deriveWith(&m.exp, m.hash, m.secret, LabelResumption, th), Variant: m.variant}
 }
 
 // Direction is the direction a traffic secret protects.
@@ -364,7 +383,7 @@ func (t TrafficSecret) NextWith(l Labels) TrafficSecret {
 // Keys derives the AEAD key and IV (RFC 8446 section 7.3, RFC 9001
 // section 5.1, RFC 9147).
 func (t TrafficSecret) Keys(l Labels, keyLen, ivLen int) (key, iv []byte) {
-	return t.expand(l.Key, keyLen), t.expand(l.IV, ivLen)
+	return trafficKey(newExpander(t.Hash, t.Variant.Prefix(), t.Secret), l.Key, l.IV, keyLen, ivLen)
 }
 
 // HeaderProtectionKey derives the n-byte QUIC header protection key (RFC

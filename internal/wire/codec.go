@@ -68,8 +68,8 @@ func body(msg []byte, typ uint8, name string) (cryptobyte.String, error) {
 
 // newMessage starts a builder for a handshake message of type typ; the
 // body goes inside the returned continuation.
-func marshalMessage(typ uint8, sizeHint int, f cryptobyte.BuilderContinuation) []byte {
-	b := cryptobyte.NewBuilder(make([]byte, 0, sizeHint+HandshakeHeaderLen))
+func marshalMessage(typ uint8, sizeHint int, f BuilderContinuation) []byte {
+	b := newBuilder(make([]byte, 0, sizeHint+HandshakeHeaderLen))
 	b.AddUint8(typ)
 	b.AddUint24LengthPrefixed(f)
 	return b.BytesOrPanic()
@@ -160,27 +160,27 @@ func readUint16List(s *cryptobyte.String, out *[]uint16) bool {
 	return true
 }
 
-func addUint16List(b *cryptobyte.Builder, v []uint16) {
-	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+func addUint16List(b *Builder, v []uint16) {
+	b.AddUint16LengthPrefixed(func(b *Builder) {
 		for _, x := range v {
 			b.AddUint16(x)
 		}
 	})
 }
 
-func addExtension(b *cryptobyte.Builder, typ uint16, f cryptobyte.BuilderContinuation) {
+func addExtension(b *Builder, typ uint16, f BuilderContinuation) {
 	b.AddUint16(typ)
 	b.AddUint16LengthPrefixed(f)
 }
 
 // addExtra writes extensions a caller supplied as they are.
-func addExtra(b *cryptobyte.Builder, extra []Extension) {
+func addExtra(b *Builder, extra []Extension) {
 	for _, e := range extra {
-		addExtension(b, e.Type, func(b *cryptobyte.Builder) { b.AddBytes(e.Data) })
+		addExtension(b, e.Type, func(b *Builder) { b.AddBytes(e.Data) })
 	}
 }
 
-func empty(*cryptobyte.Builder) {}
+func empty(*Builder) {}
 
 // readALPN reads a ProtocolNameList (RFC 7301 section 3.1).
 func readALPN(data cryptobyte.String) ([]string, bool) {
@@ -199,11 +199,11 @@ func readALPN(data cryptobyte.String) ([]string, bool) {
 	return out, true
 }
 
-func addALPN(b *cryptobyte.Builder, protos []string) {
-	addExtension(b, ExtALPN, func(b *cryptobyte.Builder) {
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+func addALPN(b *Builder, protos []string) {
+	addExtension(b, ExtALPN, func(b *Builder) {
+		b.AddUint16LengthPrefixed(func(b *Builder) {
 			for _, p := range protos {
-				b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(p)) })
+				b.AddUint8LengthPrefixed(func(b *Builder) { b.AddBytes([]byte(p)) })
 			}
 		})
 	})
@@ -227,11 +227,11 @@ func readCertAuthorities(data cryptobyte.String) ([][]byte, bool) {
 	return out, true
 }
 
-func addCertAuthorities(b *cryptobyte.Builder, cas [][]byte) {
-	addExtension(b, ExtCertAuthorities, func(b *cryptobyte.Builder) {
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+func addCertAuthorities(b *Builder, cas [][]byte) {
+	addExtension(b, ExtCertAuthorities, func(b *Builder) {
+		b.AddUint16LengthPrefixed(func(b *Builder) {
 			for _, ca := range cas {
-				b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(ca) })
+				b.AddUint16LengthPrefixed(func(b *Builder) { b.AddBytes(ca) })
 			}
 		})
 	})
@@ -254,11 +254,11 @@ func readSCTList(data cryptobyte.String) ([][]byte, bool) {
 	return out, true
 }
 
-func addSCTList(b *cryptobyte.Builder, scts [][]byte) {
-	addExtension(b, ExtSCT, func(b *cryptobyte.Builder) {
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+func addSCTList(b *Builder, scts [][]byte) {
+	addExtension(b, ExtSCT, func(b *Builder) {
+		b.AddUint16LengthPrefixed(func(b *Builder) {
 			for _, s := range scts {
-				b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(s) })
+				b.AddUint16LengthPrefixed(func(b *Builder) { b.AddBytes(s) })
 			}
 		})
 	})

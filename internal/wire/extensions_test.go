@@ -5,32 +5,30 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"golang.org/x/crypto/cryptobyte"
 )
 
 // rawMessage builds a handshake message of type typ from a body prefix
 // and an extension block written as given, whatever hasp makes of it.
-func rawMessage(typ uint8, prefix func(b *cryptobyte.Builder), exts []Extension) []byte {
-	b := cryptobyte.NewBuilder(nil)
+func rawMessage(typ uint8, prefix func(b *Builder), exts []Extension) []byte {
+	b := newBuilder(nil)
 	b.AddUint8(typ)
-	b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
+	b.AddUint24LengthPrefixed(func(b *Builder) {
 		prefix(b)
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { addExtra(b, exts) })
+		b.AddUint16LengthPrefixed(func(b *Builder) { addExtra(b, exts) })
 	})
 	return b.BytesOrPanic()
 }
 
-func helloPrefix(b *cryptobyte.Builder) {
+func helloPrefix(b *Builder) {
 	b.AddUint16(VersionTLS12)
 	b.AddBytes(make([]byte, 32))
 	b.AddUint8(0)
 	addUint16List(b, []uint16{TLS_AES_128_GCM_SHA256})
-	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddUint8(0) })
+	b.AddUint8LengthPrefixed(func(b *Builder) { b.AddUint8(0) })
 }
 
-func serverHelloPrefix(hrr bool) func(b *cryptobyte.Builder) {
-	return func(b *cryptobyte.Builder) {
+func serverHelloPrefix(hrr bool) func(b *Builder) {
+	return func(b *Builder) {
 		b.AddUint16(VersionTLS12)
 		if hrr {
 			b.AddBytes(HelloRetryRequestRandom[:])
@@ -140,7 +138,7 @@ func TestServerMessagesKeepUnknownExtensions(t *testing.T) {
 		{ExtRecordSizeLimit, []byte{0x40, 0x01}},
 	}
 	var e EncryptedExtensions
-	if err := e.Unmarshal(rawMessage(TypeEncryptedExtensions, func(*cryptobyte.Builder) {}, ee)); err != nil {
+	if err := e.Unmarshal(rawMessage(TypeEncryptedExtensions, func(*Builder) {}, ee)); err != nil {
 		t.Fatal(err)
 	}
 	sameExtensions(t, "EncryptedExtensions", e.Extensions, ee)
@@ -154,7 +152,7 @@ func TestServerMessagesKeepUnknownExtensions(t *testing.T) {
 		{ExtOIDFilters, []byte{0, 0}},
 	}
 	var c CertificateRequest
-	if err := c.Unmarshal(rawMessage(TypeCertificateRequest, func(b *cryptobyte.Builder) { b.AddUint8(0) }, cr)); err != nil {
+	if err := c.Unmarshal(rawMessage(TypeCertificateRequest, func(b *Builder) { b.AddUint8(0) }, cr)); err != nil {
 		t.Fatal(err)
 	}
 	sameExtensions(t, "CertificateRequest", c.Extensions, cr)
@@ -167,11 +165,11 @@ func TestServerMessagesKeepUnknownExtensions(t *testing.T) {
 		{ExtEarlyData, []byte{0, 0, 4, 0}},
 	}
 	var n NewSessionTicket
-	if err := n.Unmarshal(rawMessage(TypeNewSessionTicket, func(b *cryptobyte.Builder) {
+	if err := n.Unmarshal(rawMessage(TypeNewSessionTicket, func(b *Builder) {
 		b.AddUint32(60)
 		b.AddUint32(7)
 		b.AddUint8(0)
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte("ticket")) })
+		b.AddUint16LengthPrefixed(func(b *Builder) { b.AddBytes([]byte("ticket")) })
 	}, nst)); err != nil {
 		t.Fatal(err)
 	}
@@ -184,14 +182,14 @@ func TestServerMessagesKeepUnknownExtensions(t *testing.T) {
 		{0x7777, []byte("x")},
 		{ExtSCT, []byte{0, 3, 0, 1, 9}},
 	}
-	b := cryptobyte.NewBuilder(nil)
+	b := newBuilder(nil)
 	b.AddUint8(TypeCertificate)
-	b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
+	b.AddUint24LengthPrefixed(func(b *Builder) {
 		b.AddUint8(0)
-		b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
-			b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte{0x30, 0}) })
-			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { addExtra(b, entry) })
-			b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte{0x30, 0}) })
+		b.AddUint24LengthPrefixed(func(b *Builder) {
+			b.AddUint24LengthPrefixed(func(b *Builder) { b.AddBytes([]byte{0x30, 0}) })
+			b.AddUint16LengthPrefixed(func(b *Builder) { addExtra(b, entry) })
+			b.AddUint24LengthPrefixed(func(b *Builder) { b.AddBytes([]byte{0x30, 0}) })
 			b.AddUint16(0)
 		})
 	})
@@ -212,7 +210,7 @@ func TestDuplicateUnknownExtension(t *testing.T) {
 	if err := ch.Unmarshal(raw); AlertOf(err) != AlertDecodeError {
 		t.Fatalf("duplicate unknown extension: %v", err)
 	}
-	raw = rawMessage(TypeEncryptedExtensions, func(*cryptobyte.Builder) {}, []Extension{{ExtQUICTransportParameters, nil}, {ExtQUICTransportParameters, nil}})
+	raw = rawMessage(TypeEncryptedExtensions, func(*Builder) {}, []Extension{{ExtQUICTransportParameters, nil}, {ExtQUICTransportParameters, nil}})
 	var ee EncryptedExtensions
 	if err := ee.Unmarshal(raw); AlertOf(err) != AlertDecodeError {
 		t.Fatalf("duplicate quic_transport_parameters: %v", err)

@@ -134,10 +134,10 @@ func checkExtensionsCover(t *testing.T, m message) {
 	blocks, parsed := extensionBlocks(m)
 	for i, block := range blocks {
 		n := 0
-		b := cryptobyte.NewBuilder(nil)
+		b := newBuilder(nil)
 		for _, e := range parsed[i] {
 			n += 4 + len(e.Data)
-			addExtension(b, e.Type, func(b *cryptobyte.Builder) { b.AddBytes(e.Data) })
+			addExtension(b, e.Type, func(b *Builder) { b.AddBytes(e.Data) })
 		}
 		if n != len(block) {
 			t.Fatalf("block %d: extensions cover %d bytes of %d", i, n, len(block))

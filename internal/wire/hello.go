@@ -322,16 +322,16 @@ func (m *ClientHello) Marshal() []byte {
 	for _, ks := range m.KeyShares {
 		size += 4 + len(ks.Data)
 	}
-	m.Raw = marshalMessage(TypeClientHello, size, func(b *cryptobyte.Builder) {
+	m.Raw = marshalMessage(TypeClientHello, size, func(b *Builder) {
 		b.AddUint16(m.Vers)
 		b.AddBytes(m.Random[:])
-		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.SessionID) })
+		b.AddUint8LengthPrefixed(func(b *Builder) { b.AddBytes(m.SessionID) })
 		if m.Datagram {
-			b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.LegacyCookie) })
+			b.AddUint8LengthPrefixed(func(b *Builder) { b.AddBytes(m.LegacyCookie) })
 		}
 		addUint16List(b, m.CipherSuites)
-		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Compression) })
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+		b.AddUint8LengthPrefixed(func(b *Builder) { b.AddBytes(m.Compression) })
+		b.AddUint16LengthPrefixed(func(b *Builder) {
 			m.addExtensions(b)
 		})
 	})
@@ -339,12 +339,12 @@ func (m *ClientHello) Marshal() []byte {
 	return m.Raw
 }
 
-func (m *ClientHello) addExtensions(b *cryptobyte.Builder) {
+func (m *ClientHello) addExtensions(b *Builder) {
 	if m.ServerName != "" {
-		addExtension(b, ExtServerName, func(b *cryptobyte.Builder) {
-			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+		addExtension(b, ExtServerName, func(b *Builder) {
+			b.AddUint16LengthPrefixed(func(b *Builder) {
 				b.AddUint8(0)
-				b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(m.ServerName)) })
+				b.AddUint16LengthPrefixed(func(b *Builder) { b.AddBytes([]byte(m.ServerName)) })
 			})
 		})
 	}
@@ -352,53 +352,53 @@ func (m *ClientHello) addExtensions(b *cryptobyte.Builder) {
 		addExtension(b, ExtExtendedMasterSecret, empty)
 	}
 	if m.HasSecureReneg {
-		addExtension(b, ExtRenegotiationInfo, func(b *cryptobyte.Builder) {
-			b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.SecureReneg) })
+		addExtension(b, ExtRenegotiationInfo, func(b *Builder) {
+			b.AddUint8LengthPrefixed(func(b *Builder) { b.AddBytes(m.SecureReneg) })
 		})
 	}
 	if len(m.SupportedGroups) > 0 {
-		addExtension(b, ExtSupportedGroups, func(b *cryptobyte.Builder) { addUint16List(b, m.SupportedGroups) })
+		addExtension(b, ExtSupportedGroups, func(b *Builder) { addUint16List(b, m.SupportedGroups) })
 	}
 	if len(m.PointFormats) > 0 {
-		addExtension(b, ExtECPointFormats, func(b *cryptobyte.Builder) {
-			b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.PointFormats) })
+		addExtension(b, ExtECPointFormats, func(b *Builder) {
+			b.AddUint8LengthPrefixed(func(b *Builder) { b.AddBytes(m.PointFormats) })
 		})
 	}
 	if m.HasSessionTicket {
-		addExtension(b, ExtSessionTicket, func(b *cryptobyte.Builder) { b.AddBytes(m.SessionTicket) })
+		addExtension(b, ExtSessionTicket, func(b *Builder) { b.AddBytes(m.SessionTicket) })
 	}
 	if len(m.ALPN) > 0 {
 		addALPN(b, m.ALPN)
 	}
 	if m.StatusRequest {
-		addExtension(b, ExtStatusRequest, func(b *cryptobyte.Builder) {
+		addExtension(b, ExtStatusRequest, func(b *Builder) {
 			b.AddUint8(StatusTypeOCSP)
 			b.AddUint16(0)
 			b.AddUint16(0)
 		})
 	}
 	if len(m.SigSchemes) > 0 {
-		addExtension(b, ExtSignatureAlgorithms, func(b *cryptobyte.Builder) { addUint16List(b, m.SigSchemes) })
+		addExtension(b, ExtSignatureAlgorithms, func(b *Builder) { addUint16List(b, m.SigSchemes) })
 	}
 	if len(m.SigSchemesCert) > 0 {
-		addExtension(b, ExtSignatureAlgsCert, func(b *cryptobyte.Builder) { addUint16List(b, m.SigSchemesCert) })
+		addExtension(b, ExtSignatureAlgsCert, func(b *Builder) { addUint16List(b, m.SigSchemesCert) })
 	}
 	if m.SCT {
 		addExtension(b, ExtSCT, empty)
 	}
 	if m.HasKeyShare || len(m.KeyShares) > 0 {
-		addExtension(b, ExtKeyShare, func(b *cryptobyte.Builder) {
-			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+		addExtension(b, ExtKeyShare, func(b *Builder) {
+			b.AddUint16LengthPrefixed(func(b *Builder) {
 				for _, ks := range m.KeyShares {
 					b.AddUint16(ks.Group)
-					b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(ks.Data) })
+					b.AddUint16LengthPrefixed(func(b *Builder) { b.AddBytes(ks.Data) })
 				}
 			})
 		})
 	}
 	if len(m.SupportedVersions) > 0 {
-		addExtension(b, ExtSupportedVersions, func(b *cryptobyte.Builder) {
-			b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) {
+		addExtension(b, ExtSupportedVersions, func(b *Builder) {
+			b.AddUint8LengthPrefixed(func(b *Builder) {
 				for _, v := range m.SupportedVersions {
 					b.AddUint16(v)
 				}
@@ -406,20 +406,20 @@ func (m *ClientHello) addExtensions(b *cryptobyte.Builder) {
 		})
 	}
 	if len(m.Cookie) > 0 {
-		addExtension(b, ExtCookie, func(b *cryptobyte.Builder) {
-			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Cookie) })
+		addExtension(b, ExtCookie, func(b *Builder) {
+			b.AddUint16LengthPrefixed(func(b *Builder) { b.AddBytes(m.Cookie) })
 		})
 	}
 	if len(m.PSKModes) > 0 {
-		addExtension(b, ExtPSKModes, func(b *cryptobyte.Builder) {
-			b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.PSKModes) })
+		addExtension(b, ExtPSKModes, func(b *Builder) {
+			b.AddUint8LengthPrefixed(func(b *Builder) { b.AddBytes(m.PSKModes) })
 		})
 	}
 	if m.PostHandshakeAuth {
 		addExtension(b, ExtPostHandshakeAuth, empty)
 	}
 	if m.RecordSizeLimit != 0 {
-		addExtension(b, ExtRecordSizeLimit, func(b *cryptobyte.Builder) { b.AddUint16(m.RecordSizeLimit) })
+		addExtension(b, ExtRecordSizeLimit, func(b *Builder) { b.AddUint16(m.RecordSizeLimit) })
 	}
 	if len(m.CertAuthorities) > 0 {
 		addCertAuthorities(b, m.CertAuthorities)
@@ -432,19 +432,19 @@ func (m *ClientHello) addExtensions(b *cryptobyte.Builder) {
 	// pre_shared_key, whose binders the engine finds at the very end.
 	addExtra(b, m.Extra)
 	if m.Padding >= 0 {
-		addExtension(b, ExtPadding, func(b *cryptobyte.Builder) { b.AddBytes(make([]byte, m.Padding)) })
+		addExtension(b, ExtPadding, func(b *Builder) { b.AddBytes(make([]byte, m.Padding)) })
 	}
 	if len(m.PSKIdentities) > 0 {
-		addExtension(b, ExtPreSharedKey, func(b *cryptobyte.Builder) {
-			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+		addExtension(b, ExtPreSharedKey, func(b *Builder) {
+			b.AddUint16LengthPrefixed(func(b *Builder) {
 				for _, id := range m.PSKIdentities {
-					b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(id.Identity) })
+					b.AddUint16LengthPrefixed(func(b *Builder) { b.AddBytes(id.Identity) })
 					b.AddUint32(id.ObfuscatedTicketAge)
 				}
 			})
-			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+			b.AddUint16LengthPrefixed(func(b *Builder) {
 				for _, bd := range m.PSKBinders {
-					b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(bd) })
+					b.AddUint8LengthPrefixed(func(b *Builder) { b.AddBytes(bd) })
 				}
 			})
 		})
@@ -588,16 +588,16 @@ func (m *ServerHello) Marshal() []byte {
 	if err := m.CheckExtra(); err != nil {
 		panic("wire: ServerHello.Marshal: " + err.Error())
 	}
-	m.Raw = marshalMessage(TypeServerHello, 128+len(m.KeyShare.Data)+len(m.Cookie)+extraSize(m.Extra), func(b *cryptobyte.Builder) {
+	m.Raw = marshalMessage(TypeServerHello, 128+len(m.KeyShare.Data)+len(m.Cookie)+extraSize(m.Extra), func(b *Builder) {
 		b.AddUint16(m.Vers)
 		b.AddBytes(m.Random[:])
-		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.SessionID) })
+		b.AddUint8LengthPrefixed(func(b *Builder) { b.AddBytes(m.SessionID) })
 		b.AddUint16(m.CipherSuite)
 		b.AddUint8(m.Compression)
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+		b.AddUint16LengthPrefixed(func(b *Builder) {
 			if m.SecureReneg != nil || m.HasSecureReneg {
-				addExtension(b, ExtRenegotiationInfo, func(b *cryptobyte.Builder) {
-					b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.SecureReneg) })
+				addExtension(b, ExtRenegotiationInfo, func(b *Builder) {
+					b.AddUint8LengthPrefixed(func(b *Builder) { b.AddBytes(m.SecureReneg) })
 				})
 			}
 			if m.EMS {
@@ -610,8 +610,8 @@ func (m *ServerHello) Marshal() []byte {
 				addExtension(b, ExtServerName, empty)
 			}
 			if m.HasPointFormats {
-				addExtension(b, ExtECPointFormats, func(b *cryptobyte.Builder) {
-					b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.PointFormats) })
+				addExtension(b, ExtECPointFormats, func(b *Builder) {
+					b.AddUint8LengthPrefixed(func(b *Builder) { b.AddBytes(m.PointFormats) })
 				})
 			}
 			if m.ALPN != "" {
@@ -624,26 +624,26 @@ func (m *ServerHello) Marshal() []byte {
 				addSCTList(b, m.SCTs)
 			}
 			if m.HasSelectedPSK {
-				addExtension(b, ExtPreSharedKey, func(b *cryptobyte.Builder) { b.AddUint16(m.SelectedPSK) })
+				addExtension(b, ExtPreSharedKey, func(b *Builder) { b.AddUint16(m.SelectedPSK) })
 			}
 			if m.KeyShare.Group != 0 {
-				addExtension(b, ExtKeyShare, func(b *cryptobyte.Builder) {
+				addExtension(b, ExtKeyShare, func(b *Builder) {
 					b.AddUint16(m.KeyShare.Group)
-					b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.KeyShare.Data) })
+					b.AddUint16LengthPrefixed(func(b *Builder) { b.AddBytes(m.KeyShare.Data) })
 				})
 			}
 			if m.SelectedGroup != 0 {
-				addExtension(b, ExtKeyShare, func(b *cryptobyte.Builder) { b.AddUint16(m.SelectedGroup) })
+				addExtension(b, ExtKeyShare, func(b *Builder) { b.AddUint16(m.SelectedGroup) })
 			}
 			// Order as in RFC 8448's traces: key_share, cookie,
 			// supported_versions.
 			if len(m.Cookie) > 0 {
-				addExtension(b, ExtCookie, func(b *cryptobyte.Builder) {
-					b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Cookie) })
+				addExtension(b, ExtCookie, func(b *Builder) {
+					b.AddUint16LengthPrefixed(func(b *Builder) { b.AddBytes(m.Cookie) })
 				})
 			}
 			if m.SupportedVersion != 0 {
-				addExtension(b, ExtSupportedVersions, func(b *cryptobyte.Builder) { b.AddUint16(m.SupportedVersion) })
+				addExtension(b, ExtSupportedVersions, func(b *Builder) { b.AddUint16(m.SupportedVersion) })
 			}
 			addExtra(b, m.Extra)
 		})

@@ -47,10 +47,10 @@ func (m *ServerKeyExchange) Unmarshal(msg []byte) error {
 
 // Marshal encodes the message and sets Raw.
 func (m *ServerKeyExchange) Marshal() []byte {
-	m.Raw = marshalMessage(TypeServerKeyExchange, 16+len(m.Public)+len(m.Signature), func(b *cryptobyte.Builder) {
+	m.Raw = marshalMessage(TypeServerKeyExchange, 16+len(m.Public)+len(m.Signature), func(b *Builder) {
 		b.AddBytes(m.Params())
 		b.AddUint16(m.Scheme)
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Signature) })
+		b.AddUint16LengthPrefixed(func(b *Builder) { b.AddBytes(m.Signature) })
 	})
 	return m.Raw
 }
@@ -78,8 +78,8 @@ func (m *ClientKeyExchange) Unmarshal(msg []byte) error {
 
 // Marshal encodes the message and sets Raw.
 func (m *ClientKeyExchange) Marshal() []byte {
-	m.Raw = marshalMessage(TypeClientKeyExchange, 1+len(m.Public), func(b *cryptobyte.Builder) {
-		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Public) })
+	m.Raw = marshalMessage(TypeClientKeyExchange, 1+len(m.Public), func(b *Builder) {
+		b.AddUint8LengthPrefixed(func(b *Builder) { b.AddBytes(m.Public) })
 	})
 	return m.Raw
 }
@@ -117,10 +117,10 @@ func (m *Certificate12) Marshal() []byte {
 	for _, c := range m.Chain {
 		size += 3 + len(c)
 	}
-	m.Raw = marshalMessage(TypeCertificate, size, func(b *cryptobyte.Builder) {
-		b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
+	m.Raw = marshalMessage(TypeCertificate, size, func(b *Builder) {
+		b.AddUint24LengthPrefixed(func(b *Builder) {
 			for _, c := range m.Chain {
-				b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(c) })
+				b.AddUint24LengthPrefixed(func(b *Builder) { b.AddBytes(c) })
 			}
 		})
 	})
@@ -167,12 +167,12 @@ func (m *CertificateRequest12) Unmarshal(msg []byte) error {
 
 // Marshal encodes the message and sets Raw.
 func (m *CertificateRequest12) Marshal() []byte {
-	m.Raw = marshalMessage(TypeCertificateRequest, 64, func(b *cryptobyte.Builder) {
-		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.CertTypes) })
+	m.Raw = marshalMessage(TypeCertificateRequest, 64, func(b *Builder) {
+		b.AddUint8LengthPrefixed(func(b *Builder) { b.AddBytes(m.CertTypes) })
 		addUint16List(b, m.SigSchemes)
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+		b.AddUint16LengthPrefixed(func(b *Builder) {
 			for _, ca := range m.CertAuthorities {
-				b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(ca) })
+				b.AddUint16LengthPrefixed(func(b *Builder) { b.AddBytes(ca) })
 			}
 		})
 	})
@@ -203,9 +203,9 @@ func (m *NewSessionTicket12) Unmarshal(msg []byte) error {
 
 // Marshal encodes the message and sets Raw.
 func (m *NewSessionTicket12) Marshal() []byte {
-	m.Raw = marshalMessage(TypeNewSessionTicket, 8+len(m.Ticket), func(b *cryptobyte.Builder) {
+	m.Raw = marshalMessage(TypeNewSessionTicket, 8+len(m.Ticket), func(b *Builder) {
 		b.AddUint32(m.Lifetime)
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Ticket) })
+		b.AddUint16LengthPrefixed(func(b *Builder) { b.AddBytes(m.Ticket) })
 	})
 	return m.Raw
 }
@@ -244,9 +244,9 @@ func (m *CertificateStatus) Unmarshal(msg []byte) error {
 
 // Marshal encodes the message and sets Raw.
 func (m *CertificateStatus) Marshal() []byte {
-	m.Raw = marshalMessage(TypeCertificateStatus, 4+len(m.Response), func(b *cryptobyte.Builder) {
+	m.Raw = marshalMessage(TypeCertificateStatus, 4+len(m.Response), func(b *Builder) {
 		b.AddUint8(StatusTypeOCSP)
-		b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Response) })
+		b.AddUint24LengthPrefixed(func(b *Builder) { b.AddBytes(m.Response) })
 	})
 	return m.Raw
 }
@@ -281,8 +281,8 @@ func (m *HelloVerifyRequest) Unmarshal(msg []byte) error {
 
 // Marshal encodes the message.
 func (m *HelloVerifyRequest) Marshal() []byte {
-	return marshalMessage(TypeHelloVerifyRequest, 3+len(m.Cookie), func(b *cryptobyte.Builder) {
+	return marshalMessage(TypeHelloVerifyRequest, 3+len(m.Cookie), func(b *Builder) {
 		b.AddUint16(m.Vers)
-		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Cookie) })
+		b.AddUint8LengthPrefixed(func(b *Builder) { b.AddBytes(m.Cookie) })
 	})
 }

@@ -80,13 +80,13 @@ func (m *EncryptedExtensions) Marshal() []byte {
 	if err := m.CheckExtra(); err != nil {
 		panic("wire: EncryptedExtensions.Marshal: " + err.Error())
 	}
-	m.Raw = marshalMessage(TypeEncryptedExtensions, 64+extraSize(m.Extra), func(b *cryptobyte.Builder) {
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+	m.Raw = marshalMessage(TypeEncryptedExtensions, 64+extraSize(m.Extra), func(b *Builder) {
+		b.AddUint16LengthPrefixed(func(b *Builder) {
 			if len(m.SupportedGroups) > 0 {
-				addExtension(b, ExtSupportedGroups, func(b *cryptobyte.Builder) { addUint16List(b, m.SupportedGroups) })
+				addExtension(b, ExtSupportedGroups, func(b *Builder) { addUint16List(b, m.SupportedGroups) })
 			}
 			if m.RecordSizeLimit != 0 {
-				addExtension(b, ExtRecordSizeLimit, func(b *cryptobyte.Builder) { b.AddUint16(m.RecordSizeLimit) })
+				addExtension(b, ExtRecordSizeLimit, func(b *Builder) { b.AddUint16(m.RecordSizeLimit) })
 			}
 			if m.ServerNameAck {
 				addExtension(b, ExtServerName, empty)
@@ -163,11 +163,11 @@ func (m *CertificateRequest) Unmarshal(msg []byte) error {
 
 // Marshal encodes the message and sets Raw.
 func (m *CertificateRequest) Marshal() []byte {
-	m.Raw = marshalMessage(TypeCertificateRequest, 64, func(b *cryptobyte.Builder) {
-		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Context) })
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+	m.Raw = marshalMessage(TypeCertificateRequest, 64, func(b *Builder) {
+		b.AddUint8LengthPrefixed(func(b *Builder) { b.AddBytes(m.Context) })
+		b.AddUint16LengthPrefixed(func(b *Builder) {
 			if m.StatusRequest {
-				addExtension(b, ExtStatusRequest, func(b *cryptobyte.Builder) {
+				addExtension(b, ExtStatusRequest, func(b *Builder) {
 					b.AddUint8(StatusTypeOCSP)
 					b.AddUint16(0)
 					b.AddUint16(0)
@@ -176,9 +176,9 @@ func (m *CertificateRequest) Marshal() []byte {
 			if m.SCT {
 				addExtension(b, ExtSCT, empty)
 			}
-			addExtension(b, ExtSignatureAlgorithms, func(b *cryptobyte.Builder) { addUint16List(b, m.SigSchemes) })
+			addExtension(b, ExtSignatureAlgorithms, func(b *Builder) { addUint16List(b, m.SigSchemes) })
 			if len(m.SigSchemesCert) > 0 {
-				addExtension(b, ExtSignatureAlgsCert, func(b *cryptobyte.Builder) { addUint16List(b, m.SigSchemesCert) })
+				addExtension(b, ExtSignatureAlgsCert, func(b *Builder) { addUint16List(b, m.SigSchemesCert) })
 			}
 			if len(m.CertAuthorities) > 0 {
 				addCertAuthorities(b, m.CertAuthorities)
@@ -259,16 +259,16 @@ func (m *Certificate) Marshal() []byte {
 	for _, e := range m.Entries {
 		size += 16 + len(e.Data) + len(e.OCSP)
 	}
-	m.Raw = marshalMessage(TypeCertificate, size, func(b *cryptobyte.Builder) {
-		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Context) })
-		b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
+	m.Raw = marshalMessage(TypeCertificate, size, func(b *Builder) {
+		b.AddUint8LengthPrefixed(func(b *Builder) { b.AddBytes(m.Context) })
+		b.AddUint24LengthPrefixed(func(b *Builder) {
 			for _, e := range m.Entries {
-				b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(e.Data) })
-				b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+				b.AddUint24LengthPrefixed(func(b *Builder) { b.AddBytes(e.Data) })
+				b.AddUint16LengthPrefixed(func(b *Builder) {
 					if len(e.OCSP) > 0 {
-						addExtension(b, ExtStatusRequest, func(b *cryptobyte.Builder) {
+						addExtension(b, ExtStatusRequest, func(b *Builder) {
 							b.AddUint8(StatusTypeOCSP)
-							b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(e.OCSP) })
+							b.AddUint24LengthPrefixed(func(b *Builder) { b.AddBytes(e.OCSP) })
 						})
 					}
 					if len(e.SCTs) > 0 {
@@ -306,9 +306,9 @@ func (m *CertificateVerify) Unmarshal(msg []byte) error {
 
 // Marshal encodes the message and sets Raw.
 func (m *CertificateVerify) Marshal() []byte {
-	m.Raw = marshalMessage(TypeCertificateVerify, 8+len(m.Signature), func(b *cryptobyte.Builder) {
+	m.Raw = marshalMessage(TypeCertificateVerify, 8+len(m.Signature), func(b *Builder) {
 		b.AddUint16(m.Scheme)
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Signature) })
+		b.AddUint16LengthPrefixed(func(b *Builder) { b.AddBytes(m.Signature) })
 	})
 	return m.Raw
 }
@@ -387,14 +387,14 @@ func (m *NewSessionTicket) Unmarshal(msg []byte) error {
 
 // Marshal encodes the message and sets Raw.
 func (m *NewSessionTicket) Marshal() []byte {
-	m.Raw = marshalMessage(TypeNewSessionTicket, 32+len(m.Nonce)+len(m.Ticket), func(b *cryptobyte.Builder) {
+	m.Raw = marshalMessage(TypeNewSessionTicket, 32+len(m.Nonce)+len(m.Ticket), func(b *Builder) {
 		b.AddUint32(m.Lifetime)
 		b.AddUint32(m.AgeAdd)
-		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Nonce) })
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Ticket) })
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+		b.AddUint8LengthPrefixed(func(b *Builder) { b.AddBytes(m.Nonce) })
+		b.AddUint16LengthPrefixed(func(b *Builder) { b.AddBytes(m.Ticket) })
+		b.AddUint16LengthPrefixed(func(b *Builder) {
 			if m.HasEarlyData {
-				addExtension(b, ExtEarlyData, func(b *cryptobyte.Builder) { b.AddUint32(m.MaxEarlyData) })
+				addExtension(b, ExtEarlyData, func(b *Builder) { b.AddUint32(m.MaxEarlyData) })
 			}
 		})
 	})

@@ -46,12 +46,12 @@ func (m *PSKServerKeyExchange) Unmarshal(msg []byte, ecdhe bool) error {
 
 // Marshal encodes the message.
 func (m *PSKServerKeyExchange) Marshal() []byte {
-	return marshalMessage(TypeServerKeyExchange, 8+len(m.Hint)+len(m.Public), func(b *cryptobyte.Builder) {
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Hint) })
+	return marshalMessage(TypeServerKeyExchange, 8+len(m.Hint)+len(m.Public), func(b *Builder) {
+		b.AddUint16LengthPrefixed(func(b *Builder) { b.AddBytes(m.Hint) })
 		if m.ECDHE {
 			b.AddUint8(3) // named_curve
 			b.AddUint16(m.Group)
-			b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Public) })
+			b.AddUint8LengthPrefixed(func(b *Builder) { b.AddBytes(m.Public) })
 		}
 	})
 }
@@ -91,10 +91,10 @@ func (m *PSKClientKeyExchange) Unmarshal(msg []byte, ecdhe bool) error {
 
 // Marshal encodes the message.
 func (m *PSKClientKeyExchange) Marshal() []byte {
-	return marshalMessage(TypeClientKeyExchange, 3+len(m.Identity)+len(m.Public), func(b *cryptobyte.Builder) {
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Identity) })
+	return marshalMessage(TypeClientKeyExchange, 3+len(m.Identity)+len(m.Public), func(b *Builder) {
+		b.AddUint16LengthPrefixed(func(b *Builder) { b.AddBytes(m.Identity) })
 		if m.ECDHE {
-			b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Public) })
+			b.AddUint8LengthPrefixed(func(b *Builder) { b.AddBytes(m.Public) })
 		}
 	})
 }
