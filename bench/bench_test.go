@@ -13,6 +13,8 @@ import (
 	"crypto/tls"
 	"io"
 	"net"
+	"os"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
@@ -59,10 +61,29 @@ func impls(kt testcerts.KeyType, group uint16, suite uint16) []impl {
 		// GODEBUG=cpu.aes=off arranges (see BenchmarkBulk).
 		hc.CipherSuites, hs.CipherSuites = []uint16{suite}, []uint16{suite}
 	}
-	return []impl{
+	return ordered([]impl{
 		{"hasp", func(c net.Conn) conn { return hasp.Client(c, hc) }, func(c net.Conn) conn { return hasp.Server(c, hs) }},
 		{"std", func(c net.Conn) conn { return tls.Client(c, sc) }, func(c net.Conn) conn { return tls.Server(c, ss) }},
+	})
+}
+
+// reversed: HASP_BENCH_REVERSE set (bench/compare.sh sets it every other
+// round) runs the libraries in the other order, so that neither always
+// runs first, on a warmer or a cooler machine.
+func reversed() bool { return os.Getenv("HASP_BENCH_REVERSE") != "" }
+
+func ordered(l []impl) []impl {
+	if reversed() {
+		slices.Reverse(l)
 	}
+	return l
+}
+
+func implOrder(names ...string) []string {
+	if reversed() {
+		slices.Reverse(names)
+	}
+	return names
 }
 
 func cpuNow() time.Duration {
@@ -307,10 +328,13 @@ func didResume(c conn) bool {
 // sessions.
 func impls12(kt testcerts.KeyType, suite uint16, resume bool) []impl {
 	l := leafs[kt]
-	hc := &hasp.Config{ServerName: "localhost", RootCAs: ca.Pool(), MaxVersion: hasp.VersionTLS12, CurvePreferences: []hasp.CurveID{hasp.X25519},
+	// The clients list P-256 after x25519: ECDHE is x25519, and a P-256
+	// certificate needs its curve listed (RFC 8422 section 5.1, which a
+	// hasp server enforces and crypto/tls's does not).
+	hc := &hasp.Config{ServerName: "localhost", RootCAs: ca.Pool(), MaxVersion: hasp.VersionTLS12, CurvePreferences: []hasp.CurveID{hasp.X25519, hasp.CurveP256},
 		ClientSessionCache: hasp.NewLRUClientSessionCache(8)}
 	hs := &hasp.Config{Certificates: []hasp.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}}, MaxVersion: hasp.VersionTLS12}
-	sc := &tls.Config{ServerName: "localhost", RootCAs: ca.Pool(), MaxVersion: tls.VersionTLS12, CurvePreferences: []tls.CurveID{tls.X25519},
+	sc := &tls.Config{ServerName: "localhost", RootCAs: ca.Pool(), MaxVersion: tls.VersionTLS12, CurvePreferences: []tls.CurveID{tls.X25519, tls.CurveP256},
 		ClientSessionCache: tls.NewLRUClientSessionCache(8)}
 	ss := &tls.Config{Certificates: []tls.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}}, MaxVersion: tls.VersionTLS12}
 	if suite != 0 {
@@ -320,10 +344,10 @@ func impls12(kt testcerts.KeyType, suite uint16, resume bool) []impl {
 	if !resume {
 		hc.ClientSessionCache, sc.ClientSessionCache = nil, nil
 	}
-	return []impl{
+	return ordered([]impl{
 		{"hasp", func(c net.Conn) conn { return hasp.Client(c, hc) }, func(c net.Conn) conn { return hasp.Server(c, hs) }},
 		{"std", func(c net.Conn) conn { return tls.Client(c, sc) }, func(c net.Conn) conn { return tls.Server(c, ss) }},
-	}
+	})
 }
 
 // BenchmarkHandshake12: full TLS 1.2 handshakes, ECDHE x25519 with an

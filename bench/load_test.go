@@ -34,7 +34,7 @@ import (
 // Run the four one after the other several times, not -count N (which
 // repeats each case back to back): bench/compare.sh does that.
 func BenchmarkServeLoad(b *testing.B) {
-	for _, srv := range []string{"hasp", "std"} {
+	for _, srv := range implOrder("hasp", "std") {
 		for _, h := range []string{"panel", "minimal"} {
 			b.Run("server="+srv+"/handler="+h, func(b *testing.B) { serveLoad(b, srv, h) })
 		}

@@ -1,0 +1,91 @@
+package bench
+
+import (
+	"crypto/tls"
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/hasp-tls/hasp"
+	"github.com/hasp-tls/hasp/internal/memconn"
+	"github.com/hasp-tls/hasp/internal/testcerts"
+)
+
+type negotiated struct {
+	version, suite, curve uint16
+	resumed               bool
+}
+
+func negotiatedOf(c conn) negotiated {
+	switch c := c.(type) {
+	case *hasp.Conn:
+		st := c.ConnectionState()
+		return negotiated{st.Version, st.CipherSuite, uint16(st.CurveID), st.DidResume}
+	case *tls.Conn:
+		st := c.ConnectionState()
+		return negotiated{st.Version, st.CipherSuite, uint16(st.CurveID), st.DidResume}
+	}
+	panic("unknown conn")
+}
+
+// The benchmarks compare like with like: for each configuration both
+// libraries negotiate the same version, suite, group and resumption, on
+// both ends.
+func TestBenchConfigsMatch(t *testing.T) {
+	type cfg struct {
+		name   string
+		impls  []impl
+		resume bool
+	}
+	var cases []cfg
+	for _, g := range []uint16{uint16(hasp.X25519), uint16(hasp.X25519MLKEM768)} {
+		for _, kt := range []testcerts.KeyType{testcerts.P256, testcerts.RSA2048} {
+			cases = append(cases, cfg{fmt.Sprintf("TLS 1.3 %s group %#x", kt, g), impls(kt, g, 0), false})
+		}
+	}
+	for _, kt := range []testcerts.KeyType{testcerts.P256, testcerts.RSA2048} {
+		cases = append(cases, cfg{fmt.Sprintf("TLS 1.2 %s", kt), impls12(kt, 0, false), false})
+	}
+	cases = append(cases, cfg{"TLS 1.2 resumed", impls12(testcerts.P256, 0, true), true})
+	for _, tc := range cases {
+		var got []negotiated
+		for _, im := range tc.impls {
+			var last [2]negotiated
+			for round := 0; round < 2; round++ { // the second may resume
+				x, y := memconn.Pipe()
+				c, s := im.client(x), im.server(y)
+				errc := make(chan error, 1)
+				go func() {
+					if err := s.Handshake(); err != nil {
+						errc <- err
+						return
+					}
+					_, err := s.Write([]byte{1})
+					errc <- err
+				}()
+				if err := c.Handshake(); err != nil {
+					t.Fatalf("%s %s: %v", tc.name, im.name, err)
+				}
+				if _, err := io.ReadFull(c, make([]byte, 1)); err != nil {
+					t.Fatal(err)
+				}
+				if err := <-errc; err != nil {
+					t.Fatal(err)
+				}
+				last = [2]negotiated{negotiatedOf(c), negotiatedOf(s)}
+				x.Close()
+				y.Close()
+			}
+			if last[0] != last[1] {
+				t.Errorf("%s %s: client %+v, server %+v", tc.name, im.name, last[0], last[1])
+			}
+			if last[0].resumed != tc.resume {
+				t.Errorf("%s %s: resumed %v", tc.name, im.name, last[0].resumed)
+			}
+			got = append(got, last[0])
+		}
+		if got[0] != got[1] {
+			t.Errorf("%s: %s negotiated %+v, %s %+v", tc.name, tc.impls[0].name, got[0], tc.impls[1].name, got[1])
+		}
+	}
+}
