@@ -6,39 +6,69 @@ import (
 	"net"
 	"os"
 	"syscall"
+	"time"
 )
 
-// poll is the RawConn.Read callback of readWake: it reads without
-// waiting; when nothing is there yet the connection is about to sit
-// idle, so it parks (once) and asks to wait.
+// poll is the RawConn.Read callback of readWake. It reads straight into a
+// record buffer, several records at once when they are there. When the
+// socket has nothing yet it gives the buffer back (a waiting connection
+// holds none) and notes the wait, with the park timer running: a wait
+// that lasts parkAfter parks (parkTick), and the next read remakes the
+// AEADs.
 func (c *Conn) poll(fd uintptr) bool {
-	c.polled, c.pollErr = syscall.Read(int(fd), c.wake[:])
+	if c.rbuf == nil {
+		c.takeReadBuffer()
+	}
+	c.polled, c.pollErr = syscall.Read(int(fd), *c.rbuf)
 	if c.pollErr == syscall.EAGAIN {
-		if !c.parked {
-			c.parked = true
-			c.park()
+		c.dropReadBuffer()
+		c.parkMu.Lock()
+		if !c.waiting {
+			c.waiting = true
+			c.waitSeq++
+			if !c.armed {
+				c.armed = true
+				if c.timer == nil {
+					c.timer = time.AfterFunc(parkAfter, c.parkTick)
+				} else {
+					c.timer.Reset(parkAfter)
+				}
+			}
 		}
+		c.parkMu.Unlock()
 		return false // wait until the socket is readable
 	}
+	c.endWait()
 	return true
 }
 
-// readWake reads the first bytes after idling into c.wake. On a socket,
-// once parking is on, it first tries without waiting (poll). Errors,
-// deadlines and end of stream are left to the stream's own Read, so that
-// callers see them as they would without parking.
+func (c *Conn) endWait() {
+	if c.waiting { // only this goroutine sets it
+		c.parkMu.Lock()
+		c.waiting = false
+		c.parkMu.Unlock()
+	}
+}
+
+// readWake reads the first bytes after the last record was consumed: on
+// a socket once parking is on, through poll, into a record buffer it
+// takes; otherwise into c.wake. It returns with c.rbuf holding the bytes,
+// or nil and the bytes in c.wake. Errors, deadlines and end of stream are
+// left to the stream's own Read, so that callers see them as they would
+// without parking.
 func (c *Conn) readWake() (int, error) {
 	if !c.parking || c.raw == nil {
 		return c.rw.Read(c.wake[:])
 	}
-	c.parked = false
 	err := c.raw.Read(c.pollFn)
+	c.endWait()
 	n, rerr := c.polled, c.pollErr
 	c.pollErr = nil
-	switch {
-	case err == nil && rerr == nil && n > 0:
+	if err == nil && rerr == nil && n > 0 {
 		return n, nil
-	case err == nil && rerr != nil && rerr != syscall.EINTR:
+	}
+	c.dropReadBuffer()
+	if err == nil && rerr != nil && rerr != syscall.EINTR {
 		// A socket error (a reset) is reported once: return it as the
 		// stream would have, not ask again and read end of stream.
 		if nc, ok := c.rw.(net.Conn); ok {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/hasp-tls/hasp/internal/protect"
 	"github.com/hasp-tls/hasp/internal/suite"
@@ -68,7 +69,15 @@ type Conn struct {
 	pollFn  func(fd uintptr) bool
 	polled  int
 	pollErr error
-	parked  bool
+	// Under parkMu, shared with the park timer: waiting says a read is
+	// waiting for the socket; waitSeq counts the waits and firedSeq is
+	// its value at the timer's last tick, so a tick that finds the same
+	// wait still going parks. The timer runs while reads wait and stops
+	// once it parked or the connection stopped reading.
+	parkMu            sync.Mutex
+	timer             *time.Timer
+	waiting, armed    bool
+	waitSeq, firedSeq uint32
 	// writeLock guards the write side; park takes it only if it is free.
 	writeLock interface {
 		TryLock() bool
@@ -96,7 +105,35 @@ func (c *Conn) Park(writeLock interface {
 	}
 }
 
-// park runs when a read is about to wait.
+// parkTick is the park timer's function (see poll).
+func (c *Conn) parkTick() {
+	c.parkMu.Lock()
+	defer c.parkMu.Unlock()
+	switch {
+	case c.waiting && c.waitSeq == c.firedSeq:
+		// The wait that was going at the last tick still is: the
+		// connection has been idle for parkAfter at least.
+		c.park()
+		c.armed, c.timer = false, nil
+	case c.waiting || c.waitSeq != c.firedSeq:
+		// Bytes are moving, or a wait began since: look again later.
+		c.firedSeq = c.waitSeq
+		c.timer.Reset(parkAfter)
+	default:
+		// Nobody is reading: nothing to park for.
+		c.armed = false
+	}
+}
+
+// parkAfter: a read that has waited this long (up to twice as long)
+// parks. Far above the gaps of a stream in flight, where remaking the
+// AEADs for each record would cost more than it saves; far below an idle
+// keep-alive connection's wait.
+const parkAfter = 5 * time.Millisecond
+
+// park drops what an idle connection need not hold: the read AEAD's
+// state, and the write AEAD's if the writer is not busy. parkMu is held
+// and the reader is waiting, so it does not use the read side.
 func (c *Conn) park() {
 	c.in.Sleep()
 	if c.writeLock != nil && c.writeLock.TryLock() {
@@ -183,16 +220,22 @@ func (c *Conn) fill(need int) error {
 		// Idle: wait for the first bytes in a small array of our own, so
 		// that a connection parked in Read (what every server does) holds
 		// no record buffer; the buffer is taken once data arrives.
+		// A stream in flight reads straight into the record buffer
+		// instead (readWake).
 		n, err := c.readWake()
 		if n == 0 {
+			c.dropReadBuffer()
 			if err == nil {
 				err = io.ErrNoProgress
 			}
 			return err
 		}
-		c.rbuf = bufPool.Get().(*[]byte)
-		*c.rbuf = (*c.rbuf)[:cap(*c.rbuf)]
-		c.rstart, c.rend = 0, copy(*c.rbuf, c.wake[:n])
+		if c.rbuf == nil {
+			c.takeReadBuffer()
+			c.rstart, c.rend = 0, copy(*c.rbuf, c.wake[:n])
+		} else {
+			c.rstart, c.rend = 0, n
+		}
 		if c.rend < need && err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
@@ -221,6 +264,19 @@ func (c *Conn) fill(need int) error {
 	return nil
 }
 
+func (c *Conn) takeReadBuffer() {
+	c.rbuf = bufPool.Get().(*[]byte)
+	*c.rbuf = (*c.rbuf)[:cap(*c.rbuf)]
+}
+
+// dropReadBuffer gives back a read buffer that holds nothing.
+func (c *Conn) dropReadBuffer() {
+	if c.rbuf != nil {
+		bufPool.Put(c.rbuf)
+		c.rbuf = nil
+	}
+}
+
 // Release gives the read buffer back to the pool when nothing is pending;
 // a connection waiting for data then holds no record buffers. Call it
 // from the reading side only.
@@ -235,6 +291,12 @@ func (c *Conn) Release() {
 // Close gives both buffers back to the pool; the Conn must not be used
 // for reading or writing afterwards.
 func (c *Conn) Close() {
+	c.parkMu.Lock()
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer, c.armed = nil, false
+	}
+	c.parkMu.Unlock()
 	if c.rbuf != nil {
 		bufPool.Put(c.rbuf)
 		c.rbuf = nil
