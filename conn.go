@@ -92,12 +92,12 @@ type Conn struct {
 
 // Client returns a client-side connection over conn.
 func Client(conn net.Conn, config *Config) *Conn {
-	return &Conn{handshaker: handshaker{config: config, isClient: true, remote: conn.RemoteAddr()}, conn: conn, rec: record.New(conn)}
+	return &Conn{handshaker: handshaker{config: config, isClient: true, remote: conn.RemoteAddr(), compatState: compatState{netConn: conn}}, conn: conn, rec: record.New(conn)}
 }
 
 // Server returns a server-side connection over conn.
 func Server(conn net.Conn, config *Config) *Conn {
-	return &Conn{handshaker: handshaker{config: config, remote: conn.RemoteAddr()}, conn: conn, rec: record.New(conn)}
+	return &Conn{handshaker: handshaker{config: config, remote: conn.RemoteAddr(), compatState: compatState{netConn: conn}}, conn: conn, rec: record.New(conn)}
 }
 
 // NetConn returns the underlying connection.
@@ -154,6 +154,11 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 	}
 	c.inMu.Lock()
 	c.outMu.Lock()
+	if c.ctx == nil {
+		// ClientHelloInfo.Context and CertificateRequestInfo.Context.
+		c.ctx = ctx
+		defer func() { c.ctx = nil }()
+	}
 	err := c.handshake()
 	if err == nil {
 		// An idle connection from now on drops its AEAD state while
@@ -972,6 +977,14 @@ type ConnectionState struct {
 	// the first Finished of a TLS 1.2 handshake; nil for TLS 1.3, which
 	// has no such value (use ExportKeyingMaterial, RFC 9266).
 	TLSUnique []byte
+	// ECHAccepted reports whether Encrypted Client Hello was accepted;
+	// always false until hasp implements ECH (a Config that asks for it
+	// fails its handshake instead).
+	ECHAccepted bool
+	// NegotiatedProtocolIsMutual is always true.
+	//
+	// Deprecated: as in crypto/tls, this value has no meaning.
+	NegotiatedProtocolIsMutual bool
 
 	exporter func(label string, context []byte, length int) ([]byte, error)
 }

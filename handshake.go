@@ -230,6 +230,7 @@ func (c *handshaker) connectionStateOf(st *engine.State) ConnectionState {
 	}
 	cs.CurveID = CurveID(st.Group)
 	cs.NegotiatedProtocol = st.ALPN
+	cs.NegotiatedProtocolIsMutual = true
 	cs.ServerName = st.ServerName
 	cs.PeerCertificates = st.PeerCertificates
 	cs.VerifiedChains = st.VerifiedChains
