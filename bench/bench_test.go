@@ -151,6 +151,34 @@ func BenchmarkHandshake(b *testing.B) {
 			}
 		}
 	}
+	// A client's first connection: a new client Config for each, so
+	// nothing is remembered between them (hasp's verified-chain cache
+	// lives in the Config; crypto/tls has none). The cases above reuse
+	// one client Config, as a program that connects again does.
+	for _, tr := range transports {
+		for _, im := range coldImpls() {
+			b.Run("ECDSA-P256/x25519/first/"+tr.name+"/impl="+im.name, func(b *testing.B) { fullHandshakes(b, tr, im) })
+		}
+	}
+}
+
+// coldImpls is impls(P-256, x25519) with a fresh client Config per
+// connection.
+func coldImpls() []impl {
+	l := leafs[testcerts.P256]
+	hs := &hasp.Config{Certificates: []hasp.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}},
+		CurvePreferences: []hasp.CurveID{hasp.X25519}}
+	ss := &tls.Config{Certificates: []tls.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}},
+		MinVersion: tls.VersionTLS13, CurvePreferences: []tls.CurveID{tls.X25519}}
+	pool := ca.Pool()
+	return ordered([]impl{
+		{"hasp", func(c net.Conn) conn {
+			return hasp.Client(c, &hasp.Config{ServerName: "localhost", RootCAs: pool, CurvePreferences: []hasp.CurveID{hasp.X25519}})
+		}, func(c net.Conn) conn { return hasp.Server(c, hs) }},
+		{"std", func(c net.Conn) conn {
+			return tls.Client(c, &tls.Config{ServerName: "localhost", RootCAs: pool, MinVersion: tls.VersionTLS13, CurvePreferences: []tls.CurveID{tls.X25519}})
+		}, func(c net.Conn) conn { return tls.Server(c, ss) }},
+	})
 }
 
 // fullHandshakes runs b.N handshakes, each on a fresh pair.
