@@ -109,6 +109,9 @@ func (c *Conn) Park(writeLock interface {
 func (c *Conn) parkTick() {
 	c.parkMu.Lock()
 	defer c.parkMu.Unlock()
+	if c.timer == nil {
+		return // closed while this tick was on its way
+	}
 	switch {
 	case c.waiting && c.waitSeq == c.firedSeq:
 		// The wait that was going at the last tick still is: the
