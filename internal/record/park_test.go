@@ -103,3 +103,19 @@ func TestParkKeepsErrors(t *testing.T) {
 		t.Fatalf("end of stream: %v", err)
 	}
 }
+
+// A tick of the park timer that arrives after Close (it was already on
+// its way) does nothing.
+func TestParkTickAfterClose(t *testing.T) {
+	a, _ := tcpPair(t)
+	r := New(a)
+	r.Park(&signalLock{parked: make(chan struct{}, 8)})
+	r.parkMu.Lock()
+	r.waiting, r.waitSeq = true, 1
+	r.parkMu.Unlock()
+	r.Close()
+	r.parkTick() // would re-arm or park a closed connection
+	if r.timer != nil || r.in.Asleep() {
+		t.Fatal("a tick after Close acted")
+	}
+}
