@@ -50,9 +50,9 @@ type Conn struct {
 	pending  []byte // decrypted application data not yet read
 	readErr  error
 	ccsSeen  bool
-	useless  int
-	empty    int // empty application data records in a row
-	warnings int // warning alerts in a row
+	useless  int32
+	empty    int32 // empty application data records in a row
+	warnings int32 // warning alerts in a row
 	rLevel   engine.Level
 	sawClose bool
 	// closeNotified is sawClose for CloseNotifyReceived, which may run
@@ -299,7 +299,7 @@ func (c *Conn) apply(acts []engine.Action) error {
 			}
 			c.wLevel = a.Level
 			if lim := int(c.state().PeerRecordLimit); lim > 0 {
-				c.rec.WriteLimit = lim - 1
+				c.rec.WriteLimit = int32(lim - 1)
 			}
 		case engine.ActDone:
 		}

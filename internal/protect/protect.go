@@ -60,7 +60,7 @@ type Half struct {
 	tls12             bool
 	// explicit: TLS 1.2 AES-GCM, with the nonce salt||explicit.
 	explicit bool
-	overhead int
+	overhead uint8
 	// The suite and key the AEAD was made from, so that an idle
 	// connection can drop the AEAD's expanded state (Sleep) and have it
 	// made again on the next record.
@@ -104,7 +104,7 @@ func (h *Half) SetTLS13(s *suite.Suite, secret []byte) error {
 	if err != nil {
 		return err
 	}
-	*h = Half{aead: a, overhead: a.Overhead() + 1}
+	*h = Half{aead: a, overhead: uint8(a.Overhead() + 1)}
 	h.remember(s, key)
 	copy(h.iv[:], iv)
 	return nil
@@ -119,7 +119,7 @@ func (h *Half) SetTLS12(s *suite.Suite, key, iv []byte) error {
 	if err != nil {
 		return err
 	}
-	*h = Half{aead: a, tls12: true, explicit: !s.ChaCha, overhead: a.Overhead()}
+	*h = Half{aead: a, tls12: true, explicit: !s.ChaCha, overhead: uint8(a.Overhead())}
 	h.remember(s, key)
 	if h.explicit {
 		h.overhead += explicitLen
@@ -138,7 +138,7 @@ func (h *Half) TLS12() bool { return h.tls12 }
 // sealed (without TLS 1.3 padding, which Seal13 does not add): the tag,
 // plus the content type in TLS 1.3 or the explicit nonce in TLS 1.2
 // AES-GCM.
-func (h *Half) Overhead() int { return h.overhead }
+func (h *Half) Overhead() int { return int(h.overhead) }
 
 // Records is the number of records sealed or opened under the current
 // key.
@@ -205,7 +205,7 @@ func (h *Half) Seal13(dst []byte, seq uint64, aad []byte, typ wire.ContentType, 
 // removed, which shares payload's storage. aad must not overlap payload.
 func (h *Half) Open13(seq uint64, aad, payload []byte) (wire.ContentType, []byte, error) {
 	h.want(false, "Open13")
-	if len(payload) < h.overhead {
+	if len(payload) < int(h.overhead) {
 		return 0, nil, ErrShort
 	}
 	plain, err := h.aead.Open(payload[:0], h.nonceXOR(seq), payload, aad)
@@ -236,7 +236,7 @@ func (h *Half) Open13(seq uint64, aad, payload []byte) (wire.ContentType, []byte
 func (h *Half) Seal12(dst []byte, seq uint64, typ wire.ContentType, vers uint16, content []byte) []byte {
 	h.want(true, "Seal12")
 	aad := h.additionalData12(seq, typ, vers, len(content))
-	dst = slices.Grow(dst, len(content)+h.overhead)
+	dst = slices.Grow(dst, len(content)+int(h.overhead))
 	var nonce []byte
 	if h.explicit {
 		dst = binary.BigEndian.AppendUint64(dst, seq)
@@ -292,7 +292,7 @@ func (h *Half) Open12(seq uint64, typ wire.ContentType, vers uint16, payload []b
 // from seq as in Seal12.
 func (h *Half) SealAD12(dst []byte, seq uint64, aad, content []byte) []byte {
 	h.want(true, "SealAD12")
-	dst = slices.Grow(dst, len(content)+h.overhead)
+	dst = slices.Grow(dst, len(content)+int(h.overhead))
 	var nonce []byte
 	if h.explicit {
 		dst = binary.BigEndian.AppendUint64(dst, seq)

@@ -27,9 +27,10 @@ const (
 	maxRecord = HeaderLen + MaxPlaintext + 2048
 )
 
-// wakeLen is enough for a record header and a short record (a TLS 1.2
-// alert) in the first read after idling.
-const wakeLen = 32
+// wakeLen is enough for a record header and a short record (a TLS 1.3
+// alert) in the first read after idling where the socket cannot be polled
+// (see readWake).
+const wakeLen = 16
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2*maxRecord); return &b }}
 
@@ -52,10 +53,10 @@ type Conn struct {
 	wbuf *[]byte
 
 	// WriteLimit is the largest plaintext per record (record_size_limit).
-	WriteLimit int
+	WriteLimit int32
 	// skipEarly is how many bytes of undecryptable 0-RTT records may still
 	// be dropped (a server that declined early data).
-	skipEarly int
+	skipEarly int32
 	// Whether each direction is protected yet.
 	inProtected, outProtected bool
 	// wroteRecord: a record was written (the first gets version 0x0301
@@ -213,7 +214,7 @@ func (c *Conn) WriteRecords() uint64 { return c.out.Records() }
 // SkipEarlyData lets the next n bytes of records that fail to decrypt be
 // dropped: 0-RTT data of a client whose early data the server declined
 // (RFC 8446 section 4.2.10).
-func (c *Conn) SkipEarlyData(n int) { c.skipEarly = n }
+func (c *Conn) SkipEarlyData(n int) { c.skipEarly = int32(min(n, 1<<30)) }
 
 // Buffered reports whether raw input is waiting.
 func (c *Conn) Buffered() bool { return c.rend > c.rstart }
@@ -381,10 +382,10 @@ func (c *Conn) ReadRecord() (wire.ContentType, []byte, error) {
 			}
 			if c.skipEarly > 0 {
 				// 0-RTT data before the handshake keys: dropped.
-				if n > c.skipEarly {
+				if n > int(c.skipEarly) {
 					return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "too much early data")
 				}
-				c.skipEarly -= n
+				c.skipEarly -= int32(n)
 				continue
 			}
 			return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "application data before the handshake keys")
@@ -422,10 +423,10 @@ func (c *Conn) ReadRecord() (wire.ContentType, []byte, error) {
 				// RFC 8446 section 4.2.10: skip 0-RTT records that do
 				// not decrypt, up to the early data limit; the sequence
 				// number stays for the next record.
-				if n > c.skipEarly {
+				if n > int(c.skipEarly) {
 					return 0, nil, wire.Errorf(wire.AlertBadRecordMAC, "record does not decrypt")
 				}
-				c.skipEarly -= n
+				c.skipEarly -= int32(n)
 				continue
 			}
 			if err == protect.ErrShort {
@@ -486,7 +487,7 @@ func (c *Conn) wb() *[]byte {
 // WriteRecord queues data as one or more records of type typ. Nothing is
 // sent until Flush.
 func (c *Conn) WriteRecord(typ wire.ContentType, data []byte) error {
-	limit := c.WriteLimit
+	limit := int(c.WriteLimit)
 	if limit <= 0 || limit > MaxPlaintext {
 		limit = MaxPlaintext
 	}
