@@ -45,16 +45,19 @@ type Conn struct {
 	rec *record.Conn
 
 	// Read side, under inMu.
-	inMu     sync.Mutex
-	hsBuf    []byte
-	pending  []byte // decrypted application data not yet read
-	readErr  error
-	ccsSeen  bool
-	useless  int32
-	empty    int32 // empty application data records in a row
-	warnings int32 // warning alerts in a row
-	rLevel   engine.Level
-	sawClose bool
+	inMu  sync.Mutex
+	hsBuf []byte
+	// hsAliased: hsBuf points into the record layer's buffer (the
+	// handshake messages of the last record read, not yet consumed).
+	hsAliased bool
+	pending   []byte // decrypted application data not yet read
+	readErr   error
+	ccsSeen   bool
+	useless   int32
+	empty     int32 // empty application data records in a row
+	warnings  int32 // warning alerts in a row
+	rLevel    engine.Level
+	sawClose  bool
 	// closeNotified is sawClose for CloseNotifyReceived, which may run
 	// while a Read holds inMu.
 	closeNotified atomic.Bool
@@ -223,7 +226,9 @@ func (c *Conn) handshake() (err error) {
 		}
 	}
 	// An idle connection holds nothing of the handshake's messages (the
-	// handshake buffer went in consumeHandshakeMessage).
+	// handshake buffer went in consumeHandshakeMessage); what followed
+	// the last one in its record is copied out of the record buffer.
+	c.ownHandshakeBuffer()
 	eng.Idle()
 	return nil
 }
@@ -324,6 +329,7 @@ func (c *Conn) readHandshakeMessage() ([]byte, error) {
 		if msg, err := c.bufferedHandshakeMessage(); msg != nil || err != nil {
 			return msg, err
 		}
+		c.ownHandshakeBuffer()
 		typ, payload, err := c.rec.ReadRecord()
 		if err != nil {
 			return nil, err
@@ -331,7 +337,13 @@ func (c *Conn) readHandshakeMessage() ([]byte, error) {
 		switch typ {
 		case wire.TypeHandshake:
 			c.warnings = 0 // warnings are limited in a row
-			c.hsBuf = append(c.hsBuf, payload...)
+			if len(c.hsBuf) == 0 {
+				// Whole messages are read where the record layer
+				// decrypted them, not copied; see ownHandshakeBuffer.
+				c.hsBuf, c.hsAliased = payload[:len(payload):len(payload)], true
+			} else {
+				c.hsBuf = append(c.hsBuf, payload...)
+			}
 		case wire.TypeChangeCipherSpec:
 			if c.state().Version == wire.VersionTLS12 {
 				// TLS 1.2: the CCS switches the read keys.
@@ -384,9 +396,26 @@ func (c *Conn) bufferedHandshakeMessage() ([]byte, error) {
 	return c.hsBuf[:wire.HandshakeHeaderLen+n], nil
 }
 
+// ownHandshakeBuffer copies what is left in hsBuf out of the record
+// buffer it aliases, before the record layer reads into that buffer again.
+func (c *Conn) ownHandshakeBuffer() {
+	if !c.hsAliased {
+		return
+	}
+	c.hsAliased = false
+	if len(c.hsBuf) == 0 {
+		c.hsBuf = nil
+		return
+	}
+	c.hsBuf = append([]byte(nil), c.hsBuf...)
+}
+
 func (c *Conn) consumeHandshakeMessage(n int) {
 	rest := copy(c.hsBuf, c.hsBuf[n:])
 	c.hsBuf = c.hsBuf[:rest]
+	if rest == 0 && c.hsAliased {
+		c.hsBuf, c.hsAliased = nil, false
+	}
 	if rest == 0 && (cap(c.hsBuf) > 4096 || c.eng.Done()) {
 		// Once connected, an idle connection keeps no handshake buffer.
 		c.hsBuf = nil

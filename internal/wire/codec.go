@@ -3,6 +3,7 @@ package wire
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	"golang.org/x/crypto/cryptobyte"
 )
@@ -69,11 +70,18 @@ func body(msg []byte, typ uint8, name string) (cryptobyte.String, error) {
 // newMessage starts a builder for a handshake message of type typ; the
 // body goes inside the returned continuation.
 func marshalMessage(typ uint8, sizeHint int, f BuilderContinuation) []byte {
-	b := newBuilder(make([]byte, 0, sizeHint+HandshakeHeaderLen))
+	b := builderPool.Get().(*Builder)
+	b.buf, b.err = make([]byte, 0, sizeHint+HandshakeHeaderLen), nil
 	b.AddUint8(typ)
 	b.AddUint24LengthPrefixed(f)
-	return b.BytesOrPanic()
+	out := b.BytesOrPanic()
+	b.buf = nil
+	builderPool.Put(b)
+	return out
 }
+
+// builderPool keeps Builders: a message costs one allocation, its bytes.
+var builderPool = sync.Pool{New: func() any { return new(Builder) }}
 
 // readExtensions walks an extension block, calling fn for each extension in
 // order. A missing block (s already empty) is allowed; duplicates are
