@@ -259,6 +259,12 @@ type Config struct {
 	// a client resumes on any member (package store). The sessions hold
 	// master secrets: the store must keep them secret.
 	SessionIDStore ServerSessionStore
+	// KeepClientHello keeps, on a server, what each client offered for
+	// ConnectionState.ClientHello after the handshake (about 300 bytes per
+	// connection, which an idle server multiplies by its connections);
+	// without it ClientHello is there only while the handshake runs
+	// (VerifyConnection sees it). hasp serve's lock panel sets it.
+	KeepClientHello bool
 	// TicketKeyRotation is how often a server makes a new ticket key
 	// (default 24 hours); the previous three keys still open tickets.
 	TicketKeyRotation time.Duration
@@ -423,6 +429,7 @@ func (c *Config) Clone() *Config {
 		SessionTicketsDisabled:      c.SessionTicketsDisabled,
 		ClientSessionCache:          c.ClientSessionCache,
 		SessionIDCacheSize:          c.SessionIDCacheSize,
+		KeepClientHello:             c.KeepClientHello,
 		SessionIDStore:              c.SessionIDStore,
 		TicketKeyRotation:           c.TicketKeyRotation,
 		PostHandshakeAuth:           c.PostHandshakeAuth,

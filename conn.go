@@ -45,14 +45,14 @@ type Conn struct {
 	rec *record.Conn
 
 	// Read side, under inMu.
-	inMu  sync.Mutex
-	hsBuf []byte
+	inMu    sync.Mutex
+	hsBuf   []byte
+	pending []byte // decrypted application data not yet read
+	readErr error
+	ccsSeen bool
 	// hsAliased: hsBuf points into the record layer's buffer (the
 	// handshake messages of the last record read, not yet consumed).
 	hsAliased bool
-	pending   []byte // decrypted application data not yet read
-	readErr   error
-	ccsSeen   bool
 	useless   int32
 	empty     int32 // empty application data records in a row
 	warnings  int32 // warning alerts in a row
@@ -178,6 +178,9 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 	}
 	c.handshakeErr = err
 	if err == nil {
+		if !c.isClient && (c.config == nil || !c.config.KeepClientHello) {
+			c.hello.Store(nil) // see Config.KeepClientHello
+		}
 		c.handshakeDone.Store(true)
 		c.publish() // the first snapshot others may hold
 		c.engLive.Store(true)
@@ -996,8 +999,9 @@ type ConnectionState struct {
 	// set.
 	Verdict *trust.Verdict
 	// ClientHello, on a server, is what the client offered (versions,
-	// suites, groups, signature schemes, ALPN, name); nil on a client and
-	// on a resumption that chose no certificate.
+	// suites, groups, signature schemes, ALPN, name): during the
+	// handshake, and after it when Config.KeepClientHello is set; nil on
+	// a client and on a resumption that chose no certificate.
 	ClientHello *ClientHelloInfo
 	// PSKIdentity is the identity of the pre-shared key that
 	// authenticated a TLS 1.2 PSK suite (nil otherwise).

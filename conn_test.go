@@ -293,3 +293,30 @@ func TestLoadX509KeyPair(t *testing.T) {
 		t.Errorf("mismatched key accepted")
 	}
 }
+
+// What the client offered is kept past the handshake only when the
+// Config asks (it costs an idle connection some 300 bytes); during the
+// handshake VerifyConnection sees it either way.
+func TestKeepClientHello(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		scfg := haspServerConfig(testcerts.P256)
+		scfg.KeepClientHello = keep
+		var during *hasp.ClientHelloInfo
+		scfg.VerifyConnection = func(cs hasp.ConnectionState) error { during = cs.ClientHello; return nil }
+		a, b := pair(t)
+		c, s := hasp.Client(a, haspClientConfig()), hasp.Server(b, scfg)
+		if cerr, serr := handshake(c, s); cerr != nil || serr != nil {
+			t.Fatal(cerr, serr)
+		}
+		if during == nil || len(during.CipherSuites) == 0 {
+			t.Errorf("keep=%v: VerifyConnection saw no ClientHello", keep)
+		}
+		after := s.ConnectionState().ClientHello
+		if (after != nil) != keep {
+			t.Errorf("keep=%v: ClientHello after the handshake: %v", keep, after != nil)
+		}
+		if c.ConnectionState().ClientHello != nil {
+			t.Error("a client reports a ClientHello")
+		}
+	}
+}

@@ -66,6 +66,8 @@ func startLoadServer(b *testing.B, impl, handler string) (string, func()) {
 		ln, err = hasp.Listen("tcp", "127.0.0.1:0", &hasp.Config{
 			Certificates: []hasp.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}},
 			NextProtos:   hasphttp.NextProtos,
+			// As hasp serve: its lock panel shows what the client offered.
+			KeepClientHello: handler == "panel",
 		})
 		if err == nil {
 			go func() { hasphttp.Serve(ln, hs); close(done) }()

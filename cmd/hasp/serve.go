@@ -161,7 +161,8 @@ Flags:
 		fmt.Fprintf(stderr, "hasp serve: %v\n", err)
 		return 1
 	}
-	cfg := &hasp.Config{Certificates: []hasp.Certificate{cert}, ClientAuth: mode}
+	// The lock panel shows what each browser offered.
+	cfg := &hasp.Config{Certificates: []hasp.Certificate{cert}, ClientAuth: mode, KeepClientHello: true}
 	if !*echo {
 		cfg.NextProtos = hasphttp.NextProtos
 	}
