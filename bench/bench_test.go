@@ -297,21 +297,8 @@ func handshakeBoth(b *testing.B, c, s conn) {
 // (psk_dhe_ke with x25519), each side's cache primed by one full
 // handshake.
 func BenchmarkResumedHandshake(b *testing.B) {
-	l := leafs[testcerts.P256]
-	hs := &hasp.Config{Certificates: []hasp.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}},
-		CurvePreferences: []hasp.CurveID{hasp.X25519}, TicketCount: 1}
-	hc := &hasp.Config{ServerName: "localhost", RootCAs: ca.Pool(), CurvePreferences: []hasp.CurveID{hasp.X25519},
-		ClientSessionCache: hasp.NewLRUClientSessionCache(8)}
-	ss := &tls.Config{Certificates: []tls.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}},
-		MinVersion: tls.VersionTLS13, CurvePreferences: []tls.CurveID{tls.X25519}}
-	sc := &tls.Config{ServerName: "localhost", RootCAs: ca.Pool(), MinVersion: tls.VersionTLS13,
-		CurvePreferences: []tls.CurveID{tls.X25519}, ClientSessionCache: tls.NewLRUClientSessionCache(8)}
-	ims := []impl{
-		{"hasp", func(c net.Conn) conn { return hasp.Client(c, hc) }, func(c net.Conn) conn { return hasp.Server(c, hs) }},
-		{"std", func(c net.Conn) conn { return tls.Client(c, sc) }, func(c net.Conn) conn { return tls.Server(c, ss) }},
-	}
 	for _, tr := range transports {
-		for _, im := range ims {
+		for _, im := range resumedImpls() {
 			b.Run(tr.name+"/impl="+im.name, func(b *testing.B) {
 				// One handshake per iteration; each reads the ticket its
 				// server sends, which the next one resumes.
@@ -340,6 +327,24 @@ func BenchmarkResumedHandshake(b *testing.B) {
 			})
 		}
 	}
+}
+
+// resumedImpls: TLS 1.3 resumption with one ticket per connection on
+// both sides (crypto/tls's server sends one).
+func resumedImpls() []impl {
+	l := leafs[testcerts.P256]
+	hs := &hasp.Config{Certificates: []hasp.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}},
+		CurvePreferences: []hasp.CurveID{hasp.X25519}, TicketCount: 1}
+	hc := &hasp.Config{ServerName: "localhost", RootCAs: ca.Pool(), CurvePreferences: []hasp.CurveID{hasp.X25519},
+		ClientSessionCache: hasp.NewLRUClientSessionCache(8)}
+	ss := &tls.Config{Certificates: []tls.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}},
+		MinVersion: tls.VersionTLS13, CurvePreferences: []tls.CurveID{tls.X25519}}
+	sc := &tls.Config{ServerName: "localhost", RootCAs: ca.Pool(), MinVersion: tls.VersionTLS13,
+		CurvePreferences: []tls.CurveID{tls.X25519}, ClientSessionCache: tls.NewLRUClientSessionCache(8)}
+	return ordered([]impl{
+		{"hasp", func(c net.Conn) conn { return hasp.Client(c, hc) }, func(c net.Conn) conn { return hasp.Server(c, hs) }},
+		{"std", func(c net.Conn) conn { return tls.Client(c, sc) }, func(c net.Conn) conn { return tls.Server(c, ss) }},
+	})
 }
 
 func didResume(c conn) bool {
