@@ -7,6 +7,7 @@ package record
 import (
 	"encoding/binary"
 	"io"
+	"net"
 	"slices"
 	"sync"
 	"syscall"
@@ -98,8 +99,12 @@ func (c *Conn) Park(writeLock interface {
 	Unlock()
 }) {
 	c.parking, c.writeLock = true, writeLock
-	if sc, ok := c.rw.(syscall.Conn); ok {
-		if raw, err := sc.SyscallConn(); err == nil {
+	// Only a socket whose Read is the system call: a wrapper that embeds
+	// one (a *net.TCPConn inside a type that buffers or counts bytes)
+	// also has SyscallConn, and reading the descriptor would go around it.
+	switch sc := c.rw.(type) {
+	case *net.TCPConn, *net.UnixConn:
+		if raw, err := sc.(syscall.Conn).SyscallConn(); err == nil {
 			c.raw = raw
 			c.pollFn = c.poll
 		}
