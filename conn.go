@@ -181,6 +181,9 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 		if !c.isClient && (c.config == nil || !c.config.KeepClientHello) {
 			c.hello.Store(nil) // see Config.KeepClientHello
 		}
+		// The ClientHello's extension list went into ClientHelloInfo
+		// (kept there if at all).
+		c.helloExtras = helloExtras{}
 		c.handshakeDone.Store(true)
 		c.publish() // the first snapshot others may hold
 		c.engLive.Store(true)

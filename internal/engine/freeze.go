@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"bytes"
+	"crypto"
 	"errors"
 	"time"
 
@@ -17,15 +19,36 @@ import (
 // It implements Engine only so that a transport can keep it in the same
 // field: every call that would act returns ErrFrozen.
 type Frozen struct {
-	server bool
 	// st is the snapshot the transport published, shared and never
 	// written again.
-	st                   *State
-	clientApp, serverApp keysched.TrafficSecret
-	keyUpdatesSeen       int
-	updateOwed           bool
+	st *State
+	// The application traffic secrets, held in place (not as two more
+	// allocations), with their hash and variant.
+	clientApp, serverApp [maxSecret]byte
+	secretLen            uint8
+	variant              keysched.Variant
+	hash                 crypto.Hash
+	server               bool
 	ticketsWanted        bool
+	keyUpdatesSeen       int32
 	notAfter             time.Time
+}
+
+// maxSecret is the longest traffic secret: SHA-384's.
+const maxSecret = 48
+
+func (f *Frozen) keep(client, server keysched.TrafficSecret) bool {
+	if len(client.Secret) > maxSecret || len(server.Secret) != len(client.Secret) {
+		return false
+	}
+	f.secretLen = uint8(copy(f.clientApp[:], client.Secret))
+	copy(f.serverApp[:], server.Secret)
+	f.hash, f.variant = client.Hash, client.Variant
+	return true
+}
+
+func (f *Frozen) secret(b *[maxSecret]byte, dir keysched.Direction) keysched.TrafficSecret {
+	return keysched.TrafficSecret{Hash: f.hash, Secret: bytes.Clone(b[:f.secretLen]), Dir: dir, Variant: f.variant}
 }
 
 // ErrFrozen: the transport called a frozen engine without thawing it.
@@ -41,13 +64,20 @@ func Freeze(e Engine, st *State) *Frozen {
 		if !e.freezable() || e.v12 != nil || e.state != sConnected || e.phaTranscript != nil || e.pha != nil {
 			return nil
 		}
-		return &Frozen{server: true, st: st, clientApp: e.clientApp, serverApp: e.serverApp,
-			keyUpdatesSeen: e.keyUpdatesSeen, ticketsWanted: e.ticketsWanted, notAfter: e.notAfter}
+		f := &Frozen{server: true, st: st, keyUpdatesSeen: int32(e.keyUpdatesSeen), ticketsWanted: e.ticketsWanted, notAfter: e.notAfter}
+		if !f.keep(e.clientApp, e.serverApp) {
+			return nil
+		}
+		return f
 	case *Client:
 		if !e.freezable() || e.v12 != nil || e.state != cConnected || e.phaTranscript != nil {
 			return nil
 		}
-		return &Frozen{st: st, clientApp: e.clientApp, serverApp: e.serverApp, keyUpdatesSeen: e.keyUpdatesSeen}
+		f := &Frozen{st: st, keyUpdatesSeen: int32(e.keyUpdatesSeen)}
+		if !f.keep(e.clientApp, e.serverApp) {
+			return nil
+		}
+		return f
 	}
 	return nil
 }
@@ -60,8 +90,8 @@ func (c *common) freezable() bool {
 // Thaw rebuilds the engine with cfg, which must be what the engine was
 // made with.
 func (f *Frozen) Thaw(cfg *Config) Engine {
-	c := common{cfg: cfg, st: *f.st, done: true, clientApp: f.clientApp, serverApp: f.serverApp,
-		keyUpdatesSeen: f.keyUpdatesSeen}
+	c := common{cfg: cfg, st: *f.st, done: true, clientApp: f.secret(&f.clientApp, keysched.ClientToServer),
+		serverApp: f.secret(&f.serverApp, keysched.ServerToClient), keyUpdatesSeen: int(f.keyUpdatesSeen)}
 	if f.server {
 		return &Server{common: c, state: sConnected, ticketsWanted: f.ticketsWanted, notAfter: f.notAfter}
 	}

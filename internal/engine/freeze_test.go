@@ -37,7 +37,12 @@ func TestFreezeThaw(t *testing.T) {
 	if _, err := fs.Handle(LevelApplication, []byte{wire.TypeKeyUpdate, 0, 0, 1, 0}); !errors.Is(err, ErrFrozen) {
 		t.Errorf("a frozen engine handled a message: %v", err)
 	}
+	origClient := bytes.Clone(c.(*Client).clientApp.Secret)
+	origServer := bytes.Clone(s.(*Server).serverApp.Secret)
 	c, s = fc.Thaw(ccfg), fs.Thaw(scfg)
+	if !bytes.Equal(c.(*Client).clientApp.Secret, origClient) || !bytes.Equal(s.(*Server).serverApp.Secret, origServer) || len(origClient) == 0 {
+		t.Fatal("thawed traffic secrets differ from the engines' before freezing")
+	}
 
 	before := len(got)
 	acts, err := s.SendTicket()
