@@ -22,7 +22,7 @@ import (
 type compatState struct {
 	// helloExtras is what the engine's HelloInfo leaves out of the
 	// ClientHello the certificate is picked for (server side).
-	helloExtras helloExtras
+	helloExtras *helloExtras // during a server's handshake only
 	// netConn and ctx are the connection and the context of the
 	// handshake, for ClientHelloInfo and CertificateRequestInfo (nil when
 	// unknown).
@@ -64,9 +64,11 @@ type helloExtras struct {
 // slices are shared, not copied: a connection keeps its ClientHelloInfo
 // (ConnectionState.ClientHello) and need not keep them twice.
 func (c *handshaker) addHelloExtras(info *ClientHelloInfo) {
-	info.Extensions = c.helloExtras.extensions
-	info.SupportedPoints = c.helloExtras.points
-	info.HelloRetryRequest = c.helloExtras.retry
+	if x := c.helloExtras; x != nil {
+		info.Extensions = x.extensions
+		info.SupportedPoints = x.points
+		info.HelloRetryRequest = x.retry
+	}
 	info.Conn = c.netConn
 	info.ctx = c.ctx
 }
@@ -123,7 +125,7 @@ func (e *serverEngine) clientHello(msg []byte) error {
 		return nil
 	}
 	x.retry = e.hellos == 2
-	c.helloExtras = x
+	c.helloExtras = &x
 	cfg := c.config
 	if e.hellos != 1 || cfg == nil || cfg.GetConfigForClient == nil {
 		return nil

@@ -77,7 +77,9 @@ type Conn struct {
 	phaResult chan error
 	held      []byte
 
-	life lifetime
+	// life is set when the Config limits a connection's life
+	// (lifetime.go).
+	life atomic.Pointer[lifetime]
 
 	// engMu serialises engine calls from the read and write sides; owed
 	// holds write-side actions the read side could not carry out at once.
@@ -183,7 +185,7 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 		}
 		// The ClientHello's extension list went into ClientHelloInfo
 		// (kept there if at all).
-		c.helloExtras = helloExtras{}
+		c.helloExtras = nil
 		c.handshakeDone.Store(true)
 		c.publish() // the first snapshot others may hold
 		c.engLive.Store(true)
@@ -909,8 +911,10 @@ func (c *Conn) Close() error {
 	if !c.closed.CompareAndSwap(false, true) {
 		return net.ErrClosed
 	}
-	if t := c.life.timer.Load(); t != nil {
-		t.Stop()
+	if lt := c.life.Load(); lt != nil {
+		if t := lt.timer.Load(); t != nil {
+			t.Stop()
+		}
 	}
 	var alertErr error
 	if c.handshakeDone.Load() {

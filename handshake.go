@@ -241,12 +241,13 @@ func (c *handshaker) connectionStateOf(st *engine.State) ConnectionState {
 	cs.Verdict = c.verdict.Load()
 	cs.ClientHello = c.hello.Load()
 	cs.SignatureScheme = SignatureScheme(st.SignatureScheme)
-	cs.PSKIdentity = slices.Clone(st.PSKIdentity)
+	cs.PSKIdentity = slices.Clone(st.X().PSKIdentity)
 	if cs.HandshakeComplete && is12(st.Version) {
-		cs.TLSUnique = slices.Clone(st.TLSUnique12)
+		cs.TLSUnique = slices.Clone(st.X().TLSUnique12)
 	}
-	if cs.HandshakeComplete && is12(st.Version) && st.MasterSecret12 != nil {
-		h, master, cr, sr, ems := st.Suite.Hash, st.MasterSecret12, st.ClientRandom, st.ServerRandom, st.EMS
+	if cs.HandshakeComplete && is12(st.Version) && st.X().MasterSecret12 != nil {
+		x := st.X()
+		h, master, cr, sr, ems := st.Suite.Hash, x.MasterSecret12, x.ClientRandom, x.ServerRandom, st.EMS
 		cs.exporter = func(label string, context []byte, length int) ([]byte, error) {
 			if !ems {
 				return nil, errors.New("hasp: exporters need the extended master secret in TLS 1.2")
@@ -519,7 +520,7 @@ func (c *handshaker) storeTicket(t *engine.Ticket) {
 	// now (a TLS 1.2 ticket arrives before the handshake's last message,
 	// later than the last published snapshot).
 	st := c.eng.State()
-	if cfg.ClientSessionCache == nil || len(st.PeerCertificates) == 0 && st.PSKIdentity == nil {
+	if cfg.ClientSessionCache == nil || len(st.PeerCertificates) == 0 && st.X().PSKIdentity == nil {
 		return
 	}
 	cp := *t

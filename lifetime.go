@@ -72,19 +72,20 @@ func (l *lifeLimits) at(now time.Time, lastActive int64) (next time.Time, why er
 // does not count and the timer runs at once to close the connection: it
 // cannot be closed here, where a Write may hold outMu.
 func (c *Conn) touch() {
-	l := c.life.limits.Load()
-	if l == nil {
+	lt := c.life.Load()
+	if lt == nil {
 		return
 	}
+	l := lt.limits.Load()
 	now := c.config.now()
-	if _, why := l.at(now, c.life.lastActive.Load()); why != nil {
-		if t := c.life.timer.Load(); t != nil {
+	if _, why := l.at(now, lt.lastActive.Load()); why != nil {
+		if t := lt.timer.Load(); t != nil {
 			t.Reset(0)
 		}
 		return
 	}
 	if l.idle > 0 {
-		c.life.lastActive.Store(now.UnixNano())
+		lt.lastActive.Store(now.UnixNano())
 	}
 }
 
@@ -107,11 +108,15 @@ func (c *Conn) startLifetime() {
 	if l.idle == 0 && l.deadline.IsZero() {
 		return
 	}
-	c.life.lastActive.Store(now.UnixNano())
-	// The timer exists before the limits are published, so that touch and
-	// Close find it; checkLifetime arms it.
-	c.life.timer.Store(time.AfterFunc(math.MaxInt64, c.checkLifetime))
-	c.life.limits.Store(l)
+	// Made only when there is a limit: a connection without one keeps
+	// no lifetime state. The timer and limits exist before it is
+	// published, so that touch and Close find them; checkLifetime arms
+	// the timer.
+	lt := &lifetime{}
+	lt.lastActive.Store(now.UnixNano())
+	lt.timer.Store(time.AfterFunc(math.MaxInt64, c.checkLifetime))
+	lt.limits.Store(l)
+	c.life.Store(lt)
 	c.checkLifetime()
 }
 
@@ -119,14 +124,18 @@ func (c *Conn) startLifetime() {
 // limit, and otherwise sets the timer for the next one. It runs from the
 // timer, and once from startLifetime, never with inMu or outMu held.
 func (c *Conn) checkLifetime() {
-	c.life.checkMu.Lock()
-	defer c.life.checkMu.Unlock()
-	l := c.life.limits.Load()
+	lt := c.life.Load()
+	if lt == nil {
+		return
+	}
+	lt.checkMu.Lock()
+	defer lt.checkMu.Unlock()
+	l := lt.limits.Load()
 	if l == nil || c.closed.Load() {
 		return
 	}
 	now := c.config.now()
-	next, why := l.at(now, c.life.lastActive.Load())
+	next, why := l.at(now, lt.lastActive.Load())
 	if why != nil {
 		c.expire(why)
 		return
@@ -134,13 +143,15 @@ func (c *Conn) checkLifetime() {
 	if !next.IsZero() {
 		// A wall-clock wait of what is left on the configured clock; if
 		// that clock runs slower, the next check waits again.
-		c.life.timer.Load().Reset(next.Sub(now))
+		lt.timer.Load().Reset(next.Sub(now))
 	}
 }
 
 // expire closes the connection with close_notify and remembers why.
 func (c *Conn) expire(why error) {
-	c.life.reason.CompareAndSwap(nil, &why)
+	if lt := c.life.Load(); lt != nil {
+		lt.reason.CompareAndSwap(nil, &why)
+	}
 	c.Close()
 }
 
@@ -149,8 +160,10 @@ func (c *Conn) expiredErr(err error) error {
 	if err == nil {
 		return nil
 	}
-	if r := c.life.reason.Load(); r != nil {
-		return *r
+	if lt := c.life.Load(); lt != nil {
+		if r := lt.reason.Load(); r != nil {
+			return *r
+		}
 	}
 	return err
 }

@@ -315,8 +315,8 @@ func (q *QUICConn) run(acts []engine.Action, err error) {
 		return
 	}
 	st := q.h.state()
-	if st.PeerTransportParams != nil && !q.paramsTold {
-		q.tellParams(st.PeerTransportParams)
+	if tp := st.X().PeerTransportParams; tp != nil && !q.paramsTold {
+		q.tellParams(tp)
 	}
 	for _, a := range acts {
 		switch a.Kind {

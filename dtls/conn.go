@@ -664,8 +664,8 @@ func (c *Conn) apply(acts []engine.Action) error {
 				return err
 			}
 			we := &writeEpoch{epoch: uint16(len(c.wepochs)), half: h}
-			if st := c.eng.State(); st.ConnectionIDAgreed {
-				we.cid = st.PeerConnectionID
+			if st := c.eng.State(); st.X().ConnectionIDAgreed {
+				we.cid = st.X().PeerConnectionID
 			}
 			c.wepochs = append(c.wepochs, we)
 		case engine.ActReadKey:
@@ -675,7 +675,7 @@ func (c *Conn) apply(acts []engine.Action) error {
 				return err
 			}
 			c.prev, c.cur = c.cur, &readEpoch{epoch: c.cur.epoch + 1, half: h}
-			if st := c.eng.State(); st.ConnectionIDAgreed {
+			if st := c.eng.State(); st.X().ConnectionIDAgreed {
 				c.cur.cid = c.ourCID
 				c.cidActive.Store(true)
 			}
@@ -939,7 +939,8 @@ func (c *Conn) SRTPProtectionProfile() SRTPProtectionProfile {
 	if c.eng == nil || !c.done {
 		return 0
 	}
-	return SRTPProtectionProfile(c.eng.State().SRTPProfile)
+	st := c.eng.State()
+	return SRTPProtectionProfile(st.X().SRTPProfile)
 }
 
 // SRTPKeyingMaterial is the keying material of the agreed profile (RFC

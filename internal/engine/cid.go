@@ -41,7 +41,7 @@ func (s *Server) agreeCID(ch *wire.ClientHello, sh *wire.ServerHello) error {
 		if !ok {
 			return fail(wire.AlertDecodeError, "malformed connection_id")
 		}
-		s.st.ConnectionIDAgreed, s.st.PeerConnectionID = true, cid
+		s.st.ext().ConnectionIDAgreed, s.st.ext().PeerConnectionID = true, cid
 		sh.Extra = append(sh.Extra, connectionID(s.cfg.ConnectionID))
 	}
 	return nil

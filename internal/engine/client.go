@@ -90,7 +90,7 @@ func (c *Client) start() error {
 	}
 	c.hello = BuildHello(spec)
 	c.hello.Datagram = c.cfg.variant().datagram
-	c.st.ClientRandom = spec.Random
+	c.clientRandom = spec.Random
 	c.st.PostHandshakeAuth = spec.PostHandshakeAuth
 	c.marshalHello()
 	c.send(LevelInitial, c.hello.Raw)
@@ -403,7 +403,7 @@ func (c *Client) readServerHello(msg []byte) error {
 	if hrr {
 		return c.readHelloRetryRequest(&sh)
 	}
-	c.st.ServerRandom = sh.Random
+	c.serverRandom = sh.Random
 	if !c.sawHRR {
 		c.transcript.SetHash(s.Hash)
 	}
@@ -573,7 +573,7 @@ func (c *Client) readEncryptedExtensions(msg []byte) error {
 			// RFC 9001 section 8.2.
 			return fail(wire.AlertMissingExtension, "server sent no quic_transport_parameters")
 		}
-		c.st.PeerTransportParams = bytes.Clone(tp)
+		c.st.ext().PeerTransportParams = bytes.Clone(tp)
 		if ee.ALPN == "" {
 			// RFC 9001 section 8.1.
 			return fail(wire.AlertNoApplicationProtocol, "server chose no application protocol, which QUIC requires")

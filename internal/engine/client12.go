@@ -106,7 +106,7 @@ func (c *Client) readServerHello12(sh *wire.ServerHello) error {
 			if !ok {
 				return fail(wire.AlertDecodeError, "malformed connection_id")
 			}
-			c.st.ConnectionIDAgreed, c.st.PeerConnectionID = true, cid
+			c.st.ext().ConnectionIDAgreed, c.st.ext().PeerConnectionID = true, cid
 		}
 		if e.Type != wire.ExtUseSRTP {
 			continue
@@ -120,11 +120,12 @@ func (c *Client) readServerHello12(sh *wire.ServerHello) error {
 		if len(profiles) != 1 || !slices.Contains(cfg.SRTPProfiles, profiles[0]) || len(mki) != 0 {
 			return fail(wire.AlertIllegalParameter, "server chose SRTP profiles %v (MKI %x), not one of those offered", profiles, mki)
 		}
-		c.st.SRTPProfile = profiles[0]
+		c.st.ext().SRTPProfile = profiles[0]
 	}
 	c.st.Version = sh.Vers
 	c.st.Suite = st
-	c.st.ServerRandom = sh.Random
+	c.serverRandom = sh.Random
+	c.keepRandoms12()
 	c.st.ALPN = sh.ALPN
 	c.st.EMS = sh.EMS
 	c.st.ServerName = cfg.ServerName
@@ -157,7 +158,7 @@ func (c *Client) readServerHello12(sh *wire.ServerHello) error {
 			return fail(wire.AlertHandshakeFailure, "server resumed without the extended master secret")
 		}
 		c.master12 = t.ResumptionSecret
-		c.st.MasterSecret12 = t.ResumptionSecret
+		c.st.ext().MasterSecret12 = t.ResumptionSecret
 		c.st.Resumed = true
 		c.st.Group = t.Group
 		c.st.OCSP, c.st.SCTs = t.OCSP, t.SCTs
@@ -281,7 +282,7 @@ func (c *client12) handle(level Level, typ uint8, msg []byte) error {
 		if sig.IsRSA(pub) == c.st.Suite.ECDSA {
 			return fail(wire.AlertIllegalParameter, "certificate key does not fit %s", c.st.Suite.Name)
 		}
-		if err := sig.Verify12(pub, ske.Scheme, signed12(c.st.ClientRandom, c.st.ServerRandom, ske.Params()), ske.Signature); err != nil {
+		if err := sig.Verify12(pub, ske.Scheme, signed12(c.clientRandom, c.serverRandom, ske.Params()), ske.Signature); err != nil {
 			return fail(wire.AlertDecryptError, "ServerKeyExchange: %v", err)
 		}
 		c.st.SignatureScheme = ske.Scheme

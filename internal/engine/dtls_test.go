@@ -66,7 +66,7 @@ func TestDTLS12HelloVerifyRequest(t *testing.T) {
 	if r.err != nil {
 		t.Fatalf("%s: %v", r.errSide, r.err)
 	}
-	if string(c.State().MasterSecret12) != string(s.State().MasterSecret12) || c.State().Version != versionDTLS12 {
+	if string(c.State().Ext.MasterSecret12) != string(s.State().Ext.MasterSecret12) || c.State().Version != versionDTLS12 {
 		t.Fatal("handshake did not agree")
 	}
 	// A second HelloVerifyRequest is not answered (no loop).

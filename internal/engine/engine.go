@@ -337,8 +337,6 @@ type State struct {
 	HelloRetry      bool
 	// Resumed: the handshake used a PSK from a ticket.
 	Resumed          bool
-	ClientRandom     [32]byte
-	ServerRandom     [32]byte
 	PeerChain        [][]byte
 	PeerCertificates []*x509.Certificate
 	// VerifiedChains is set by the VerifyPeer callback.
@@ -351,17 +349,8 @@ type State struct {
 	// the transport skips records it cannot decrypt until the client's
 	// handshake keys work.
 	EarlyDataOffered bool
-	// PeerTransportParams are the peer's QUIC transport parameters.
-	PeerTransportParams []byte
-	// SRTPProfile is the DTLS-SRTP profile agreed on (0: none).
-	SRTPProfile uint16
-	// ConnectionIDAgreed: both ends sent connection_id (RFC 9146); then
-	// PeerConnectionID goes on records we send (when not empty).
-	ConnectionIDAgreed bool
-	PeerConnectionID   []byte
-	// PSKIdentity is the pre-shared key's identity, when a PSK suite
-	// authenticated the handshake.
-	PSKIdentity []byte
+	// Ext holds what only some connections negotiate (see X).
+	Ext *StateExt
 	// PeerRecordLimit is the peer's record_size_limit (0 when absent).
 	PeerRecordLimit uint16
 	// CertRequested: the server asked for a client certificate.
@@ -378,12 +367,56 @@ type State struct {
 	ResumptionSecret []byte
 	// TLS 1.2: whether the extended master secret is used, and the master
 	// secret (for exporters).
-	EMS            bool
-	MasterSecret12 []byte
+	EMS bool
+}
+
+// StateExt is the part of State that only DTLS, QUIC, TLS 1.2 and
+// pre-shared keys use. A TLS 1.3 connection over TCP has none and keeps
+// none: State is copied into each snapshot a connection holds, and these
+// slices would be most of its size. Set during the handshake only.
+type StateExt struct {
+	// PeerTransportParams are the peer's QUIC transport parameters.
+	PeerTransportParams []byte
+	// SRTPProfile is the DTLS-SRTP profile agreed on (0: none).
+	SRTPProfile uint16
+	// ConnectionIDAgreed: both ends sent connection_id (RFC 9146); then
+	// PeerConnectionID goes on records we send (when not empty).
+	ConnectionIDAgreed bool
+	PeerConnectionID   []byte
+	// PSKIdentity is the pre-shared key's identity, when a PSK suite
+	// authenticated the handshake.
+	PSKIdentity []byte
+	// MasterSecret12 is the TLS 1.2 master secret, and the hellos'
+	// randoms, for exporters (RFC 5705).
+	MasterSecret12             []byte
+	ClientRandom, ServerRandom [32]byte
 	// TLSUnique12 is the verify_data of the handshake's first Finished
 	// (TLS 1.2 only): the tls-unique channel binding (RFC 5929 section
 	// 3.1).
 	TLSUnique12 []byte
+}
+
+// X returns the StateExt fields (zero when none were set).
+func (s *State) X() StateExt {
+	if s.Ext == nil {
+		return StateExt{}
+	}
+	return *s.Ext
+}
+
+// keepRandoms12 keeps the hellos' randoms for a TLS 1.2 connection's
+// exporter (RFC 5705); call it once both are known.
+func (c *common) keepRandoms12() {
+	x := c.st.ext()
+	x.ClientRandom, x.ServerRandom = c.clientRandom, c.serverRandom
+}
+
+// ext returns the StateExt to write, made on first use.
+func (s *State) ext() *StateExt {
+	if s.Ext == nil {
+		s.Ext = new(StateExt)
+	}
+	return s.Ext
 }
 
 // Engine is a handshake state machine: client or server. A transport
@@ -472,6 +505,10 @@ type common struct {
 	keyUpdatesSeen       int
 	updateOwed           bool // a KeyUpdate was requested and not yet sent
 	master12             []byte
+	// The hellos' randoms: the handshake's (key log, TLS 1.2 key block
+	// and signatures); a TLS 1.2 connection keeps them in StateExt for
+	// its exporter.
+	clientRandom, serverRandom [32]byte
 }
 
 func (c *common) State() State { return c.st }
@@ -562,7 +599,7 @@ func (c *common) writeKey(level Level, secret keysched.TrafficSecret) {
 
 func (c *common) keyLog(label string, secret []byte) {
 	if c.cfg.KeyLog != nil {
-		c.cfg.KeyLog(label, c.st.ClientRandom[:], secret)
+		c.cfg.KeyLog(label, c.clientRandom[:], secret)
 	}
 }
 
@@ -774,7 +811,7 @@ func (c *common) key12(kind ActionKind, key, iv []byte) {
 func (c *common) keys12() (ck, sk, civ, siv []byte) {
 	if c.kb12 == nil {
 		st := c.st.Suite
-		ck, sk, civ, siv := keysched.KeyBlock12MAC(c.masterMAC(), c.st.ClientRandom[:], c.st.ServerRandom[:], st.KeyLen, st.IVLen())
+		ck, sk, civ, siv := keysched.KeyBlock12MAC(c.masterMAC(), c.clientRandom[:], c.serverRandom[:], st.KeyLen, st.IVLen())
 		c.kb12 = &[4][]byte{ck, sk, civ, siv}
 	}
 	return c.kb12[0], c.kb12[1], c.kb12[2], c.kb12[3]
@@ -796,9 +833,9 @@ func (c *common) masterSecret12(preMaster []byte) {
 	if c.st.EMS {
 		c.master12 = keysched.ExtendedMasterSecret12(h, preMaster, c.transcript.Sum())
 	} else {
-		c.master12 = keysched.MasterSecret12(h, preMaster, c.st.ClientRandom[:], c.st.ServerRandom[:])
+		c.master12 = keysched.MasterSecret12(h, preMaster, c.clientRandom[:], c.serverRandom[:])
 	}
-	c.st.MasterSecret12 = c.master12
+	c.st.ext().MasterSecret12 = c.master12
 	c.keyLog("CLIENT_RANDOM", c.master12)
 }
 
@@ -832,8 +869,8 @@ func (c *common) finish12(client bool) {
 	c.key12(ActWriteKey, key, iv)
 	fin := keysched.Finished12MAC(c.masterMAC(), client, c.transcript.Sum())
 	m := (&wire.Finished{VerifyData: fin}).Marshal()
-	if c.st.TLSUnique12 == nil {
-		c.st.TLSUnique12 = fin
+	if c.st.X().TLSUnique12 == nil {
+		c.st.ext().TLSUnique12 = fin
 	}
 	seq := c.stampOut()
 	c.transcript.Write(m)
@@ -854,8 +891,8 @@ func (c *common) checkFinished12(msg []byte, fromClient bool) error {
 	if !hmac.Equal(fin.VerifyData, want) {
 		return fail(wire.AlertDecryptError, "peer Finished does not verify")
 	}
-	if c.st.TLSUnique12 == nil {
-		c.st.TLSUnique12 = want
+	if c.st.X().TLSUnique12 == nil {
+		c.st.ext().TLSUnique12 = want
 	}
 	c.transcript.Write(msg)
 	return nil

@@ -88,7 +88,7 @@ func TestEngines12(t *testing.T) {
 	if r := drive12(t, c, s, nil); r.err != nil {
 		t.Fatalf("%s: %v", r.errSide, r.err)
 	}
-	if c.State().Version != wire.VersionTLS12 || !c.State().EMS || string(c.State().MasterSecret12) != string(s.State().MasterSecret12) {
+	if c.State().Version != wire.VersionTLS12 || !c.State().EMS || string(c.State().Ext.MasterSecret12) != string(s.State().Ext.MasterSecret12) {
 		t.Fatalf("client %+v", c.State())
 	}
 	// Renegotiation is refused with a warning, in both directions.

@@ -242,7 +242,7 @@ func fuzz12(t *testing.T, flows []fuzz12Flow, target string, b []byte) {
 	}
 	cs, ss := x.c.State(), x.s.State()
 	if cs.Version != wire.VersionTLS12 || ss.Version != wire.VersionTLS12 || cs.Suite != ss.Suite ||
-		len(cs.MasterSecret12) == 0 || !bytes.Equal(cs.MasterSecret12, ss.MasterSecret12) {
+		cs.Ext == nil || len(cs.Ext.MasterSecret12) == 0 || !bytes.Equal(cs.Ext.MasterSecret12, ss.X().MasterSecret12) {
 		t.Fatalf("%s: the engines disagree on the session: client %+v server %+v", flow.name, cs, ss)
 	}
 	if fired {

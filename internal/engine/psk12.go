@@ -62,7 +62,7 @@ func (s *Server) readClientHelloPSK(ch *wire.ClientHello, msg []byte, st *suite.
 	s.st.Group = group
 	s.st.ALPN = alpn
 	s.st.ServerName = ch.ServerName
-	s.st.ClientRandom = ch.Random
+	s.clientRandom = ch.Random
 	s.st.EMS = ch.EMS
 	sh := wire.ServerHello{
 		Vers: s.st.Version, CipherSuite: st.ID, HasSecureReneg: secureReneg(ch), EMS: ch.EMS, ALPN: alpn,
@@ -92,7 +92,8 @@ func (s *Server) readClientHelloPSK(ch *wire.ClientHello, msg []byte, st *suite.
 		}
 		sh.SessionID = s.v12.sessionID
 	}
-	s.st.ServerRandom = sh.Random
+	s.serverRandom = sh.Random
+	s.keepRandoms12()
 	s.transcript.SetHash(st.Hash)
 	s.write12(msg)
 	s.send12(sh.Marshal())
@@ -132,7 +133,7 @@ func (s *server12) readClientKeyExchangePSK(msg []byte) error {
 	}
 	s.write12(msg)
 	s.masterSecret12(wire.PSKPreMaster(other, key))
-	s.st.PSKIdentity = bytes.Clone(cke.Identity)
+	s.st.ext().PSKIdentity = bytes.Clone(cke.Identity)
 	if err := s.verifyPeer(); err != nil {
 		return err
 	}
@@ -186,7 +187,7 @@ func (c *client12) secondFlightPSK() error {
 	}
 	c.send12(cke.Marshal())
 	c.masterSecret12(wire.PSKPreMaster(other, key))
-	c.st.PSKIdentity = bytes.Clone(identity)
+	c.st.ext().PSKIdentity = bytes.Clone(identity)
 	c.finish12(true)
 	c.messages = nil
 	c.state = c12WaitCCS

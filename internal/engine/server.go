@@ -340,10 +340,10 @@ func (s *Server) chooseApplication(h *hello13) error {
 	if !ok {
 		return fail(wire.AlertMissingExtension, "client sent no quic_transport_parameters (RFC 9001 8.2)")
 	}
-	s.st.PeerTransportParams = bytes.Clone(tp)
+	s.st.ext().PeerTransportParams = bytes.Clone(tp)
 	h.quicTP = s.cfg.TransportParams
 	if s.cfg.QUICParams != nil {
-		if h.quicTP, err = s.cfg.QUICParams(s.st.PeerTransportParams); err != nil {
+		if h.quicTP, err = s.cfg.QUICParams(s.st.X().PeerTransportParams); err != nil {
 			return fail(wire.AlertInternalError, "transport parameters: %v", err)
 		}
 	}
@@ -370,7 +370,7 @@ func (s *Server) record13(h *hello13) {
 	s.st.Suite = h.suite
 	s.st.ALPN = h.alpn
 	s.st.ServerName = ch.ServerName
-	s.st.ClientRandom = ch.Random
+	s.clientRandom = ch.Random
 	s.st.SignatureScheme = h.scheme
 	s.st.LocalCertificate = h.cert
 	s.st.EarlyDataOffered = ch.EarlyData
@@ -406,7 +406,7 @@ func (s *Server) sendServerHello(h *hello13) error {
 	if err := readRandom(s.cfg.Rand, sh.Random[:]); err != nil {
 		return err
 	}
-	s.st.ServerRandom = sh.Random
+	s.serverRandom = sh.Random
 	if !h.retry {
 		s.transcript.SetHash(h.suite.Hash)
 	}

@@ -205,7 +205,7 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 	s.st.Group = group
 	s.st.ALPN = alpn
 	s.st.ServerName = ch.ServerName
-	s.st.ClientRandom = ch.Random
+	s.clientRandom = ch.Random
 	s.st.SignatureScheme = scheme
 	s.st.LocalCertificate = cert
 	s.st.EMS = ch.EMS
@@ -253,7 +253,8 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 		}
 		sh.SessionID = s.v12.sessionID
 	}
-	s.st.ServerRandom = sh.Random
+	s.serverRandom = sh.Random
+	s.keepRandoms12()
 	s.transcript.SetHash(st.Hash)
 	s.write12(msg)
 	s.send12(sh.Marshal())
@@ -263,7 +264,7 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 	}
 
 	ske := wire.ServerKeyExchange{Group: group, Public: privs[0].Public(), Scheme: scheme}
-	signature, err := sig.Sign(cert.Signer, scheme, s.cfg.Rand, signed12(s.st.ClientRandom, s.st.ServerRandom, ske.Params()))
+	signature, err := sig.Sign(cert.Signer, scheme, s.cfg.Rand, signed12(s.clientRandom, s.serverRandom, ske.Params()))
 	if err != nil {
 		return fail(wire.AlertInternalError, "signing ServerKeyExchange: %v", err)
 	}
@@ -540,12 +541,12 @@ func (s *Server) resume12(ch *wire.ClientHello, msg []byte, sess *Session) error
 	s.st.Suite = st
 	s.st.ALPN = alpn
 	s.st.ServerName = ch.ServerName
-	s.st.ClientRandom = ch.Random
+	s.clientRandom = ch.Random
 	s.st.EMS = true
 	s.st.Resumed = true
 	s.st.Group = sess.Group
 	s.master12 = sess.ResumptionSecret
-	s.st.MasterSecret12 = sess.ResumptionSecret
+	s.st.ext().MasterSecret12 = sess.ResumptionSecret
 	s.notAfter = sess.ExpiresAt
 	if len(sess.PeerChain) > 0 {
 		if s.st.PeerChain, s.st.PeerCertificates, err = parseChain(entries(sess.PeerChain)); err != nil {
@@ -569,7 +570,8 @@ func (s *Server) resume12(ch *wire.ClientHello, msg []byte, sess *Session) error
 	if s.cfg.offers(gen13) {
 		copy(sh.Random[24:], wire.DowngradeTLS12[:])
 	}
-	s.st.ServerRandom = sh.Random
+	s.serverRandom = sh.Random
+	s.keepRandoms12()
 	s.transcript.SetHash(st.Hash)
 	s.write12(msg)
 	s.send12(sh.Marshal())

@@ -60,7 +60,7 @@ func (s *Server) agreeSRTP(ch *wire.ClientHello, sh *wire.ServerHello) error {
 					b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddUint16(p) })
 					b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(mki) })
 					sh.Extra = append(sh.Extra, wire.Extension{Type: wire.ExtUseSRTP, Data: b.BytesOrPanic()})
-					s.st.SRTPProfile = p
+					s.st.ext().SRTPProfile = p
 					return nil
 				}
 			}
