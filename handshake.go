@@ -214,6 +214,9 @@ func (c *handshaker) publish() {
 	}
 	c.scratch = nil // a connected handshaker keeps only its last snapshot
 	s := c.eng.State()
+	// PeerCertificates hold the same bytes; an engine thawed from this
+	// snapshot makes the chain again when a ticket needs it.
+	s.PeerChain = nil
 	c.st.Store(&s)
 }
 

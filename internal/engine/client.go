@@ -796,7 +796,7 @@ func (c *Client) readNewSessionTicket(msg []byte) error {
 
 		Suite:            c.st.Suite,
 		ResumptionSecret: c.st.ResumptionSecret,
-		PeerChain:        c.st.PeerChain,
+		PeerChain:        chainOf(&c.st),
 		OCSP:             c.st.OCSP,
 		SCTs:             c.st.SCTs,
 		ServerName:       c.cfg.ServerName,

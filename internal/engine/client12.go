@@ -338,7 +338,7 @@ func (c *client12) handle(level Level, typ uint8, msg []byte) error {
 			}
 			c.cfg.OnTicket(&Ticket{
 				Ticket: append([]byte(nil), nst.Ticket...), Lifetime: life, ReceivedAt: c.cfg.now(),
-				Suite: c.st.Suite, ResumptionSecret: c.master12, PeerChain: c.st.PeerChain, OCSP: c.st.OCSP, SCTs: c.st.SCTs,
+				Suite: c.st.Suite, ResumptionSecret: c.master12, PeerChain: chainOf(&c.st), OCSP: c.st.OCSP, SCTs: c.st.SCTs,
 				ServerName: c.cfg.ServerName, ALPN: c.st.ALPN, Version: c.st.Version, Group: c.st.Group,
 			})
 		}
@@ -353,7 +353,7 @@ func (c *client12) handle(level Level, typ uint8, msg []byte) error {
 			// No ticket, but the server keeps the session by ID.
 			c.cfg.OnTicket(&Ticket{
 				SessionID: c.sessionID, Lifetime: maxTicketLifetime, ReceivedAt: c.cfg.now(),
-				Suite: c.st.Suite, ResumptionSecret: c.master12, PeerChain: c.st.PeerChain, OCSP: c.st.OCSP, SCTs: c.st.SCTs,
+				Suite: c.st.Suite, ResumptionSecret: c.master12, PeerChain: chainOf(&c.st), OCSP: c.st.OCSP, SCTs: c.st.SCTs,
 				ServerName: c.cfg.ServerName, ALPN: c.st.ALPN, Version: c.st.Version, Group: c.st.Group,
 			})
 		}

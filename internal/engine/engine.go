@@ -404,6 +404,20 @@ func (s *State) X() StateExt {
 	return *s.Ext
 }
 
+// chainOf is the peer's chain as received: st.PeerChain, or, in a
+// snapshot that left it out (a connected transport keeps only
+// PeerCertificates), their Raw bytes, which are the same.
+func chainOf(st *State) [][]byte {
+	if st.PeerChain != nil || len(st.PeerCertificates) == 0 {
+		return st.PeerChain
+	}
+	raw := make([][]byte, len(st.PeerCertificates))
+	for i, c := range st.PeerCertificates {
+		raw[i] = c.Raw
+	}
+	return raw
+}
+
 // keepRandoms12 keeps the hellos' randoms for a TLS 1.2 connection's
 // exporter (RFC 5705); call it once both are known.
 func (c *common) keepRandoms12() {

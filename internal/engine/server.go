@@ -889,7 +889,7 @@ func (s *Server) sendTicket() error {
 	sess := Session{
 		Version: s.st.Version, Suite: s.st.Suite.ID, CreatedAt: now, ExpiresAt: now.Add(life),
 		AgeAdd: binary.BigEndian.Uint32(rnd[8:]), ResumptionSecret: s.st.ResumptionSecret,
-		Nonce: rnd[:8], ALPN: s.st.ALPN, ServerName: s.st.ServerName, PeerChain: s.st.PeerChain,
+		Nonce: rnd[:8], ALPN: s.st.ALPN, ServerName: s.st.ServerName, PeerChain: chainOf(&s.st),
 	}
 	plain := sess.Marshal()
 	sealed, err := s.cfg.SealTicket(plain)

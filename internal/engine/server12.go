@@ -589,7 +589,7 @@ func (s *Server) session12() (*Session, bool) {
 		return nil, false
 	}
 	return &Session{Version: s.st.Version, Suite: s.st.Suite.ID, Group: s.st.Group, CreatedAt: now, ExpiresAt: now.Add(life),
-		ResumptionSecret: s.master12, ALPN: s.st.ALPN, ServerName: s.st.ServerName, PeerChain: s.st.PeerChain}, true
+		ResumptionSecret: s.master12, ALPN: s.st.ALPN, ServerName: s.st.ServerName, PeerChain: chainOf(&s.st)}, true
 }
 
 // sendTicket12 sends an RFC 5077 NewSessionTicket sealing the session.
