@@ -136,6 +136,24 @@ func TestStapleAndSCTs(t *testing.T) {
 	})
 }
 
+// In TLS 1.2 the SCTs come in the ServerHello, which a hasp server packs
+// into one record with the rest of its flight: the client must copy them
+// out of the message before the next message moves over those bytes.
+func TestSCTsTLS12(t *testing.T) {
+	scts := [][]byte{[]byte("sct one"), []byte("sct two")}
+	l := leaf(testcerts.P256)
+	c, s := pair(t)
+	sc := &hasp.Config{MaxVersion: hasp.VersionTLS12, Certificates: []hasp.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, SignedCertificateTimestamps: scts}}}
+	cli, srv := hasp.Client(c, haspClientConfig()), hasp.Server(s, sc)
+	if cerr, serr := handshake(cli, srv); cerr != nil || serr != nil {
+		t.Fatal(cerr, serr)
+	}
+	st := cli.ConnectionState()
+	if st.Version != hasp.VersionTLS12 || len(st.SignedCertificateTimestamps) != 2 || !bytes.Equal(st.SignedCertificateTimestamps[0], scts[0]) || !bytes.Equal(st.SignedCertificateTimestamps[1], scts[1]) {
+		t.Errorf("the client saw SCTs %q", st.SignedCertificateTimestamps)
+	}
+}
+
 func TestConfigErrors(t *testing.T) {
 	c, _ := pair(t)
 	if err := hasp.Client(c, &hasp.Config{}).Handshake(); err == nil {

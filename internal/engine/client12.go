@@ -129,7 +129,12 @@ func (c *Client) readServerHello12(sh *wire.ServerHello) error {
 	c.st.ALPN = sh.ALPN
 	c.st.EMS = sh.EMS
 	c.st.ServerName = cfg.ServerName
-	c.st.SCTs = sh.SCTs
+	// The message's bytes do not outlive this call (a transport may read
+	// the next record over them): what is kept is copied.
+	c.st.SCTs = nil
+	for _, sct := range sh.SCTs {
+		c.st.SCTs = append(c.st.SCTs, bytes.Clone(sct))
+	}
 	c.shares = nil
 	c.v12 = &client12{Client: c}
 	c.v12.messages = append(c.v12.messages, c.transcript.Buffered()...)
@@ -303,6 +308,7 @@ func (c *client12) handle(level Level, typ uint8, msg []byte) error {
 				return err
 			}
 			cr.SigSchemes = append([]uint16(nil), cr.SigSchemes...)
+			cr.CertTypes, cr.Raw = bytes.Clone(cr.CertTypes), nil
 			cas := make([][]byte, len(cr.CertAuthorities))
 			for i, ca := range cr.CertAuthorities {
 				cas[i] = append([]byte(nil), ca...)
