@@ -186,9 +186,13 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 		// The ClientHello's extension list went into ClientHelloInfo
 		// (kept there if at all).
 		c.helloExtras = nil
+		// Under engMu: a Read or KeyUpdate that sees handshakeDone may
+		// call the engine at once.
+		c.engMu.Lock()
 		c.handshakeDone.Store(true)
 		c.publish() // the first snapshot others may hold
 		c.engLive.Store(true)
+		c.engMu.Unlock()
 		c.startLifetime()
 	}
 	return err
@@ -558,8 +562,10 @@ func (c *Conn) Read(b []byte) (n int, err error) {
 			return 0, c.readErr
 		}
 		if !c.rec.Buffered() {
-			// About to wait for the peer: an idle connection holds no
-			// engine (see conn_idle.go).
+			// About to wait for the peer (after a record that carried no
+			// data, a ticket or a KeyUpdate, too): an idle connection
+			// holds no record buffer and no engine (see conn_idle.go).
+			c.rec.Release()
 			c.freezeEngine()
 		}
 		if err := c.readRecord(); err != nil {
@@ -667,7 +673,12 @@ func (c *Conn) engineCall(f func() ([]engine.Action, error)) ([]engine.Action, e
 	}
 	acts, err := f()
 	c.publish()
-	return slices.Clone(acts), err
+	acts = slices.Clone(acts)
+	// The engine need not hold what it handed out; and having done
+	// something, it may be frozen again at the next wait.
+	c.eng.Idle()
+	c.engLive.Store(true)
+	return acts, err
 }
 
 // postHandshake feeds a post-handshake message to the engine. New read

@@ -27,7 +27,11 @@ func (c *Conn) freezeEngine() {
 	c.engMu.Unlock()
 }
 
-// thawLocked rebuilds a frozen engine; engMu is held.
+// thawLocked rebuilds a frozen engine; engMu is held. It is built from the
+// Config as it is now: like crypto/tls's, a Config must not change once
+// a connection uses it. Thawing happens only for a post-handshake message
+// (a KeyUpdate, a ticket), so its cost (engineConfig, for a server with
+// client CAs their subjects) is paid rarely.
 func (c *Conn) thawLocked() error {
 	f, ok := c.eng.(*engine.Frozen)
 	if !ok {

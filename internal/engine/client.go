@@ -604,6 +604,9 @@ func (c *Client) readCertificateRequest(msg []byte) error {
 		cas[i] = append([]byte(nil), ca...)
 	}
 	cr.CertAuthorities = cas
+	// Nothing else of the message is kept: its bytes do not outlive this
+	// call (the context was checked empty).
+	cr.Raw, cr.Context = nil, nil
 	c.certReq = cr
 	c.st.CertRequested = true
 	c.transcript.Write(msg)

@@ -277,6 +277,9 @@ func (c *client12) handle(level Level, typ uint8, msg []byte) error {
 			return err
 		}
 		ske.Public = append([]byte(nil), ske.Public...)
+		// The rest points into the message, which later messages move
+		// over; it is used during this call only.
+		defer func() { ske.Raw, ske.Signature = nil, nil }()
 		if !slices.Contains(groups12(c.hello.SupportedGroups), ske.Group) {
 			return fail(wire.AlertIllegalParameter, "server chose group %s, which was not offered for TLS 1.2", wire.GroupName(ske.Group))
 		}

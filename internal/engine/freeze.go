@@ -30,8 +30,11 @@ type Frozen struct {
 	hash                 crypto.Hash
 	server               bool
 	ticketsWanted        bool
-	keyUpdatesSeen       int32
-	notAfter             time.Time
+	// updateOwed: the peer asked for a KeyUpdate we have not sent yet
+	// (the transport sends it before its next data, thawing the engine).
+	updateOwed     bool
+	keyUpdatesSeen int32
+	notAfter       time.Time
 }
 
 // maxSecret is the longest traffic secret: SHA-384's.
@@ -56,7 +59,7 @@ var ErrFrozen = errors.New("engine: frozen; Thaw it first")
 
 // Freeze returns e put away, or nil when it cannot be: only a connected
 // TLS 1.3 engine over TLS with nothing in progress (no post-handshake
-// authentication possible, no KeyUpdate owed, no actions pending) and a
+// authentication possible, no actions pending; a KeyUpdate still owed is kept) and a
 // snapshot st equal to its State.
 func Freeze(e Engine, st *State) *Frozen {
 	switch e := e.(type) {
@@ -64,7 +67,7 @@ func Freeze(e Engine, st *State) *Frozen {
 		if !e.freezable() || e.v12 != nil || e.state != sConnected || e.phaTranscript != nil || e.pha != nil {
 			return nil
 		}
-		f := &Frozen{server: true, st: st, keyUpdatesSeen: int32(e.keyUpdatesSeen), ticketsWanted: e.ticketsWanted, notAfter: e.notAfter}
+		f := &Frozen{server: true, st: st, keyUpdatesSeen: int32(e.keyUpdatesSeen), updateOwed: e.updateOwed, ticketsWanted: e.ticketsWanted, notAfter: e.notAfter}
 		if !f.keep(e.clientApp, e.serverApp) {
 			return nil
 		}
@@ -73,7 +76,7 @@ func Freeze(e Engine, st *State) *Frozen {
 		if !e.freezable() || e.v12 != nil || e.state != cConnected || e.phaTranscript != nil {
 			return nil
 		}
-		f := &Frozen{st: st, keyUpdatesSeen: int32(e.keyUpdatesSeen)}
+		f := &Frozen{st: st, keyUpdatesSeen: int32(e.keyUpdatesSeen), updateOwed: e.updateOwed}
 		if !f.keep(e.clientApp, e.serverApp) {
 			return nil
 		}
@@ -83,7 +86,7 @@ func Freeze(e Engine, st *State) *Frozen {
 }
 
 func (c *common) freezable() bool {
-	return c.done && c.failed == nil && !c.updateOwed && len(c.acts) == 0 && c.hsStage == nil &&
+	return c.done && c.failed == nil && len(c.acts) == 0 && c.hsStage == nil &&
 		c.cfg.Variant == TLS && c.gen() == gen13
 }
 
@@ -91,7 +94,8 @@ func (c *common) freezable() bool {
 // made with.
 func (f *Frozen) Thaw(cfg *Config) Engine {
 	c := common{cfg: cfg, st: *f.st, done: true, clientApp: f.secret(&f.clientApp, keysched.ClientToServer),
-		serverApp: f.secret(&f.serverApp, keysched.ServerToClient), keyUpdatesSeen: int(f.keyUpdatesSeen)}
+		serverApp: f.secret(&f.serverApp, keysched.ServerToClient), keyUpdatesSeen: int(f.keyUpdatesSeen),
+		updateOwed: f.updateOwed}
 	if f.server {
 		return &Server{common: c, state: sConnected, ticketsWanted: f.ticketsWanted, notAfter: f.notAfter}
 	}

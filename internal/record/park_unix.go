@@ -16,6 +16,10 @@ import (
 // that lasts parkAfter parks (parkTick), and the next read remakes the
 // AEADs.
 func (c *Conn) poll(fd uintptr) bool {
+	// Called again after a wait: the socket is readable, the wait is over
+	// (before the buffer is taken, so that the timer and IdleState see a
+	// waiting read only while it holds nothing).
+	c.endWait()
 	if c.rbuf == nil {
 		c.takeReadBuffer()
 	}
@@ -38,7 +42,6 @@ func (c *Conn) poll(fd uintptr) bool {
 		c.parkMu.Unlock()
 		return false // wait until the socket is readable
 	}
-	c.endWait()
 	return true
 }
 

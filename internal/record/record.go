@@ -103,12 +103,33 @@ func (c *Conn) Park(writeLock interface {
 	// one (a *net.TCPConn inside a type that buffers or counts bytes)
 	// also has SyscallConn, and reading the descriptor would go around it.
 	switch sc := c.rw.(type) {
-	case *net.TCPConn, *net.UnixConn:
-		if raw, err := sc.(syscall.Conn).SyscallConn(); err == nil {
+	case *net.UnixConn:
+		if sc.LocalAddr() == nil || sc.LocalAddr().Network() != "unix" {
+			break // a packet socket (unixpacket): reads are not a stream
+		}
+		if raw, err := sc.SyscallConn(); err == nil {
+			c.raw = raw
+			c.pollFn = c.poll
+		}
+	case *net.TCPConn:
+		if raw, err := sc.SyscallConn(); err == nil {
 			c.raw = raw
 			c.pollFn = c.poll
 		}
 	}
+}
+
+// IdleState reports, for tests, whether a read is waiting on the socket,
+// whether a record buffer is held, and whether each direction's AEAD is
+// asleep. A read that is waiting published the first two before it
+// waited; parking publishes the rest, both under parkMu.
+func (c *Conn) IdleState() (waiting, holdsBuffer, readAsleep, writeAsleep bool) {
+	c.parkMu.Lock()
+	defer c.parkMu.Unlock()
+	if !c.waiting {
+		return false, false, false, false
+	}
+	return true, c.rbuf != nil, c.in.Asleep(), c.out.Asleep()
 }
 
 // parkTick is the park timer's function (see poll).

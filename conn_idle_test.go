@@ -1,0 +1,123 @@
+package hasp
+
+import (
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/hasp-tls/hasp/internal/engine"
+	"github.com/hasp-tls/hasp/internal/testcerts"
+)
+
+func tcpConns(t *testing.T) (net.Conn, net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	acc := make(chan net.Conn, 1)
+	go func() { c, _ := ln.Accept(); acc <- c }()
+	a, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := <-acc
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return a, b
+}
+
+// fullyIdle waits until c's pending Read waits on the socket holding no
+// record buffer, with both AEADs asleep and its engine frozen.
+func fullyIdle(t *testing.T, c *Conn, what string) {
+	t.Helper()
+	var waiting, holds, rs, ws, frozen bool
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		waiting, holds, rs, ws = c.rec.IdleState()
+		c.engMu.Lock()
+		_, frozen = c.eng.(*engine.Frozen)
+		c.engMu.Unlock()
+		if waiting && !holds && rs && ws && frozen {
+			return
+		}
+	}
+	t.Fatalf("%s: waiting %v, holds a buffer %v, read AEAD asleep %v, write AEAD asleep %v, engine frozen %v", what, waiting, holds, rs, ws, frozen)
+}
+
+// An idle connection holds nothing it can make again, whatever came last:
+// data, tickets, a KeyUpdate; and after a KeyUpdate it goes back to that
+// state (the engine thawed for it is frozen again).
+func TestIdleAfterPostHandshakeMessages(t *testing.T) {
+	ca := testcerts.NewCA("idle CA")
+	l := ca.Issue(testcerts.P256, "localhost")
+	scfg := &Config{Certificates: []Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}}}
+	ccfg := &Config{ServerName: "localhost", RootCAs: ca.Pool(), ClientSessionCache: NewLRUClientSessionCache(4)}
+	a, b := tcpConns(t)
+	c, s := Client(a, ccfg), Server(b, scfg)
+	done := make(chan error, 2)
+	// Each side keeps a Read pending, as servers and HTTP/2 clients do,
+	// and echoes nothing: the test writes and watches.
+	got := make(chan string, 4)
+	reader := func(conn *Conn) {
+		buf := make([]byte, 64)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				done <- err
+				return
+			}
+			got <- string(buf[:n])
+		}
+	}
+	go func() {
+		if err := s.Handshake(); err != nil {
+			done <- err
+			return
+		}
+		reader(s)
+	}()
+	if err := c.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	go reader(c)
+	// The client's first wait comes after the server's tickets, records
+	// that carry no data.
+	fullyIdle(t, c, "client after the tickets")
+	fullyIdle(t, s, "server after the handshake")
+	if _, err := c.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	if m := <-got; m != "hello" {
+		t.Fatalf("server read %q", m)
+	}
+	fullyIdle(t, s, "server after data")
+	// A KeyUpdate thaws the server's engine; once idle again it is frozen
+	// again, and the new keys work.
+	if err := c.KeyUpdate(true); err != nil {
+		t.Fatal(err)
+	}
+	fullyIdle(t, s, "server after a KeyUpdate")
+	if _, err := c.Write([]byte("after")); err != nil {
+		t.Fatal(err)
+	}
+	if m := <-got; m != "after" {
+		t.Fatalf("server read %q after the KeyUpdate", m)
+	}
+	if _, err := s.Write([]byte("back")); err != nil {
+		t.Fatal(err)
+	}
+	if m := <-got; m != "back" {
+		t.Fatalf("client read %q", m)
+	}
+	fullyIdle(t, c, "client after its KeyUpdate and data")
+	c.Close()
+	s.Close()
+	for range 2 {
+		if err := <-done; err != nil && err != io.EOF {
+			if _, ok := err.(*net.OpError); !ok && err != net.ErrClosed {
+				t.Logf("reader ended with %v", err)
+			}
+		}
+	}
+}
