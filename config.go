@@ -326,6 +326,8 @@ type Config struct {
 	// a session: decrypt it (DecryptTicket) or look it up, and decode it
 	// with ParseSessionState. (nil, nil) passes over the ticket; an error
 	// ends the handshake. hasp may still decline to resume the session.
+	// identity is valid only during the call (it lies in the received
+	// message): copy what is kept.
 	UnwrapSession func(identity []byte, cs ConnectionState) (*SessionState, error)
 
 	// Deprecated: NameToCertificate maps a name (which may be a
@@ -548,7 +550,9 @@ type PSKConfig struct {
 	ClientKey     func(hint []byte) (identity, key []byte, err error)
 	// A server sends Hint (RFC 4279 5.2; may be empty) and looks up the
 	// key of the identity a client names with ServerKey: a nil key or an
-	// error is an unknown identity (unknown_psk_identity).
+	// error is an unknown identity (unknown_psk_identity). The identity
+	// passed to ServerKey and the hint passed to ClientKey are valid only
+	// during the call (they lie in the received message).
 	Hint      []byte
 	ServerKey func(identity []byte) (key []byte, err error)
 }
