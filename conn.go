@@ -245,6 +245,11 @@ func (c *Conn) handshake() (err error) {
 	return nil
 }
 
+// joinPool holds the buffers apply joins a flight's messages in before
+// they become records (a server's EncryptedExtensions to Finished: about
+// 2 KB per handshake otherwise).
+var joinPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
 // sends reports whether acts send a handshake message.
 func sends(acts []engine.Action) bool {
 	for _, a := range acts {
@@ -263,6 +268,7 @@ func (c *Conn) apply(acts []engine.Action) error {
 	// first and joined hold the handshake messages not yet in records:
 	// first alone (no copy), or several joined in joined.
 	var first, joined []byte
+	var joinedBuf *[]byte // from joinPool
 	flush := func() error {
 		data := first
 		if joined != nil {
@@ -272,7 +278,13 @@ func (c *Conn) apply(acts []engine.Action) error {
 		if data == nil {
 			return nil
 		}
-		return c.rec.WriteRecord(wire.TypeHandshake, data)
+		err := c.rec.WriteRecord(wire.TypeHandshake, data) // copies data
+		if joinedBuf != nil {
+			*joinedBuf = data[:0]
+			joinPool.Put(joinedBuf)
+			joinedBuf = nil
+		}
+		return err
 	}
 	for _, a := range acts {
 		var err error
@@ -283,7 +295,8 @@ func (c *Conn) apply(acts []engine.Action) error {
 			case first == nil:
 				first = a.Msg
 			case joined == nil:
-				joined = append(append(make([]byte, 0, len(first)+len(a.Msg)), first...), a.Msg...)
+				joinedBuf = joinPool.Get().(*[]byte)
+				joined = append(append((*joinedBuf)[:0], first...), a.Msg...)
 			default:
 				joined = append(joined, a.Msg...)
 			}
