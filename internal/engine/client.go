@@ -56,7 +56,7 @@ type Client struct {
 
 // NewClient returns a client engine.
 func NewClient(cfg *Config) *Client {
-	c := &Client{common: common{cfg: cfg, acts: make([]Action, 0, 12)}}
+	c := &Client{common: newCommon(cfg)}
 	c.transcript.Datagram = cfg.variant().datagram
 	return c
 }

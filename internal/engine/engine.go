@@ -502,6 +502,7 @@ type common struct {
 	hsStage *keysched.HandshakeStage
 	master  *keysched.MasterStage
 	acts    []Action
+	actsBuf *[]Action // the pooled array acts started in, until Idle
 	// The TLS 1.2 key block and an HMAC keyed with the master secret,
 	// made once (keys12, masterMAC).
 	kb12  *[4][]byte
@@ -639,7 +640,26 @@ func (c *common) releaseHandshake() {
 // Idle tells the engine that the caller is done with the actions of its
 // last call, so the engine keeps neither them nor their backing array;
 // a connected Conn calls it when its handshake actions are applied.
-func (c *common) Idle() { c.acts = nil }
+func (c *common) Idle() {
+	if c.actsBuf != nil {
+		// The transport is done with every action: the array goes back
+		// for the next handshake (cleared: actions point at secrets).
+		clear(c.acts[:cap(c.acts)])
+		*c.actsBuf = c.acts[:0]
+		actsPool.Put(c.actsBuf)
+		c.actsBuf = nil
+	}
+	c.acts = nil
+}
+
+// actsPool keeps the action arrays of finished handshakes (about 1 KB
+// each).
+var actsPool = sync.Pool{New: func() any { a := make([]Action, 0, 12); return &a }}
+
+func newCommon(cfg *Config) common {
+	p := actsPool.Get().(*[]Action)
+	return common{cfg: cfg, acts: (*p)[:0], actsBuf: p}
+}
 
 func (c *common) hashLen() int { return c.st.Suite.Hash.Size() }
 

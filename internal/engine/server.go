@@ -64,7 +64,7 @@ type Server struct {
 
 // NewServer returns a server engine.
 func NewServer(cfg *Config) *Server {
-	s := &Server{common: common{cfg: cfg, acts: make([]Action, 0, 12)}}
+	s := &Server{common: newCommon(cfg)}
 	s.transcript.Datagram = cfg.variant().datagram
 	return s
 }

@@ -19,10 +19,19 @@ type expander struct {
 	prefix string
 	used   bool // the state has absorbed input: Reset before the next
 	// info holds HkdfLabel || counter; the usual labels and contexts fit.
+	// A one-block output used at once (the "derived" secret) may be
+	// written over it (tmpLabel).
 	info [2 + 1 + 24 + 1 + 64 + 1]byte
-	// tmp takes outputs that are used at once and erased (the "derived"
-	// secret between stages).
-	tmp [64]byte
+}
+
+// tmpLabel is label for an output of at most one hash block that the
+// caller uses before the next call: it lands in e.info, whose HkdfLabel
+// the HMAC has absorbed by then, and costs no allocation.
+func (e *expander) tmpLabel(label string, context []byte, length int) []byte {
+	if length > e.size {
+		return e.label(label, context, length)
+	}
+	return e.appendLabel(e.info[:0], label, context, length)
 }
 
 func newExpander(h crypto.Hash, prefix string, secret []byte) *expander {

@@ -70,3 +70,22 @@ func TestExpanderMatchesHKDF(t *testing.T) {
 		}
 	}
 }
+
+// tmpLabel writes its one-block output over the expander's own HkdfLabel
+// buffer; it must equal label's.
+func TestExpanderTmpLabel(t *testing.T) {
+	for _, h := range []crypto.Hash{crypto.SHA256, crypto.SHA384} {
+		secret := bytes.Repeat([]byte{7}, h.Size())
+		th := bytes.Repeat([]byte{3}, h.Size())
+		want := newExpander(h, prefixTLS13, secret).label(LabelDerived, th, h.Size())
+		e := newExpander(h, prefixTLS13, secret)
+		e.label(LabelClientApp, th, h.Size()) // a use before, as in a stage
+		e2 := newExpander(h, prefixTLS13, secret)
+		if got := e2.tmpLabel(LabelDerived, th, h.Size()); !bytes.Equal(got, want) {
+			t.Fatalf("%v: tmpLabel %x, label %x", h, got, want)
+		}
+		if got := e.tmpLabel(LabelDerived, th, h.Size()); !bytes.Equal(got, want) {
+			t.Fatalf("%v after another label: tmpLabel %x, label %x", h, got, want)
+		}
+	}
+}

@@ -66,7 +66,7 @@ func (v Variant) nextStage(h crypto.Hash, secret *[]byte, e **expander, ikm []by
 	if *e == nil {
 		*e = newExpander(h, v.Prefix(), *secret)
 	}
-	derived := (*e).appendLabel((*e).tmp[:0], LabelDerived, emptyHash(h), h.Size())
+	derived := (*e).tmpLabel(LabelDerived, emptyHash(h), h.Size())
 	*e = nil // its HMAC state is keyed with the secret erased below
 	if len(ikm) == 0 {
 		ikm = zeros[:h.Size()]
