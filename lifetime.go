@@ -94,6 +94,9 @@ func (c *Conn) touch() {
 // Config.Time.
 func (c *Conn) startLifetime() {
 	cfg := c.config
+	if cfg.IdleTimeout <= 0 && cfg.MaxSessionAge <= 0 && !cfg.CloseAtCertificateExpiry {
+		return // no limit: nothing to keep (and nothing allocated)
+	}
 	now := cfg.now()
 	l := &lifeLimits{idle: max(cfg.IdleTimeout, 0)}
 	if cfg.MaxSessionAge > 0 {
