@@ -109,7 +109,17 @@ func readExtBlock(s *cryptobyte.String, name string, fn func(typ uint16, data cr
 	if block.Empty() {
 		return nil, nil
 	}
-	exts := make([]Extension, 0, 16)
+	// Counted first, so that the list is one allocation of its size (a
+	// ServerHello has two or three, a ClientHello some fifteen).
+	n := 0
+	for b := block; !b.Empty(); n++ {
+		var typ uint16
+		var data cryptobyte.String
+		if !b.ReadUint16(&typ) || !b.ReadUint16LengthPrefixed(&data) {
+			break // reported by the loop below
+		}
+	}
+	exts := make([]Extension, 0, n)
 	for !block.Empty() {
 		var typ uint16
 		var data cryptobyte.String
