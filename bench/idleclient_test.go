@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,22 +24,7 @@ import (
 // another process. The clients verify nothing (the servers' process has
 // its own test CA), which changes nothing of what an idle client holds
 // beyond its peer's certificate, kept by both libraries.
-func BenchmarkIdleClient(b *testing.B) {
-	for _, traffic := range []int{0, 20 << 10} {
-		for _, name := range implOrder("hasp", "std", "tcp") {
-			b.Run(fmt.Sprintf("traffic=%d/impl=%s", traffic, name), func(b *testing.B) {
-				var heap, stack float64
-				for i := 0; i < b.N; i++ {
-					h, s := idleClient(b, name, *idleConns, traffic)
-					heap += h
-					stack += s
-				}
-				b.ReportMetric(heap/float64(b.N), "heap-B/conn")
-				b.ReportMetric(stack/float64(b.N), "stack-B/conn")
-			})
-		}
-	}
-}
+func BenchmarkIdleClient(b *testing.B) { runIdle(b, idleClient) }
 
 func idleClient(b *testing.B, name string, n, traffic int) (heapPer, stackPer float64) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestIdleServerProcess$")
@@ -61,17 +45,7 @@ func idleClient(b *testing.B, name string, n, traffic int) (heapPer, stackPer fl
 	hc := &hasp.Config{ServerName: "localhost", InsecureSkipVerify: true, CurvePreferences: []hasp.CurveID{hasp.X25519}}
 	sc := &tls.Config{ServerName: "localhost", InsecureSkipVerify: true, MinVersion: tls.VersionTLS13, CurvePreferences: []tls.CurveID{tls.X25519}}
 
-	// As in idleServer: goroutine structures reused by every case.
-	var wg sync.WaitGroup
-	release := make(chan struct{})
-	for range 2 * n {
-		wg.Add(1)
-		go func() { <-release; wg.Done() }()
-	}
-	close(release)
-	wg.Wait()
-	runtime.GC()
-	runtime.GC()
+	reuseGoroutines(2 * n)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 

@@ -34,13 +34,17 @@ var idleConns = flag.Int("idle.conns", 1000, "connections BenchmarkIdleServer ho
 // live heap after two collections, less what the listener held before.
 //
 //	go test -run '^$' -bench IdleServer -benchtime 1x ./bench/ -idle.conns 19990
-func BenchmarkIdleServer(b *testing.B) {
+func BenchmarkIdleServer(b *testing.B) { runIdle(b, idleServer) }
+
+// runIdle runs an idle-memory measurement for each library (and plain
+// TCP), with and without traffic before idling.
+func runIdle(b *testing.B, measure func(b *testing.B, name string, n, traffic int) (heapPer, stackPer float64)) {
 	for _, traffic := range []int{0, 20 << 10} {
 		for _, name := range implOrder("hasp", "std", "tcp") {
 			b.Run(fmt.Sprintf("traffic=%d/impl=%s", traffic, name), func(b *testing.B) {
 				var heap, stack float64
 				for i := 0; i < b.N; i++ {
-					h, s := idleServer(b, name, *idleConns, traffic)
+					h, s := measure(b, name, *idleConns, traffic)
 					heap += h
 					stack += s
 				}
@@ -49,6 +53,23 @@ func BenchmarkIdleServer(b *testing.B) {
 			})
 		}
 	}
+}
+
+// reuseGoroutines starts and ends n goroutines, then collects: the
+// runtime keeps the structures of goroutines that ended for the next
+// ones, so that every case reuses them instead of the first case paying
+// for all.
+func reuseGoroutines(n int) {
+	var wg sync.WaitGroup
+	release := make(chan struct{})
+	for range n {
+		wg.Add(1)
+		go func() { <-release; wg.Done() }()
+	}
+	close(release)
+	wg.Wait()
+	runtime.GC()
+	runtime.GC()
 }
 
 func idleServerConfigs() (*hasp.Config, *tls.Config) {
@@ -112,19 +133,7 @@ func idleServer(b *testing.B, name string, n, traffic int) (heapPer, stackPer fl
 			}()
 		}
 	}()
-	// The runtime keeps the structures of goroutines that ended for the
-	// next ones: start and end 2n first, so that every case reuses them
-	// instead of the first case paying for all.
-	var wg sync.WaitGroup
-	release := make(chan struct{})
-	for range 2 * n {
-		wg.Add(1)
-		go func() { <-release; wg.Done() }()
-	}
-	close(release)
-	wg.Wait()
-	runtime.GC()
-	runtime.GC()
+	reuseGoroutines(2 * n)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 

@@ -54,13 +54,13 @@ func (c *Conn) endWait() {
 }
 
 // readWake reads the first bytes after the last record was consumed: on
-// a socket once parking is on, through poll, into a record buffer it
+// a socket once Park found one, through poll, into a record buffer it
 // takes; otherwise into c.wake. It returns with c.rbuf holding the bytes,
 // or nil and the bytes in c.wake. Errors, deadlines and end of stream are
 // left to the stream's own Read, so that callers see them as they would
 // without parking.
 func (c *Conn) readWake() (int, error) {
-	if !c.parking || c.raw == nil {
+	if c.raw == nil {
 		return c.rw.Read(c.wake[:])
 	}
 	err := c.raw.Read(c.pollFn)

@@ -63,10 +63,9 @@ type Conn struct {
 	// wroteRecord: a record was written (the first gets version 0x0301
 	// when it is a client's first ClientHello).
 	wroteRecord bool
-	// parking: set by Park once the handshake is done (see readWake),
-	// with the socket's RawConn and the function it polls with, made
-	// once so that parking allocates nothing.
-	parking bool
+	// raw is set by Park once the handshake is done, on a socket (see
+	// readWake), with the function it polls with, made once so that
+	// parking allocates nothing.
 	raw     syscall.RawConn
 	pollFn  func(fd uintptr) bool
 	polled  int
@@ -98,23 +97,23 @@ func (c *Conn) Park(writeLock interface {
 	TryLock() bool
 	Unlock()
 }) {
-	c.parking, c.writeLock = true, writeLock
-	// Only a socket whose Read is the system call: a wrapper that embeds
-	// one (a *net.TCPConn inside a type that buffers or counts bytes)
-	// also has SyscallConn, and reading the descriptor would go around it.
-	switch sc := c.rw.(type) {
-	case *net.UnixConn:
-		if sc.LocalAddr() == nil || sc.LocalAddr().Network() != "unix" {
-			break // a packet socket (unixpacket): reads are not a stream
-		}
-		if raw, err := sc.SyscallConn(); err == nil {
-			c.raw = raw
-			c.pollFn = c.poll
-		}
+	c.writeLock = writeLock
+	// Only a stream socket whose Read is the system call: a wrapper that
+	// embeds one (a *net.TCPConn inside a type that buffers or counts
+	// bytes) also has SyscallConn, and reading the descriptor would go
+	// around it; a unixpacket socket's reads are not a stream.
+	var sc syscall.Conn
+	switch s := c.rw.(type) {
 	case *net.TCPConn:
+		sc = s
+	case *net.UnixConn:
+		if a := s.LocalAddr(); a != nil && a.Network() == "unix" {
+			sc = s
+		}
+	}
+	if sc != nil {
 		if raw, err := sc.SyscallConn(); err == nil {
-			c.raw = raw
-			c.pollFn = c.poll
+			c.raw, c.pollFn = raw, c.poll
 		}
 	}
 }
@@ -247,14 +246,11 @@ func (c *Conn) Buffered() bool { return c.rend > c.rstart }
 
 func (c *Conn) fill(need int) error {
 	if c.rbuf == nil {
-		// Idle: wait for the first bytes in a small array of our own, so
-		// that a connection parked in Read (what every server does) holds
-		// no record buffer; the buffer is taken once data arrives.
-		// A stream in flight reads straight into the record buffer
-		// instead (readWake).
+		// Nothing held: readWake waits without a record buffer (on a
+		// socket it reads into one only once bytes are there; elsewhere
+		// into the small wake array) and returns holding none on error.
 		n, err := c.readWake()
 		if n == 0 {
-			c.dropReadBuffer()
 			if err == nil {
 				err = io.ErrNoProgress
 			}
@@ -299,11 +295,12 @@ func (c *Conn) takeReadBuffer() {
 	*c.rbuf = (*c.rbuf)[:cap(*c.rbuf)]
 }
 
-// dropReadBuffer gives back a read buffer that holds nothing.
+// dropReadBuffer gives the read buffer back; what it held is dropped.
 func (c *Conn) dropReadBuffer() {
 	if c.rbuf != nil {
 		bufPool.Put(c.rbuf)
 		c.rbuf = nil
+		c.rstart, c.rend = 0, 0
 	}
 }
 
@@ -311,10 +308,8 @@ func (c *Conn) dropReadBuffer() {
 // a connection waiting for data then holds no record buffers. Call it
 // from the reading side only.
 func (c *Conn) Release() {
-	if c.rbuf != nil && c.rstart == c.rend {
-		bufPool.Put(c.rbuf)
-		c.rbuf = nil
-		c.rstart, c.rend = 0, 0
+	if c.rstart == c.rend {
+		c.dropReadBuffer()
 	}
 }
 
@@ -327,11 +322,7 @@ func (c *Conn) Close() {
 		c.timer, c.armed = nil, false
 	}
 	c.parkMu.Unlock()
-	if c.rbuf != nil {
-		bufPool.Put(c.rbuf)
-		c.rbuf = nil
-		c.rstart, c.rend = 0, 0
-	}
+	c.dropReadBuffer()
 	if c.wbuf != nil {
 		*c.wbuf = (*c.wbuf)[:0]
 		bufPool.Put(c.wbuf)
@@ -339,8 +330,6 @@ func (c *Conn) Close() {
 	}
 }
 
-// ReadRecord reads the next record and removes its protection. The payload
-// is valid until the next call.
 // printable: bytes of text, as a plain-text protocol sends them.
 func printable(b []byte) bool {
 	for _, x := range b {
@@ -351,6 +340,8 @@ func printable(b []byte) bool {
 	return true
 }
 
+// ReadRecord reads the next record and removes its protection. The payload
+// is valid until the next call.
 func (c *Conn) ReadRecord() (wire.ContentType, []byte, error) {
 	for {
 		if err := c.fill(HeaderLen); err != nil {
