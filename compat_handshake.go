@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"golang.org/x/crypto/cryptobyte"
-
 	"github.com/hasp-tls/hasp/internal/engine"
 	"github.com/hasp-tls/hasp/internal/sig"
 	"github.com/hasp-tls/hasp/internal/wire"
@@ -20,9 +18,6 @@ import (
 // API that reach into the handshake: GetConfigForClient, the rest of
 // ClientHelloInfo, the errors of UnwrapSession and QUIC's session events.
 type compatState struct {
-	// helloExtras is what the engine's HelloInfo leaves out of the
-	// ClientHello the certificate is picked for (server side).
-	helloExtras *helloExtras // during a server's handshake only
 	// netConn and ctx are the connection and the context of the
 	// handshake, for ClientHelloInfo and CertificateRequestInfo (nil when
 	// unknown).
@@ -52,25 +47,23 @@ func (c *handshaker) hookFailed(err error) error {
 	return hookError(err)
 }
 
-// helloExtras: the extension types of the ClientHello in order, its
-// point formats, and whether it answered a HelloRetryRequest.
-type helloExtras struct {
-	extensions []uint16
-	points     []uint8
-	retry      bool
-}
-
-// addHelloExtras fills what the engine's HelloInfo does not carry. The
-// slices are shared, not copied: a connection keeps its ClientHelloInfo
-// (ConnectionState.ClientHello) and need not keep them twice.
-func (c *handshaker) addHelloExtras(info *ClientHelloInfo) {
-	if x := c.helloExtras; x != nil {
-		info.Extensions = x.extensions
-		info.SupportedPoints = x.points
-		info.HelloRetryRequest = x.retry
+// clientHelloInfo is crypto/tls's view of a ClientHello the engine
+// parsed, with the connection and context of this handshake. The slices
+// are the ClientHelloInfo's own.
+func (c *handshaker) clientHelloInfo(h *engine.HelloInfo) *ClientHelloInfo {
+	info := &ClientHelloInfo{
+		ServerName: h.ServerName, CipherSuites: slices.Clone(h.CipherSuites), SupportedProtos: slices.Clone(h.ALPN),
+		SupportedVersions: slices.Clone(h.SupportedVersions), Extensions: h.Extensions,
+		SupportedPoints: h.PointFormats, HelloRetryRequest: h.Retry,
+		Conn: c.netConn, ctx: c.ctx,
 	}
-	info.Conn = c.netConn
-	info.ctx = c.ctx
+	for _, g := range h.SupportedGroups {
+		info.SupportedCurves = append(info.SupportedCurves, CurveID(g))
+	}
+	for _, s := range h.SignatureSchemes {
+		info.SignatureSchemes = append(info.SignatureSchemes, SignatureScheme(s))
+	}
+	return info
 }
 
 // wrapServer puts a server engine of a TLS or QUIC transport behind
@@ -114,18 +107,12 @@ func (e *serverEngine) Handle(level engine.Level, msg []byte) ([]engine.Action, 
 	return acts, err
 }
 
-// clientHello notes what the ClientHello says that the engine does not
-// report and, for the first one, calls GetConfigForClient. A ClientHello
-// that does not parse is left to the engine, which answers it with the
-// right alert.
+// clientHello calls GetConfigForClient for the first ClientHello, which
+// it decodes for that (the engine decodes it again, for the Config it
+// then has). A ClientHello that does not parse is left to the engine,
+// which answers it with the right alert.
 func (e *serverEngine) clientHello(msg []byte) error {
 	c := e.h
-	x, ok := scanHello(msg)
-	if !ok {
-		return nil
-	}
-	x.retry = e.hellos == 2
-	c.helloExtras = &x
 	cfg := c.config
 	if e.hellos != 1 || cfg == nil || cfg.GetConfigForClient == nil {
 		return nil
@@ -134,8 +121,15 @@ func (e *serverEngine) clientHello(msg []byte) error {
 	if ch.Unmarshal(msg) != nil {
 		return nil
 	}
-	info := helloInfoOf(&ch)
-	c.addHelloExtras(info)
+	versions := ch.SupportedVersions
+	if len(versions) == 0 {
+		// No supported_versions: the legacy version and those below it
+		// (as far down as TLS 1.0).
+		for v := min(ch.Vers, VersionTLS12); v >= VersionTLS10; v-- {
+			versions = append(versions, v)
+		}
+	}
+	info := c.clientHelloInfo(engine.HelloInfoOf(&ch, versions, false))
 	next, err := cfg.GetConfigForClient(info)
 	if err != nil {
 		var ae *AlertError
@@ -162,67 +156,6 @@ func (e *serverEngine) clientHello(msg []byte) error {
 	}
 	e.Engine = s
 	return nil
-}
-
-// scanHello reads the extension types and the point formats of a
-// ClientHello (with its handshake header) without decoding the rest: the
-// engine decodes it in full, and checks it. A message that does not read
-// gives false.
-func scanHello(msg []byte) (helloExtras, bool) {
-	var x helloExtras
-	in := cryptobyte.String(msg)
-	var body, skip, exts cryptobyte.String
-	if !in.Skip(1) || !in.ReadUint24LengthPrefixed(&body) ||
-		!body.Skip(2+32) || !body.ReadUint8LengthPrefixed(&skip) ||
-		!body.ReadUint16LengthPrefixed(&skip) || !body.ReadUint8LengthPrefixed(&skip) {
-		return x, false
-	}
-	if body.Empty() {
-		return x, true // no extensions at all
-	}
-	if !body.ReadUint16LengthPrefixed(&exts) {
-		return x, false
-	}
-	for !exts.Empty() {
-		var typ uint16
-		var data cryptobyte.String
-		if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&data) {
-			return helloExtras{}, false
-		}
-		x.extensions = append(x.extensions, typ)
-		if typ == wire.ExtECPointFormats {
-			var pf cryptobyte.String
-			if data.ReadUint8LengthPrefixed(&pf) {
-				x.points = slices.Clone([]byte(pf))
-			}
-		}
-	}
-	return x, true
-}
-
-// helloInfoOf is the ClientHelloInfo of a parsed ClientHello, before the
-// engine has seen it.
-func helloInfoOf(ch *wire.ClientHello) *ClientHelloInfo {
-	info := &ClientHelloInfo{
-		ServerName:        ch.ServerName,
-		CipherSuites:      slices.Clone(ch.CipherSuites),
-		SupportedProtos:   slices.Clone(ch.ALPN),
-		SupportedVersions: slices.Clone(ch.SupportedVersions),
-	}
-	if len(info.SupportedVersions) == 0 {
-		// No supported_versions: the legacy version and those below it
-		// (as far down as TLS 1.0).
-		for v := min(ch.Vers, VersionTLS12); v >= VersionTLS10; v-- {
-			info.SupportedVersions = append(info.SupportedVersions, v)
-		}
-	}
-	for _, g := range ch.SupportedGroups {
-		info.SupportedCurves = append(info.SupportedCurves, CurveID(g))
-	}
-	for _, s := range ch.SigSchemes {
-		info.SignatureSchemes = append(info.SignatureSchemes, SignatureScheme(s))
-	}
-	return info
 }
 
 // Context returns the context of the handshake: the one given to

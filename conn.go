@@ -183,9 +183,6 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 		if !c.isClient && (c.config == nil || !c.config.KeepClientHello) {
 			c.hello.Store(nil) // see Config.KeepClientHello
 		}
-		// The ClientHello's extension list went into ClientHelloInfo
-		// (kept there if at all).
-		c.helloExtras = nil
 		// Under engMu: a Read or KeyUpdate that sees handshakeDone may
 		// call the engine at once.
 		c.engMu.Lock()

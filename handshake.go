@@ -294,17 +294,7 @@ func (c *handshaker) clientCertificate(info *engine.CertRequestInfo) (*engine.Ce
 // serverCertificate picks the server's certificate for a ClientHello.
 func (c *handshaker) serverCertificate(h *engine.HelloInfo) (*engine.Certificate, error) {
 	cfg := c.config
-	info := &ClientHelloInfo{
-		ServerName: h.ServerName, CipherSuites: slices.Clone(h.CipherSuites), SupportedProtos: slices.Clone(h.ALPN),
-		SupportedVersions: slices.Clone(h.SupportedVersions),
-	}
-	c.addHelloExtras(info)
-	for _, g := range h.SupportedGroups {
-		info.SupportedCurves = append(info.SupportedCurves, CurveID(g))
-	}
-	for _, s := range h.SignatureSchemes {
-		info.SignatureSchemes = append(info.SignatureSchemes, SignatureScheme(s))
-	}
+	info := c.clientHelloInfo(h)
 	c.hello.Store(info)
 	if cfg.GetCertificate != nil {
 		cert, err := cfg.GetCertificate(info)

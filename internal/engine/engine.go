@@ -133,6 +133,33 @@ type HelloInfo struct {
 	SignatureSchemes  []uint16
 	SupportedVersions []uint16
 	ALPN              []string
+	// Extensions are the extension types in the order sent, PointFormats
+	// the ec_point_formats (copied: they outlive the message), and Retry
+	// says this ClientHello answered a HelloRetryRequest.
+	Extensions   []uint16
+	PointFormats []uint8
+	Retry        bool
+}
+
+// HelloInfoOf is what a certificate choice (or crypto/tls's
+// GetConfigForClient) sees of a parsed ClientHello; versions are the ones
+// it may choose among.
+func HelloInfoOf(ch *wire.ClientHello, versions []uint16, retry bool) *HelloInfo {
+	h := &HelloInfo{
+		ServerName:        ch.ServerName,
+		CipherSuites:      ch.CipherSuites,
+		SupportedGroups:   ch.SupportedGroups,
+		SignatureSchemes:  ch.SigSchemes,
+		SupportedVersions: versions,
+		ALPN:              ch.ALPN,
+		Extensions:        make([]uint16, len(ch.Extensions)),
+		PointFormats:      bytes.Clone(ch.PointFormats),
+		Retry:             retry,
+	}
+	for i, e := range ch.Extensions {
+		h.Extensions[i] = e.Type
+	}
+	return h
 }
 
 // CertRequestInfo is what a client knows when a server asks for a

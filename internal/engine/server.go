@@ -289,7 +289,7 @@ func (s *Server) chooseCertificate13(h *hello13) error {
 		s.notAfter = h.sess.ExpiresAt
 		return nil
 	}
-	cert, err := s.certificateFor(h.ch, h.ch.SupportedVersions)
+	cert, err := s.certificateFor(HelloInfoOf(h.ch, h.ch.SupportedVersions, h.retry))
 	if err != nil {
 		return err
 	}
@@ -302,15 +302,8 @@ func (s *Server) chooseCertificate13(h *hello13) error {
 }
 
 // certificateFor asks the Config's GetCertificate for a ClientHello.
-func (s *Server) certificateFor(ch *wire.ClientHello, versions []uint16) (*Certificate, error) {
-	cert, err := s.cfg.GetCertificate(&HelloInfo{
-		ServerName:        ch.ServerName,
-		CipherSuites:      ch.CipherSuites,
-		SupportedGroups:   ch.SupportedGroups,
-		SignatureSchemes:  ch.SigSchemes,
-		SupportedVersions: versions,
-		ALPN:              ch.ALPN,
-	})
+func (s *Server) certificateFor(h *HelloInfo) (*Certificate, error) {
+	cert, err := s.cfg.GetCertificate(h)
 	if err != nil {
 		if we, ok := err.(*wire.Error); ok {
 			return nil, we
@@ -318,7 +311,7 @@ func (s *Server) certificateFor(ch *wire.ClientHello, versions []uint16) (*Certi
 		return nil, fail(wire.AlertHandshakeFailure, "no certificate: %v", err)
 	}
 	if cert == nil || len(cert.Chain) == 0 {
-		return nil, fail(wire.AlertHandshakeFailure, "no certificate for %q", ch.ServerName)
+		return nil, fail(wire.AlertHandshakeFailure, "no certificate for %q", h.ServerName)
 	}
 	return cert, nil
 }

@@ -149,7 +149,7 @@ func (s *Server) readClientHello12(ch *wire.ClientHello, msg []byte) error {
 	if st := s.firstSuite12(ch.CipherSuites); st != nil && st.PSK && s.cfg.PSKKey != nil {
 		return s.readClientHelloPSK(ch, msg, st)
 	}
-	cert, err := s.certificateFor(ch, []uint16{s.cfg.variant().v12})
+	cert, err := s.certificateFor(HelloInfoOf(ch, []uint16{s.cfg.variant().v12}, false))
 	if err != nil {
 		return err
 	}
