@@ -3,8 +3,6 @@ package hasp
 import (
 	"fmt"
 	"net"
-	"strconv"
-	"strings"
 
 	"github.com/hasp-tls/hasp/internal/suite"
 	"github.com/hasp-tls/hasp/internal/wire"
@@ -255,46 +253,18 @@ type RecordHeaderError struct {
 
 func (e RecordHeaderError) Error() string { return "hasp: " + e.Msg }
 
-// Reasons the record layer gives for a peer that does not speak TLS,
-// with the five bytes it read quoted after them.
-var nonTLSReasons = []string{
-	"the peer speaks plain HTTP on this port, not TLS (it answered ",
-	"the peer does not speak TLS: it sent text (",
-}
-
-// recordHeaderError recovers the RecordHeaderError of an alert the
-// record layer raised for a peer that does not speak TLS.
+// recordHeaderError is the RecordHeaderError of an alert the record layer
+// raised for a peer that does not speak TLS.
 func recordHeaderError(e *AlertError) (RecordHeaderError, bool) {
-	if e.Remote {
+	if e.Remote || len(e.notTLS) != len(RecordHeaderError{}.RecordHeader) {
 		return RecordHeaderError{}, false
 	}
-	for _, prefix := range nonTLSReasons {
-		rest, ok := strings.CutPrefix(e.Reason, prefix)
-		if !ok {
-			continue
-		}
-		hdr, ok := unquotePrefix(rest)
-		if !ok || len(hdr) != 5 {
-			return RecordHeaderError{}, false
-		}
-		rhe := RecordHeaderError{Msg: "first record does not look like a TLS handshake"}
-		copy(rhe.RecordHeader[:], hdr)
-		if hdr == "HTTP/" {
-			rhe.Msg = "the peer speaks plain HTTP, not TLS"
-		}
-		return rhe, true
+	rhe := RecordHeaderError{Msg: "first record does not look like a TLS handshake"}
+	copy(rhe.RecordHeader[:], e.notTLS)
+	if string(e.notTLS) == "HTTP/" {
+		rhe.Msg = "the peer speaks plain HTTP, not TLS"
 	}
-	return RecordHeaderError{}, false
-}
-
-// unquotePrefix unquotes the Go string literal s starts with.
-func unquotePrefix(s string) (string, bool) {
-	q, err := strconv.QuotedPrefix(s)
-	if err != nil {
-		return "", false
-	}
-	u, err := strconv.Unquote(q)
-	return u, err == nil
+	return rhe, true
 }
 
 // checkLeftOut fails a Config that asks for what hasp leaves out:

@@ -521,6 +521,7 @@ func (c *Conn) fatal(err error) error {
 		return err
 	}
 	ae := c.alertError(a, we.Reason)
+	ae.notTLS = we.NotTLS
 	c.sendAlertLocked(a)
 	c.conn.Close()
 	return ae

@@ -55,6 +55,9 @@ type AlertError struct {
 	// Err is the underlying cause, when there is one (for example a
 	// *CertificateVerificationError).
 	Err error
+	// notTLS is the first record header of a peer that does not speak
+	// TLS (RecordHeaderError), nil otherwise.
+	notTLS []byte
 }
 
 func (e *AlertError) Error() string {

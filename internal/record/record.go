@@ -6,6 +6,7 @@ package record
 
 import (
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net"
 	"slices"
@@ -330,6 +331,12 @@ func (c *Conn) Close() {
 	}
 }
 
+// notTLS is the decode_error for a first record header that is no TLS
+// at all, carrying the header (hasp.RecordHeaderError reports it).
+func notTLS(hdr []byte, format string) error {
+	return &wire.Error{Alert: wire.AlertDecodeError, Reason: fmt.Sprintf(format, hdr), NotTLS: slices.Clone(hdr)}
+}
+
 // printable: bytes of text, as a plain-text protocol sends them.
 func printable(b []byte) bool {
 	for _, x := range b {
@@ -360,10 +367,10 @@ func (c *Conn) ReadRecord() (wire.ContentType, []byte, error) {
 					wire.VersionName(uint16(hdr[3])<<8|uint16(hdr[4])))
 			}
 			if string(hdr) == "HTTP/" {
-				return 0, nil, wire.Errorf(wire.AlertDecodeError, "the peer speaks plain HTTP on this port, not TLS (it answered %q)", hdr)
+				return 0, nil, notTLS(hdr, "the peer speaks plain HTTP on this port, not TLS (it answered %q)")
 			}
 			if printable(hdr) {
-				return 0, nil, wire.Errorf(wire.AlertDecodeError, "the peer does not speak TLS: it sent text (%q), plain HTTP or another protocol on this port?", hdr)
+				return 0, nil, notTLS(hdr, "the peer does not speak TLS: it sent text (%q), plain HTTP or another protocol on this port?")
 			}
 			return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "record of unknown content type %d", hdr[0])
 		}

@@ -13,6 +13,9 @@ import (
 type Error struct {
 	Alert  Alert
 	Reason string
+	// NotTLS holds the first record header when the peer does not speak
+	// TLS at all (plain HTTP, another text protocol), nil otherwise.
+	NotTLS []byte
 }
 
 func (e *Error) Error() string {
