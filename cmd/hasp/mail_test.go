@@ -27,6 +27,25 @@ import (
 // mxServer answers SMTP sessions until the test ends; offer says whether
 // EHLO lists STARTTLS.
 func mxServer(t *testing.T, cert hasp.Certificate, offer bool) string {
+	ehlo := "250-mx.example.test\r\n250 SIZE 1000000\r\n"
+	if offer {
+		ehlo = "250-mx.example.test\r\n250 STARTTLS\r\n"
+	}
+	return smtpServer(t, cert, smtpScript{
+		greeting: "220 mx.example.test ESMTP\r\n", ehlo: ehlo,
+		ehloTLS: "250-mx.example.test\r\n250 SIZE 1000000\r\n", quit: "221 bye\r\n", startTLS: offer,
+	})
+}
+
+// smtpScript is what smtpServer answers: its greeting, EHLO before and
+// after STARTTLS (whether STARTTLS is taken at all), QUIT; 502 to the rest.
+type smtpScript struct {
+	greeting, ehlo, ehloTLS, quit string
+	startTLS                      bool
+}
+
+// smtpServer answers SMTP sessions on loopback until the test ends.
+func smtpServer(t *testing.T, cert hasp.Certificate, sc smtpScript) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -45,25 +64,25 @@ func mxServer(t *testing.T, cert hasp.Certificate, offer bool) string {
 				c.SetDeadline(time.Now().Add(10 * time.Second))
 				var rw io.ReadWriter = c
 				r := bufio.NewReader(c)
-				io.WriteString(rw, "220 mx.example.test ESMTP\r\n")
+				io.WriteString(rw, sc.greeting)
 				for {
 					l, err := r.ReadString('\n')
 					if err != nil {
 						return
 					}
 					switch cmd := strings.ToUpper(strings.TrimSpace(l)); {
-					case strings.HasPrefix(cmd, "EHLO") && rw == io.ReadWriter(c) && offer:
-						io.WriteString(rw, "250-mx.example.test\r\n250 STARTTLS\r\n")
+					case strings.HasPrefix(cmd, "EHLO") && rw == io.ReadWriter(c):
+						io.WriteString(rw, sc.ehlo)
 					case strings.HasPrefix(cmd, "EHLO"):
-						io.WriteString(rw, "250-mx.example.test\r\n250 SIZE 1000000\r\n")
-					case cmd == "STARTTLS" && offer:
+						io.WriteString(rw, sc.ehloTLS)
+					case cmd == "STARTTLS" && sc.startTLS:
 						tc, _, err := starttls.ServeSMTP(c, r, cfg)
 						if err != nil {
 							return
 						}
 						rw, r = tc, bufio.NewReader(tc)
 					case cmd == "QUIT":
-						io.WriteString(rw, "221 bye\r\n")
+						io.WriteString(rw, sc.quit)
 						if tc, ok := rw.(*hasp.Conn); ok {
 							tc.Close()
 						}
