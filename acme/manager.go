@@ -285,7 +285,11 @@ func (m *Manager) acmeClient(ctx context.Context) (*xacme.Client, error) {
 		if err != nil {
 			return nil, fmt.Errorf("acme: stored account key: %w", err)
 		}
-		key = k.(crypto.Signer)
+		s, ok := k.(crypto.Signer)
+		if !ok {
+			return nil, fmt.Errorf("acme: stored account key is a %T, which cannot sign", k)
+		}
+		key = s
 	case errors.Is(err, ErrNotFound):
 		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if err != nil {
@@ -303,7 +307,7 @@ func (m *Manager) acmeClient(ctx context.Context) (*xacme.Client, error) {
 	if dir == "" {
 		dir = LetsEncrypt
 	}
-	c = &xacme.Client{Key: key, DirectoryURL: dir, HTTPClient: m.httpClient(), UserAgent: "hasp"}
+	c = &xacme.Client{Key: key, DirectoryURL: dir, HTTPClient: capBodies(m.httpClient()), UserAgent: "hasp"}
 	acct := &xacme.Account{}
 	if m.Email != "" {
 		acct.Contact = []string{"mailto:" + m.Email}
@@ -349,8 +353,45 @@ func (m *Manager) obtain(ctx context.Context, name string, old *hasp.Certificate
 	return c, nil
 }
 
+// Bounds on talking to a CA or an OCSP responder that stalls or never
+// finishes: Run's context has no deadline, and x/crypto/acme polls a
+// pending order or authorization until its context ends and decodes
+// JSON answers whole, however long.
+var (
+	orderTimeout = 10 * time.Minute
+	ocspTimeout  = time.Minute
+)
+
+// maxCABody bounds one answer from the CA (a certificate chain, which
+// x/crypto/acme itself caps near 5.2 MB, is the largest).
+const maxCABody = 8 << 20
+
+// capBodies returns hc with every response body cut off, with an error,
+// after maxCABody bytes.
+func capBodies(hc *http.Client) *http.Client {
+	c := *hc
+	rt := c.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	c.Transport = cappedTransport{rt}
+	return &c
+}
+
+type cappedTransport struct{ rt http.RoundTripper }
+
+func (t cappedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.rt.RoundTrip(r)
+	if err == nil {
+		resp.Body = http.MaxBytesReader(nil, resp.Body, maxCABody)
+	}
+	return resp, err
+}
+
 // order runs one ACME order for name.
 func (m *Manager) order(ctx context.Context, name string) (*hasp.Certificate, error) {
+	ctx, cancel := context.WithTimeout(ctx, orderTimeout)
+	defer cancel()
 	client, err := m.acmeClient(ctx)
 	if err != nil {
 		return nil, err
@@ -596,7 +637,9 @@ func (m *Manager) refreshOCSP(ctx context.Context, name string, c *hasp.Certific
 	if err != nil {
 		return false
 	}
-	raw, resp, err := FetchOCSP(ctx, m.httpClient(), c.Leaf, issuer)
+	octx, cancel := context.WithTimeout(ctx, ocspTimeout)
+	defer cancel()
+	raw, resp, err := FetchOCSP(octx, m.httpClient(), c.Leaf, issuer)
 	if err != nil {
 		m.logf("OCSP for %s: %v", name, err)
 		m.mu.Lock()
