@@ -39,6 +39,33 @@ type ticketKey struct {
 
 const ticketKeysKey = "tickets/keys"
 
+// UnmarshalJSON reads a key as written (its 32 bytes as 32 numbers),
+// strictly: encoding/json would fill a shorter array out with zeros, a
+// weak key that other members would then seal with.
+func (k *ticketKey) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Created time.Time `json:"created"`
+		Key     []int     `json:"key"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	if len(raw.Key) != len(k.Key) {
+		return fmt.Errorf("a ticket key of %d bytes, not %d", len(raw.Key), len(k.Key))
+	}
+	for i, v := range raw.Key {
+		if v < 0 || v > 255 {
+			return fmt.Errorf("a ticket key byte of %d", v)
+		}
+		k.Key[i] = byte(v)
+	}
+	if k.Key == ([32]byte{}) || raw.Created.IsZero() {
+		return errors.New("a ticket key that is all zeros or has no date")
+	}
+	k.Created = raw.Created
+	return nil
+}
+
 func (t *TicketKeys) now() time.Time {
 	if t.Now != nil {
 		return t.Now()
@@ -102,8 +129,19 @@ func (t *TicketKeys) rotation() time.Duration {
 	return 24 * time.Hour
 }
 
+func (t *TicketKeys) keep() int {
+	if t.Keep > 0 {
+		return t.Keep
+	}
+	return 4
+}
+
+// due: the newest key is a rotation old, or dated more than a rotation
+// ahead (a clock that jumped, a corrupted record), which would otherwise
+// stop rotation until that date.
 func (t *TicketKeys) due(keys []ticketKey) bool {
-	return !t.now().Before(keys[0].Created.Add(t.rotation()))
+	now, created := t.now(), keys[0].Created
+	return !now.Before(created.Add(t.rotation())) || created.After(now.Add(t.rotation()))
 }
 
 func (t *TicketKeys) read(ctx context.Context) ([]ticketKey, error) {
@@ -116,7 +154,15 @@ func (t *TicketKeys) read(ctx context.Context) ([]ticketKey, error) {
 	}
 	var keys []ticketKey
 	if err := json.Unmarshal(data, &keys); err != nil || len(keys) == 0 {
-		return nil, fmt.Errorf("store: %s is not a list of ticket keys", ticketKeysKey)
+		if err == nil {
+			err = errors.New("empty")
+		}
+		return nil, fmt.Errorf("store: %s is not a list of ticket keys: %v", ticketKeysKey, err)
+	}
+	// Only the newest Keep open tickets here (a member with a larger
+	// Keep, or a corrupted record, may have stored more).
+	if len(keys) > t.keep() {
+		keys = keys[:t.keep()]
 	}
 	return keys, nil
 }
@@ -149,13 +195,9 @@ func (t *TicketKeys) rotate(ctx context.Context) ([]ticketKey, error) {
 		var k ticketKey
 		rand.Read(k.Key[:])
 		k.Created = t.now()
-		keep := t.Keep
-		if keep <= 0 {
-			keep = 4
-		}
 		keys = append([]ticketKey{k}, keys...)
-		if len(keys) > keep {
-			keys = keys[:keep]
+		if len(keys) > t.keep() {
+			keys = keys[:t.keep()]
 		}
 	}
 	data, _ := json.Marshal(keys)
