@@ -2,8 +2,10 @@ package starttls
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
+	"strings"
 
 	"github.com/hasp-tls/hasp"
 )
@@ -35,8 +37,28 @@ func ServeSMTP(conn net.Conn, r *bufio.Reader, config *hasp.Config) (*hasp.Conn,
 }
 
 // ServeIMAP answers IMAP's STARTTLS command with tag (RFC 3501 6.2.1).
+// The tag comes from the client: one that is not an IMAP tag (RFC 3501
+// section 9: no space, control character, "+" or atom-special) is an
+// error and nothing is sent, since a CR or LF in it would put lines of
+// the client's choosing in the server's reply.
 func ServeIMAP(conn net.Conn, r *bufio.Reader, tag string, config *hasp.Config) (*hasp.Conn, int, error) {
+	if !validIMAPTag(tag) {
+		return nil, 0, fmt.Errorf("starttls: %q is not an IMAP tag", tag)
+	}
 	return Serve(conn, r, tag+" OK Begin TLS negotiation now\r\n", config)
+}
+
+// validIMAPTag: tag = 1*<any ASTRING-CHAR except "+"> (RFC 3501 9).
+func validIMAPTag(tag string) bool {
+	if tag == "" {
+		return false
+	}
+	for i := 0; i < len(tag); i++ {
+		if c := tag[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(`(){%*"\+`, c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // ServePOP3 answers POP3's STLS (RFC 2595 section 4).
