@@ -220,7 +220,12 @@ func exchangeUDP(ctx context.Context, d *net.Dialer, addr string, q []byte) ([]b
 		if _, err := c.Write(q); err != nil {
 			return nil, fmt.Errorf("dane: resolver %s: %v", addr, err)
 		}
-		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		// Two seconds a try, never past the lookup's deadline.
+		rd := time.Now().Add(2 * time.Second)
+		if dl, ok := ctx.Deadline(); ok && dl.Before(rd) {
+			rd = dl
+		}
+		c.SetReadDeadline(rd)
 		n, err := c.Read(buf)
 		if err == nil {
 			return buf[:n], nil

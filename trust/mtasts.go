@@ -55,6 +55,9 @@ const maxSTSAge = 31557600
 // a policy over 64 KiB).
 const maxPolicyBody = 64 << 10
 
+// maxSTSCache bounds the policies an MTASTS keeps.
+const maxSTSCache = 10000
+
 // ParseSTSPolicy parses a policy body: "key: value" lines ended by CRLF
 // (LF alone is accepted). version, mode and max_age are required; mx is
 // required unless the mode is none. Unknown keys are ignored (section
@@ -251,11 +254,19 @@ func (m *MTASTS) Policy(ctx context.Context, domain string) (*STSPolicy, error) 
 	if m.cache == nil {
 		m.cache = map[string]*STSPolicy{}
 	}
-	if len(m.cache) >= 10000 {
+	if len(m.cache) >= maxSTSCache {
 		for d, c := range m.cache {
 			if !now.Before(c.Expires()) {
 				delete(m.cache, d)
 			}
+		}
+		// Domains come from mail (maybe an attacker's): with none
+		// expired, drop some at random rather than grow.
+		for d := range m.cache {
+			if len(m.cache) < maxSTSCache {
+				break
+			}
+			delete(m.cache, d)
 		}
 	}
 	m.cache[domain] = p
