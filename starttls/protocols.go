@@ -29,9 +29,6 @@ func (c *client) smtpReply() ([]string, int, error) {
 			text = l[4:]
 		}
 		lines = append(lines, text)
-		if len(lines) > maxLines {
-			return nil, 0, errors.New("starttls: a reply of more than 256 lines")
-		}
 		if len(l) == 3 || l[3] == ' ' {
 			return lines, code, nil
 		}
@@ -91,10 +88,7 @@ func (c *client) imap() error {
 	if err := c.send("a1 CAPABILITY"); err != nil {
 		return err
 	}
-	for n := 0; ; n++ {
-		if n > maxLines {
-			return errors.New("starttls: more than 256 lines before the tagged reply")
-		}
+	for {
 		l, err := c.line()
 		if err != nil {
 			return err
@@ -116,10 +110,7 @@ func (c *client) imap() error {
 	if err := c.send("a2 STARTTLS"); err != nil {
 		return err
 	}
-	for n := 0; ; n++ {
-		if n > maxLines {
-			return errors.New("starttls: more than 256 lines before the tagged reply")
-		}
+	for {
 		l, err := c.line()
 		if err != nil {
 			return err
@@ -150,10 +141,7 @@ func (c *client) pop3() error {
 		return err
 	}
 	if strings.HasPrefix(l, "+OK") {
-		for n := 0; ; n++ {
-			if n > maxLines {
-				return errors.New("starttls: a CAPA list of more than 256 lines")
-			}
+		for {
 			l, err := c.line()
 			if err != nil {
 				return err
@@ -249,9 +237,6 @@ func (c *client) ftpReply() ([]string, int, error) {
 			return append(lines, l[4:]), code, nil
 		}
 		lines = append(lines, l)
-		if len(lines) > maxLines {
-			return nil, 0, errors.New("starttls: a reply of more than 256 lines")
-		}
 	}
 }
 
@@ -493,10 +478,7 @@ func xmlEscape(s string) string {
 func (c *client) sieveCapabilities() ([]string, string, error) {
 	var caps []string
 	impl := ""
-	for n := 0; ; n++ {
-		if n > maxLines {
-			return nil, "", errors.New("starttls: more than 256 capability lines")
-		}
+	for {
 		l, err := c.line()
 		if err != nil {
 			return nil, "", err

@@ -139,7 +139,7 @@ func (e *UnexpectedError) Error() string {
 // Bounds on what the client reads before the upgrade.
 const (
 	maxLine  = 4096 // one line (RFC 5321 allows 512 for SMTP replies)
-	maxLines = 256  // lines of one multi-line reply or list
+	maxLines = 256  // lines in answer to one command (or of the greeting)
 	maxBytes = 64 << 10
 )
 
@@ -332,9 +332,13 @@ type client struct {
 	ann   *Announced
 	name  string
 	read  int
+	// lines counts the lines read since the last command: one reply,
+	// list or greeting, bounded by maxLines whatever the protocol.
+	lines int
 }
 
 func (c *client) send(line string) error {
+	c.lines = 0
 	_, err := c.conn.Write([]byte(line + "\r\n"))
 	return err
 }
@@ -351,6 +355,9 @@ func (c *client) line() (string, error) {
 	c.read += len(b)
 	if c.read > maxBytes {
 		return "", errors.New("starttls: the server said more than 64 KiB before the upgrade")
+	}
+	if c.lines++; c.lines > maxLines {
+		return "", errors.New("starttls: more than 256 lines in one reply")
 	}
 	return strings.TrimRight(string(b), "\r\n"), nil
 }
