@@ -160,6 +160,9 @@ func (c *handshaker) engineConfig() (*engine.Config, error) {
 				ec.Tickets = 2
 			}
 			ec.TicketLifetime = cfg.TicketLifetime
+			// Tickets go with the server's flight unless a check at the
+			// client's Finished could still refuse the connection.
+			ec.TicketsInFlight = cfg.VerifyConnection == nil && cfg.Trust == nil
 			ec.SealTicket = c.sealSession
 			ec.OpenTicket = c.openSession
 			ec.PSKWithoutDHE = cfg.ResumptionWithoutDHE

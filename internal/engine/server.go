@@ -37,6 +37,8 @@ type Server struct {
 	// ticketsWanted: the client listed a PSK mode we accept, so tickets
 	// after the handshake are of use to it.
 	ticketsWanted bool
+	// ticketsSent: the tickets went with our flight (ticketsInFlight).
+	ticketsSent bool
 	ch1Raw        []byte
 	hrrWant       uint16 // the group asked for in the HelloRetryRequest
 	cookie        []byte
@@ -205,8 +207,7 @@ func (s *Server) readClientHello(msg []byte) error {
 			return err
 		}
 	}
-	s.sendServerFinished()
-	return nil
+	return s.sendServerFinished()
 }
 
 // routeHello places a ClientHello: the second of a stateless retry (its
@@ -458,7 +459,7 @@ func (s *Server) sendCertificate13(h *hello13) error {
 
 // sendServerFinished ends the server's flight: Finished, the application
 // secrets, and the wait for the client's flight.
-func (s *Server) sendServerFinished() {
+func (s *Server) sendServerFinished() error {
 	s.send(LevelHandshake, (&wire.Finished{VerifyData: s.finished(s.serverHS)}).Marshal())
 	s.appSecrets()
 	s.writeKey(LevelApplication, s.serverApp)
@@ -468,9 +469,33 @@ func (s *Server) sendServerFinished() {
 	}
 	if s.st.CertRequested {
 		s.state = sWaitClientCert
-	} else {
-		s.state = sWaitClientFinished
+		return nil
 	}
+	s.state = sWaitClientFinished
+	return s.ticketsInFlight()
+}
+
+// ticketsInFlight sends the tickets right after the server's Finished
+// when the client's second flight can only be its Finished: no
+// certificate was requested, and early data, if offered, was declined
+// (this server never accepts it), so no EndOfEarlyData comes either. RFC
+// 8446 section 4.6.1 lets a server that does not request client
+// authentication compute the rest of the transcript itself; the client
+// reads them once its handshake is done. readClientFinished still checks
+// the Finished the client really sends against the same value.
+func (s *Server) ticketsInFlight() error {
+	if !s.cfg.TicketsInFlight || s.cfg.Variant != TLS || s.cfg.Tickets <= 0 || !s.ticketsWanted || s.cfg.SealTicket == nil {
+		return nil
+	}
+	fin := (&wire.Finished{VerifyData: s.finished(s.clientHS)}).Marshal()
+	s.st.ResumptionSecret = s.master.Resumption(s.transcript.SumWith(0, fin)).Secret
+	for i := 0; i < s.cfg.Tickets; i++ {
+		if err := s.sendTicket(); err != nil {
+			return err
+		}
+	}
+	s.ticketsSent = true
+	return nil
 }
 
 // checkHello13 applies the ClientHello rules of RFC 8446 sections 4.1.2,
@@ -836,7 +861,7 @@ func (s *Server) readClientFinished(msg []byte) error {
 	s.acts = append(s.acts, Action{Kind: ActDone})
 	s.done = true
 	s.state = sConnected
-	for i := 0; i < s.cfg.Tickets && s.ticketsWanted; i++ {
+	for i := 0; i < s.cfg.Tickets && s.ticketsWanted && !s.ticketsSent; i++ {
 		if err := s.sendTicket(); err != nil {
 			return err
 		}
