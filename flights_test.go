@@ -1,0 +1,75 @@
+package hasp_test
+
+import (
+	"net"
+	"sync/atomic"
+	"testing"
+
+	"github.com/hasp-tls/hasp"
+	"github.com/hasp-tls/hasp/internal/memconn"
+	"github.com/hasp-tls/hasp/internal/testcerts"
+)
+
+// writeCounter counts the writes made to a connection.
+type writeCounter struct {
+	net.Conn
+	n atomic.Int32
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.n.Add(1)
+	return w.Conn.Write(p)
+}
+
+// Each flight is one write, as crypto/tls makes it: the client's
+// compatibility CCS goes with its Finished, and a server that asks for no
+// client certificate sends its tickets with its own flight (RFC 8446
+// section 4.6.1). A write more is a wakeup more for the peer, and on TCP
+// a segment more.
+func TestOneWritePerFlight(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		clientAuth        hasp.ClientAuthType
+		verifyConnection  bool
+		wantClient, wantS int32
+	}{
+		// ClientHello; CCS+Finished. Server: its flight with the tickets.
+		{"no client certificate", hasp.NoClientCert, false, 2, 1},
+		// The tickets wait for the client's Finished.
+		{"certificate requested", hasp.RequestClientCert, false, 2, 2},
+		{"VerifyConnection set", hasp.NoClientCert, true, 2, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x, y := memconn.Pipe()
+			cw, sw := &writeCounter{Conn: x}, &writeCounter{Conn: y}
+			cc := haspClientConfig()
+			cc.ClientSessionCache = hasp.NewLRUClientSessionCache(4)
+			sc := haspServerConfig(testcerts.P256)
+			sc.ClientAuth = tc.clientAuth
+			if tc.verifyConnection {
+				sc.VerifyConnection = func(hasp.ConnectionState) error { return nil }
+			}
+			cli, srv := hasp.Client(cw, cc), hasp.Server(sw, sc)
+			if cerr, serr := handshake(cli, srv); cerr != nil || serr != nil {
+				t.Fatalf("client %v, server %v", cerr, serr)
+			}
+			readTickets(t, cli, srv) // one write more by the server
+			if c, s := cw.n.Load(), sw.n.Load()-1; c != tc.wantClient || s != tc.wantS {
+				t.Errorf("handshake writes: client %d, server %d; want %d, %d", c, s, tc.wantClient, tc.wantS)
+			}
+			cli.Close()
+			srv.Close()
+			// The tickets, wherever they came, resume.
+			x, y = memconn.Pipe()
+			cli, srv = hasp.Client(x, cc), hasp.Server(y, sc)
+			if cerr, serr := handshake(cli, srv); cerr != nil || serr != nil {
+				t.Fatalf("second connection: client %v, server %v", cerr, serr)
+			}
+			if !cli.ConnectionState().DidResume {
+				t.Errorf("second connection did not resume")
+			}
+			cli.Close()
+			srv.Close()
+		})
+	}
+}
