@@ -151,3 +151,45 @@ func TestParkLeavesWrappersAlone(t *testing.T) {
 		t.Fatal("the record was read around the wrapper's Read")
 	}
 }
+
+// Before Park (a handshake), a socket is read through its RawConn too: a
+// wait holds no record buffer, so a server waiting for a ClientHello
+// holds none, but no timer parks the AEADs.
+func TestSocketReadBeforePark(t *testing.T) {
+	s := suite.ByID(wire.TLS_AES_128_GCM_SHA256)
+	a, b := tcpPair(t)
+	r, w := New(a), New(b)
+	r.SetReadKey(s, make([]byte, 32))
+	w.SetWriteKey(s, make([]byte, 32))
+	done := make(chan error, 1)
+	go func() {
+		_, p, err := r.ReadRecord()
+		if err == nil && string(p) != "hello" {
+			err = errors.New("read " + string(p))
+		}
+		done <- err
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		waiting, holds, _, _ := r.IdleState()
+		if waiting {
+			if holds {
+				t.Fatal("a read waiting before Park holds a record buffer")
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the read never waited on the socket")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(4 * parkAfter)
+	if _, _, readAsleep, _ := r.IdleState(); readAsleep {
+		t.Fatal("the read AEAD parked before Park")
+	}
+	w.WriteRecord(wire.TypeApplicationData, []byte("hello"))
+	w.Flush()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -30,7 +30,7 @@ func (c *Conn) poll(fd uintptr) bool {
 		if !c.waiting {
 			c.waiting = true
 			c.waitSeq++
-			if !c.armed {
+			if !c.armed && c.writeLock != nil { // parked only once Park said so
 				c.armed = true
 				if c.timer == nil {
 					c.timer = time.AfterFunc(parkAfter, c.parkTick)

@@ -98,7 +98,16 @@ func (c *Conn) Park(writeLock interface {
 	TryLock() bool
 	Unlock()
 }) {
+	c.parkMu.Lock()
 	c.writeLock = writeLock
+	c.parkMu.Unlock()
+}
+
+// useSocket makes reads of a socket go through its RawConn (readWake),
+// from the first record on: one system call reads what is there straight
+// into a record buffer, where reading a header's worth first would take
+// two, and a wait holds no buffer.
+func (c *Conn) useSocket() {
 	// Only a stream socket whose Read is the system call: a wrapper that
 	// embeds one (a *net.TCPConn inside a type that buffers or counts
 	// bytes) also has SyscallConn, and reading the descriptor would go
@@ -176,7 +185,9 @@ func (c *Conn) park() {
 
 // New wraps a stream.
 func New(rw io.ReadWriter) *Conn {
-	return &Conn{rw: rw, WriteLimit: MaxPlaintext}
+	c := &Conn{rw: rw, WriteLimit: MaxPlaintext}
+	c.useSocket()
+	return c
 }
 
 // SetReadKey installs (or with a nil suite removes) the read protection.
