@@ -257,8 +257,8 @@ type Config struct {
 	// off when a check that runs at the client's Finished (a
 	// VerifyConnection hook) could still refuse the connection.
 	TicketsInFlight bool
-	SealTicket     func(plaintext []byte) ([]byte, error)
-	OpenTicket     func(ticket []byte) ([]byte, error)
+	SealTicket      func(plaintext []byte) ([]byte, error)
+	OpenTicket      func(ticket []byte) ([]byte, error)
 	// Server: SealCookie and OpenCookie, both set, make HelloRetryRequest
 	// stateless: what ClientHello2 must be checked against travels sealed
 	// in the cookie, and a fresh engine can take ClientHello2 (RFC 8446

@@ -39,9 +39,9 @@ type Server struct {
 	ticketsWanted bool
 	// ticketsSent: the tickets went with our flight (ticketsInFlight).
 	ticketsSent bool
-	ch1Raw        []byte
-	hrrWant       uint16 // the group asked for in the HelloRetryRequest
-	cookie        []byte
+	ch1Raw      []byte
+	hrrWant     uint16 // the group asked for in the HelloRetryRequest
+	cookie      []byte
 	// retryDigest: a stateless HelloRetryRequest keeps only the digest of
 	// what ClientHello2 must repeat, for a ClientHello2 that comes back
 	// to this same engine.
