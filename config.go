@@ -376,8 +376,6 @@ type Config struct {
 	certs   []*engine.Certificate
 	// Derived once by init: the suites per version and both together.
 	suites13, suites12List, offered []uint16
-	// verified remembers chains crypto/x509 verified (verifycache.go).
-	verified verifyCache
 	ticketMu sync.Mutex
 	tickets  *ticketKeys
 	sessions *serverSessions

@@ -369,8 +369,12 @@ func (c *handshaker) verifyPeerState(st *engine.State) error {
 		if c.isClient {
 			name = cfg.ServerName
 		}
-		key := verifyKey(certs, name, c.isClient)
-		if chains, ok := cfg.verified.get(key, now); ok {
+		roots := cfg.RootCAs
+		if !c.isClient {
+			roots = cfg.ClientCAs
+		}
+		key := verifyKey(certs, name, c.isClient, roots)
+		if chains, ok := verified.get(key, now); ok {
 			st.VerifiedChains = chains
 			return c.verifyHooks(st)
 		}
@@ -395,7 +399,7 @@ func (c *handshaker) verifyPeerState(st *engine.State) error {
 			c.verifyErr.Store(ve)
 			return &wire.Error{Alert: alertForVerify(err), Reason: ve.Error()}
 		}
-		cfg.verified.put(key, chains, now)
+		verified.put(key, chains, now)
 		st.VerifiedChains = chains
 	}
 	return c.verifyHooks(st)

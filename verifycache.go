@@ -5,22 +5,37 @@ import (
 	"crypto/x509"
 	"sync"
 	"time"
+	"weak"
 )
 
-// verifyCache remembers, per Config, the chains crypto/x509 verified:
-// a client that connects to the same server again (or a server that sees
-// the same client certificate) skips building and checking the chain
-// again — the signatures over it are most of a handshake's verification
-// cost. The handshake's own signature is checked every time, so the key
-// is still proven. An entry is keyed by the exact certificates, the name
-// and the usage, and lasts verifyCacheTTL at most, and never past the
-// validity of any certificate in its chains. A Config must not change
-// once in use, its pools included, so the roots it was verified against
-// are the Config's.
+// verifyCache remembers the chains crypto/x509 verified, for the whole
+// process: a client that connects to the same server again (or a server
+// that sees the same client certificate) skips building and checking
+// the chain again — the signatures over it are most of a handshake's
+// verification cost. It is shared by every Config, because programs
+// often make a Config per connection (net/http clones its
+// TLSClientConfig for each one): what a verification depends on is in
+// the key instead. The handshake's own signature is checked every time,
+// so the key is still proven. An entry is keyed by the exact
+// certificates, the name, the usage and the pool of roots (by identity:
+// a weak pointer, so a pool made later at the same address is another
+// key; nil is the system's roots), and lasts verifyCacheTTL at most,
+// and never past the validity of any certificate in its chains. Only
+// successes are kept; a CertPool can only gain certificates, so a chain
+// it verified stays verified by it.
 type verifyCache struct {
 	mu sync.Mutex
-	m  map[[sha256.Size]byte]verifyEntry
+	m  map[verifyKeyT]verifyEntry
 }
+
+// verifyKeyT is what a cached verification is found by.
+type verifyKeyT struct {
+	sum   [sha256.Size]byte // certificates, name, usage
+	roots weak.Pointer[x509.CertPool]
+}
+
+// verified is the process's cache.
+var verified verifyCache
 
 type verifyEntry struct {
 	chains    [][]*x509.Certificate
@@ -30,12 +45,12 @@ type verifyEntry struct {
 
 const (
 	verifyCacheTTL  = 5 * time.Minute
-	verifyCacheSize = 128
+	verifyCacheSize = 1024
 )
 
 // verifyKey names a verification: the chain's certificates, the name
-// asked for and which side's usage.
-func verifyKey(certs []*x509.Certificate, name string, client bool) [sha256.Size]byte {
+// asked for, which side's usage, and the roots.
+func verifyKey(certs []*x509.Certificate, name string, client bool, roots *x509.CertPool) verifyKeyT {
 	h := sha256.New()
 	for _, c := range certs {
 		var n [4]byte
@@ -50,13 +65,16 @@ func verifyKey(certs []*x509.Certificate, name string, client bool) [sha256.Size
 	} else {
 		h.Write([]byte{2})
 	}
-	var k [sha256.Size]byte
-	h.Sum(k[:0])
+	var k verifyKeyT
+	h.Sum(k.sum[:0])
+	if roots != nil {
+		k.roots = weak.Make(roots)
+	}
 	return k
 }
 
 // get returns the chains verified for key, if still valid at now.
-func (v *verifyCache) get(key [sha256.Size]byte, now time.Time) ([][]*x509.Certificate, bool) {
+func (v *verifyCache) get(key verifyKeyT, now time.Time) ([][]*x509.Certificate, bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	e, ok := v.m[key]
@@ -71,7 +89,7 @@ func (v *verifyCache) get(key [sha256.Size]byte, now time.Time) ([][]*x509.Certi
 }
 
 // put remembers chains verified at now.
-func (v *verifyCache) put(key [sha256.Size]byte, chains [][]*x509.Certificate, now time.Time) {
+func (v *verifyCache) put(key verifyKeyT, chains [][]*x509.Certificate, now time.Time) {
 	e := verifyEntry{chains: chains, until: now.Add(verifyCacheTTL)}
 	for _, chain := range chains {
 		for _, c := range chain {
@@ -86,12 +104,13 @@ func (v *verifyCache) put(key [sha256.Size]byte, chains [][]*x509.Certificate, n
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.m == nil {
-		v.m = make(map[[sha256.Size]byte]verifyEntry)
+		v.m = make(map[verifyKeyT]verifyEntry)
 	}
 	if len(v.m) >= verifyCacheSize {
-		// Drop the entries past their time, else any one.
+		// Drop the entries past their time or whose roots are gone,
+		// else any one.
 		for k, old := range v.m {
-			if !now.Before(old.until) {
+			if !now.Before(old.until) || k.roots != (weak.Pointer[x509.CertPool]{}) && k.roots.Value() == nil {
 				delete(v.m, k)
 			}
 		}

@@ -58,3 +58,42 @@ func TestVerifyCache(t *testing.T) {
 		t.Fatal("an expired certificate passed on a cached verification")
 	}
 }
+
+// The cache is the process's: a clone of a Config (net/http clones its
+// TLSClientConfig for every connection) or any Config with the same pool
+// of roots finds the chain verified; a Config with another pool, even one
+// holding the same CA, verifies again, and a pool without the CA refuses
+// a chain another pool verified.
+func TestVerifyCacheAcrossConfigs(t *testing.T) {
+	roots := testCA.Pool()
+	var last [][]*x509.Certificate
+	dial := func(cfg *hasp.Config) (hit bool, err error) {
+		cfg.VerifyPeerCertificate = func(_ [][]byte, chains [][]*x509.Certificate) error {
+			hit = last != nil && len(chains) > 0 && &chains[0] == &last[0]
+			last = chains
+			return nil
+		}
+		c, s := pair(t)
+		client, server := hasp.Client(c, cfg), tls.Server(s, stdServerConfig(testcerts.P256))
+		err, _ = handshake(client, server)
+		client.Close()
+		return hit, err
+	}
+	base := &hasp.Config{ServerName: "localhost", RootCAs: roots}
+	if _, err := dial(base); err != nil {
+		t.Fatal(err)
+	}
+	if hit, err := dial(base.Clone()); err != nil || !hit {
+		t.Fatalf("a clone of the Config: hit %v, err %v; want a hit", hit, err)
+	}
+	if hit, err := dial(&hasp.Config{ServerName: "localhost", RootCAs: roots}); err != nil || !hit {
+		t.Fatalf("a new Config with the same pool: hit %v, err %v; want a hit", hit, err)
+	}
+	if hit, err := dial(&hasp.Config{ServerName: "localhost", RootCAs: testCA.Pool()}); err != nil || hit {
+		t.Fatalf("another pool with the same CA: hit %v, err %v; want a verification", hit, err)
+	}
+	other := testcerts.NewCA("another CA").Pool()
+	if _, err := dial(&hasp.Config{ServerName: "localhost", RootCAs: other}); err == nil {
+		t.Fatal("a pool without the CA took a chain another pool verified")
+	}
+}

@@ -11,6 +11,7 @@ package bench
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"net"
 	"os"
@@ -151,32 +152,50 @@ func BenchmarkHandshake(b *testing.B) {
 			}
 		}
 	}
-	// A client's first connection: a new client Config for each, so
-	// nothing is remembered between them (hasp's verified-chain cache
-	// lives in the Config; crypto/tls has none). The cases above reuse
-	// one client Config, as a program that connects again does.
+	// A client's first connection: a new client Config and pool of roots
+	// for each, so nothing is remembered between them; and a new Config
+	// for each sharing one pool, as net/http's clones do. The cases above
+	// reuse one client Config, as a program that connects again does.
 	for _, tr := range transports {
 		for _, im := range coldImpls() {
 			b.Run("ECDSA-P256/x25519/first/"+tr.name+"/impl="+im.name, func(b *testing.B) { fullHandshakes(b, tr, im) })
+		}
+		for _, im := range cloneImpls() {
+			b.Run("ECDSA-P256/x25519/config-per-conn/"+tr.name+"/impl="+im.name, func(b *testing.B) { fullHandshakes(b, tr, im) })
 		}
 	}
 }
 
 // coldImpls is impls(P-256, x25519) with a fresh client Config per
-// connection.
-func coldImpls() []impl {
+// connection and a fresh pool of roots in it: nothing is remembered
+// between connections (hasp's verified-chain cache is the process's,
+// keyed by the pool among the rest; crypto/tls has none).
+func coldImpls() []impl { return newConfigImpls(false) }
+
+// cloneImpls: a fresh client Config per connection sharing one pool of
+// roots, as a program that makes a Config for each connection does
+// (net/http's Transport clones its TLSClientConfig for each).
+func cloneImpls() []impl { return newConfigImpls(true) }
+
+func newConfigImpls(sharedRoots bool) []impl {
 	l := leafs[testcerts.P256]
 	hs := &hasp.Config{Certificates: []hasp.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}},
 		CurvePreferences: []hasp.CurveID{hasp.X25519}}
 	ss := &tls.Config{Certificates: []tls.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}},
 		MinVersion: tls.VersionTLS13, CurvePreferences: []tls.CurveID{tls.X25519}}
-	pool := ca.Pool()
+	shared := ca.Pool()
+	pool := func() *x509.CertPool {
+		if sharedRoots {
+			return shared
+		}
+		return ca.Pool()
+	}
 	return ordered([]impl{
 		{"hasp", func(c net.Conn) conn {
-			return hasp.Client(c, &hasp.Config{ServerName: "localhost", RootCAs: pool, CurvePreferences: []hasp.CurveID{hasp.X25519}})
+			return hasp.Client(c, &hasp.Config{ServerName: "localhost", RootCAs: pool(), CurvePreferences: []hasp.CurveID{hasp.X25519}})
 		}, func(c net.Conn) conn { return hasp.Server(c, hs) }},
 		{"std", func(c net.Conn) conn {
-			return tls.Client(c, &tls.Config{ServerName: "localhost", RootCAs: pool, MinVersion: tls.VersionTLS13, CurvePreferences: []tls.CurveID{tls.X25519}})
+			return tls.Client(c, &tls.Config{ServerName: "localhost", RootCAs: pool(), MinVersion: tls.VersionTLS13, CurvePreferences: []tls.CurveID{tls.X25519}})
 		}, func(c net.Conn) conn { return tls.Server(c, ss) }},
 	})
 }

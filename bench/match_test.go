@@ -47,6 +47,7 @@ func TestBenchConfigsMatch(t *testing.T) {
 		cases = append(cases, cfg{fmt.Sprintf("TLS 1.2 %s", kt), impls12(kt, 0, false), false})
 	}
 	cases = append(cases, cfg{"TLS 1.2 resumed", impls12(testcerts.P256, 0, true), true})
+	cases = append(cases, cfg{"TLS 1.3 first connection", coldImpls(), false}, cfg{"TLS 1.3 Config per connection", cloneImpls(), false})
 	for _, tc := range cases {
 		var got []negotiated
 		for _, im := range tc.impls {

@@ -201,6 +201,7 @@ func ratioCases() []ratioCase {
 	return []ratioCase{
 		{"TLS 1.3 full, repeat client", 200, handshakeOp, p256},
 		{"TLS 1.3 full, first connection", 200, handshakeOp, coldImpls},
+		{"TLS 1.3 full, Config per connection", 200, handshakeOp, cloneImpls},
 		{"TLS 1.3 full, X25519MLKEM768", 150, handshakeOp, func() []impl { return impls(testcerts.P256, uint16(hasp.X25519MLKEM768), 0) }},
 		{"TLS 1.3 full, RSA-2048", 100, handshakeOp, func() []impl { return impls(testcerts.RSA2048, uint16(hasp.X25519), 0) }},
 		{"TLS 1.3 resumed", 200, resumedOp, resumedImpls},
