@@ -376,10 +376,10 @@ type Config struct {
 	certs   []*engine.Certificate
 	// Derived once by init: the suites per version and both together.
 	suites13, suites12List, offered []uint16
-	ticketMu sync.Mutex
-	tickets  *ticketKeys
-	sessions *serverSessions
-	keyLogMu sync.Mutex
+	ticketMu                        sync.Mutex
+	tickets                         *ticketKeys
+	sessions                        *serverSessions
+	keyLogMu                        sync.Mutex
 }
 
 // sharedTicketKeys lets a clone seal and open with the same keys.
