@@ -49,8 +49,8 @@ type impl struct {
 
 func impls(kt testcerts.KeyType, group uint16, suite uint16) []impl {
 	l := leafs[kt]
-	hc := &hasp.Config{ServerName: "localhost", RootCAs: ca.Pool(), CurvePreferences: []hasp.CurveID{hasp.CurveID(group)}}
-	hs := &hasp.Config{Certificates: []hasp.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}},
+	hc := &hasp.Config{MinVersion: hasp.VersionTLS13, ServerName: "localhost", RootCAs: ca.Pool(), CurvePreferences: []hasp.CurveID{hasp.CurveID(group)}}
+	hs := &hasp.Config{MinVersion: hasp.VersionTLS13, Certificates: []hasp.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}},
 		CurvePreferences: []hasp.CurveID{hasp.CurveID(group)}}
 	sc := &tls.Config{ServerName: "localhost", RootCAs: ca.Pool(), MinVersion: tls.VersionTLS13,
 		CurvePreferences: []tls.CurveID{tls.CurveID(group)}}
@@ -179,7 +179,7 @@ func cloneImpls() []impl { return newConfigImpls(true) }
 
 func newConfigImpls(sharedRoots bool) []impl {
 	l := leafs[testcerts.P256]
-	hs := &hasp.Config{Certificates: []hasp.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}},
+	hs := &hasp.Config{MinVersion: hasp.VersionTLS13, Certificates: []hasp.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}},
 		CurvePreferences: []hasp.CurveID{hasp.X25519}}
 	ss := &tls.Config{Certificates: []tls.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}},
 		MinVersion: tls.VersionTLS13, CurvePreferences: []tls.CurveID{tls.X25519}}
@@ -192,7 +192,7 @@ func newConfigImpls(sharedRoots bool) []impl {
 	}
 	return ordered([]impl{
 		{"hasp", func(c net.Conn) conn {
-			return hasp.Client(c, &hasp.Config{ServerName: "localhost", RootCAs: pool(), CurvePreferences: []hasp.CurveID{hasp.X25519}})
+			return hasp.Client(c, &hasp.Config{MinVersion: hasp.VersionTLS13, ServerName: "localhost", RootCAs: pool(), CurvePreferences: []hasp.CurveID{hasp.X25519}})
 		}, func(c net.Conn) conn { return hasp.Server(c, hs) }},
 		{"std", func(c net.Conn) conn {
 			return tls.Client(c, &tls.Config{ServerName: "localhost", RootCAs: pool(), MinVersion: tls.VersionTLS13, CurvePreferences: []tls.CurveID{tls.X25519}})
@@ -338,9 +338,9 @@ func BenchmarkResumedHandshake(b *testing.B) {
 // both sides (crypto/tls's server sends one).
 func resumedImpls() []impl {
 	l := leafs[testcerts.P256]
-	hs := &hasp.Config{Certificates: []hasp.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}},
+	hs := &hasp.Config{MinVersion: hasp.VersionTLS13, Certificates: []hasp.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}},
 		CurvePreferences: []hasp.CurveID{hasp.X25519}, TicketCount: 1}
-	hc := &hasp.Config{ServerName: "localhost", RootCAs: ca.Pool(), CurvePreferences: []hasp.CurveID{hasp.X25519},
+	hc := &hasp.Config{MinVersion: hasp.VersionTLS13, ServerName: "localhost", RootCAs: ca.Pool(), CurvePreferences: []hasp.CurveID{hasp.X25519},
 		ClientSessionCache: hasp.NewLRUClientSessionCache(8)}
 	ss := &tls.Config{Certificates: []tls.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}},
 		MinVersion: tls.VersionTLS13, CurvePreferences: []tls.CurveID{tls.X25519}}

@@ -42,7 +42,7 @@ func idleClient(b *testing.B, name string, n, traffic int) (heapPer, stackPer fl
 	if err != nil || !ok {
 		b.Fatalf("server process: %q %v", line, err)
 	}
-	hc := &hasp.Config{ServerName: "localhost", InsecureSkipVerify: true, CurvePreferences: []hasp.CurveID{hasp.X25519}}
+	hc := &hasp.Config{MinVersion: hasp.VersionTLS13, ServerName: "localhost", InsecureSkipVerify: true, CurvePreferences: []hasp.CurveID{hasp.X25519}}
 	sc := &tls.Config{ServerName: "localhost", InsecureSkipVerify: true, MinVersion: tls.VersionTLS13, CurvePreferences: []tls.CurveID{tls.X25519}}
 
 	reuseGoroutines(2 * n)

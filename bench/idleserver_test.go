@@ -74,7 +74,7 @@ func reuseGoroutines(n int) {
 
 func idleServerConfigs() (*hasp.Config, *tls.Config) {
 	l := leafs[testcerts.P256]
-	hs := &hasp.Config{Certificates: []hasp.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}},
+	hs := &hasp.Config{MinVersion: hasp.VersionTLS13, Certificates: []hasp.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}},
 		CurvePreferences: []hasp.CurveID{hasp.X25519}}
 	ss := &tls.Config{Certificates: []tls.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}},
 		MinVersion: tls.VersionTLS13, CurvePreferences: []tls.CurveID{tls.X25519}}
@@ -201,7 +201,7 @@ func TestIdleClientProcess(t *testing.T) {
 	// This process made its own test CA (the package's CA is random per
 	// process), so it cannot verify the server's chain; what the client
 	// verifies does not change what the server holds.
-	hc := &hasp.Config{ServerName: "localhost", InsecureSkipVerify: true, CurvePreferences: []hasp.CurveID{hasp.X25519}}
+	hc := &hasp.Config{MinVersion: hasp.VersionTLS13, ServerName: "localhost", InsecureSkipVerify: true, CurvePreferences: []hasp.CurveID{hasp.X25519}}
 	sc := &tls.Config{ServerName: "localhost", InsecureSkipVerify: true, MinVersion: tls.VersionTLS13, CurvePreferences: []tls.CurveID{tls.X25519}}
 	var conns []net.Conn
 	for range n {

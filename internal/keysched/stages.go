@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"crypto/hkdf"
 	"crypto/hmac"
+	"sync"
 )
 
 // Variant selects the HKDF-Expand-Label label prefix, which applies to
@@ -151,7 +152,8 @@ type Early struct {
 	variant  Variant
 	hasPSK   bool
 	external bool
-	secret   []byte // nil once Handshake has been called
+	secret   []byte // with a PSK; nil once Handshake has been called
+	done     bool   // Handshake has been called
 	exp      *expander
 
 	// next is the storage of the stage Handshake returns: one allocation
@@ -171,18 +173,20 @@ func NewEarly(h crypto.Hash, psk PSK) *Early {
 func NewEarlyVariant(v Variant, h crypto.Hash, psk PSK) *Early {
 	v.Prefix() // reject unknown variants now rather than at first use
 	e := &Early{hash: h, variant: v}
-	ikm := zeros[:h.Size()]
-	if psk != nil {
-		if psk.Hash() != h {
-			panic("keysched: PSK bound to " + psk.Hash().String() + " used with " + h.String())
-		}
-		if len(psk.Secret()) == 0 {
-			panic("keysched: empty PSK")
-		}
-		ikm = psk.Secret()
-		e.hasPSK, e.external = true, psk.External()
+	if psk == nil {
+		// Without a PSK the early secret is a constant, and so is the
+		// "derived" secret Handshake needs from it: computed once
+		// (derivedNoPSK), nothing is derived here.
+		return e
 	}
-	s, err := hkdf.Extract(h.New, ikm, nil)
+	if psk.Hash() != h {
+		panic("keysched: PSK bound to " + psk.Hash().String() + " used with " + h.String())
+	}
+	if len(psk.Secret()) == 0 {
+		panic("keysched: empty PSK")
+	}
+	e.hasPSK, e.external = true, psk.External()
+	s, err := hkdf.Extract(h.New, psk.Secret(), nil)
 	if err != nil {
 		panic("keysched: " + err.Error())
 	}
@@ -194,11 +198,11 @@ func NewEarlyVariant(v Variant, h crypto.Hash, psk PSK) *Early {
 func (e *Early) Hash() crypto.Hash { return e.hash }
 
 func (e *Early) pskSecret(what string) []byte {
-	if e.secret == nil {
-		panic("keysched: " + what + " after Handshake")
-	}
 	if !e.hasPSK {
 		panic("keysched: " + what + " without a PSK")
+	}
+	if e.secret == nil {
+		panic("keysched: " + what + " after Handshake")
 	}
 	return e.secret
 }
@@ -233,8 +237,52 @@ func (e *Early) EarlyExporter(th []byte) ExporterSecret {
 // on e panics, this one included.
 func (e *Early) Handshake(shared []byte) *HandshakeStage {
 	hs := &e.next
-	*hs = HandshakeStage{hash: e.hash, variant: e.variant, secret: e.variant.nextStage(e.hash, &e.secret, &e.exp, shared, "Handshake")}
+	var secret []byte
+	if e.hasPSK {
+		secret = e.variant.nextStage(e.hash, &e.secret, &e.exp, shared, "Handshake")
+	} else {
+		if e.done {
+			panic("keysched: Handshake called twice")
+		}
+		secret = extract(e.hash, shared, derivedNoPSK(e.variant, e.hash))
+	}
+	e.done = true
+	*hs = HandshakeStage{hash: e.hash, variant: e.variant, secret: secret}
 	return hs
+}
+
+// noPSKDerived holds, per variant and hash, Derive-Secret(HKDF-Extract(0,
+// 0), "derived", ""): the salt of the handshake secret when no PSK is
+// used, the same for every such handshake.
+var noPSKDerived sync.Map // noPSKKey -> []byte (read only)
+
+type noPSKKey struct {
+	v Variant
+	h crypto.Hash
+}
+
+func derivedNoPSK(v Variant, h crypto.Hash) []byte {
+	k := noPSKKey{v, h}
+	if d, ok := noPSKDerived.Load(k); ok {
+		return d.([]byte)
+	}
+	early := extract(h, nil, nil)
+	d := v.deriveSecret(h, early, LabelDerived, emptyHash(h))
+	noPSKDerived.Store(k, d)
+	return d
+}
+
+// extract is HKDF-Extract(salt, ikm), with zeros for an empty ikm (RFC
+// 8446 section 7.1).
+func extract(h crypto.Hash, ikm, salt []byte) []byte {
+	if len(ikm) == 0 {
+		ikm = zeros[:h.Size()]
+	}
+	out, err := hkdf.Extract(h.New, ikm, salt)
+	if err != nil {
+		panic("keysched: " + err.Error())
+	}
+	return out
 }
 
 // HandshakeStage is the handshake-secret stage.
