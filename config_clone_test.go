@@ -27,7 +27,6 @@ var configNotCloned = map[string]string{
 	"ticketMu":     "a lock: a copy would copy its state",
 	"keyLogMu":     "a lock: a copy would copy its state",
 	"sessions":     "the TLS 1.2 session-ID cache is made lazily and sized by the clone's own SessionIDCacheSize",
-	"verified":     "verifications are valid for the roots and names of the Config that made them; the clone's may differ",
 }
 
 // field returns field i of the addressable struct v, settable and readable

@@ -36,39 +36,26 @@ const (
 // Conn is a TLS connection over a net.Conn. Read and Write may run at
 // once from two goroutines; Close is safe at any time.
 type Conn struct {
+	// handshaker's netConn is the connection underneath (NetConn).
 	handshaker
-	conn net.Conn
 
 	handshakeMu  sync.Mutex
 	handshakeErr error
 
 	rec *record.Conn
 
-	// Read side, under inMu.
-	inMu    sync.Mutex
-	hsBuf   []byte
-	pending []byte // decrypted application data not yet read
-	readErr error
-	ccsSeen bool
-	// hsAliased: hsBuf points into the record layer's buffer (the
-	// handshake messages of the last record read, not yet consumed).
-	hsAliased bool
-	useless   int32
-	empty     int32 // empty application data records in a row
-	warnings  int32 // warning alerts in a row
-	rLevel    engine.Level
-	sawClose  bool
-	// closeNotified is sawClose for CloseNotifyReceived, which may run
-	// while a Read holds inMu.
-	closeNotified atomic.Bool
+	// Read side, under inMu (its flags are below).
+	inMu     sync.Mutex
+	hsBuf    []byte
+	pending  []byte // decrypted application data not yet read
+	readErr  error
+	useless  int32
+	empty    int32 // empty application data records in a row
+	warnings int32 // warning alerts in a row
 
-	// Write side, under outMu.
-	outMu      sync.Mutex
-	writeErr   error
-	wLevel     engine.Level
-	closedSend bool
-
-	closed atomic.Bool
+	// Write side, under outMu (its flags are below).
+	outMu    sync.Mutex
+	writeErr error
 
 	// Post-handshake authentication (server): the result channel of the
 	// exchange in progress, and application data that arrived while
@@ -86,43 +73,61 @@ type Conn struct {
 	engMu  sync.Mutex
 	owedMu sync.Mutex
 	owed   []engine.Action
-	owing  atomic.Bool
+
+	// The small fields last, packed: the struct stays within 480 bytes
+	// (a Go size class; each idle connection keeps one).
+	//
+	// closeNotified is sawClose for CloseNotifyReceived, which may run
+	// while a Read holds inMu.
+	closeNotified atomic.Bool
+	closed        atomic.Bool
+	owing         atomic.Bool
 	// updateOwed: the peer asked for a KeyUpdate; the writer sends it
 	// before its next application data (RFC 8446 section 4.6.3).
 	updateOwed atomic.Bool
 	// engLive: eng is a live engine that freezeEngine has not tried to
 	// freeze since the handshake or its last thaw.
 	engLive atomic.Bool
+	// Under inMu.
+	ccsSeen bool
+	// hsAliased: hsBuf points into the record layer's buffer (the
+	// handshake messages of the last record read, not yet consumed).
+	hsAliased bool
+	rLevel    engine.Level
+	sawClose  bool
+	// Under outMu.
+	wLevel     engine.Level
+	closedSend bool
 }
 
 // Client returns a client-side connection over conn.
 func Client(conn net.Conn, config *Config) *Conn {
-	return &Conn{handshaker: handshaker{config: config, isClient: true, remote: conn.RemoteAddr(), compatState: compatState{netConn: conn}}, conn: conn, rec: record.New(conn)}
+	return &Conn{handshaker: handshaker{config: config, isClient: true, remote: conn.RemoteAddr(), compatState: compatState{netConn: conn}}, rec: record.New(conn)}
 }
 
 // Server returns a server-side connection over conn.
 func Server(conn net.Conn, config *Config) *Conn {
-	return &Conn{handshaker: handshaker{config: config, remote: conn.RemoteAddr(), compatState: compatState{netConn: conn}}, conn: conn, rec: record.New(conn)}
+	return &Conn{handshaker: handshaker{config: config, remote: conn.RemoteAddr(), compatState: compatState{netConn: conn}}, rec: record.New(conn)}
 }
 
 // NetConn returns the underlying connection.
-func (c *Conn) NetConn() net.Conn { return c.conn }
+func (c *Conn) NetConn() net.Conn { return c.netConn }
 
 // LocalAddr returns the local network address.
-func (c *Conn) LocalAddr() net.Addr { return c.conn.LocalAddr() }
+func (c *Conn) LocalAddr() net.Addr { return c.netConn.LocalAddr() }
 
 // RemoteAddr returns the remote network address.
-func (c *Conn) RemoteAddr() net.Addr { return c.conn.RemoteAddr() }
+func (c *Conn) RemoteAddr() net.Addr { return c.netConn.RemoteAddr() }
 
 // SetDeadline sets the read and write deadlines.
-func (c *Conn) SetDeadline(t time.Time) error { return c.conn.SetDeadline(t) }
+func (c *Conn) SetDeadline(t time.Time) error { return c.netConn.SetDeadline(t) }
 
 // SetReadDeadline sets the read deadline.
-func (c *Conn) SetReadDeadline(t time.Time) error { return c.conn.SetReadDeadline(t) }
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.netConn.SetReadDeadline(t) }
 
 // SetWriteDeadline sets the write deadline. A Write that times out leaves
 // the connection unusable for writing.
-func (c *Conn) SetWriteDeadline(t time.Time) error { return c.conn.SetWriteDeadline(t) }
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.netConn.SetWriteDeadline(t) }
 
 // Handshake runs the handshake if it has not run yet.
 func (c *Conn) Handshake() error { return c.HandshakeContext(context.Background()) }
@@ -152,7 +157,7 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 			defer close(finished)
 			select {
 			case <-ctx.Done():
-				c.conn.Close()
+				c.netConn.Close()
 			case <-stop:
 			}
 		}()
@@ -509,7 +514,7 @@ func (c *Conn) fatal(err error) error {
 	}
 	if ae, ok := err.(*AlertError); ok {
 		if ae.Remote {
-			c.conn.Close()
+			c.netConn.Close()
 		}
 		return err
 	}
@@ -530,7 +535,7 @@ func (c *Conn) fatal(err error) error {
 	ae := c.alertError(a, we.Reason)
 	ae.notTLS = we.NotTLS
 	c.sendAlertLocked(a)
-	c.conn.Close()
+	c.netConn.Close()
 	return ae
 }
 
@@ -948,12 +953,12 @@ func (c *Conn) Close() error {
 	var alertErr error
 	if c.handshakeDone.Load() {
 		// Do not wait for a Write stuck on a full socket: bound it.
-		c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		c.netConn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 		c.outMu.Lock()
 		alertErr = c.closeNotifyLocked()
 		c.outMu.Unlock()
 	}
-	err := c.conn.Close()
+	err := c.netConn.Close()
 	// Give the record buffers back unless a Read or Write is still
 	// inside them (it fails now that the transport is closed).
 	if c.inMu.TryLock() {

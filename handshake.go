@@ -22,12 +22,10 @@ import (
 // datagram transport will too. It knows no socket: the peer's address, when
 // there is one, is a net.Addr of any kind.
 type handshaker struct {
-	config   *Config
-	isClient bool
-	// variant and tune say which transport drives the engine and set the
-	// engine options only it has (QUIC transport parameters).
-	variant engine.Variant
-	tune    func(*engine.Config)
+	config *Config
+	// tune sets the engine options only its transport has (QUIC
+	// transport parameters); see variant.
+	tune func(*engine.Config)
 	// remote is the peer's address, for the session cache key and the
 	// trust input (nil when unknown).
 	remote net.Addr
@@ -36,7 +34,10 @@ type handshaker struct {
 	st            atomic.Pointer[engine.State] // a snapshot, replaced after each engine call
 	scratch       *engine.State                // the snapshot's buffer during the handshake
 	handshakeDone atomic.Bool
-	verifyErr     atomic.Value // *CertificateVerificationError
+	isClient      bool
+	// variant says which transport drives the engine.
+	variant   engine.Variant
+	verifyErr atomic.Value // *CertificateVerificationError
 	// verdict is the trust decision on the peer, with Config.Trust.
 	verdict atomic.Pointer[trust.Verdict]
 	// session is the cached session a client offered.

@@ -95,6 +95,7 @@ func idleClient(b *testing.B, name string, n, traffic int) (heapPer, stackPer fl
 	runtime.GC()
 	runtime.GC()
 	runtime.ReadMemStats(&after)
+	writeIdleHeapProfile("client-" + name)
 	for _, c := range conns {
 		c.Close()
 	}

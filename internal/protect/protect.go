@@ -47,26 +47,26 @@ const explicitLen = 8
 // may use it.
 type Half struct {
 	aead cipher.AEAD
-	// iv is the TLS 1.3 write_iv and the TLS 1.2 ChaCha20 IV (12 bytes),
-	// or the 4-byte implicit salt of TLS 1.2 AES-GCM.
-	iv    [12]byte
-	nonce [12]byte
-	aad   [13]byte
+	// The suite and key the AEAD was made from, so that an idle
+	// connection can drop the AEAD's expanded state (Sleep) and have it
+	// made again on the next record.
+	suite *suite.Suite
 	// records counts the records sealed and opened under this key, for
 	// the AEAD's usage limits (RFC 8446 section 5.5); failures the
 	// records that did not authenticate, for its integrity limit (RFC
 	// 9147 section 4.5.3).
 	records, failures uint64
-	tls12             bool
+	key               [32]byte
+	// iv is the TLS 1.3 write_iv and the TLS 1.2 ChaCha20 IV (12 bytes),
+	// or the 4-byte implicit salt of TLS 1.2 AES-GCM.
+	iv    [12]byte
+	nonce [12]byte
+	aad   [13]byte
+	tls12 bool
 	// explicit: TLS 1.2 AES-GCM, with the nonce salt||explicit.
 	explicit bool
 	overhead uint8
-	// The suite and key the AEAD was made from, so that an idle
-	// connection can drop the AEAD's expanded state (Sleep) and have it
-	// made again on the next record.
-	suite  *suite.Suite
-	key    [32]byte
-	keyLen uint8
+	keyLen   uint8
 }
 
 // Sleep drops the AEAD's state (about 750 bytes for AES-GCM) while the

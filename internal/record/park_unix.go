@@ -23,7 +23,8 @@ func (c *Conn) poll(fd uintptr) bool {
 	if c.rbuf == nil {
 		c.takeReadBuffer()
 	}
-	c.polled, c.pollErr = syscall.Read(int(fd), *c.rbuf)
+	n, err := syscall.Read(int(fd), *c.rbuf)
+	c.polled, c.pollErr = int32(n), err
 	if c.pollErr == syscall.EAGAIN {
 		c.dropReadBuffer()
 		c.parkMu.Lock()
@@ -65,7 +66,7 @@ func (c *Conn) readWake() (int, error) {
 	}
 	err := c.raw.Read(c.pollFn)
 	c.endWait()
-	n, rerr := c.polled, c.pollErr
+	n, rerr := int(c.polled), c.pollErr
 	c.pollErr = nil
 	if err == nil && rerr == nil && n > 0 {
 		return n, nil

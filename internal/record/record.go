@@ -29,10 +29,10 @@ const (
 	maxRecord = HeaderLen + MaxPlaintext + 2048
 )
 
-// wakeLen is enough for a record header and a short record (a TLS 1.3
-// alert) in the first read after idling where the socket cannot be polled
-// (see readWake).
-const wakeLen = 16
+// wakeLen is a record header's worth, and a little more: what the first
+// read after idling takes where the socket cannot be polled (see
+// readWake) before a record buffer is taken for the rest.
+const wakeLen = 8
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2*maxRecord); return &b }}
 
@@ -47,44 +47,46 @@ type Conn struct {
 	in, out       protect.Half
 	inSeq, outSeq uint64
 
-	rbuf         *[]byte // raw bytes read, not yet consumed
-	rstart, rend int
-	// wake takes the first bytes that arrive while no read buffer is held.
-	wake [wakeLen]byte
-
+	rbuf *[]byte // raw bytes read, not yet consumed
 	wbuf *[]byte
 
-	// WriteLimit is the largest plaintext per record (record_size_limit).
-	WriteLimit int32
-	// skipEarly is how many bytes of undecryptable 0-RTT records may still
-	// be dropped (a server that declined early data).
-	skipEarly int32
-	// Whether each direction is protected yet.
-	inProtected, outProtected bool
-	// wroteRecord: a record was written (the first gets version 0x0301
-	// when it is a client's first ClientHello).
-	wroteRecord bool
-	// raw is set by Park once the handshake is done, on a socket (see
-	// readWake), with the function it polls with, made once so that
-	// parking allocates nothing.
+	// raw is set on a socket (useSocket; see readWake), with the function
+	// it polls with, made once so that waiting allocates nothing.
 	raw     syscall.RawConn
 	pollFn  func(fd uintptr) bool
-	polled  int
 	pollErr error
 	// Under parkMu, shared with the park timer: waiting says a read is
 	// waiting for the socket; waitSeq counts the waits and firedSeq is
 	// its value at the timer's last tick, so a tick that finds the same
 	// wait still going parks. The timer runs while reads wait and stops
 	// once it parked or the connection stopped reading.
-	parkMu            sync.Mutex
-	timer             *time.Timer
-	waiting, armed    bool
-	waitSeq, firedSeq uint32
+	parkMu sync.Mutex
+	timer  *time.Timer
 	// writeLock guards the write side; park takes it only if it is free.
 	writeLock interface {
 		TryLock() bool
 		Unlock()
 	}
+
+	// wake takes the first bytes that arrive while no read buffer is held.
+	wake         [wakeLen]byte
+	rstart, rend int
+
+	// WriteLimit is the largest plaintext per record (record_size_limit).
+	WriteLimit int32
+	// skipEarly is how many bytes of undecryptable 0-RTT records may still
+	// be dropped (a server that declined early data).
+	skipEarly         int32
+	polled            int32
+	waitSeq, firedSeq uint32
+	waiting, armed    bool
+	// Whether each direction is protected yet.
+	inProtected, outProtected bool
+	// wroteRecord: a record was written (the first gets version 0x0301
+	// when it is a client's first ClientHello).
+	wroteRecord bool
+	// The fields are ordered by size, so that the struct stays within
+	// 416 bytes (Go's size class; an idle connection keeps one).
 }
 
 // Park lets a connection waiting for its peer with nothing buffered drop
