@@ -312,9 +312,12 @@ func (c *Conn) apply(acts []engine.Action) error {
 				// a key change.
 				return c.fatal(wire.Errorf(wire.AlertUnexpectedMessage, "handshake data left over at a key change"))
 			}
-			if a.TLS12 {
+			switch {
+			case a.TLS12:
 				err = c.rec.SetReadKey12(a.Suite, a.Secret, a.IV)
-			} else {
+			case a.Key != nil:
+				err = c.rec.SetReadKeys(a.Suite, a.Key, a.IV)
+			default:
 				err = c.rec.SetReadKey(a.Suite, a.Secret)
 			}
 			c.rLevel = a.Level
@@ -324,9 +327,12 @@ func (c *Conn) apply(acts []engine.Action) error {
 			if err = flush(); err != nil {
 				break
 			}
-			if a.TLS12 {
+			switch {
+			case a.TLS12:
 				err = c.rec.SetWriteKey12(a.Suite, a.Secret, a.IV)
-			} else {
+			case a.Key != nil:
+				err = c.rec.SetWriteKeys(a.Suite, a.Key, a.IV)
+			default:
 				err = c.rec.SetWriteKey(a.Suite, a.Secret)
 			}
 			c.wLevel = a.Level

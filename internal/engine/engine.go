@@ -93,6 +93,10 @@ type Action struct {
 	Secret []byte
 	TLS12  bool
 	IV     []byte
+	// Key, when set (TLS 1.3 handshake keys over TLS), is the record key
+	// already derived from Secret, with IV: the engine derived them with
+	// the finished key, from one keyed HMAC.
+	Key []byte
 	// Alert for ActWarning.
 	Alert wire.Alert
 	// Seq is an ActSend message's message_seq (DTLS, RFC 6347 4.2.2).
@@ -555,6 +559,9 @@ type common struct {
 	failed error
 
 	clientHS, serverHS   keysched.TrafficSecret
+	// The handshake traffic secrets' finished keys, derived with their
+	// record keys (keyAction), until finished uses them.
+	clientFinKey, serverFinKey []byte
 	clientApp, serverApp keysched.TrafficSecret
 	keyUpdatesSeen       int
 	updateOwed           bool // a KeyUpdate was requested and not yet sent
@@ -644,11 +651,27 @@ func (c *common) sendPost(msg []byte) {
 }
 
 func (c *common) readKey(level Level, secret keysched.TrafficSecret) {
-	c.acts = append(c.acts, Action{Kind: ActReadKey, Level: level, Suite: c.st.Suite, Secret: secret.Secret})
+	c.keyAction(ActReadKey, level, secret)
 }
 
 func (c *common) writeKey(level Level, secret keysched.TrafficSecret) {
-	c.acts = append(c.acts, Action{Kind: ActWriteKey, Level: level, Suite: c.st.Suite, Secret: secret.Secret})
+	c.keyAction(ActWriteKey, level, secret)
+}
+
+func (c *common) keyAction(kind ActionKind, level Level, secret keysched.TrafficSecret) {
+	a := Action{Kind: kind, Level: level, Suite: c.st.Suite, Secret: secret.Secret}
+	if level == LevelHandshake && c.cfg.Variant == TLS {
+		// A handshake traffic secret also keys a Finished: its record
+		// key, IV and finished key come from one keyed HMAC.
+		var fin []byte
+		a.Key, a.IV, fin = secret.KeysAndFinished(keysched.TLS13Labels, c.st.Suite.KeyLen, 12)
+		if secret.Dir == keysched.ClientToServer {
+			c.clientFinKey = fin
+		} else {
+			c.serverFinKey = fin
+		}
+	}
+	c.acts = append(c.acts, a)
 }
 
 func (c *common) keyLog(label string, secret []byte) {
@@ -674,6 +697,7 @@ func (c *common) releaseHandshake() {
 	c.hsStage, c.master = nil, nil
 	c.transcript = keysched.Transcript{Datagram: c.transcript.Datagram}
 	c.clientHS, c.serverHS = keysched.TrafficSecret{}, keysched.TrafficSecret{}
+	c.clientFinKey, c.serverFinKey = nil, nil
 }
 
 // Idle tells the engine that the caller is done with the actions of its
@@ -734,8 +758,18 @@ func (c *common) resumptionSecret() []byte {
 	return c.master.Resumption(c.transcript.Sum()).Secret
 }
 
-// finished is the verify_data of a Finished keyed by base (RFC 8446 4.4.4).
+// finished is the verify_data of a handshake Finished keyed by base, a
+// handshake traffic secret (RFC 8446 4.4.4): with the finished key
+// keyAction derived, used once, or derived now.
 func (c *common) finished(base keysched.TrafficSecret) []byte {
+	k := &c.serverFinKey
+	if base.Dir == keysched.ClientToServer {
+		k = &c.clientFinKey
+	}
+	if fk := *k; fk != nil {
+		*k = nil
+		return keysched.VerifyDataWith(base.Hash, fk, c.transcript.Sum())
+	}
 	return base.VerifyData(c.transcript.Sum())
 }
 

@@ -37,8 +37,10 @@ type Server struct {
 	// ticketsWanted: the client listed a PSK mode we accept, so tickets
 	// after the handshake are of use to it.
 	ticketsWanted bool
-	// ticketsSent: the tickets went with our flight (ticketsInFlight).
+	// ticketsSent: the tickets went with our flight (ticketsInFlight),
+	// which computed the client's Finished (clientFin) ahead.
 	ticketsSent bool
+	clientFin   []byte
 	ch1Raw      []byte
 	hrrWant     uint16 // the group asked for in the HelloRetryRequest
 	cookie      []byte
@@ -487,7 +489,8 @@ func (s *Server) ticketsInFlight() error {
 	if !s.cfg.TicketsInFlight || s.cfg.Variant != TLS || s.cfg.Tickets <= 0 || !s.ticketsWanted || s.cfg.SealTicket == nil {
 		return nil
 	}
-	fin := (&wire.Finished{VerifyData: s.finished(s.clientHS)}).Marshal()
+	s.clientFin = s.finished(s.clientHS)
+	fin := (&wire.Finished{VerifyData: s.clientFin}).Marshal()
 	s.st.ResumptionSecret = s.master.Resumption(s.transcript.SumWith(0, fin)).Secret
 	for i := 0; i < s.cfg.Tickets; i++ {
 		if err := s.sendTicket(); err != nil {
@@ -843,7 +846,11 @@ func (s *Server) readClientFinished(msg []byte) error {
 	if len(fin.VerifyData) != s.hashLen() {
 		return fail(wire.AlertDecodeError, "Finished of %d bytes, want %d", len(fin.VerifyData), s.hashLen())
 	}
-	if !hmac.Equal(fin.VerifyData, s.finished(s.clientHS)) {
+	want := s.clientFin // computed already when the tickets went early
+	if want == nil {
+		want = s.finished(s.clientHS)
+	}
+	if !hmac.Equal(fin.VerifyData, want) {
 		return fail(wire.AlertDecryptError, "client Finished does not verify")
 	}
 	if !s.peerVerified {
@@ -867,7 +874,7 @@ func (s *Server) readClientFinished(msg []byte) error {
 		}
 	}
 	s.releaseHandshake()
-	s.ch1, s.ch1Raw, s.cookie = nil, nil, nil
+	s.ch1, s.ch1Raw, s.cookie, s.clientFin = nil, nil, nil, nil
 	return nil
 }
 

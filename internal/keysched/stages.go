@@ -434,6 +434,15 @@ func (t TrafficSecret) Keys(l Labels, keyLen, ivLen int) (key, iv []byte) {
 	return trafficKey(newExpander(t.Hash, t.Variant.Prefix(), t.Secret), l.Key, l.IV, keyLen, ivLen)
 }
 
+// KeysAndFinished derives the AEAD key and IV (RFC 8446 section 7.3) and
+// the finished key (section 4.4.4) of a handshake traffic secret through
+// one keyed HMAC, where Keys and FinishedKey would key one each.
+func (t TrafficSecret) KeysAndFinished(l Labels, keyLen, ivLen int) (key, iv, finishedKey []byte) {
+	e := newExpander(t.Hash, t.Variant.Prefix(), t.Secret)
+	key, iv = trafficKey(e, l.Key, l.IV, keyLen, ivLen)
+	return key, iv, e.label(LabelFinished, nil, t.Hash.Size())
+}
+
 // HeaderProtectionKey derives the n-byte QUIC header protection key (RFC
 // 9001 section 5.1) or DTLS 1.3 record number key (RFC 9147 section
 // 4.2.3). It panics for labels without one (TLS13Labels).
@@ -455,6 +464,12 @@ func (t TrafficSecret) FinishedKey() []byte {
 // transcript up to the Finished: HMAC(finished_key, th).
 func (t TrafficSecret) VerifyData(th []byte) []byte {
 	return finishedHMAC(t.Hash, t.FinishedKey(), th)
+}
+
+// VerifyDataWith is VerifyData with a finished key already derived
+// (KeysAndFinished); the key is erased.
+func VerifyDataWith(h crypto.Hash, finishedKey, th []byte) []byte {
+	return finishedHMAC(h, finishedKey, th)
 }
 
 func finishedHMAC(h crypto.Hash, key, th []byte) []byte {

@@ -100,6 +100,12 @@ func (h *Half) wake() {
 // (RFC 8446 section 7.3) for suite s, and sets the record counts to zero.
 func (h *Half) SetTLS13(s *suite.Suite, secret []byte) error {
 	key, iv := keysched.TrafficKey(s.Hash, secret, s.KeyLen, 12)
+	return h.SetTLS13Keys(s, key, iv)
+}
+
+// SetTLS13Keys is SetTLS13 with the key and IV already derived from the
+// traffic secret.
+func (h *Half) SetTLS13Keys(s *suite.Suite, key, iv []byte) error {
 	a, err := s.NewAEAD(key)
 	if err != nil {
 		return err

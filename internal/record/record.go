@@ -206,6 +206,25 @@ func (c *Conn) SetReadKey(s *suite.Suite, secret []byte) error {
 	return nil
 }
 
+// SetReadKeys installs TLS 1.3 read protection from a key and IV already
+// derived from the traffic secret.
+func (c *Conn) SetReadKeys(s *suite.Suite, key, iv []byte) error {
+	if err := c.in.SetTLS13Keys(s, key, iv); err != nil {
+		return err
+	}
+	c.inProtected, c.inSeq = true, 0
+	return nil
+}
+
+// SetWriteKeys is SetReadKeys for the write side.
+func (c *Conn) SetWriteKeys(s *suite.Suite, key, iv []byte) error {
+	if err := c.out.SetTLS13Keys(s, key, iv); err != nil {
+		return err
+	}
+	c.outProtected, c.outSeq = true, 0
+	return nil
+}
+
 // SetWriteKey installs (or with a nil suite removes) the write protection.
 func (c *Conn) SetWriteKey(s *suite.Suite, secret []byte) error {
 	c.outProtected = s != nil
