@@ -191,8 +191,8 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 		// Under engMu: a Read or KeyUpdate that sees handshakeDone may
 		// call the engine at once.
 		c.engMu.Lock()
+		c.publishFinal() // the first snapshot others may hold
 		c.handshakeDone.Store(true)
-		c.publish() // the first snapshot others may hold
 		c.engLive.Store(true)
 		c.engMu.Unlock()
 		c.startLifetime()

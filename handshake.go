@@ -224,6 +224,23 @@ func (c *handshaker) publish() {
 	c.st.Store(&s)
 }
 
+// publishFinal publishes the snapshot of a handshake that has just
+// ended, before handshakeDone says so: the scratch buffer, still read by
+// this goroutine alone, becomes that snapshot and is never written again
+// (publish allocates the later ones), so a connection keeps one snapshot,
+// not two.
+func (c *handshaker) publishFinal() {
+	if c.scratch == nil {
+		c.scratch = new(engine.State)
+	}
+	*c.scratch = c.eng.State()
+	// PeerCertificates hold the same bytes; an engine thawed from this
+	// snapshot makes the chain again when a ticket needs it.
+	c.scratch.PeerChain = nil
+	c.st.Store(c.scratch)
+	c.scratch = nil
+}
+
 // connectionStateOf builds the ConnectionState of a snapshot.
 func (c *handshaker) connectionStateOf(st *engine.State) ConnectionState {
 	var cs ConnectionState

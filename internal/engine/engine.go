@@ -196,9 +196,6 @@ func FitsCertTypes(cert *Certificate, types []uint8) bool {
 
 // Config configures one engine.
 type Config struct {
-	// Variant is the transport: TLS (the zero value), DTLS or QUIC.
-	Variant Variant
-
 	Rand io.Reader
 	Now  func() time.Time
 
@@ -212,24 +209,12 @@ type Config struct {
 	// OfferedSuites, when set, is CipherSuites followed by
 	// CipherSuites12, computed once by the caller.
 	OfferedSuites []uint16
-	// MinVersion and MaxVersion bound the versions, as wire versions of
-	// the variant (zero means no bound); they are compared by protocol
-	// generation, not numerically.
-	MinVersion, MaxVersion uint16
-	// RequireEMS refuses TLS 1.2 without the extended master secret.
-	RequireEMS bool
-	// PreferChaCha: a server puts ChaCha20 first when the client does
-	// (set when the machine has no AES hardware).
-	PreferChaCha bool
 	// Groups in order of preference.
 	Groups []uint16
 	// KeyShares: the groups a client sends shares for at first.
 	KeyShares []uint16
 	// SigSchemes we accept from the peer and advertise.
 	SigSchemes []uint16
-	// NoCompatMode turns off the middlebox compatibility mode (RFC 8446
-	// appendix D.4) on a client.
-	NoCompatMode bool
 
 	// Server: choose the certificate for a ClientHello.
 	GetCertificate func(*HelloInfo) (*Certificate, error)
@@ -242,27 +227,17 @@ type Config struct {
 	// *wire.Error picks the alert, any other error sends bad_certificate.
 	VerifyPeer func(st State) ([][]*x509.Certificate, error)
 
-	// Server: ask for a client certificate, and whether one is required.
-	RequestClientCert bool
-	RequireClientCert bool
-	ClientCAs         [][]byte // DER subjects for certificate_authorities
+	// Server: the DER subjects for certificate_authorities when it asks
+	// for a client certificate (RequestClientCert, below).
+	ClientCAs [][]byte
 
 	// Server: NewSessionTicket messages to send after the handshake, and
 	// how to seal a ticket. No sealer, no tickets. OpenTicket opens one
 	// that comes back; an error means "not ours" (full handshake).
 	Tickets        int
 	TicketLifetime time.Duration
-	// TicketsInFlight lets a TLS 1.3 server that asked for no client
-	// certificate send its tickets with its own flight, after its
-	// Finished, instead of after the client's Finished: the client's
-	// Finished is then known in advance, and so is the resumption secret
-	// (RFC 8446 section 4.6.1, the note on computing the remainder of the
-	// transcript). One write and one wakeup fewer per handshake. Leave it
-	// off when a check that runs at the client's Finished (a
-	// VerifyConnection hook) could still refuse the connection.
-	TicketsInFlight bool
-	SealTicket      func(plaintext []byte) ([]byte, error)
-	OpenTicket      func(ticket []byte) ([]byte, error)
+	SealTicket     func(plaintext []byte) ([]byte, error)
+	OpenTicket     func(ticket []byte) ([]byte, error)
 	// Server: SealCookie and OpenCookie, both set, make HelloRetryRequest
 	// stateless: what ClientHello2 must be checked against travels sealed
 	// in the cookie, and a fresh engine can take ClientHello2 (RFC 8446
@@ -281,12 +256,6 @@ type Config struct {
 	// Client: a session to offer for resumption, and where new tickets go.
 	Session  *Ticket
 	OnTicket func(*Ticket)
-	// PSKWithoutDHE: a client offers psk_ke besides psk_dhe_ke, and a
-	// server accepts it (no forward secrecy for that session).
-	PSKWithoutDHE bool
-	// PostHandshakeAuth: a client offers post-handshake authentication
-	// (RFC 8446 section 4.6.2).
-	PostHandshakeAuth bool
 
 	// QUIC: our transport parameters (RFC 9001 section 8.2); a server
 	// may instead give them through QUICParams, called with the client's
@@ -311,6 +280,42 @@ type Config struct {
 
 	// KeyLog receives secrets in NSS key log form.
 	KeyLog func(label string, clientRandom, secret []byte)
+
+	// The small fields, packed together (the Config is made per
+	// connection: 512 bytes, not 576).
+	//
+	// Variant is the transport: TLS (the zero value), DTLS or QUIC.
+	Variant Variant
+	// MinVersion and MaxVersion bound the versions, as wire versions of
+	// the variant (zero means no bound); they are compared by protocol
+	// generation, not numerically.
+	MinVersion, MaxVersion uint16
+	// RequireEMS refuses TLS 1.2 without the extended master secret.
+	RequireEMS bool
+	// PreferChaCha: a server puts ChaCha20 first when the client does
+	// (set when the machine has no AES hardware).
+	PreferChaCha bool
+	// NoCompatMode turns off the middlebox compatibility mode (RFC 8446
+	// appendix D.4) on a client.
+	NoCompatMode bool
+	// Server: ask for a client certificate, and whether one is required.
+	RequestClientCert bool
+	RequireClientCert bool
+	// TicketsInFlight lets a TLS 1.3 server that asked for no client
+	// certificate send its tickets with its own flight, after its
+	// Finished, instead of after the client's Finished: the client's
+	// Finished is then known in advance, and so is the resumption secret
+	// (RFC 8446 section 4.6.1, the note on computing the remainder of the
+	// transcript). One write and one wakeup fewer per handshake. Leave it
+	// off when a check that runs at the client's Finished (a
+	// VerifyConnection hook) could still refuse the connection.
+	TicketsInFlight bool
+	// PSKWithoutDHE: a client offers psk_ke besides psk_dhe_ke, and a
+	// server accepts it (no forward secrecy for that session).
+	PSKWithoutDHE bool
+	// PostHandshakeAuth: a client offers post-handshake authentication
+	// (RFC 8446 section 4.6.2).
+	PostHandshakeAuth bool
 }
 
 func (c *Config) now() time.Time {
@@ -558,14 +563,14 @@ type common struct {
 	// returns it.
 	failed error
 
-	clientHS, serverHS   keysched.TrafficSecret
+	clientHS, serverHS keysched.TrafficSecret
 	// The handshake traffic secrets' finished keys, derived with their
 	// record keys (keyAction), until finished uses them.
 	clientFinKey, serverFinKey []byte
-	clientApp, serverApp keysched.TrafficSecret
-	keyUpdatesSeen       int
-	updateOwed           bool // a KeyUpdate was requested and not yet sent
-	master12             []byte
+	clientApp, serverApp       keysched.TrafficSecret
+	keyUpdatesSeen             int
+	updateOwed                 bool // a KeyUpdate was requested and not yet sent
+	master12                   []byte
 	// The hellos' randoms: the handshake's (key log, TLS 1.2 key block
 	// and signatures); a TLS 1.2 connection keeps them in StateExt for
 	// its exporter.

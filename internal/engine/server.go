@@ -32,27 +32,17 @@ const (
 // Server is the TLS 1.3 server state machine (RFC 8446 section 2).
 type Server struct {
 	common
-	state serverState
-	ch1   *wire.ClientHello // kept (copied) across a HelloRetryRequest
-	// ticketsWanted: the client listed a PSK mode we accept, so tickets
-	// after the handshake are of use to it.
-	ticketsWanted bool
-	// ticketsSent: the tickets went with our flight (ticketsInFlight),
-	// which computed the client's Finished (clientFin) ahead.
-	ticketsSent bool
-	clientFin   []byte
-	ch1Raw      []byte
-	hrrWant     uint16 // the group asked for in the HelloRetryRequest
-	cookie      []byte
+	ch1 *wire.ClientHello // kept (copied) across a HelloRetryRequest
+	// clientFin: the client's Finished, computed ahead when the tickets
+	// went with our flight (ticketsInFlight).
+	clientFin []byte
+	ch1Raw    []byte
+	cookie    []byte
 	// retryDigest: a stateless HelloRetryRequest keeps only the digest of
 	// what ClientHello2 must repeat, for a ClientHello2 that comes back
 	// to this same engine.
 	retryDigest [32]byte
 	cert        *Certificate
-	scheme      uint16
-	sentCCS     bool
-	// peerVerified: the VerifyPeer callback ran for a client certificate.
-	peerVerified bool
 	// notAfter bounds the tickets of this session: the certificate's
 	// NotAfter, or a resumed session's own bound.
 	notAfter time.Time
@@ -64,6 +54,19 @@ type Server struct {
 	v12 *server12
 	// ticketRand holds a ticket's nonce and age_add while it is made.
 	ticketRand [12]byte
+
+	// The small fields, packed (the engine fits 896 bytes, not 960).
+	state   serverState
+	hrrWant uint16 // the group asked for in the HelloRetryRequest
+	scheme  uint16
+	// ticketsWanted: the client listed a PSK mode we accept, so tickets
+	// after the handshake are of use to it.
+	ticketsWanted bool
+	// ticketsSent: the tickets went with our flight (ticketsInFlight).
+	ticketsSent bool
+	sentCCS     bool
+	// peerVerified: the VerifyPeer callback ran for a client certificate.
+	peerVerified bool
 }
 
 // NewServer returns a server engine.
