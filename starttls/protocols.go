@@ -3,6 +3,7 @@ package starttls
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -168,10 +169,19 @@ func (c *client) pop3() error {
 }
 
 // ftp: the 220 greeting, FEAT, AUTH TLS (RFC 2389, RFC 4217 section 4).
+// Every reply is read as FTP's (RFC 959 4.2), not SMTP's: the lines
+// between "NNN-" and "NNN " may say anything.
 func (c *client) ftp() error {
-	lines, code, err := c.smtpReply()
+	code, lines, err := c.ftpReply("the connection")
 	if err != nil {
 		return err
+	}
+	// RFC 959 5.4: "120 Service ready in nnn minutes" may come before
+	// the 220 (more preliminary replies are bounded by maxLines).
+	for code/100 == 1 {
+		if code, lines, err = c.ftpReply("the connection"); err != nil {
+			return err
+		}
 	}
 	c.ann.Banner = strings.Join(lines, "\n")
 	if code != 220 {
@@ -182,13 +192,14 @@ func (c *client) ftp() error {
 	}
 	// FEAT's reply lists features on lines that start with a space
 	// between "211-" and "211 End" (RFC 2389 3.2).
-	lines, code, err = c.ftpReply()
+	code, lines, err = c.ftpReply("FEAT")
 	if err != nil {
 		return err
 	}
-	if code == 211 {
-		for _, l := range lines {
-			if f := strings.TrimSpace(l); f != "" && !strings.HasPrefix(l, "Features") && !strings.HasPrefix(l, "End") {
+	if code == 211 && len(lines) > 2 {
+		// The first and last lines ("Features:", "End") are not features.
+		for _, l := range lines[1 : len(lines)-1] {
+			if f := strings.TrimSpace(l); f != "" {
 				c.ann.Capabilities = append(c.ann.Capabilities, f)
 			}
 		}
@@ -196,48 +207,62 @@ func (c *client) ftp() error {
 	if err := c.send("AUTH TLS"); err != nil {
 		return err
 	}
-	lines, code, err = c.smtpReply()
+	code, lines, err = c.ftpReply("AUTH TLS")
 	if err != nil {
 		return err
 	}
-	switch {
-	case code == 234:
+	reply := strconv.Itoa(code) + " " + strings.Join(lines, " ")
+	switch code {
+	case 234:
+		// RFC 4217 4.1: "234" is the one go-ahead; TLS takes no ADAT,
+		// so a 334 (RFC 2228: send security data) is no go-ahead.
 		return nil
-	case code == 500 || code == 502 || code == 504:
-		return ErrNotOffered
+	case 500, 502, 504:
+		// RFC 4217 4.1 (RFC 2228 AUTH): the command or the mechanism
+		// is unknown to the server.
+		return fmt.Errorf("%w: %s", ErrNotOffered, reply)
 	}
-	return &RefusedError{c.proto, strconv.Itoa(code) + " " + strings.Join(lines, " ")}
+	// 421, 431, 501, 534 (RFC 4217 4.1) and anything else.
+	return &RefusedError{c.proto, reply}
 }
 
-// ftpReply reads a multi-line FTP reply, whose inner lines need not
-// start with the code (RFC 959 4.2).
-func (c *client) ftpReply() ([]string, int, error) {
+// ftpReply reads an FTP reply (RFC 959 4.2): one line "NNN text", or
+// "NNN-text", lines that may say anything (they need not start with the
+// code), and a last line that starts with the same code and a space.
+// It returns the code and the texts (without the codes of the first and
+// last lines), bounded by c.line's limits.
+func (c *client) ftpReply(step string) (int, []string, error) {
 	first, err := c.line()
 	if err != nil {
-		return nil, 0, err
+		return 0, nil, err
 	}
-	if len(first) < 4 {
-		return nil, 0, &UnexpectedError{c.proto, "FEAT", first}
+	if len(first) < 3 || !isDigits(first[:3]) || first[0] < '1' || first[0] > '5' || (len(first) > 3 && first[3] != ' ' && first[3] != '-') {
+		return 0, nil, &UnexpectedError{c.proto, step, first}
 	}
-	code, err := strconv.Atoi(first[:3])
-	if err != nil {
-		return nil, 0, &UnexpectedError{c.proto, "FEAT", first}
+	code, _ := strconv.Atoi(first[:3])
+	if len(first) == 3 || first[3] == ' ' {
+		return code, []string{strings.TrimPrefix(first[3:], " ")}, nil
 	}
 	lines := []string{first[4:]}
-	if first[3] != '-' {
-		return lines, code, nil
-	}
-	end := first[:3] + " "
 	for {
 		l, err := c.line()
 		if err != nil {
-			return nil, 0, err
+			return 0, nil, err
 		}
-		if strings.HasPrefix(l, end) {
-			return append(lines, l[4:]), code, nil
+		if l == first[:3] || strings.HasPrefix(l, first[:3]+" ") {
+			return code, append(lines, strings.TrimPrefix(l[3:], " ")), nil
 		}
 		lines = append(lines, l)
 	}
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // postgres: SSLRequest, answered by one byte: S to go on, N for no.
