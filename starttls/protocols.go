@@ -284,12 +284,16 @@ func (c *client) postgres() error {
 	return &UnexpectedError{c.proto, "SSLRequest", string(rune(b))}
 }
 
+// ldapStartTLSID is the messageID of the StartTLS request, the only one
+// the client sends before TLS.
+const ldapStartTLSID = 1
+
 // ldap: the StartTLS extended operation (RFC 4511 4.14), BER-encoded.
 func (c *client) ldap() error {
 	const oid = "1.3.6.1.4.1.1466.20037"
 	// LDAPMessage { messageID 1, extendedReq [APPLICATION 23] {
 	// requestName [0] oid } }
-	req := []byte{0x30, byte(3 + 2 + 2 + len(oid)), 0x02, 0x01, 0x01, 0x77, byte(2 + len(oid)), 0x80, byte(len(oid))}
+	req := []byte{0x30, byte(3 + 2 + 2 + len(oid)), 0x02, 0x01, ldapStartTLSID, 0x77, byte(2 + len(oid)), 0x80, byte(len(oid))}
 	req = append(req, oid...)
 	if _, err := c.conn.Write(req); err != nil {
 		return err
@@ -298,37 +302,103 @@ func (c *client) ldap() error {
 	if err != nil {
 		return err
 	}
-	// LDAPMessage: SEQUENCE { INTEGER id, [APPLICATION 24] { ENUMERATED
-	// resultCode, matchedDN, diagnosticMessage, ... } }
+	// LDAPMessage: SEQUENCE { messageID INTEGER, protocolOp, controls
+	// [0] OPTIONAL }; the answer is an ExtendedResponse [APPLICATION 24]
+	// { resultCode ENUMERATED, matchedDN, diagnosticMessage, referral
+	// [3] OPTIONAL, responseName [10] OPTIONAL, responseValue [11]
+	// OPTIONAL } (RFC 4511 4.1.1, 4.12, 4.14.2).
 	body, ok := berInner(msg, 0x30)
 	if !ok {
 		return &UnexpectedError{c.proto, "StartTLS", "not an LDAPMessage"}
 	}
-	_, rest, ok := berNext(body) // messageID
+	idElem, rest, ok := berNext(body)
 	if !ok {
 		return &UnexpectedError{c.proto, "StartTLS", "no message ID"}
 	}
-	resp, ok := berInner(rest, 0x78)
+	id, ok := berInt(idElem, 0x02)
 	if !ok {
-		return &UnexpectedError{c.proto, "StartTLS", "not an ExtendedResponse"}
+		return &UnexpectedError{c.proto, "StartTLS", "a message ID that is not an INTEGER"}
 	}
-	code, rest, ok := berNext(resp)
-	if !ok || len(code) < 3 || code[0] != 0x0a {
+	op, _, ok := berNext(rest)
+	if !ok {
+		return &UnexpectedError{c.proto, "StartTLS", "no protocolOp"}
+	}
+	if op[0] != 0x78 {
+		return &UnexpectedError{c.proto, "StartTLS", fmt.Sprintf("protocolOp tag 0x%02x, not an ExtendedResponse", op[0])}
+	}
+	resp := berContent(op)
+	codeElem, rest, ok := berNext(resp)
+	if !ok {
 		return &UnexpectedError{c.proto, "StartTLS", "no resultCode"}
 	}
-	if v := code[len(code)-1]; code[1] != 1 || v != 0 {
-		diag := ""
-		if _, r2, ok := berNext(rest); ok { // matchedDN
-			if d, _, ok := berNext(r2); ok && len(d) > 2 {
-				diag = string(d[2:])
+	code, ok := berInt(codeElem, 0x0a)
+	if !ok {
+		return &UnexpectedError{c.proto, "StartTLS", "no resultCode"}
+	}
+	diag := ""
+	if _, r2, ok := berNext(rest); ok { // matchedDN
+		if d, r3, ok := berNext(r2); ok && d[0] == 0x04 {
+			diag, rest = string(berContent(d)), r3
+		}
+	}
+	if id != ldapStartTLSID {
+		// Message ID 0 is an unsolicited notification (RFC 4511 4.4),
+		// such as the server's notice of disconnection; any other ID
+		// answers no request of ours.
+		what := fmt.Sprintf("message ID %d, not %d (resultCode %d %s)", id, ldapStartTLSID, code, diag)
+		if id == 0 {
+			what = fmt.Sprintf("an unsolicited notification (resultCode %d %s)", code, diag)
+		}
+		return &UnexpectedError{c.proto, "StartTLS", what}
+	}
+	if code != 0 {
+		if code == 2 { // protocolError: StartTLS unknown
+			return fmt.Errorf("%w: resultCode 2 (protocolError) %s", ErrNotOffered, diag)
+		}
+		return &RefusedError{c.proto, "resultCode " + strconv.FormatInt(code, 10) + " " + diag}
+	}
+	// A referral [3] may precede responseName [10], which, when present,
+	// must name StartTLS (RFC 4511 4.14.2).
+	for len(rest) > 0 {
+		e, r2, ok := berNext(rest)
+		if !ok {
+			return &UnexpectedError{c.proto, "StartTLS", "a malformed ExtendedResponse"}
+		}
+		if e[0] == 0x8a {
+			if name := string(berContent(e)); name != oid {
+				return &UnexpectedError{c.proto, "StartTLS", "responseName " + strconv.Quote(name) + ", not " + oid}
 			}
 		}
-		if code[1] == 1 && v == 2 { // protocolError: StartTLS unknown
-			return ErrNotOffered
-		}
-		return &RefusedError{c.proto, "resultCode " + strconv.Itoa(int(v)) + " " + diag}
+		rest = r2
 	}
 	return nil
+}
+
+// berInt decodes an INTEGER or ENUMERATED element e of tag tag (at most
+// 8 content bytes, two's complement).
+func berInt(e []byte, tag byte) (int64, bool) {
+	if len(e) == 0 || e[0] != tag {
+		return 0, false
+	}
+	v := berContent(e)
+	if len(v) == 0 || len(v) > 8 {
+		return 0, false
+	}
+	n := int64(int8(v[0]))
+	for _, b := range v[1:] {
+		n = n<<8 | int64(b)
+	}
+	return n, true
+}
+
+// berContent returns the contents of the element e (as berNext split it
+// off: its length is right).
+func berContent(e []byte) []byte {
+	h := 2
+	if e[1]&0x80 != 0 {
+		h += int(e[1] & 0x7f)
+	}
+	return e[h:]
 }
 
 // berElement reads one BER element (short or long definite length),
@@ -393,11 +463,7 @@ func berInner(b []byte, tag byte) ([]byte, bool) {
 	if !ok || e[0] != tag {
 		return nil, false
 	}
-	h := 2
-	if e[1]&0x80 != 0 {
-		h += int(e[1] & 0x7f)
-	}
-	return e[h:], true
+	return berContent(e), true
 }
 
 // xmpp: the stream header, the features, <starttls/>, <proceed/> (RFC
