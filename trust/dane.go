@@ -165,7 +165,7 @@ func (r *DANEResolver) LookupTLSA(ctx context.Context, host string, port int) (*
 		return nil, err
 	}
 	var d net.Dialer
-	resp, err := exchangeUDP(ctx, &d, r.addr(), q)
+	resp, err := exchangeUDP(ctx, &d, r.addr(), q, id, name)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +206,17 @@ func tlsaQuery(name string) ([]byte, uint16, error) {
 
 const typeTLSA dnsmessage.Type = 52
 
-func exchangeUDP(ctx context.Context, d *net.Dialer, addr string, q []byte) ([]byte, error) {
+// maxStrayAnswers bounds the datagrams one UDP lookup reads and ignores
+// because they do not answer its query.
+const maxStrayAnswers = 16
+
+// exchangeUDP sends q and returns the first datagram that answers it:
+// from the resolver's address and port (the socket is connected, so the
+// kernel drops others), with q's ID and question (RFC 5452 9.1). Any
+// other datagram, a stray late answer or a spoofed one, is ignored and
+// the read goes on, within the same deadline; more than maxStrayAnswers
+// of them end the lookup.
+func exchangeUDP(ctx context.Context, d *net.Dialer, addr string, q []byte, id uint16, name string) ([]byte, error) {
 	c, err := d.DialContext(ctx, "udp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("dane: resolver %s: %v", addr, err)
@@ -216,6 +226,7 @@ func exchangeUDP(ctx context.Context, d *net.Dialer, addr string, q []byte) ([]b
 		c.SetDeadline(dl)
 	}
 	buf := make([]byte, 1232)
+	stray := 0
 	for try := 0; try < 2; try++ {
 		if _, err := c.Write(q); err != nil {
 			return nil, fmt.Errorf("dane: resolver %s: %v", addr, err)
@@ -226,15 +237,43 @@ func exchangeUDP(ctx context.Context, d *net.Dialer, addr string, q []byte) ([]b
 			rd = dl
 		}
 		c.SetReadDeadline(rd)
-		n, err := c.Read(buf)
-		if err == nil {
-			return buf[:n], nil
-		}
-		if ne, ok := err.(net.Error); !ok || !ne.Timeout() || ctx.Err() != nil {
-			return nil, fmt.Errorf("dane: resolver %s: %v", addr, err)
+		for {
+			n, err := c.Read(buf)
+			if err != nil {
+				if ne, ok := err.(net.Error); !ok || !ne.Timeout() || ctx.Err() != nil {
+					return nil, fmt.Errorf("dane: resolver %s: %v%s", addr, err, strayNote(stray))
+				}
+				break // the next try
+			}
+			if answersQuery(buf[:n], id, name) {
+				return buf[:n], nil
+			}
+			if stray++; stray > maxStrayAnswers {
+				return nil, fmt.Errorf("dane: resolver %s: more than %d datagrams that do not answer the query", addr, maxStrayAnswers)
+			}
 		}
 	}
-	return nil, fmt.Errorf("dane: resolver %s does not answer", addr)
+	return nil, fmt.Errorf("dane: resolver %s does not answer%s", addr, strayNote(stray))
+}
+
+func strayNote(stray int) string {
+	if stray == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d datagrams that do not answer the query ignored)", stray)
+}
+
+// answersQuery reports whether msg is a response to query id for name's
+// TLSA records: the same ID and the same one question (RFC 5452 9.1).
+func answersQuery(msg []byte, id uint16, name string) bool {
+	var p dnsmessage.Parser
+	h, err := p.Start(msg)
+	if err != nil || h.ID != id || !h.Response {
+		return false
+	}
+	qs, err := p.AllQuestions()
+	return err == nil && len(qs) == 1 && strings.EqualFold(qs[0].Name.String(), name) &&
+		qs[0].Type == typeTLSA && qs[0].Class == dnsmessage.ClassINET
 }
 
 func exchangeTCP(ctx context.Context, d *net.Dialer, addr string, q []byte) ([]byte, error) {

@@ -164,25 +164,106 @@ func (p *STSPolicy) Match(mx string) string {
 	return ""
 }
 
-// ParseSTSRecord parses the TXT record at _mta-sts.DOMAIN (RFC 8461 3.1):
-// "v=STSv1; id=...;" with v first and an id of 1 to 32 letters and
-// digits; other fields are ignored.
+// ParseSTSRecord parses the TXT record at _mta-sts.DOMAIN, as RFC 8461
+// section 3.1 defines it:
+//
+//	sts-text-record = sts-version 1*(sts-field-delim sts-field)
+//	                  [sts-field-delim]
+//	sts-field       = sts-id / sts-extension   ; sts-id is required
+//	sts-field-delim = *WSP ";" *WSP
+//	sts-version     = %s"v=STSv1"
+//	sts-id          = %s"id=" 1*32(ALPHA / DIGIT)
+//	sts-extension   = sts-ext-name "=" sts-ext-value
+//	sts-ext-name    = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")
+//	sts-ext-value   = 1*(%x21-3A / %x3C / %x3E-7E)
+//
+// So the record starts with exactly "v=STSv1" (case-sensitive, nothing
+// before it: "v=STSv10" or "v=STSv1x" is another version), then fields
+// separated by ";" with spaces or tabs allowed around it, an optional
+// ";" at the end, and an id of 1 to 32 letters and digits. A field that
+// is neither (an empty one, no "=", a bad name or value) makes the whole
+// record invalid, which 3.1 says means no policy. Unknown extensions are
+// ignored; of two ids the first counts. The one leniency: spaces or tabs
+// at the very end are ignored.
 func ParseSTSRecord(txt string) (id string, err error) {
-	fields := strings.Split(txt, ";")
-	if strings.TrimSpace(fields[0]) != "v=STSv1" {
-		return "", fmt.Errorf("mta-sts: record %q does not start with v=STSv1", clip(txt))
+	if !isSTSRecord(txt) {
+		return "", fmt.Errorf("mta-sts: record %q does not start with the field v=STSv1", clip(txt))
 	}
-	for _, f := range fields[1:] {
-		k, v, ok := strings.Cut(strings.TrimSpace(f), "=")
-		if !ok || k != "id" {
-			continue
+	fields := strings.Split(strings.TrimRight(txt, " \t"), ";")
+	for i, f := range fields[1:] {
+		f = strings.Trim(f, " \t")
+		if f == "" && i == len(fields)-2 {
+			break // the optional final ";"
 		}
-		if v == "" || len(v) > 32 || strings.Trim(v, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
-			return "", fmt.Errorf("mta-sts: record id %q is not 1 to 32 letters and digits", clip(v))
+		k, v, ok := strings.Cut(f, "=")
+		switch {
+		case !ok:
+			return "", fmt.Errorf("mta-sts: record field %q is not name=value", clip(f))
+		case k == "id":
+			if v == "" || len(v) > 32 || !allAlnum(v) {
+				return "", fmt.Errorf("mta-sts: record id %q is not 1 to 32 letters and digits", clip(v))
+			}
+			if id == "" {
+				id = v
+			}
+		case !validSTSExtName(k) || !validSTSExtValue(v):
+			return "", fmt.Errorf("mta-sts: record field %q is not a valid name=value", clip(f))
 		}
-		return v, nil
 	}
-	return "", fmt.Errorf("mta-sts: record %q has no id", clip(txt))
+	if id == "" {
+		return "", fmt.Errorf("mta-sts: record %q has no id", clip(txt))
+	}
+	return id, nil
+}
+
+// isSTSRecord reports whether txt's first field is exactly v=STSv1: the
+// text before the first ";" (or all of it), spaces or tabs after it
+// allowed (the sts-field-delim of RFC 8461 3.1). 3.1 says records "that
+// do not begin with v=STSv1;" are discarded; its grammar also allows
+// "v=STSv1 ;" (RFC errata 6285), which this accepts too.
+func isSTSRecord(txt string) bool {
+	first, _, _ := strings.Cut(txt, ";")
+	return strings.TrimRight(first, " \t") == "v=STSv1"
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+func allAlnum(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isAlnum(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// validSTSExtName: (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".").
+func validSTSExtName(s string) bool {
+	if s == "" || len(s) > 32 || !isAlnum(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !isAlnum(c) && c != '_' && c != '-' && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// validSTSExtValue: 1*(%x21-3A / %x3C / %x3E-7E), printable ASCII but
+// for "=", ";" and space.
+func validSTSExtValue(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x21 || c > 0x7e || c == ';' || c == '=' {
+			return false
+		}
+	}
+	return true
 }
 
 // ErrNoSTSPolicy: the domain publishes no MTA-STS policy (or none that
@@ -274,8 +355,11 @@ func (m *MTASTS) Policy(ctx context.Context, domain string) (*STSPolicy, error) 
 	return p, nil
 }
 
-// lookupID finds the one TXT record starting v=STSv1 (RFC 8461 3.1:
-// records that do not are ignored; none or several mean no policy).
+// lookupID finds the one TXT record whose first field is v=STSv1 (RFC
+// 8461 3.1: records that do not start so are discarded; none, several,
+// or one that is not valid mean no policy). A "v=STSv10" or "v=STSv1x"
+// record is discarded, not counted; a "v=STSv1; id=bad!" one counts, so
+// beside a valid one it makes two.
 func (m *MTASTS) lookupID(ctx context.Context, domain string) (string, error) {
 	lookup := m.LookupTXT
 	if lookup == nil {
@@ -287,7 +371,7 @@ func (m *MTASTS) lookupID(ctx context.Context, domain string) (string, error) {
 	}
 	var ours []string
 	for _, t := range txts {
-		if strings.HasPrefix(t, "v=STSv1") {
+		if isSTSRecord(t) {
 			ours = append(ours, t)
 		}
 	}
