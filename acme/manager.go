@@ -396,17 +396,37 @@ func (m *Manager) order(ctx context.Context, name string) (*hasp.Certificate, er
 	if err != nil {
 		return nil, err
 	}
-	o, err := client.AuthorizeOrder(ctx, xacme.DomainIDs(name))
+	ids := xacme.DomainIDs(name)
+	o, err := client.AuthorizeOrder(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("acme: new order for %s: %w", name, err)
 	}
+	if err := checkOrder(o, ids); err != nil {
+		return nil, fmt.Errorf("acme: new order for %s: %w", name, err)
+	}
+	// Every authorization is fetched and checked before any challenge
+	// is answered: one for a name we did not ask for refuses the order.
+	zs := make([]*xacme.Authorization, 0, len(o.AuthzURLs))
 	for _, zurl := range o.AuthzURLs {
-		if err := m.authorize(ctx, client, zurl); err != nil {
+		z, err := client.GetAuthorization(ctx, zurl)
+		if err != nil {
+			return nil, fmt.Errorf("acme: order for %s: %w", name, err)
+		}
+		if err := checkAuthorization(z, ids); err != nil {
+			return nil, fmt.Errorf("acme: order for %s: %w", name, err)
+		}
+		zs = append(zs, z)
+	}
+	for _, z := range zs {
+		if err := m.authorize(ctx, client, z); err != nil {
 			return nil, err
 		}
 	}
 	finalize := o.FinalizeURL
 	o, err = client.WaitOrder(ctx, o.URI)
+	if err == nil {
+		err = checkIdentifiers(o.Identifiers, ids)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("acme: order for %s: %w", name, err)
 	}
@@ -452,17 +472,104 @@ func (m *Manager) challenges() []string {
 	return []string{TLSALPN01, HTTP01}
 }
 
-// authorize answers one authorization with the first challenge type the
-// CA offers in our order of preference.
-func (m *Manager) authorize(ctx context.Context, client *xacme.Client, zurl string) error {
-	z, err := client.GetAuthorization(ctx, zurl)
-	if err != nil {
-		return err
+// identifierName is the name an identifier stands for, lower case; a
+// wildcard authorization carries the base domain and "wildcard": true
+// (RFC 8555 section 7.1.4), which stands for "*." and the base domain.
+func identifierName(id xacme.AuthzID, wildcard bool) string {
+	n := strings.ToLower(id.Value)
+	if wildcard {
+		n = "*." + n
 	}
+	return n
+}
+
+func requested(id xacme.AuthzID, wildcard bool, ids []xacme.AuthzID) bool {
+	if id.Type != "dns" {
+		return false
+	}
+	n := identifierName(id, wildcard)
+	for _, r := range ids {
+		if r.Type == id.Type && strings.ToLower(r.Value) == n {
+			return true
+		}
+	}
+	return false
+}
+
+// checkOrder refuses an order that does not echo the identifiers asked
+// for or lists more authorizations than names (RFC 8555 section 7.1.3:
+// one per identifier), before any of them is fetched.
+func checkOrder(o *xacme.Order, ids []xacme.AuthzID) error {
+	if len(o.AuthzURLs) > len(ids) {
+		return fmt.Errorf("the CA lists %d authorizations for an order of %d names", len(o.AuthzURLs), len(ids))
+	}
+	return checkIdentifiers(o.Identifiers, ids)
+}
+
+// checkIdentifiers: an order's identifiers, when the CA gives them, are
+// the ones asked for.
+func checkIdentifiers(got, ids []xacme.AuthzID) error {
+	if len(got) == 0 {
+		return nil
+	}
+	for _, id := range got {
+		if !requested(id, false, ids) {
+			return fmt.Errorf("the CA's order is for %s %q, which we did not ask for", id.Type, id.Value)
+		}
+	}
+	for _, r := range ids {
+		if !requested(r, false, got) {
+			return fmt.Errorf("the CA's order leaves out %s %q", r.Type, r.Value)
+		}
+	}
+	return nil
+}
+
+// checkAuthorization: an authorization is for one of the identifiers
+// asked for; no challenge is answered for any other (RFC 8555 section
+// 7.5).
+func checkAuthorization(z *xacme.Authorization, ids []xacme.AuthzID) error {
+	if !requested(z.Identifier, z.Wildcard, ids) {
+		w := ""
+		if z.Wildcard {
+			w = " (wildcard)"
+		}
+		return fmt.Errorf("the CA sent an authorization for %s %q%s, which we did not ask for", z.Identifier.Type, z.Identifier.Value, w)
+	}
+	return nil
+}
+
+// Challenge tokens (RFC 8555 sections 8.1, 8.3, 8.4): base64url without
+// padding, at least 128 bits of entropy (22 characters); the upper
+// bound is ours (real CAs send 43).
+const (
+	minTokenLen = 22
+	maxTokenLen = 256
+)
+
+func validToken(tok string) bool {
+	if len(tok) < minTokenLen || len(tok) > maxTokenLen {
+		return false
+	}
+	for i := 0; i < len(tok); i++ {
+		c := tok[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// authorize answers one authorization, already checked to be for a name
+// we asked for, with the first challenge type the CA offers in our order
+// of preference.
+func (m *Manager) authorize(ctx context.Context, client *xacme.Client, z *xacme.Authorization) error {
 	if z.Status == xacme.StatusValid {
 		return nil
 	}
-	name := z.Identifier.Value
+	// GetCertificate looks challenge certificates up by the lower-case
+	// SNI name.
+	name := strings.ToLower(z.Identifier.Value)
 	var chal *xacme.Challenge
 	for _, want := range m.challenges() {
 		for _, c := range z.Challenges {
@@ -477,6 +584,9 @@ func (m *Manager) authorize(ctx context.Context, client *xacme.Client, zurl stri
 	}
 	if chal == nil {
 		return fmt.Errorf("acme: the CA offers no challenge we answer for %s", name)
+	}
+	if !validToken(chal.Token) {
+		return fmt.Errorf("acme: the CA's %s token for %s is not base64url of at least %d characters: %.64q", chal.Type, name, minTokenLen, chal.Token)
 	}
 	switch chal.Type {
 	case HTTP01:
