@@ -2,6 +2,7 @@ package starttls
 
 import (
 	"bytes"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -466,98 +467,175 @@ func berInner(b []byte, tag byte) ([]byte, bool) {
 	return berContent(e), true
 }
 
+// XML namespaces of the XMPP stream and of its STARTTLS (RFC 6120 4.8.1,
+// 5.4.2).
+const (
+	nsStreams = "http://etherx.jabber.org/streams"
+	nsTLS     = "urn:ietf:params:xml:ns:xmpp-tls"
+)
+
+var errXMPPTooMuch = errors.New("starttls: more than 64 KiB before the upgrade")
+
+// xmppReader feeds encoding/xml from c.r one byte at a time, as an
+// io.ByteReader, so the decoder reads nothing beyond the token it
+// returns (what a server sends after <proceed/> stays in c.r, where
+// prepare finds it), counting every byte against c's 64 KiB budget. It
+// keeps the text read since the last '<' (up to maxLine bytes): the
+// start tag the decoder has just returned, to show it.
+type xmppReader struct {
+	c   *client
+	tag []byte
+}
+
+func (x *xmppReader) ReadByte() (byte, error) {
+	b, err := x.c.r.ReadByte()
+	if err != nil {
+		return 0, err
+	}
+	if x.c.read++; x.c.read > maxBytes {
+		return 0, errXMPPTooMuch
+	}
+	if b == '<' {
+		x.tag = x.tag[:0]
+	}
+	if len(x.tag) < maxLine {
+		x.tag = append(x.tag, b)
+	}
+	return b, nil
+}
+
+func (x *xmppReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	b, err := x.ReadByte()
+	if err != nil {
+		return 0, err
+	}
+	p[0] = b
+	return 1, nil
+}
+
 // xmpp: the stream header, the features, <starttls/>, <proceed/> (RFC
-// 6120 section 5).
+// 6120 sections 4.2, 5.4.2). The server's XML is read by encoding/xml
+// with its namespaces resolved: what counts is the element's namespace,
+// whatever prefix (or default namespace) the server declares for it.
 func (c *client) xmpp(domain string) error {
 	header := "<?xml version='1.0'?><stream:stream to='" + xmlEscape(domain) +
 		"' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
 	if _, err := io.WriteString(c.conn, header); err != nil {
 		return err
 	}
-	features, err := c.readUntil("</stream:features>")
+	x := &xmppReader{c: c}
+	d := xml.NewDecoder(x)
+	started := false
+	// next returns the next element start or end, skipping whitespace
+	// between elements and, before the stream, the XML declaration. RFC
+	// 6120 11.1 forbids comments, processing instructions and DTDs, and
+	// the stream holds no text outside its children.
+	next := func(step string) (xml.Token, error) {
+		for {
+			t, err := d.Token()
+			if err != nil {
+				return nil, err
+			}
+			switch t := t.(type) {
+			case xml.StartElement, xml.EndElement:
+				return t, nil
+			case xml.CharData:
+				if len(bytes.TrimSpace(t)) == 0 {
+					continue
+				}
+				return nil, &UnexpectedError{c.proto, step, "text " + strconv.Quote(string(t))}
+			case xml.ProcInst:
+				if t.Target == "xml" && !started {
+					continue
+				}
+			}
+			return nil, &UnexpectedError{c.proto, step, "XML that RFC 6120 11.1 forbids: " + strconv.Quote(string(x.tag))}
+		}
+	}
+	// unexpected names what the server sent instead: a stream error by
+	// its condition, the closing of the stream, or the start tag.
+	unexpected := func(step string, t xml.Token) error {
+		switch t := t.(type) {
+		case xml.EndElement:
+			return &UnexpectedError{c.proto, step, "the end of the stream"}
+		case xml.StartElement:
+			if t.Name.Space == nsStreams && t.Name.Local == "error" {
+				got := "stream error"
+				if ct, err := next(step); err == nil {
+					if cond, ok := ct.(xml.StartElement); ok {
+						got += " <" + cond.Name.Local + "/>"
+					}
+				}
+				return &UnexpectedError{c.proto, step, got}
+			}
+		}
+		return &UnexpectedError{c.proto, step, string(x.tag)}
+	}
+
+	t, err := next("the stream header")
 	if err != nil {
 		return err
 	}
-	c.ann.Banner = between(features, "<stream:stream", ">")
-	c.ann.Capabilities = xmlChildren(between(features, "<stream:features>", "</stream:features>"))
-	if !bytes.Contains([]byte(features), []byte("urn:ietf:params:xml:ns:xmpp-tls")) {
+	st, ok := t.(xml.StartElement)
+	if !ok || st.Name.Space != nsStreams || st.Name.Local != "stream" {
+		return unexpected("the stream header", t)
+	}
+	started = true
+	// The stream header's attributes, as sent.
+	if tag := string(x.tag); strings.HasSuffix(tag, ">") {
+		if i := strings.IndexAny(tag, " \t\r\n>"); i >= 0 {
+			c.ann.Banner = tag[i : len(tag)-1]
+		}
+	}
+
+	// RFC 6120 4.3.2: the features follow the stream header.
+	if t, err = next("the stream header"); err != nil {
+		return err
+	}
+	if st, ok := t.(xml.StartElement); !ok || st.Name.Space != nsStreams || st.Name.Local != "features" {
+		return unexpected("the stream header", t)
+	}
+	offered := false
+	for {
+		t, err := next("the stream features")
+		if err != nil {
+			return err
+		}
+		f, ok := t.(xml.StartElement)
+		if !ok {
+			break // </features>: the decoder checks that it matches
+		}
+		c.ann.Capabilities = append(c.ann.Capabilities, f.Name.Local)
+		if f.Name.Space == nsTLS && f.Name.Local == "starttls" {
+			offered = true
+		}
+		if err := d.Skip(); err != nil {
+			return err
+		}
+	}
+	if !offered {
 		return ErrNotOffered
 	}
+
 	if _, err := io.WriteString(c.conn, "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"); err != nil {
 		return err
 	}
-	answer, err := c.readUntil("/>")
-	if err != nil {
+	if t, err = next("<starttls/>"); err != nil {
 		return err
 	}
-	switch {
-	case strings.Contains(answer, "<proceed"):
-		return nil
-	case strings.Contains(answer, "<failure"):
-		return &RefusedError{c.proto, strings.TrimSpace(answer)}
-	}
-	return &UnexpectedError{c.proto, "<starttls/>", strings.TrimSpace(answer)}
-}
-
-// readUntil reads until the text ends with end, bounded.
-func (c *client) readUntil(end string) (string, error) {
-	var b []byte
-	for !bytes.HasSuffix(b, []byte(end)) {
-		x, err := c.r.ReadByte()
-		if err != nil {
-			return string(b), err
-		}
-		b = append(b, x)
-		if len(b) > maxBytes {
-			return "", errors.New("starttls: more than 64 KiB before the upgrade")
+	if a, ok := t.(xml.StartElement); ok && a.Name.Space == nsTLS {
+		switch a.Name.Local {
+		case "proceed":
+			// Read up to </proceed> (nothing more for <proceed/>).
+			return d.Skip()
+		case "failure":
+			return &RefusedError{c.proto, string(x.tag)}
 		}
 	}
-	return string(b), nil
-}
-
-func between(s, from, to string) string {
-	i := strings.Index(s, from)
-	if i < 0 {
-		return ""
-	}
-	s = s[i+len(from):]
-	if j := strings.Index(s, to); j >= 0 {
-		return s[:j]
-	}
-	return s
-}
-
-// xmlChildren names the top-level elements of a features block.
-func xmlChildren(s string) []string {
-	var out []string
-	depth := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] != '<' {
-			continue
-		}
-		j := strings.IndexByte(s[i:], '>')
-		if j < 0 {
-			break
-		}
-		tag := s[i+1 : i+j]
-		switch {
-		case strings.HasPrefix(tag, "/"):
-			depth--
-		default:
-			if depth == 0 {
-				name := tag
-				if k := strings.IndexAny(name, " /"); k >= 0 {
-					name = name[:k]
-				}
-				out = append(out, name)
-			}
-			if !strings.HasSuffix(tag, "/") {
-				depth++
-			}
-		}
-		i += j
-	}
-	return out
+	return unexpected("<starttls/>", t)
 }
 
 func xmlEscape(s string) string {

@@ -36,7 +36,7 @@ func FuzzPrepare(f *testing.F) {
 		starttls.IMAP:     "* OK ready\r\n* CAPABILITY IMAP4rev1 STARTTLS\r\na1 OK done\r\na2 OK begin\r\n",
 		starttls.POP3:     "+OK ready\r\n+OK\r\nSTLS\r\n.\r\n+OK begin\r\n",
 		starttls.FTP:      "220 ftp\r\n211-Features:\r\n AUTH TLS\r\n211 End\r\n234 go\r\n",
-		starttls.XMPP:     "<stream:stream from='x' id='1'><stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features><proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
+		starttls.XMPP:     "<stream:stream xmlns:stream='http://etherx.jabber.org/streams' from='x' id='1'><stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features><proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
 		starttls.LDAP:     "\x30\x0c\x02\x01\x01\x78\x07\x0a\x01\x00\x04\x00\x04\x00",
 		starttls.Postgres: "S",
 		starttls.Sieve:    "\"IMPLEMENTATION\" \"x\"\r\n\"STARTTLS\"\r\nOK\r\nOK begin\r\n",
@@ -46,6 +46,7 @@ func FuzzPrepare(f *testing.F) {
 			f.Add(uint8(i), []byte(s))
 		}
 	}
+	f.Add(uint8(5), []byte("<?xml version='1.0'?><s:stream xmlns:s='http://etherx.jabber.org/streams'><s:features><t:starttls xmlns:t='urn:ietf:params:xml:ns:xmpp-tls'/></s:features><failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"))
 	f.Add(uint8(6), []byte("\x30\x84\xff\xff\xff\xff"))
 	f.Add(uint8(6), []byte("\x30\x83\x01\x00\x00"))
 	f.Fuzz(func(t *testing.T, which uint8, script []byte) {
