@@ -53,6 +53,10 @@ func NewRedis(ctx context.Context, rawURL string, key []byte) (*Redis, error) {
 	opts.ReadTimeout = 3 * time.Second
 	opts.WriteTimeout = 3 * time.Second
 	opts.MaxRetries = 1
+	// go-redis allocates what a reply announces ($<n>, *<n>) before it
+	// reads it: every connection reads through a guard that refuses, and
+	// closes the connection on, an announcement over the store's limits.
+	opts.Dialer = guardDialer(redis.NewDialer(opts))
 	// go-redis logs dial failures on its own; the store's callers say
 	// what failed, once.
 	redis.SetLogger(quietLogger{})
@@ -90,20 +94,25 @@ func (r *Redis) open(key string, rec []byte) ([]byte, error) {
 	return data, nil
 }
 
-// Get implements Store.
+// Get implements Store. A record the server announces as longer than
+// MaxValueSize (sealed) is refused before anything is allocated for it
+// (ErrTooLarge), and the connection it came on is closed.
 func (r *Redis) Get(ctx context.Context, key string) ([]byte, error) {
 	rec, err := r.client.Get(ctx, r.prefix+key).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: redis: %v", err)
+		return nil, fmt.Errorf("store: redis: get %s: %w", key, err)
 	}
 	return r.open(key, rec)
 }
 
-// Put implements Store.
+// Put implements Store; it refuses data over MaxValueSize.
 func (r *Redis) Put(ctx context.Context, key string, data []byte) error {
+	if err := checkSize(key, data); err != nil {
+		return err
+	}
 	if err := r.client.Set(ctx, r.prefix+key, r.seal(key, data), 0).Err(); err != nil {
 		return fmt.Errorf("store: redis: %v", err)
 	}
@@ -112,6 +121,9 @@ func (r *Redis) Put(ctx context.Context, key string, data []byte) error {
 
 // PutExpiring is Put with an expiry.
 func (r *Redis) PutExpiring(ctx context.Context, key string, data []byte, ttl time.Duration) error {
+	if err := checkSize(key, data); err != nil {
+		return err
+	}
 	if err := r.client.Set(ctx, r.prefix+key, r.seal(key, data), ttl).Err(); err != nil {
 		return fmt.Errorf("store: redis: %v", err)
 	}

@@ -78,6 +78,18 @@ func TestStores(t *testing.T) {
 			if b, err := s.Get(ctx, "certs/a.pem"); err != nil || string(b) != "hello" {
 				t.Fatalf("got %q %v", b, err)
 			}
+			// A value of MaxValueSize round-trips; one byte more is
+			// refused by Put.
+			atCap := bytes.Repeat([]byte{'c'}, MaxValueSize)
+			if err := s.Put(ctx, "certs/cap.pem", atCap); err != nil {
+				t.Fatal(err)
+			}
+			if b, err := s.Get(ctx, "certs/cap.pem"); err != nil || !bytes.Equal(b, atCap) {
+				t.Fatalf("a value of MaxValueSize: %d bytes, %v", len(b), err)
+			}
+			if err := s.Put(ctx, "certs/cap.pem", append(atCap, 'd')); !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("a value over MaxValueSize: %v", err)
+			}
 			unlock, err := s.Lock(ctx, "x")
 			if err != nil {
 				t.Fatal(err)
