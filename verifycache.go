@@ -108,14 +108,16 @@ func (v *verifyCache) put(key verifyKeyT, chains [][]*x509.Certificate, now time
 	}
 	if len(v.m) >= verifyCacheSize {
 		// Drop the entries past their time or whose roots are gone,
-		// else any one.
+		// then others until an eighth is free: the scan runs once per
+		// verifyCacheSize/8 new entries at most, not at each one (a
+		// program that makes a pool per connection fills the cache).
 		for k, old := range v.m {
 			if !now.Before(old.until) || k.roots != (weak.Pointer[x509.CertPool]{}) && k.roots.Value() == nil {
 				delete(v.m, k)
 			}
 		}
 		for k := range v.m {
-			if len(v.m) < verifyCacheSize {
+			if len(v.m) <= verifyCacheSize-verifyCacheSize/8 {
 				break
 			}
 			delete(v.m, k)
