@@ -33,7 +33,7 @@ var idleConns = flag.Int("idle.conns", 1000, "connections BenchmarkIdleServer ho
 // `traffic` bytes each way (0 or 20 KB: buffers have been used), as the
 // live heap after two collections, less what the listener held before.
 //
-//	go test -run '^$' -bench IdleServer -benchtime 1x ./bench/ -idle.conns 19990
+//	go test -run '^$' -bench IdleServer -benchtime 1x ./bench/ -args -idle.conns 19900
 func BenchmarkIdleServer(b *testing.B) { runIdle(b, idleServer) }
 
 // runIdle runs an idle-memory measurement for each library (and plain

@@ -25,7 +25,7 @@ import (
 // library's times. It prints the median ratio with its range, and
 // allocations and bytes per operation:
 //
-//	go test -run '^$' -bench Ratios -benchtime 1x ./bench/ [-ratio.rounds 16] [-ratio.cases handshake]
+//	go test -run '^$' -bench Ratios -benchtime 1x ./bench/ [-args -ratio.rounds 24 -ratio.cases 'TLS 1.3']
 func BenchmarkRatios(b *testing.B) {
 	for _, rc := range ratioCases() {
 		if !strings.Contains(rc.name, *ratioFilter) {
