@@ -1,6 +1,7 @@
 package hasp_test
 
 import (
+	"io"
 	"net"
 	"sync/atomic"
 	"testing"
@@ -71,5 +72,32 @@ func TestOneWritePerFlight(t *testing.T) {
 			cli.Close()
 			srv.Close()
 		})
+	}
+}
+
+// A Write goes out in as few writes as the record buffer allows: two full
+// records per write (crypto/tls makes one per record), so a Write of up to
+// 32 KiB — io.Copy's buffer — is one write, and a larger one a write per
+// 32 KiB, which bounds what a writing connection holds.
+func TestWritesPerWrite(t *testing.T) {
+	x, y := memconn.Pipe()
+	cw := &writeCounter{Conn: x}
+	cli, srv := hasp.Client(cw, haspClientConfig()), hasp.Server(y, haspServerConfig(testcerts.P256))
+	if cerr, serr := handshake(cli, srv); cerr != nil || serr != nil {
+		t.Fatalf("client %v, server %v", cerr, serr)
+	}
+	go io.Copy(io.Discard, srv)
+	defer cli.Close()
+	for _, tc := range []struct{ size, writes int }{
+		{1, 1}, {1 << 10, 1}, {16 << 10, 1}, {16<<10 + 1, 1}, {32 << 10, 1},
+		{32<<10 + 1, 2}, {64 << 10, 2}, {256 << 10, 8},
+	} {
+		before := cw.n.Load()
+		if _, err := cli.Write(make([]byte, tc.size)); err != nil {
+			t.Fatal(err)
+		}
+		if got := int(cw.n.Load() - before); got != tc.writes {
+			t.Errorf("Write of %d bytes: %d writes underneath, want %d", tc.size, got, tc.writes)
+		}
 	}
 }
