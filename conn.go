@@ -98,6 +98,9 @@ type Conn struct {
 	// Under outMu.
 	wLevel     engine.Level
 	closedSend bool
+	// ccsOwed: a compatibility CCS waits for the next flight (apply) or
+	// an alert (sendAlertLocked).
+	ccsOwed bool
 }
 
 // Client returns a client-side connection over conn.
@@ -174,9 +177,10 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 		// An idle connection from now on drops its AEAD state while
 		// it waits (record.Conn.Park).
 		c.rec.Park(&c.outMu)
-		if !c.rec.Buffered() {
-			c.rec.Release()
-		}
+		// What the peer sent after its last handshake message (a
+		// server's tickets, sent with its flight) waits for the first
+		// Read in a buffer of its size, not in a pooled record buffer.
+		c.rec.Compact()
 	}
 	c.outMu.Unlock()
 	c.inMu.Unlock()
@@ -269,6 +273,12 @@ func sends(acts []engine.Action) bool {
 func (c *Conn) apply(acts []engine.Action) error {
 	// first and joined hold the handshake messages not yet in records:
 	// first alone (no copy), or several joined in joined.
+	if c.ccsOwed && sends(acts) {
+		c.ccsOwed = false
+		if err := c.rec.WriteRecord(wire.TypeChangeCipherSpec, []byte{1}); err != nil {
+			return c.fatal(err)
+		}
+	}
 	var first, joined []byte
 	var joinedBuf *[]byte // from joinPool
 	flush := func() error {
@@ -303,6 +313,15 @@ func (c *Conn) apply(acts []engine.Action) error {
 				joined = append(joined, a.Msg...)
 			}
 		case engine.ActSendCCS:
+			if !sends(acts) {
+				// A compatibility CCS alone (a TLS 1.3 client's, queued
+				// at the ServerHello so that it precedes every protected
+				// record of ours) goes with the Finished that follows:
+				// one write and one wakeup of the peer instead of two,
+				// and no write buffer held meanwhile.
+				c.ccsOwed = true
+				break
+			}
 			if err = flush(); err == nil {
 				err = c.rec.WriteRecord(wire.TypeChangeCipherSpec, []byte{1})
 			}
@@ -347,13 +366,6 @@ func (c *Conn) apply(acts []engine.Action) error {
 	}
 	if err := flush(); err != nil {
 		return c.fatal(err)
-	}
-	if !sends(acts) {
-		// A compatibility CCS alone (a TLS 1.3 client's, queued at the
-		// ServerHello so that it precedes every protected record of
-		// ours) waits for the Finished it goes with: one write, and one
-		// wakeup of the peer, instead of two.
-		return nil
 	}
 	if err := c.rec.Flush(); err != nil {
 		c.writeErr = err
@@ -554,6 +566,12 @@ func (c *Conn) sendAlertLocked(a wire.Alert) {
 	level := wire.AlertLevelFatal
 	if a == wire.AlertCloseNotify || a == wire.AlertUserCanceled {
 		level = wire.AlertLevelWarning
+	}
+	if c.ccsOwed {
+		// The compatibility CCS goes before any protected record of
+		// ours, an alert included (RFC 8446 appendix D.4).
+		c.ccsOwed = false
+		c.rec.WriteRecord(wire.TypeChangeCipherSpec, []byte{1})
 	}
 	c.rec.WriteRecord(wire.TypeAlert, []byte{level, byte(a)})
 	if err := c.rec.Flush(); err != nil {

@@ -121,3 +121,46 @@ func TestIdleAfterPostHandshakeMessages(t *testing.T) {
 		}
 	}
 }
+
+// A server's tickets arrive with its flight (RFC 8446 4.6.1), so when a
+// client's Handshake returns they are often read already, waiting for the
+// first Read. They wait in a buffer of their size, not in a pooled record
+// buffer (record.Conn.Compact), and the first Read still takes them in.
+func TestTicketsWaitCompacted(t *testing.T) {
+	ca := testcerts.NewCA("compact CA")
+	l := ca.Issue(testcerts.P256, "localhost")
+	scfg := &Config{Certificates: []Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}}}
+	cache := NewLRUClientSessionCache(4)
+	ccfg := &Config{ServerName: "localhost", RootCAs: ca.Pool(), ClientSessionCache: cache}
+	a, b := tcpConns(t)
+	c, s := Client(a, ccfg), Server(b, scfg)
+	errc := make(chan error, 1)
+	go func() { errc <- s.Handshake() }()
+	if err := c.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	// The server's flight, tickets included, was one write: the client
+	// has most likely read the tickets with it.
+	pending, pooled := c.rec.Held()
+	if pooled {
+		t.Fatalf("after the handshake the client holds a pooled record buffer (%d bytes pending)", pending)
+	}
+	if pending == 0 {
+		t.Log("the tickets were not read with the flight on this run")
+	}
+	go s.Write([]byte("hello"))
+	buf := make([]byte, 16)
+	n, err := io.ReadAtLeast(c, buf, 5)
+	if err != nil || string(buf[:n]) != "hello" {
+		t.Fatalf("read %q, %v", buf[:n], err)
+	}
+	if _, ok := cache.Get(c.sessionKey()); !ok {
+		t.Fatal("the tickets that waited were not taken in")
+	}
+	if pending, pooled := c.rec.Held(); pending != 0 || pooled {
+		t.Fatalf("after the Read: %d bytes pending, pooled buffer %v", pending, pooled)
+	}
+}

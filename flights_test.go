@@ -1,8 +1,12 @@
 package hasp_test
 
 import (
+	"bytes"
+	"crypto/x509"
+	"errors"
 	"io"
 	"net"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -99,5 +103,86 @@ func TestWritesPerWrite(t *testing.T) {
 		if got := int(cw.n.Load() - before); got != tc.writes {
 			t.Errorf("Write of %d bytes: %d writes underneath, want %d", tc.size, got, tc.writes)
 		}
+	}
+}
+
+// A server check that runs at the client's Finished (VerifyPeerCertificate
+// or VerifyConnection, even with no client certificate asked for) keeps the
+// tickets until it has passed: a ticket sent with the server's flight would
+// let the client resume past a refusal, since a resumed handshake runs
+// neither chain check again.
+func TestTicketsWaitForServerChecks(t *testing.T) {
+	refuse := errors.New("refused by the server's hook")
+	for _, tc := range []struct {
+		name string
+		set  func(*hasp.Config)
+	}{
+		{"VerifyPeerCertificate", func(c *hasp.Config) {
+			c.VerifyPeerCertificate = func([][]byte, [][]*x509.Certificate) error { return refuse }
+		}},
+		{"VerifyConnection", func(c *hasp.Config) {
+			c.VerifyConnection = func(hasp.ConnectionState) error { return refuse }
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cc := haspClientConfig()
+			cc.ClientSessionCache = hasp.NewLRUClientSessionCache(4)
+			sc := haspServerConfig(testcerts.P256)
+			tc.set(sc)
+			for i := 0; i < 2; i++ {
+				x, y := memconn.Pipe()
+				cli, srv := hasp.Client(x, cc), hasp.Server(y, sc)
+				_, serr := handshake(cli, srv)
+				if !errors.Is(serr, refuse) {
+					t.Fatalf("connection %d: server %v; want the hook's refusal", i, serr)
+				}
+				// Whatever the client took in before the alert.
+				cli.Read(make([]byte, 1))
+				if i == 1 && cli.ConnectionState().DidResume {
+					t.Fatal("the second connection resumed past the server's refusal")
+				}
+				cli.Close()
+				srv.Close()
+			}
+		})
+	}
+}
+
+// writeRecorder keeps what is written to a connection, write by write.
+type writeRecorder struct {
+	net.Conn
+	mu     sync.Mutex
+	writes [][]byte
+}
+
+func (w *writeRecorder) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	w.writes = append(w.writes, append([]byte(nil), p...))
+	w.mu.Unlock()
+	return w.Conn.Write(p)
+}
+
+// The client's compatibility CCS waits for its second flight, but it still
+// precedes every protected record it sends (RFC 8446 appendix D.4): when
+// the client refuses the server's certificate, its encrypted alert comes
+// right after the CCS, in the write that follows the ClientHello.
+func TestCCSBeforeAlert(t *testing.T) {
+	x, y := memconn.Pipe()
+	rec := &writeRecorder{Conn: x}
+	cc := &hasp.Config{ServerName: "localhost", RootCAs: testcerts.NewCA("another CA").Pool()}
+	cli, srv := hasp.Client(rec, cc), hasp.Server(y, haspServerConfig(testcerts.P256))
+	cerr, _ := handshake(cli, srv)
+	if cerr == nil {
+		t.Fatal("the client took a certificate from an unknown CA")
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.writes) != 2 {
+		t.Fatalf("%d writes; want the ClientHello and then the CCS with the alert", len(rec.writes))
+	}
+	second := rec.writes[1]
+	ccs := []byte{20, 3, 3, 0, 1, 1}
+	if !bytes.HasPrefix(second, ccs) || len(second) <= len(ccs) || second[len(ccs)] != 23 {
+		t.Fatalf("second write % x; want a CCS record then a protected record", second)
 	}
 }

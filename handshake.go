@@ -162,8 +162,9 @@ func (c *handshaker) engineConfig() (*engine.Config, error) {
 			}
 			ec.TicketLifetime = cfg.TicketLifetime
 			// Tickets go with the server's flight unless a check at the
-			// client's Finished could still refuse the connection.
-			ec.TicketsInFlight = cfg.VerifyConnection == nil && cfg.Trust == nil
+			// client's Finished could still refuse the connection: a
+			// ticket sent before it would resume past it.
+			ec.TicketsInFlight = !cfg.checksAtClientFinished()
 			ec.SealTicket = c.sealSession
 			ec.OpenTicket = c.openSession
 			ec.PSKWithoutDHE = cfg.ResumptionWithoutDHE
@@ -393,7 +394,9 @@ func (c *handshaker) verifyPeerState(st *engine.State) error {
 		}
 		key := verifyKey(certs, name, c.isClient, roots)
 		if chains, ok := verified.get(key, now); ok {
-			st.VerifiedChains = chains
+			// A copy: the cached chains are the whole process's, and
+			// hooks and ConnectionState hand them to callers.
+			st.VerifiedChains = cloneChains(chains)
 			return c.verifyHooks(st)
 		}
 		opts := x509.VerifyOptions{
@@ -411,6 +414,7 @@ func (c *handshaker) verifyPeerState(st *engine.State) error {
 			opts.Roots = cfg.ClientCAs
 			opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
 		}
+		chainVerifications.Add(1)
 		chains, err := certs[0].Verify(opts)
 		if err != nil {
 			ve := &CertificateVerificationError{UnverifiedCertificates: certs, Err: err}
@@ -421,6 +425,14 @@ func (c *handshaker) verifyPeerState(st *engine.State) error {
 		st.VerifiedChains = chains
 	}
 	return c.verifyHooks(st)
+}
+
+// checksAtClientFinished reports whether a server with this Config may
+// still refuse a connection when the client's Finished arrives, though it
+// asked for no certificate: verifyPeerState runs Trust and verifyHooks
+// then. Keep it in step with them.
+func (cfg *Config) checksAtClientFinished() bool {
+	return cfg.Trust != nil || cfg.VerifyPeerCertificate != nil || cfg.VerifyConnection != nil
 }
 
 // verifyHooks runs VerifyPeerCertificate and VerifyConnection.
@@ -587,4 +599,13 @@ func (c *handshaker) trustPeer(st *engine.State) error {
 	te := &trust.Error{Verdict: v}
 	c.verifyErr.Store(&CertificateVerificationError{UnverifiedCertificates: st.PeerCertificates, Err: te})
 	return &wire.Error{Alert: alertForVerdict(v), Reason: te.Error()}
+}
+
+// cloneChains copies chains and each chain (not the certificates).
+func cloneChains(chains [][]*x509.Certificate) [][]*x509.Certificate {
+	out := make([][]*x509.Certificate, len(chains))
+	for i, ch := range chains {
+		out[i] = slices.Clone(ch)
+	}
+	return out
 }

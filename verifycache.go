@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"sync"
+	"sync/atomic"
 	"time"
 	"weak"
 )
@@ -34,8 +35,12 @@ type verifyKeyT struct {
 	roots weak.Pointer[x509.CertPool]
 }
 
-// verified is the process's cache.
-var verified verifyCache
+// verified is the process's cache; chainVerifications counts the chains
+// crypto/x509 actually verified (for tests: a cache hit does not count).
+var (
+	verified           verifyCache
+	chainVerifications atomic.Int64
+)
 
 type verifyEntry struct {
 	chains    [][]*x509.Certificate

@@ -85,6 +85,8 @@ type Conn struct {
 	// wroteRecord: a record was written (the first gets version 0x0301
 	// when it is a client's first ClientHello).
 	wroteRecord bool
+	// rsmall: rbuf is the exact-size buffer Compact made, not the pool's.
+	rsmall bool
 	// The fields are ordered by size, so that the struct stays within
 	// 416 bytes (Go's size class; an idle connection keeps one).
 }
@@ -302,6 +304,14 @@ func (c *Conn) fill(need int) error {
 			return err
 		}
 	}
+	if c.rsmall && c.rend-c.rstart < need {
+		// The bytes Compact kept, and more to read: into a record
+		// buffer.
+		small := (*c.rbuf)[c.rstart:c.rend]
+		c.takeReadBuffer()
+		c.rsmall = false
+		c.rstart, c.rend = 0, copy(*c.rbuf, small)
+	}
 	buf := *c.rbuf
 	if c.rstart+need > len(buf) {
 		n := copy(buf, buf[c.rstart:c.rend])
@@ -331,10 +341,40 @@ func (c *Conn) takeReadBuffer() {
 // dropReadBuffer gives the read buffer back; what it held is dropped.
 func (c *Conn) dropReadBuffer() {
 	if c.rbuf != nil {
-		bufPool.Put(c.rbuf)
-		c.rbuf = nil
+		if !c.rsmall { // a Compact buffer is not the pool's size
+			bufPool.Put(c.rbuf)
+		}
+		c.rbuf, c.rsmall = nil, false
 		c.rstart, c.rend = 0, 0
 	}
+}
+
+// compactMax is the most Compact moves out of a record buffer.
+const compactMax = 4 << 10
+
+// Compact gives the read buffer back to the pool, keeping what is pending
+// (up to compactMax bytes: a server's tickets after its flight) in a
+// buffer of its own size, which the next read that needs more room
+// trades for a pooled one. Call it from the reading side only.
+func (c *Conn) Compact() {
+	n := c.rend - c.rstart
+	switch {
+	case c.rbuf == nil || c.rsmall:
+	case n == 0:
+		c.dropReadBuffer()
+	case n <= compactMax:
+		small := make([]byte, n)
+		copy(small, (*c.rbuf)[c.rstart:c.rend])
+		c.dropReadBuffer()
+		c.rbuf, c.rsmall = &small, true
+		c.rstart, c.rend = 0, n
+	}
+}
+
+// Held reports, for tests, how many bytes the read buffer holds and
+// whether it is a pooled record buffer.
+func (c *Conn) Held() (pending int, pooled bool) {
+	return c.rend - c.rstart, c.rbuf != nil && !c.rsmall
 }
 
 // Release gives the read buffer back to the pool when nothing is pending;
