@@ -181,7 +181,12 @@ type Config struct {
 	// GetClientCertificate, when set, picks a client's certificate.
 	GetClientCertificate func(*CertificateRequestInfo) (*Certificate, error)
 
-	// RootCAs verify servers; the system pool when nil.
+	// RootCAs verify servers; the system pool when nil. A chain verified
+	// against a pool is remembered for the process (5 minutes at most,
+	// never past a certificate's validity), keyed by the certificates, the
+	// name and the pool itself: another Config with the same pool (a
+	// Clone) does not verify it again, a new pool does. The handshake's
+	// signature and the name are checked every time.
 	RootCAs *x509.CertPool
 	// Trust, when set, decides whether to trust the peer (a server's
 	// chain on a client, a client's on a server) with hasp's trust
