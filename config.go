@@ -283,7 +283,11 @@ type Config struct {
 	// up forward secrecy for that connection.
 	ResumptionWithoutDHE bool
 	// TicketCount is how many tickets a server sends after a handshake
-	// (default 2).
+	// (default 2), to a client that can use them (RFC 8446 4.2.9). A TLS
+	// 1.3 server that asked for no client certificate, and has no Trust,
+	// VerifyPeerCertificate or VerifyConnection that could still refuse
+	// the client at its Finished, sends them with its own flight (RFC 8446
+	// 4.6.1); otherwise after the client's Finished.
 	TicketCount int
 	// TicketLifetime bounds ticket lifetimes (at most 7 days, and never
 	// past the certificate's NotAfter).
