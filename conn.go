@@ -611,9 +611,18 @@ func (c *Conn) Read(b []byte) (n int, err error) {
 		if !c.rec.Buffered() {
 			// About to wait for the peer (after a record that carried no
 			// data, a ticket or a KeyUpdate, too): an idle connection
-			// holds no record buffer and no engine (see conn_idle.go).
+			// holds no record buffer and no engine (see conn_idle.go),
+			// and waits here, not deep in readRecord, so that its
+			// goroutine's stack can shrink (record.Conn.Wait).
 			c.rec.Release()
 			c.freezeEngine()
+			if err := c.rec.Wait(); err != nil {
+				err = c.readFailure(err)
+				if !isTimeout(err) {
+					c.readErr = err
+				}
+				return 0, err
+			}
 		}
 		if err := c.readRecord(); err != nil {
 			if !isTimeout(err) {

@@ -3,6 +3,7 @@ package hasp
 import (
 	"io"
 	"net"
+	"runtime"
 	"testing"
 	"time"
 
@@ -162,5 +163,80 @@ func TestTicketsWaitCompacted(t *testing.T) {
 	}
 	if pending, pooled := c.rec.Held(); pending != 0 || pooled {
 		t.Fatalf("after the Read: %d bytes pending, pooled buffer %v", pending, pooled)
+	}
+}
+
+// A server goroutine that ran the handshake and then waits in Read, as
+// every server's does, ends up with the stack a plain TCP reader has: the
+// handshake grew it to 8 KiB or more, and the runtime halves a parked
+// goroutine's stack only while its frames and 800 bytes more fill less
+// than a quarter of it, so Read waits in a shallow frame (record.Conn.Wait,
+// not deep in ReadRecord). Before that change: about 8.5 KiB per
+// connection here, now about 4.
+func TestIdleStackShrinks(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's instrumentation deepens every frame; the plain run (go test ./..., in CI too) checks the stack")
+	}
+	ca := testcerts.NewCA("stack CA")
+	l := ca.Issue(testcerts.P256, "localhost")
+	scfg := &Config{Certificates: []Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}}}
+	ccfg := &Config{ServerName: "localhost", RootCAs: ca.Pool()}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	const n = 100
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	var conns []net.Conn
+	var servers []*Conn
+	parked := make(chan struct{}, n)
+	for i := 0; i < n; i++ {
+		acc := make(chan net.Conn, 1)
+		go func() { c, _ := ln.Accept(); acc <- c }()
+		a, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := <-acc
+		c, s := Client(a, ccfg), Server(b, scfg)
+		conns = append(conns, c, s)
+		servers = append(servers, s)
+		go c.Handshake()
+		go func() {
+			if s.Handshake() != nil {
+				return
+			}
+			parked <- struct{}{}
+			s.Read(make([]byte, 1))
+		}()
+	}
+	for i := 0; i < n; i++ {
+		<-parked
+	}
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		waiting := 0
+		for _, s := range servers {
+			if w, _, _, _ := s.rec.IdleState(); w {
+				waiting++
+			}
+		}
+		if waiting == n {
+			break
+		}
+	}
+	for range 4 {
+		runtime.GC()
+	}
+	runtime.ReadMemStats(&after)
+	perConn := int64(after.StackInuse-before.StackInuse) / n
+	t.Logf("stack per idle server connection: %d bytes", perConn)
+	if perConn > 7<<10 {
+		t.Errorf("an idle server connection's goroutine keeps %d bytes of stack; a shallow wait lets it shrink to about 4 KiB", perConn)
+	}
+	for _, c := range conns {
+		c.Close()
 	}
 }

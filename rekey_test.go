@@ -64,7 +64,9 @@ func TestKeyUpdateDuringTransfer(t *testing.T) {
 // reads EOF, and our Read says why.
 func TestIdleTimeout(t *testing.T) {
 	sc := haspServerConfig(testcerts.P256)
-	sc.IdleTimeout = 150 * time.Millisecond
+	// Ten times the gap between the exchanges below, so that a loaded
+	// machine's late wakeup does not look like idleness.
+	sc.IdleTimeout = 600 * time.Millisecond
 	cli, srv := haspPair(t, haspClientConfig(), sc)
 	// Activity keeps it open.
 	for i := 0; i < 4; i++ {

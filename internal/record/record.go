@@ -279,28 +279,45 @@ func (c *Conn) SkipEarlyData(n int) { c.skipEarly = int32(min(n, 1<<30)) }
 // Buffered reports whether raw input is waiting.
 func (c *Conn) Buffered() bool { return c.rend > c.rstart }
 
+// Wait waits until the peer's next bytes arrive, holding no record
+// buffer meanwhile, and returns with them buffered (or with the stream's
+// error). A reader about to wait calls it before ReadRecord, so that an
+// idle connection's goroutine parks in a shallow stack: the runtime halves
+// a parked goroutine's stack only when less than a quarter of it is in
+// use, counting 800 bytes more than the frames (runtime.shrinkstack), and
+// ReadRecord's deep frames kept the stack a handshake grew at 8 KiB.
+func (c *Conn) Wait() error {
+	if c.rbuf != nil {
+		return nil
+	}
+	_, err := c.wakeUp()
+	return err
+}
+
+// wakeUp is the first read into an empty buffer: readWake waits without
+// a record buffer (on a socket it reads into one only once bytes are
+// there; elsewhere into the small wake array) and returns holding none on
+// error. err is the stream's error, which may come with bytes.
+func (c *Conn) wakeUp() (n int, err error) {
+	n, err = c.readWake()
+	if n == 0 {
+		if err == nil {
+			err = io.ErrNoProgress
+		}
+		return 0, err
+	}
+	if c.rbuf == nil {
+		c.takeReadBuffer()
+		c.rstart, c.rend = 0, copy(*c.rbuf, c.wake[:n])
+	} else {
+		c.rstart, c.rend = 0, n
+	}
+	return n, nil
+}
+
 func (c *Conn) fill(need int) error {
 	if c.rbuf == nil {
-		// Nothing held: readWake waits without a record buffer (on a
-		// socket it reads into one only once bytes are there; elsewhere
-		// into the small wake array) and returns holding none on error.
-		n, err := c.readWake()
-		if n == 0 {
-			if err == nil {
-				err = io.ErrNoProgress
-			}
-			return err
-		}
-		if c.rbuf == nil {
-			c.takeReadBuffer()
-			c.rstart, c.rend = 0, copy(*c.rbuf, c.wake[:n])
-		} else {
-			c.rstart, c.rend = 0, n
-		}
-		if c.rend < need && err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
+		if _, err := c.wakeUp(); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package hasp
+
+const raceEnabled = false
