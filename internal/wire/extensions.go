@@ -183,8 +183,12 @@ func marshalsItself(msg uint8, typ uint16) bool {
 		return parsesItself(typ)
 	case TypeServerHello:
 		switch typ {
+		// ExtServerName too: Marshal writes the TLS 1.2 ack from
+		// ServerNameAck, and a second server_name from Extra would be a
+		// repeated extension (RFC 5246 7.4.1.4, RFC 8446 4.2).
 		case ExtSupportedVersions, ExtKeyShare, ExtCookie, ExtPreSharedKey, ExtALPN, ExtStatusRequest,
-			ExtSCT, ExtExtendedMasterSecret, ExtRenegotiationInfo, ExtSessionTicket, ExtECPointFormats:
+			ExtSCT, ExtExtendedMasterSecret, ExtRenegotiationInfo, ExtSessionTicket, ExtECPointFormats,
+			ExtServerName:
 			return true
 		}
 	case TypeEncryptedExtensions:

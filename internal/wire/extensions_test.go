@@ -396,7 +396,7 @@ func TestExtraRefusalMatchesEncoder(t *testing.T) {
 		t.Fatal(err)
 	}
 	sh12 := ServerHello{Vers: VersionTLS12, CipherSuite: 0xc02b, ALPN: "h2", StatusRequest: true, SCTs: [][]byte{{1}},
-		EMS: true, HasSecureReneg: true, TicketSupported: true, HasPointFormats: true, PointFormats: []uint8{0}}
+		EMS: true, HasSecureReneg: true, TicketSupported: true, HasPointFormats: true, PointFormats: []uint8{0}, ServerNameAck: true}
 	sh13 := ServerHello{Vers: VersionTLS12, CipherSuite: 0x1301, SupportedVersion: 0x0304, KeyShare: KeyShare{29, []byte{1}},
 		HasSelectedPSK: true, Cookie: []byte("c")}
 	var shBack, shBack2 ServerHello
