@@ -39,11 +39,22 @@ func FuzzServerEngine(f *testing.F) {
 	f.Add(append([]byte{0}, acts[0].Msg...))
 	f.Add(append([]byte{0}, rfcClientHello...))
 	f.Add(append(append([]byte{0}, rfcHRRClientHello1...), rfcHRRClientHello2...))
+	// A client that keeps tickets (it offers psk_dhe_ke), to a server
+	// that sends them with its flight (bit 2 of the first byte).
+	kc := clientConfig()
+	kc.KeyShares = []uint16{wire.GroupX25519}
+	kc.OnTicket = func(*Ticket) {}
+	kacts, _ := NewClient(kc).Start()
+	f.Add(append([]byte{4}, kacts[0].Msg...))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		// x25519 only: ML-KEM under coverage instrumentation would slow
 		// the fuzzer a hundredfold without reaching more of the engine.
 		cfg := serverConfig()
 		cfg.Groups = []uint16{wire.GroupX25519, wire.GroupSecp256r1}
+		if len(b) > 0 && b[0]&4 != 0 {
+			// feed takes the level from the low two bits.
+			cfg.Tickets, cfg.TicketsInFlight = 2, true
+		}
 		feed(t, NewServer(cfg), b)
 	})
 }

@@ -219,3 +219,66 @@ func TestUnprotectedAlertAfterKeys(t *testing.T) {
 		t.Fatalf("error %q does not name the alert it carried", err)
 	}
 }
+
+// chunkReader returns at most n bytes per Read.
+type chunkReader struct {
+	r io.Reader
+	n int
+}
+
+func (c chunkReader) Read(p []byte) (int, error) {
+	if len(p) > c.n {
+		p = p[:c.n]
+	}
+	return c.r.Read(p)
+}
+
+// FuzzCompact reads the same bytes twice, in chunks of the same size:
+// once plainly, once with Compact and Wait between records, as a
+// connection does after its handshake and before each wait. Both see the
+// same records and the same end.
+func FuzzCompact(f *testing.F) {
+	s := suite.ByID(wire.TLS_AES_128_GCM_SHA256)
+	var sealed bytes.Buffer
+	w := New(rw{nil, &sealed})
+	w.SetWriteKey(s, make([]byte, 32))
+	w.WriteRecord(wire.TypeHandshake, []byte{4, 0, 0, 1, 0})
+	w.WriteRecord(wire.TypeApplicationData, bytes.Repeat([]byte("x"), 5000))
+	w.WriteRecord(wire.TypeApplicationData, []byte("hello"))
+	w.Flush()
+	f.Add(sealed.Bytes(), uint16(7))
+	f.Add(sealed.Bytes(), uint16(4096))
+	f.Add([]byte{22, 3, 3, 0, 4, 1, 0, 0, 0, 22, 3, 3}, uint16(3))
+	f.Fuzz(func(t *testing.T, b []byte, chunk uint16) {
+		n := int(chunk)%8192 + 1
+		type rec struct {
+			typ     wire.ContentType
+			payload string
+		}
+		read := func(compact bool) ([]rec, string) {
+			c := New(rw{chunkReader{bytes.NewReader(b), n}, io.Discard})
+			c.SetReadKey(s, make([]byte, 32))
+			var out []rec
+			for i := 0; i < 1000; i++ {
+				if compact {
+					c.Compact()
+					if err := c.Wait(); err != nil {
+						return out, err.Error()
+					}
+				}
+				typ, payload, err := c.ReadRecord()
+				if err != nil {
+					return out, err.Error()
+				}
+				out = append(out, rec{typ, string(payload)})
+			}
+			t.Fatalf("1000 records from %d bytes", len(b))
+			return nil, ""
+		}
+		plain, plainErr := read(false)
+		compacted, compactErr := read(true)
+		if !slices.Equal(plain, compacted) || plainErr != compactErr {
+			t.Fatalf("chunks of %d: plain %d records, %q; compacted %d records, %q", n, len(plain), plainErr, len(compacted), compactErr)
+		}
+	})
+}

@@ -290,34 +290,32 @@ func (c *Conn) Wait() error {
 	if c.rbuf != nil {
 		return nil
 	}
-	_, err := c.wakeUp()
-	return err
-}
-
-// wakeUp is the first read into an empty buffer: readWake waits without
-// a record buffer (on a socket it reads into one only once bytes are
-// there; elsewhere into the small wake array) and returns holding none on
-// error. err is the stream's error, which may come with bytes.
-func (c *Conn) wakeUp() (n int, err error) {
-	n, err = c.readWake()
-	if n == 0 {
-		if err == nil {
-			err = io.ErrNoProgress
-		}
-		return 0, err
-	}
-	if c.rbuf == nil {
-		c.takeReadBuffer()
-		c.rstart, c.rend = 0, copy(*c.rbuf, c.wake[:n])
-	} else {
-		c.rstart, c.rend = 0, n
-	}
-	return n, nil
+	return c.fill(HeaderLen)
 }
 
 func (c *Conn) fill(need int) error {
 	if c.rbuf == nil {
-		if _, err := c.wakeUp(); err != nil {
+		// Nothing held: readWake waits without a record buffer (on a
+		// socket it reads into one only once bytes are there; elsewhere
+		// into the small wake array) and returns holding none on error.
+		n, err := c.readWake()
+		if n == 0 {
+			if err == nil {
+				err = io.ErrNoProgress
+			}
+			return err
+		}
+		if c.rbuf == nil {
+			c.takeReadBuffer()
+			c.rstart, c.rend = 0, copy(*c.rbuf, c.wake[:n])
+		} else {
+			c.rstart, c.rend = 0, n
+		}
+		if c.rend < need && err != nil {
+			// The stream's error came with the bytes.
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
 			return err
 		}
 	}
