@@ -177,10 +177,17 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 		// An idle connection from now on drops its AEAD state while
 		// it waits (record.Conn.Park).
 		c.rec.Park(&c.outMu)
-		// What the peer sent after its last handshake message (a
-		// server's tickets, sent with its flight) waits for the first
-		// Read in a buffer of its size, not in a pooled record buffer.
-		c.rec.Compact()
+		switch {
+		case c.isClient:
+			// What the server sent after its Finished (its tickets, with
+			// its flight) waits for the first Read in a buffer of its
+			// size, not in a pooled record buffer.
+			c.rec.Compact()
+		case !c.rec.Buffered():
+			// A server reads at once what a client sent with its
+			// Finished (a request): that stays where it is.
+			c.rec.Release()
+		}
 	}
 	c.outMu.Unlock()
 	c.inMu.Unlock()
