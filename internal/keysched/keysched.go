@@ -49,10 +49,10 @@ func expandLabel(h crypto.Hash, prefix string, secret []byte, label string, cont
 	return newExpander(h, prefix, secret).label(label, context, length)
 }
 
-// Extract is HKDF-Extract; a nil secret means a string of zeros of the
-// hash's length, as RFC 8446 section 7.1 prescribes.
+// Extract is HKDF-Extract; a missing (nil or empty) secret means a string
+// of zeros of the hash's length, as RFC 8446 section 7.1 prescribes.
 func Extract(h crypto.Hash, secret, salt []byte) []byte {
-	if secret == nil {
+	if len(secret) == 0 {
 		secret = zeros[:h.Size()]
 	}
 	out, err := hkdf.Extract(h.New, secret, salt)

@@ -69,13 +69,7 @@ func (v Variant) nextStage(h crypto.Hash, secret *[]byte, e **expander, ikm []by
 	}
 	derived := (*e).tmpLabel(LabelDerived, emptyHash(h), h.Size())
 	*e = nil // its HMAC state is keyed with the secret erased below
-	if len(ikm) == 0 {
-		ikm = zeros[:h.Size()]
-	}
-	out, err := hkdf.Extract(h.New, ikm, derived)
-	if err != nil {
-		panic("keysched: " + err.Error())
-	}
+	out := Extract(h, ikm, derived)
 	clear(derived)
 	clear(*secret)
 	*secret = nil
@@ -186,11 +180,7 @@ func NewEarlyVariant(v Variant, h crypto.Hash, psk PSK) *Early {
 		panic("keysched: empty PSK")
 	}
 	e.hasPSK, e.external = true, psk.External()
-	s, err := hkdf.Extract(h.New, psk.Secret(), nil)
-	if err != nil {
-		panic("keysched: " + err.Error())
-	}
-	e.secret = s
+	e.secret = Extract(h, psk.Secret(), nil) // not empty: checked above
 	return e
 }
 
@@ -244,7 +234,7 @@ func (e *Early) Handshake(shared []byte) *HandshakeStage {
 		if e.done {
 			panic("keysched: Handshake called twice")
 		}
-		secret = extract(e.hash, shared, derivedNoPSK(e.variant, e.hash))
+		secret = Extract(e.hash, shared, derivedNoPSK(e.variant, e.hash))
 	}
 	e.done = true
 	*hs = HandshakeStage{hash: e.hash, variant: e.variant, secret: secret}
@@ -266,23 +256,10 @@ func derivedNoPSK(v Variant, h crypto.Hash) []byte {
 	if d, ok := noPSKDerived.Load(k); ok {
 		return d.([]byte)
 	}
-	early := extract(h, nil, nil)
+	early := Extract(h, nil, nil)
 	d := v.deriveSecret(h, early, LabelDerived, emptyHash(h))
 	noPSKDerived.Store(k, d)
 	return d
-}
-
-// extract is HKDF-Extract(salt, ikm), with zeros for an empty ikm (RFC
-// 8446 section 7.1).
-func extract(h crypto.Hash, ikm, salt []byte) []byte {
-	if len(ikm) == 0 {
-		ikm = zeros[:h.Size()]
-	}
-	out, err := hkdf.Extract(h.New, ikm, salt)
-	if err != nil {
-		panic("keysched: " + err.Error())
-	}
-	return out
 }
 
 // HandshakeStage is the handshake-secret stage.

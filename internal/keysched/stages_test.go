@@ -73,7 +73,7 @@ func TestRFC8448Section3Stages(t *testing.T) {
 	e := NewEarly(h, nil)
 	// Without a PSK the early secret and its "derived" secret are
 	// constants, computed once (derivedNoPSK).
-	check(t, "early secret", extract(h, nil, nil), s3Early)
+	check(t, "early secret", Extract(h, nil, nil), s3Early)
 	check(t, "derived (RFC 8448 section 3)", derivedNoPSK(TLS13, h), unhex(`6f 26 15 a1 08 c7 02 c5 67 8f 54 fc 9d ba b6 97 16 c0 76 18 9c 48 25 0c eb ea c3 57 6c 36 11 ba`))
 
 	hs := e.Handshake(s3Shared)
