@@ -98,9 +98,6 @@ type Conn struct {
 	// Under outMu.
 	wLevel     engine.Level
 	closedSend bool
-	// ccsOwed: a compatibility CCS waits for the next flight (apply) or
-	// an alert (sendAlertLocked).
-	ccsOwed bool
 }
 
 // Client returns a client-side connection over conn.
@@ -280,12 +277,6 @@ func sends(acts []engine.Action) bool {
 func (c *Conn) apply(acts []engine.Action) error {
 	// first and joined hold the handshake messages not yet in records:
 	// first alone (no copy), or several joined in joined.
-	if c.ccsOwed && sends(acts) {
-		c.ccsOwed = false
-		if err := c.rec.WriteRecord(wire.TypeChangeCipherSpec, []byte{1}); err != nil {
-			return c.fatal(err)
-		}
-	}
 	var first, joined []byte
 	var joinedBuf *[]byte // from joinPool
 	flush := func() error {
@@ -320,18 +311,18 @@ func (c *Conn) apply(acts []engine.Action) error {
 				joined = append(joined, a.Msg...)
 			}
 		case engine.ActSendCCS:
-			if !sends(acts) {
-				// A compatibility CCS alone (a TLS 1.3 client's, queued
-				// at the ServerHello so that it precedes every protected
-				// record of ours) goes with the Finished that follows:
-				// one write and one wakeup of the peer instead of two,
-				// and no write buffer held meanwhile.
-				c.ccsOwed = true
+			if err = flush(); err != nil {
 				break
 			}
-			if err = flush(); err == nil {
+			if sends(acts) {
 				err = c.rec.WriteRecord(wire.TypeChangeCipherSpec, []byte{1})
+				break
 			}
+			// A TLS 1.3 client's, queued alone at the ServerHello: the
+			// record layer writes it in front of its next record (the
+			// Finished, or an alert), in one write, and holds no write
+			// buffer meanwhile (record.Conn.SendCCS).
+			c.rec.SendCCS()
 		case engine.ActReadKey:
 			if len(c.hsBuf) > 0 {
 				// RFC 8446 section 5.1: handshake messages MUST NOT span
@@ -573,12 +564,6 @@ func (c *Conn) sendAlertLocked(a wire.Alert) {
 	level := wire.AlertLevelFatal
 	if a == wire.AlertCloseNotify || a == wire.AlertUserCanceled {
 		level = wire.AlertLevelWarning
-	}
-	if c.ccsOwed {
-		// The compatibility CCS goes before any protected record of
-		// ours, an alert included (RFC 8446 appendix D.4).
-		c.ccsOwed = false
-		c.rec.WriteRecord(wire.TypeChangeCipherSpec, []byte{1})
 	}
 	c.rec.WriteRecord(wire.TypeAlert, []byte{level, byte(a)})
 	if err := c.rec.Flush(); err != nil {

@@ -87,6 +87,8 @@ type Conn struct {
 	wroteRecord bool
 	// rsmall: rbuf is the exact-size buffer Compact made, not the pool's.
 	rsmall bool
+	// ccsOwed: a change_cipher_spec goes before the next record (SendCCS).
+	ccsOwed bool
 	// The fields are ordered by size, so that the struct stays within
 	// 416 bytes (Go's size class; an idle connection keeps one).
 }
@@ -620,7 +622,22 @@ func (c *Conn) Pending() int {
 	return len(*c.wbuf)
 }
 
+// SendCCS queues a change_cipher_spec record: it is written in front of
+// the next record, whatever that is, so that it precedes every protected
+// record that follows (RFC 8446 appendix D.4: a TLS 1.3 client sends it
+// right before its second flight; an alert counts), without taking a
+// write buffer before there is something to send with it.
+func (c *Conn) SendCCS() { c.ccsOwed = true }
+
 func (c *Conn) writeOne(typ wire.ContentType, data []byte) error {
+	if c.ccsOwed {
+		c.ccsOwed = false
+		if typ != wire.TypeChangeCipherSpec {
+			if err := c.writeOne(wire.TypeChangeCipherSpec, []byte{1}); err != nil {
+				return err
+			}
+		}
+	}
 	wb := c.wb()
 	b := *wb
 	start := len(b)
