@@ -181,11 +181,6 @@ func TestIdleStackShrinks(t *testing.T) {
 	l := ca.Issue(testcerts.P256, "localhost")
 	scfg := &Config{Certificates: []Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}}}
 	ccfg := &Config{ServerName: "localhost", RootCAs: ca.Pool()}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	const n = 100
 	var before, after runtime.MemStats
 	runtime.GC()
@@ -194,13 +189,7 @@ func TestIdleStackShrinks(t *testing.T) {
 	var servers []*Conn
 	parked := make(chan struct{}, n)
 	for i := 0; i < n; i++ {
-		acc := make(chan net.Conn, 1)
-		go func() { c, _ := ln.Accept(); acc <- c }()
-		a, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		b := <-acc
+		a, b := tcpConns(t)
 		c, s := Client(a, ccfg), Server(b, scfg)
 		conns = append(conns, c, s)
 		servers = append(servers, s)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/hasp-tls/hasp"
@@ -15,15 +14,25 @@ import (
 	"github.com/hasp-tls/hasp/internal/testcerts"
 )
 
-// writeCounter counts the writes made to a connection.
-type writeCounter struct {
+// writeRecorder keeps what is written to a connection, write by write.
+type writeRecorder struct {
 	net.Conn
-	n atomic.Int32
+	mu     sync.Mutex
+	writes [][]byte
 }
 
-func (w *writeCounter) Write(p []byte) (int, error) {
-	w.n.Add(1)
+func (w *writeRecorder) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	w.writes = append(w.writes, append([]byte(nil), p...))
+	w.mu.Unlock()
 	return w.Conn.Write(p)
+}
+
+// count is how many writes were made.
+func (w *writeRecorder) count() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.writes)
 }
 
 // Each flight is one write, as crypto/tls makes it: the client's
@@ -36,7 +45,7 @@ func TestOneWritePerFlight(t *testing.T) {
 		name              string
 		clientAuth        hasp.ClientAuthType
 		verifyConnection  bool
-		wantClient, wantS int32
+		wantClient, wantS int
 	}{
 		// ClientHello; CCS+Finished. Server: its flight with the tickets.
 		{"no client certificate", hasp.NoClientCert, false, 2, 1},
@@ -46,7 +55,7 @@ func TestOneWritePerFlight(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			x, y := memconn.Pipe()
-			cw, sw := &writeCounter{Conn: x}, &writeCounter{Conn: y}
+			cw, sw := &writeRecorder{Conn: x}, &writeRecorder{Conn: y}
 			cc := haspClientConfig()
 			cc.ClientSessionCache = hasp.NewLRUClientSessionCache(4)
 			sc := haspServerConfig(testcerts.P256)
@@ -59,7 +68,7 @@ func TestOneWritePerFlight(t *testing.T) {
 				t.Fatalf("client %v, server %v", cerr, serr)
 			}
 			readTickets(t, cli, srv) // one write more by the server
-			if c, s := cw.n.Load(), sw.n.Load()-1; c != tc.wantClient || s != tc.wantS {
+			if c, s := cw.count(), sw.count()-1; c != tc.wantClient || s != tc.wantS {
 				t.Errorf("handshake writes: client %d, server %d; want %d, %d", c, s, tc.wantClient, tc.wantS)
 			}
 			cli.Close()
@@ -85,7 +94,7 @@ func TestOneWritePerFlight(t *testing.T) {
 // 32 KiB, which bounds what a writing connection holds.
 func TestWritesPerWrite(t *testing.T) {
 	x, y := memconn.Pipe()
-	cw := &writeCounter{Conn: x}
+	cw := &writeRecorder{Conn: x}
 	cli, srv := hasp.Client(cw, haspClientConfig()), hasp.Server(y, haspServerConfig(testcerts.P256))
 	if cerr, serr := handshake(cli, srv); cerr != nil || serr != nil {
 		t.Fatalf("client %v, server %v", cerr, serr)
@@ -96,11 +105,11 @@ func TestWritesPerWrite(t *testing.T) {
 		{1, 1}, {1 << 10, 1}, {16 << 10, 1}, {16<<10 + 1, 1}, {32 << 10, 1},
 		{32<<10 + 1, 2}, {64 << 10, 2}, {256 << 10, 8},
 	} {
-		before := cw.n.Load()
+		before := cw.count()
 		if _, err := cli.Write(make([]byte, tc.size)); err != nil {
 			t.Fatal(err)
 		}
-		if got := int(cw.n.Load() - before); got != tc.writes {
+		if got := cw.count() - before; got != tc.writes {
 			t.Errorf("Write of %d bytes: %d writes underneath, want %d", tc.size, got, tc.writes)
 		}
 	}
@@ -146,20 +155,6 @@ func TestTicketsWaitForServerChecks(t *testing.T) {
 			}
 		})
 	}
-}
-
-// writeRecorder keeps what is written to a connection, write by write.
-type writeRecorder struct {
-	net.Conn
-	mu     sync.Mutex
-	writes [][]byte
-}
-
-func (w *writeRecorder) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	w.writes = append(w.writes, append([]byte(nil), p...))
-	w.mu.Unlock()
-	return w.Conn.Write(p)
 }
 
 // The client's compatibility CCS waits for its second flight, but it still
