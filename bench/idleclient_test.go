@@ -2,7 +2,6 @@ package bench
 
 import (
 	"bufio"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -14,8 +13,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/hasp-tls/hasp"
 )
 
 // BenchmarkIdleClient is BenchmarkIdleServer's other side: the memory of
@@ -42,9 +39,6 @@ func idleClient(b *testing.B, name string, n, traffic int) (heapPer, stackPer fl
 	if err != nil || !ok {
 		b.Fatalf("server process: %q %v", line, err)
 	}
-	hc := &hasp.Config{MinVersion: hasp.VersionTLS13, ServerName: "localhost", InsecureSkipVerify: true, CurvePreferences: []hasp.CurveID{hasp.X25519}}
-	sc := &tls.Config{ServerName: "localhost", InsecureSkipVerify: true, MinVersion: tls.VersionTLS13, CurvePreferences: []tls.CurveID{tls.X25519}}
-
 	reuseGoroutines(2 * n)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -56,32 +50,15 @@ func idleClient(b *testing.B, name string, n, traffic int) (heapPer, stackPer fl
 		if err != nil {
 			b.Fatal(err)
 		}
-		var c net.Conn = raw
-		switch name {
-		case "hasp":
-			c = hasp.Client(raw, hc)
-		case "std":
-			c = tls.Client(raw, sc)
-		}
+		c := idleWrap(name, raw, true, nil, nil)
 		conns = append(conns, c)
 		go func() {
-			buf := make([]byte, 1)
-			if _, err := c.Write([]byte{'x'}); err != nil {
+			if err := idleExchange(c, true, traffic); err != nil {
 				failed.Add(1)
 				return
 			}
-			if traffic > 0 {
-				if _, err := io.CopyN(io.Discard, c, int64(traffic)); err != nil {
-					failed.Add(1)
-					return
-				}
-				if _, err := io.CopyN(c, zeroReader{}, int64(traffic)); err != nil {
-					failed.Add(1)
-					return
-				}
-			}
 			parked.Add(1)
-			c.Read(buf)
+			c.Read(make([]byte, 1))
 		}()
 	}
 	deadline := time.Now().Add(2 * time.Minute)
@@ -127,23 +104,11 @@ func TestIdleServerProcess(t *testing.T) {
 			if err != nil {
 				return
 			}
-			var c net.Conn = raw
-			switch name {
-			case "hasp":
-				c = hasp.Server(raw, hs)
-			case "std":
-				c = tls.Server(raw, ss)
-			}
+			c := idleWrap(name, raw, false, hs, ss)
 			go func() {
-				buf := make([]byte, 1)
-				if _, err := io.ReadFull(c, buf); err != nil {
-					return
+				if idleExchange(c, false, traffic) == nil {
+					c.Read(make([]byte, 1))
 				}
-				if traffic > 0 {
-					io.CopyN(c, zeroReader{}, int64(traffic))
-					io.CopyN(io.Discard, c, int64(traffic))
-				}
-				c.Read(buf)
 			}()
 		}
 	}()

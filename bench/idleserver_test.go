@@ -81,6 +81,57 @@ func idleServerConfigs() (*hasp.Config, *tls.Config) {
 	return hs, ss
 }
 
+// The idle benchmarks' clients run in whichever process does not measure
+// the server. Their process made its own test CA (the package's CA is
+// random per process), so they cannot verify the server's chain; what a
+// client verifies does not change what either side holds idle.
+var (
+	idleHaspClient = &hasp.Config{MinVersion: hasp.VersionTLS13, ServerName: "localhost", InsecureSkipVerify: true, CurvePreferences: []hasp.CurveID{hasp.X25519}}
+	idleStdClient  = &tls.Config{ServerName: "localhost", InsecureSkipVerify: true, MinVersion: tls.VersionTLS13, CurvePreferences: []tls.CurveID{tls.X25519}}
+)
+
+// idleWrap makes raw a connection of library name ("hasp", "std", or
+// "tcp" for raw itself), on the client or the server side.
+func idleWrap(name string, raw net.Conn, client bool, hs *hasp.Config, ss *tls.Config) net.Conn {
+	switch {
+	case name == "hasp" && client:
+		return hasp.Client(raw, idleHaspClient)
+	case name == "std" && client:
+		return tls.Client(raw, idleStdClient)
+	case name == "hasp":
+		return hasp.Server(raw, hs)
+	case name == "std":
+		return tls.Server(raw, ss)
+	}
+	return raw
+}
+
+// idleExchange is one side of the exchange before idling: the client
+// sends a byte the server reads, then traffic bytes go each way, server
+// first.
+func idleExchange(c net.Conn, client bool, traffic int) error {
+	if client {
+		if _, err := c.Write([]byte{'x'}); err != nil {
+			return err
+		}
+	} else if _, err := io.ReadFull(c, make([]byte, 1)); err != nil {
+		return err
+	}
+	if traffic == 0 {
+		return nil
+	}
+	send := func() error { _, err := io.CopyN(c, zeroReader{}, int64(traffic)); return err }
+	receive := func() error { _, err := io.CopyN(io.Discard, c, int64(traffic)); return err }
+	first, second := send, receive
+	if client {
+		first, second = receive, send
+	}
+	if err := first(); err != nil {
+		return err
+	}
+	return second()
+}
+
 func idleServer(b *testing.B, name string, n, traffic int) (heapPer, stackPer float64) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -102,34 +153,17 @@ func idleServer(b *testing.B, name string, n, traffic int) (heapPer, stackPer fl
 				ln.Close()
 				return
 			}
-			var c net.Conn = raw
-			switch name {
-			case "hasp":
-				c = hasp.Server(raw, hs)
-			case "std":
-				c = tls.Server(raw, ss)
-			}
+			c := idleWrap(name, raw, false, hs, ss)
 			conns = append(conns, c)
 			go func() {
 				// The server's side of the exchange, then the Read every
 				// server keeps pending.
-				buf := make([]byte, 1)
-				if _, err := io.ReadFull(c, buf); err != nil {
+				if err := idleExchange(c, false, traffic); err != nil {
 					failed.Add(1)
 					return
 				}
-				if traffic > 0 {
-					if _, err := io.CopyN(c, zeroReader{}, int64(traffic)); err != nil {
-						failed.Add(1)
-						return
-					}
-					if _, err := io.CopyN(io.Discard, c, int64(traffic)); err != nil {
-						failed.Add(1)
-						return
-					}
-				}
 				parked.Add(1)
-				c.Read(buf)
+				c.Read(make([]byte, 1))
 			}()
 		}
 	}()
@@ -191,34 +225,15 @@ func TestIdleClientProcess(t *testing.T) {
 	name, addr := f[0], f[1]
 	n, _ := strconv.Atoi(f[2])
 	traffic, _ := strconv.Atoi(f[3])
-	// This process made its own test CA (the package's CA is random per
-	// process), so it cannot verify the server's chain; what the client
-	// verifies does not change what the server holds.
-	hc := &hasp.Config{MinVersion: hasp.VersionTLS13, ServerName: "localhost", InsecureSkipVerify: true, CurvePreferences: []hasp.CurveID{hasp.X25519}}
-	sc := &tls.Config{ServerName: "localhost", InsecureSkipVerify: true, MinVersion: tls.VersionTLS13, CurvePreferences: []tls.CurveID{tls.X25519}}
 	var conns []net.Conn
 	for range n {
 		raw, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var c net.Conn = raw
-		switch name {
-		case "hasp":
-			c = hasp.Client(raw, hc)
-		case "std":
-			c = tls.Client(raw, sc)
-		}
-		if _, err := c.Write([]byte{'x'}); err != nil {
+		c := idleWrap(name, raw, true, nil, nil)
+		if err := idleExchange(c, true, traffic); err != nil {
 			t.Fatal(err)
-		}
-		if traffic > 0 {
-			if _, err := io.CopyN(io.Discard, c, int64(traffic)); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := io.CopyN(c, zeroReader{}, int64(traffic)); err != nil {
-				t.Fatal(err)
-			}
 		}
 		conns = append(conns, c)
 	}
