@@ -29,6 +29,18 @@ func ldapResponse(id, op, code byte, diag, name string) []byte {
 	return append([]byte{0x30, byte(len(body))}, body...)
 }
 
+// longLengths rewrites the constructed elements of an ldapResponse (the
+// message and its protocolOp) with 4-byte long-form lengths.
+func longLengths(m []byte) []byte {
+	long := func(tag byte, body []byte) []byte {
+		n := len(body)
+		return append([]byte{tag, 0x84, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}, body...)
+	}
+	// 30 len | 02 01 id | op len | inner
+	id, op, inner := m[2:5], m[5], m[7:]
+	return long(0x30, append(append([]byte(nil), id...), long(op, inner)...))
+}
+
 // The StartTLS ExtendedResponse must answer the request: its messageID
 // is the request's, its protocolOp an ExtendedResponse, its resultCode
 // success and its responseName, when present, StartTLS's OID (RFC 4511
@@ -45,6 +57,9 @@ func TestLDAPStartTLSResponseChecked(t *testing.T) {
 	}{
 		{"success", ldapResponse(1, 0x78, 0, "", startTLSOID), func(err error) bool { return err == nil }, ""},
 		{"success without responseName", ldapResponse(1, 0x78, 0, "", ""), func(err error) bool { return err == nil }, ""},
+		// Active Directory writes every BER length in the 4-byte long form.
+		{"success, 4-byte lengths", longLengths(ldapResponse(1, 0x78, 0, "", startTLSOID)), func(err error) bool { return err == nil }, ""},
+		{"a length past 64 KiB", []byte{0x30, 0x84, 0xff, 0xff, 0xff, 0xff}, func(err error) bool { return err != nil }, "64 KiB"},
 		{"wrong message ID", ldapResponse(2, 0x78, 0, "", startTLSOID), isUnexpected, "message ID 2, not 1"},
 		{"wrong message ID, refused", ldapResponse(7, 0x78, 52, "busy", startTLSOID), isUnexpected, "message ID 7, not 1"},
 		{"notice of disconnection", ldapResponse(0, 0x78, 52, "shutting down", "1.3.6.1.4.1.1466.20036"), isUnexpected, "unsolicited notification (resultCode 52 shutting down)"},

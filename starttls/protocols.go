@@ -412,7 +412,7 @@ func (c *client) berElement() ([]byte, error) {
 	n := int(hdr[1])
 	if n&0x80 != 0 {
 		k := n & 0x7f
-		if k == 0 || k > 3 {
+		if k == 0 || k > maxBERLengthBytes {
 			return nil, &UnexpectedError{c.proto, "StartTLS", "a BER length it cannot take"}
 		}
 		lb := make([]byte, k)
@@ -420,10 +420,7 @@ func (c *client) berElement() ([]byte, error) {
 			return nil, err
 		}
 		hdr = append(hdr, lb...)
-		n = 0
-		for _, b := range lb {
-			n = n<<8 | int(b)
-		}
+		n = berLength(lb)
 	}
 	if n > maxBytes {
 		return nil, errors.New("starttls: an LDAP response of more than 64 KiB")
@@ -435,6 +432,22 @@ func (c *client) berElement() ([]byte, error) {
 	return append(hdr, body...), nil
 }
 
+// maxBERLengthBytes: a long-form BER length of up to 4 bytes is taken.
+// LDAP allows any (RFC 4511 section 5.1 only forbids the indefinite
+// form), and Active Directory writes every length in 4 bytes (0x84).
+const maxBERLengthBytes = 4
+
+// berLength decodes the bytes of a long-form length (at most
+// maxBERLengthBytes), saturating at maxBytes+1 so that no caller sees a
+// length that overflows int.
+func berLength(lb []byte) int {
+	var n uint64
+	for _, b := range lb {
+		n = n<<8 | uint64(b)
+	}
+	return int(min(n, maxBytes+1))
+}
+
 // berNext splits the first element (header included) off b.
 func berNext(b []byte) (elem, rest []byte, ok bool) {
 	if len(b) < 2 {
@@ -443,16 +456,13 @@ func berNext(b []byte) (elem, rest []byte, ok bool) {
 	n, h := int(b[1]), 2
 	if n&0x80 != 0 {
 		k := n & 0x7f
-		if k == 0 || k > 3 || len(b) < 2+k {
+		if k == 0 || k > maxBERLengthBytes || len(b) < 2+k {
 			return nil, nil, false
 		}
-		n = 0
-		for _, x := range b[2 : 2+k] {
-			n = n<<8 | int(x)
-		}
+		n = berLength(b[2 : 2+k])
 		h += k
 	}
-	if len(b) < h+n {
+	if n > len(b)-h {
 		return nil, nil, false
 	}
 	return b[:h+n], b[h+n:], true
