@@ -85,8 +85,6 @@ type Conn struct {
 	// wroteRecord: a record was written (the first gets version 0x0301
 	// when it is a client's first ClientHello).
 	wroteRecord bool
-	// rsmall: rbuf is the exact-size buffer Compact made, not the pool's.
-	rsmall bool
 	// ccsOwed: a change_cipher_spec goes before the next record (SendCCS).
 	ccsOwed bool
 	// The fields are ordered by size, so that the struct stays within
@@ -321,12 +319,11 @@ func (c *Conn) fill(need int) error {
 			return err
 		}
 	}
-	if c.rsmall && c.rend-c.rstart < need {
+	if c.compacted() && c.rend-c.rstart < need {
 		// The bytes Compact kept, and more to read: into a record
 		// buffer.
 		small := (*c.rbuf)[c.rstart:c.rend]
 		c.takeReadBuffer()
-		c.rsmall = false
 		c.rstart, c.rend = 0, copy(*c.rbuf, small)
 	}
 	buf := *c.rbuf
@@ -358,10 +355,10 @@ func (c *Conn) takeReadBuffer() {
 // dropReadBuffer gives the read buffer back; what it held is dropped.
 func (c *Conn) dropReadBuffer() {
 	if c.rbuf != nil {
-		if !c.rsmall { // a Compact buffer is not the pool's size
+		if !c.compacted() { // a Compact buffer is not the pool's size
 			bufPool.Put(c.rbuf)
 		}
-		c.rbuf, c.rsmall = nil, false
+		c.rbuf = nil
 		c.rstart, c.rend = 0, 0
 	}
 }
@@ -376,22 +373,26 @@ const compactMax = 4 << 10
 func (c *Conn) Compact() {
 	n := c.rend - c.rstart
 	switch {
-	case c.rbuf == nil || c.rsmall:
+	case c.rbuf == nil || c.compacted():
 	case n == 0:
 		c.dropReadBuffer()
 	case n <= compactMax:
 		small := make([]byte, n)
 		copy(small, (*c.rbuf)[c.rstart:c.rend])
 		c.dropReadBuffer()
-		c.rbuf, c.rsmall = &small, true
+		c.rbuf = &small
 		c.rstart, c.rend = 0, n
 	}
 }
 
+// compacted reports whether rbuf is the exact-size buffer Compact made
+// (at most compactMax bytes) rather than a pooled record buffer.
+func (c *Conn) compacted() bool { return c.rbuf != nil && cap(*c.rbuf) <= compactMax }
+
 // Held reports, for tests, how many bytes the read buffer holds and
 // whether it is a pooled record buffer.
 func (c *Conn) Held() (pending int, pooled bool) {
-	return c.rend - c.rstart, c.rbuf != nil && !c.rsmall
+	return c.rend - c.rstart, c.rbuf != nil && !c.compacted()
 }
 
 // Release gives the read buffer back to the pool when nothing is pending;
